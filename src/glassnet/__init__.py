@@ -1,0 +1,27 @@
+"""glassnet: neural networks in NumPy that you can see through, and that run fast.
+
+    import glassnet as gn
+    model = gn.Sequential([
+        gn.layers.Dense(50, activation="sigmoid", input_shape=(784,)),
+        gn.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+The namespaces mirror Keras (`import glassnet as keras` runs Keras scripts):
+models, layers, optimizers, losses, activations, initializers, regularizers,
+metrics, callbacks, datasets.
+"""
+from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
+               optimizers, regularizers)
+from .backend import floatx, set_floatx, set_random_seed
+from .gradcheck import gradient_check, numerical_gradient
+from .layers import Input
+from .models import Sequential
+
+__version__ = "0.1.0"
+
+utils = type("utils", (), {"set_random_seed": staticmethod(set_random_seed)})
+
+__all__ = ["Sequential", "Input", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
+           "losses", "metrics", "models", "optimizers", "regularizers", "floatx", "set_floatx",
+           "set_random_seed", "gradient_check", "numerical_gradient", "__version__"]

@@ -1,0 +1,104 @@
+"""Validation at the public boundary: check once, before any computation, and say
+what was expected and what arrived."""
+from __future__ import annotations
+
+import numpy as np
+
+
+def positive_int(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def as_features(x, what="x"):
+    """x as a numeric ndarray with a batch axis; reject objects, strings and empty data."""
+    if x is None:
+        raise ValueError(f"{what} is required, got None")
+    if not isinstance(x, np.ndarray):
+        try:
+            x = np.asarray(x)
+        except ValueError as err:          # ragged lists
+            raise ValueError(f"{what} must be a rectangular array of numbers: {err}") from None
+    if x.dtype.kind not in "fiub":
+        raise TypeError(f"{what} must hold numbers, got an array of dtype {x.dtype}")
+    if x.ndim == 0:
+        raise ValueError(f"{what} must be an array with a batch axis, got a scalar")
+    if x.shape[0] == 0:
+        raise ValueError(f"{what} is empty: got shape {x.shape}, expected at least one sample")
+    if x.dtype.kind == "f" and not np.isfinite(x).all():
+        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+        raise ValueError(f"{what} must be finite, got {bad} NaN or infinite value{'s' if bad != 1 else ''}")
+    return x
+
+
+def check_width(x, feature_shape, layer, what="x"):
+    """Does each sample of x have the shape the first layer expects?"""
+    if tuple(x.shape[1:]) == tuple(feature_shape):
+        return
+    kind = type(layer).__name__
+    if len(feature_shape) == 1 and x.ndim == 2:
+        raise ValueError(f"{kind} expects {feature_shape[0]} features per sample, got {x.shape[1]} "
+                         f"({what} has shape {x.shape})")
+    raise ValueError(f"{kind} expects samples of shape {tuple(feature_shape)}, got {tuple(x.shape[1:])} "
+                     f"({what} has shape {x.shape})")
+
+
+def same_length(x, y, xname="x", yname="y"):
+    if len(x) != len(y):
+        raise ValueError(f"{xname} and {yname} must have the same number of samples, "
+                         f"got {len(x)} and {len(y)}")
+
+
+def class_labels(y, n_classes, what="y"):
+    """Integer labels in [0, n_classes), shape (n,) or (n, 1) -> intp array (n,)."""
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{what} must hold one integer class label per sample (shape (n,)), got shape {y.shape}; "
+                         "for one-hot targets use loss='categorical_crossentropy'")
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all():
+            raise ValueError(f"{what} must be finite, got NaN or infinite labels")
+        if np.any(y != np.round(y)):
+            raise ValueError(f"{what} must hold integer class labels, got fractional values such as "
+                             f"{y[y != np.round(y)][0]!r}")
+    elif y.dtype.kind not in "iub":
+        raise TypeError(f"{what} must hold integer class labels, got dtype {y.dtype}")
+    if y.size:
+        lo, hi = y.min(), y.max()
+        if lo < 0 or hi >= n_classes:
+            raise ValueError(f"{what} labels must lie in [0, {n_classes - 1}] for a model with {n_classes} outputs, "
+                             f"got values from {lo:g} to {hi:g}")
+    return y.astype(np.intp)
+
+
+def targets(y, output_shape, dtype, what="y", unit_interval=False):
+    """Dense targets of the model's output shape (a 1-D y is accepted for one output unit)."""
+    y = as_features(y, what)
+    expected = tuple(output_shape)
+    if y.ndim == 1 and expected == (1,):
+        y = y.reshape(-1, 1)
+    if tuple(y.shape[1:]) != expected:
+        hint = ""
+        if y.ndim == 1 and len(expected) == 1 and expected[0] > 1:
+            hint = "; for integer labels use loss='sparse_categorical_crossentropy'"
+        raise ValueError(f"{what} must have shape (n, {', '.join(map(str, expected))}) to match the model's output, "
+                         f"got {y.shape}{hint}")
+    if unit_interval and (y.min() < 0 or y.max() > 1):
+        raise ValueError(f"{what} must lie in [0, 1] for binary cross-entropy, got values from "
+                         f"{y.min():g} to {y.max():g}")
+    return np.asarray(y, dtype=dtype)
+
+
+def batch_size(value, default=32):
+    if value is None:
+        return default
+    return positive_int(value, "batch_size")
+
+
+def fraction(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
+        raise ValueError(f"{what} must be a number in [0, 1), got {value!r}")
+    return float(value)

@@ -1,0 +1,265 @@
+"""Activation functions and their derivatives, as plain NumPy functions.
+
+Every activation `f(x)` has a derivative `f_derivative(x)` (elementwise, with
+respect to the input).  Softmax is not elementwise; `softmax_derivative(x)`
+returns the Jacobian of each row, and layers use the cheaper vector-Jacobian
+product in `backward`.
+
+All functions are stable for any finite input: no overflow warnings at +-1000.
+
+    >>> import numpy as np, glassnet as gn
+    >>> gn.activations.sigmoid(np.array([0.0, 1000.0, -1000.0]))
+    array([0.5, 1. , 0. ])
+
+`get("relu")` resolves a name (or passes a callable through); an unknown name
+raises ValueError that lists the known ones.  The table `ACTIVATIONS` holds,
+for each name, the function, its derivative and the fast backward rule used
+by layers.
+"""
+from __future__ import annotations
+
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------
+# The functions
+# --------------------------------------------------------------------------
+
+def step(x):
+    """Binary step: 1 where x > 0, else 0 (the perceptron's activation)."""
+    x = np.asarray(x)
+    return (x > 0).astype(_float_type(x))
+
+
+def step_derivative(x):
+    """Zero everywhere (undefined at 0): why step networks cannot learn by gradient descent."""
+    x = np.asarray(x)
+    return np.zeros_like(x, dtype=_float_type(x))
+
+
+def linear(x):
+    """Identity: f(x) = x."""
+    return np.asarray(x)
+
+
+def linear_derivative(x):
+    x = np.asarray(x)
+    return np.ones_like(x, dtype=_float_type(x))
+
+
+def sigmoid(x):
+    """Logistic sigmoid 1 / (1 + exp(-x)), computed without overflow for any x."""
+    x = np.asarray(x)
+    dtype = _float_type(x)
+    e = np.exp(-np.abs(x, dtype=dtype))          # in (0, 1]: never overflows
+    out = np.reciprocal(1 + e)
+    np.multiply(out, e, out=out, where=x < 0)    # x < 0: exp(x) / (1 + exp(x))
+    return out
+
+
+def sigmoid_derivative(x):
+    """sigmoid(x) * (1 - sigmoid(x))."""
+    s = sigmoid(x)
+    return s * (1 - s)
+
+
+def tanh(x):
+    """Hyperbolic tangent."""
+    x = np.asarray(x)
+    return np.tanh(x, dtype=_float_type(x))
+
+
+def tanh_derivative(x):
+    """1 - tanh(x)^2."""
+    t = tanh(x)
+    return 1 - t * t
+
+
+def relu(x):
+    """Rectified linear unit: max(0, x)."""
+    x = np.asarray(x)
+    return np.maximum(x, 0, dtype=_float_type(x))
+
+
+def relu_derivative(x):
+    """1 where x > 0, else 0 (the subgradient at 0 is taken as 0, as Keras and PyTorch do)."""
+    x = np.asarray(x)
+    return (x > 0).astype(_float_type(x))
+
+
+def leaky_relu(x, negative_slope=0.2):
+    """x where x > 0, else negative_slope * x (Keras's default slope is 0.2)."""
+    x = np.asarray(x)
+    dtype = _float_type(x)
+    return np.where(x > 0, x, x * dtype.type(negative_slope)).astype(dtype, copy=False)
+
+
+def leaky_relu_derivative(x, negative_slope=0.2):
+    x = np.asarray(x)
+    dtype = _float_type(x)
+    return np.where(x > 0, dtype.type(1), dtype.type(negative_slope)).astype(dtype, copy=False)
+
+
+def elu(x, alpha=1.0):
+    """Exponential linear unit: x where x > 0, else alpha * (exp(x) - 1)."""
+    x = np.asarray(x)
+    dtype = _float_type(x)
+    neg = np.expm1(np.minimum(x, 0, dtype=dtype)) * dtype.type(alpha)   # never overflows
+    return np.where(x > 0, x, neg).astype(dtype, copy=False)
+
+
+def elu_derivative(x, alpha=1.0):
+    """1 where x > 0, else alpha * exp(x)."""
+    x = np.asarray(x)
+    dtype = _float_type(x)
+    neg = np.exp(np.minimum(x, 0, dtype=dtype)) * dtype.type(alpha)
+    return np.where(x > 0, dtype.type(1), neg).astype(dtype, copy=False)
+
+
+def swish(x):
+    """Swish / SiLU: x * sigmoid(x)."""
+    x = np.asarray(x)
+    return x * sigmoid(x)
+
+
+def swish_derivative(x):
+    """s + x * s * (1 - s), with s = sigmoid(x)."""
+    x = np.asarray(x)
+    s = sigmoid(x)
+    return s * (1 + x * (1 - s))
+
+
+silu = swish
+silu_derivative = swish_derivative
+
+
+def softmax(x, axis=-1):
+    """exp(x) / sum(exp(x)) along `axis`; subtracts the max first, so never overflows."""
+    x = np.asarray(x)
+    dtype = _float_type(x)
+    e = np.exp(x - np.max(x, axis=axis, keepdims=True), dtype=dtype)
+    e /= np.sum(e, axis=axis, keepdims=True)
+    return e
+
+
+def softmax_derivative(x):
+    """Jacobian of softmax per row: diag(s) - s s^T, shape (..., k, k)."""
+    s = softmax(x)
+    return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
+
+
+# --------------------------------------------------------------------------
+# Backward rules used by layers: given the cached input z, output y and the
+# upstream gradient dy, return dL/dz.  Output-based where that is cheaper.
+# `out` is an optional buffer of dy's shape.
+# --------------------------------------------------------------------------
+
+def _linear_backward(z, y, dy, out=None):
+    return dy
+
+
+def _sigmoid_backward(z, y, dy, out=None):
+    out = np.subtract(1, y, out=out)
+    out *= y
+    out *= dy
+    return out
+
+
+def _tanh_backward(z, y, dy, out=None):
+    out = np.multiply(y, y, out=out)
+    np.subtract(1, out, out=out)
+    out *= dy
+    return out
+
+
+def _relu_backward(z, y, dy, out=None):
+    return np.multiply(dy, y > 0, out=out)
+
+
+def _softmax_backward(z, y, dy, out=None):
+    # vector-Jacobian product: y * (dy - sum(dy * y))
+    dot = np.sum(dy * y, axis=-1, keepdims=True)
+    out = np.subtract(dy, dot, out=out)
+    out *= y
+    return out
+
+
+def _elementwise_backward(derivative):
+    def backward(z, y, dy, out=None):
+        return np.multiply(dy, derivative(z), out=out)
+    return backward
+
+
+class ActivationFn(NamedTuple):
+    """One row of the activation table."""
+    name: str
+    function: Callable
+    derivative: Callable
+    backward: Callable          # (z, y, dy, out=None) -> dL/dz
+
+
+ACTIVATIONS: dict[str, ActivationFn] = {
+    "linear": ActivationFn("linear", linear, linear_derivative, _linear_backward),
+    "step": ActivationFn("step", step, step_derivative, _elementwise_backward(step_derivative)),
+    "sigmoid": ActivationFn("sigmoid", sigmoid, sigmoid_derivative, _sigmoid_backward),
+    "tanh": ActivationFn("tanh", tanh, tanh_derivative, _tanh_backward),
+    "relu": ActivationFn("relu", relu, relu_derivative, _relu_backward),
+    "leaky_relu": ActivationFn("leaky_relu", leaky_relu, leaky_relu_derivative,
+                               _elementwise_backward(leaky_relu_derivative)),
+    "elu": ActivationFn("elu", elu, elu_derivative, _elementwise_backward(elu_derivative)),
+    "swish": ActivationFn("swish", swish, swish_derivative, _elementwise_backward(swish_derivative)),
+    "softmax": ActivationFn("softmax", softmax, softmax_derivative, _softmax_backward),
+}
+ALIASES = {"silu": "swish", "identity": "linear", "binary_step": "step", None: "linear"}
+
+
+def names() -> list[str]:
+    """The known activation names (aliases included)."""
+    return sorted(ACTIVATIONS) + sorted(k for k in ALIASES if k is not None)
+
+
+def canonical_name(identifier) -> str:
+    """The table name for `identifier` ("silu" -> "swish", None -> "linear")."""
+    if identifier in ALIASES:
+        return ALIASES[identifier]
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        key = ALIASES.get(key, key)
+        if key in ACTIVATIONS:
+            return key
+        raise ValueError(f"Unknown activation {identifier!r}; known activations: {', '.join(names())}")
+    if callable(identifier):
+        for row in ACTIVATIONS.values():
+            if identifier is row.function:
+                return row.name
+        raise ValueError(f"{identifier!r} is not one of glassnet's activations; "
+                         f"layers take a name from: {', '.join(names())}")
+    raise TypeError(f"activation must be a name (str), a glassnet activation function or None, "
+                    f"got {type(identifier).__name__}")
+
+
+def lookup(identifier) -> ActivationFn:
+    """The table row (function, derivative, backward) for a name or function."""
+    return ACTIVATIONS[canonical_name(identifier)]
+
+
+def get(identifier):
+    """The activation function for `identifier` ("relu", "silu", None -> linear, or a function)."""
+    return lookup(identifier).function
+
+
+def get_derivative(identifier):
+    """The derivative function for `identifier`."""
+    return lookup(identifier).derivative
+
+
+def serialize(identifier) -> str:
+    return canonical_name(identifier)
+
+
+def _float_type(x) -> np.dtype:
+    """Float inputs keep their dtype; integers and booleans compute in float64, as NumPy does."""
+    dt = np.asarray(x).dtype
+    return dt if dt.kind == "f" else np.dtype("float64")

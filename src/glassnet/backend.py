@@ -1,0 +1,86 @@
+"""Global settings: the default float type and the random number generator.
+
+glassnet computes in float32 by default (fast), and in float64 on request
+(`set_floatx("float64")` or a layer's `dtype=` argument) for gradient checks
+and exact reproduction of hand-worked numbers.
+
+All randomness (weight initialisation, shuffling, dropout masks) is drawn from
+NumPy `Generator`s.  `set_random_seed(seed)` re-seeds the global one, so the
+same seed gives the same run, bit for bit.
+"""
+from __future__ import annotations
+
+import random as _pyrandom
+
+import numpy as np
+
+_FLOATX = "float32"
+_EPSILON = 1e-7
+_RNG = np.random.default_rng()
+
+_VALID_FLOATX = ("float32", "float64")
+
+
+def floatx() -> str:
+    """The default float type as a string: "float32" (default) or "float64"."""
+    return _FLOATX
+
+
+def set_floatx(value: str) -> None:
+    """Set the default float type for layers created from now on."""
+    global _FLOATX
+    name = standardize_dtype(value)
+    _FLOATX = name
+
+
+def standardize_dtype(dtype) -> str:
+    """Turn "float32", np.float32 or np.dtype("float32") into "float32"; reject others."""
+    if dtype is None:
+        return _FLOATX
+    try:
+        name = np.dtype(dtype).name
+    except TypeError:
+        name = None
+    if name not in _VALID_FLOATX:
+        raise ValueError(f"dtype must be one of {list(_VALID_FLOATX)}, got {dtype!r}")
+    return name
+
+
+def epsilon() -> float:
+    """The fuzz factor used to clip probabilities (Keras: 1e-7)."""
+    return _EPSILON
+
+
+def set_epsilon(value: float) -> None:
+    global _EPSILON
+    _EPSILON = float(value)
+
+
+def set_random_seed(seed: int) -> None:
+    """Seed every source of randomness glassnet uses (and Python's and NumPy's legacy ones).
+
+    Layers created and models trained after this call repeat bit for bit.
+    """
+    global _RNG
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    seed = int(seed)
+    _RNG = np.random.default_rng(seed)
+    _pyrandom.seed(seed)
+    np.random.seed(seed % 2**32)
+
+
+def global_rng() -> np.random.Generator:
+    """The global generator seeded by `set_random_seed`."""
+    return _RNG
+
+
+def make_rng(seed=None) -> np.random.Generator:
+    """A generator of its own for `seed`, or a child of the global one when `seed` is None."""
+    if seed is None:
+        return np.random.default_rng(_RNG.integers(0, 2**63 - 1))
+    if isinstance(seed, np.random.Generator):
+        return seed
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
+        raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+    return np.random.default_rng(int(seed))

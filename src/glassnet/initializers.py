@@ -1,0 +1,257 @@
+"""Weight initialisers (Keras names and defaults).
+
+    init = gn.initializers.RandomNormal(stddev=0.01)   # the notes' weight_init_std=0.01
+    W = init((784, 50))
+
+An initialiser with `seed=` gives the same values at every call (as in Keras);
+without one it draws from the global generator that `set_random_seed` seeds.
+
+fan_in and fan_out are the input and output widths of a Dense kernel (in, out):
+- GlorotUniform (Xavier): U(-l, l), l = sqrt(6 / (fan_in + fan_out))
+- GlorotNormal:  truncated normal, stddev = sqrt(2 / (fan_in + fan_out))
+- HeNormal:      truncated normal, stddev = sqrt(2 / fan_in)
+- HeUniform:     U(-l, l), l = sqrt(6 / fan_in)
+Truncated normals redraw values beyond two standard deviations and are scaled
+by 1/0.8796 so the variance is the one stated, as Keras does.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+
+_TRUNC_STD = 0.87962566103423978   # std of a unit normal truncated to [-2, 2]
+
+
+class Initializer:
+    """Base class: `init(shape, dtype=None) -> np.ndarray`."""
+
+    def __call__(self, shape, dtype=None):
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class Zeros(Initializer):
+    def __call__(self, shape, dtype=None):
+        return np.zeros(shape, dtype=backend.standardize_dtype(dtype))
+
+
+class Ones(Initializer):
+    def __call__(self, shape, dtype=None):
+        return np.ones(shape, dtype=backend.standardize_dtype(dtype))
+
+
+class Constant(Initializer):
+    def __init__(self, value=0.0):
+        self.value = float(value)
+
+    def __call__(self, shape, dtype=None):
+        return np.full(shape, self.value, dtype=backend.standardize_dtype(dtype))
+
+    def get_config(self):
+        return {"value": self.value}
+
+
+class _Random(Initializer):
+    def __init__(self, seed=None):
+        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
+            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+        self.seed = None if seed is None else int(seed)
+
+    def _rng(self):
+        return backend.global_rng() if self.seed is None else np.random.default_rng(self.seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class RandomNormal(_Random):
+    """N(mean, stddev^2). RandomNormal(stddev=0.01) is the notes' `weight_init_std * randn`."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        if not stddev >= 0:
+            raise ValueError(f"stddev must be >= 0, got {stddev!r}")
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def __call__(self, shape, dtype=None):
+        dtype = backend.standardize_dtype(dtype)
+        w = self._rng().standard_normal(shape) * self.stddev + self.mean
+        return w.astype(dtype, copy=False)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class RandomUniform(_Random):
+    def __init__(self, minval=-0.05, maxval=0.05, seed=None):
+        super().__init__(seed)
+        if not maxval >= minval:
+            raise ValueError(f"maxval must be >= minval, got minval={minval!r}, maxval={maxval!r}")
+        self.minval, self.maxval = float(minval), float(maxval)
+
+    def __call__(self, shape, dtype=None):
+        dtype = backend.standardize_dtype(dtype)
+        return self._rng().uniform(self.minval, self.maxval, size=shape).astype(dtype, copy=False)
+
+    def get_config(self):
+        return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
+
+
+class TruncatedNormal(_Random):
+    """N(mean, stddev^2), values beyond two standard deviations redrawn."""
+
+    def __init__(self, mean=0.0, stddev=0.05, seed=None):
+        super().__init__(seed)
+        if not stddev >= 0:
+            raise ValueError(f"stddev must be >= 0, got {stddev!r}")
+        self.mean, self.stddev = float(mean), float(stddev)
+
+    def __call__(self, shape, dtype=None):
+        dtype = backend.standardize_dtype(dtype)
+        w = _truncated_unit_normal(self._rng(), shape) * self.stddev + self.mean
+        return w.astype(dtype, copy=False)
+
+    def get_config(self):
+        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+
+
+class VarianceScaling(_Random):
+    """Scale the variance by fan_in, fan_out or their average (the family Glorot and He belong to)."""
+
+    def __init__(self, scale=1.0, mode="fan_in", distribution="truncated_normal", seed=None):
+        super().__init__(seed)
+        if mode not in ("fan_in", "fan_out", "fan_avg"):
+            raise ValueError(f"mode must be 'fan_in', 'fan_out' or 'fan_avg', got {mode!r}")
+        if distribution not in ("truncated_normal", "untruncated_normal", "uniform"):
+            raise ValueError("distribution must be 'truncated_normal', 'untruncated_normal' or 'uniform', "
+                             f"got {distribution!r}")
+        if not scale > 0:
+            raise ValueError(f"scale must be > 0, got {scale!r}")
+        self.scale, self.mode, self.distribution = float(scale), mode, distribution
+
+    def __call__(self, shape, dtype=None):
+        dtype = backend.standardize_dtype(dtype)
+        fan_in, fan_out = compute_fans(shape)
+        fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]
+        variance = self.scale / max(1.0, fan)
+        rng = self._rng()
+        if self.distribution == "uniform":
+            limit = np.sqrt(3.0 * variance)
+            w = rng.uniform(-limit, limit, size=shape)
+        elif self.distribution == "truncated_normal":
+            w = _truncated_unit_normal(rng, shape) * (np.sqrt(variance) / _TRUNC_STD)
+        else:
+            w = rng.standard_normal(shape) * np.sqrt(variance)
+        return w.astype(dtype, copy=False)
+
+    def get_config(self):
+        return {"scale": self.scale, "mode": self.mode, "distribution": self.distribution,
+                **super().get_config()}
+
+
+class GlorotUniform(VarianceScaling):
+    """Xavier uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)). Keras's Dense default."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class GlorotNormal(VarianceScaling):
+    """Xavier normal: truncated normal with stddev sqrt(2 / (fan_in + fan_out))."""
+
+    def __init__(self, seed=None):
+        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class HeNormal(VarianceScaling):
+    """He normal: truncated normal with stddev sqrt(2 / fan_in); suits ReLU."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class HeUniform(VarianceScaling):
+    """He uniform: U(-l, l), l = sqrt(6 / fan_in)."""
+
+    def __init__(self, seed=None):
+        super().__init__(2.0, "fan_in", "uniform", seed)
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+def compute_fans(shape):
+    """(fan_in, fan_out) of a weight shape; a Dense kernel (in, out) gives (in, out)."""
+    shape = tuple(shape)
+    if len(shape) == 0:
+        return 1, 1
+    if len(shape) == 1:
+        return shape[0], shape[0]
+    if len(shape) == 2:
+        return shape[0], shape[1]
+    receptive = int(np.prod(shape[:-2]))
+    return shape[-2] * receptive, shape[-1] * receptive
+
+
+def _truncated_unit_normal(rng, shape):
+    w = rng.standard_normal(shape)
+    bad = np.abs(w) > 2
+    while np.any(bad):
+        w[bad] = rng.standard_normal(int(bad.sum()))
+        bad = np.abs(w) > 2
+    return w
+
+
+_CLASSES = {
+    "zeros": Zeros, "ones": Ones, "constant": Constant,
+    "random_normal": RandomNormal, "random_uniform": RandomUniform,
+    "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
+    "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
+    "he_normal": HeNormal, "he_uniform": HeUniform,
+}
+_ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal"}
+_CAMEL = {cls.__name__.lower(): name for name, cls in _CLASSES.items()}
+
+
+def names() -> list[str]:
+    return sorted(_CLASSES) + sorted(_ALIASES)
+
+
+def get(identifier) -> Initializer:
+    """An Initializer for a name ("he_normal", "GlorotUniform", ...) or an instance."""
+    if isinstance(identifier, Initializer):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Initializer):
+        return identifier()
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        key = _ALIASES.get(key, _CAMEL.get(key, key))
+        if key in _CLASSES:
+            return _CLASSES[key]()
+        raise ValueError(f"Unknown initializer {identifier!r}; known initializers: {', '.join(names())}")
+    raise TypeError(f"initializer must be a name (str) or an Initializer, got {type(identifier).__name__}")
+
+
+def serialize(init: Initializer) -> dict:
+    name = next(k for k, v in _CLASSES.items() if type(init) is v)
+    return {"class_name": name, "config": init.get_config()}
+
+
+def deserialize(config: dict) -> Initializer:
+    return _CLASSES[config["class_name"]](**config.get("config", {}))

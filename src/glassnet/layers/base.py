@@ -1,0 +1,166 @@
+"""The Layer contract every glassnet layer follows.
+
+    params : dict[str, ndarray]   trainable weights, e.g. {"W": ..., "b": ...}; optimizers update them in place
+    grads  : dict[str, ndarray]   same keys and shapes, filled by backward()
+    state  : dict[str, ndarray]   non-trainable weights (BatchNormalization's moving statistics)
+    build(input_shape)            create the weights once the input width is known; input_shape includes
+                                  the batch axis as None, as in Keras: (None, 784)
+    forward(x, training=False)    returns y; caches only what backward needs
+    backward(dy)                  returns dL/dx; fills self.grads
+    get_config() / from_config()  a JSON-serialisable description that rebuilds the layer
+
+A layer can be used by hand, one step at a time:
+
+    layer = gn.layers.Dense(3, activation="sigmoid")
+    y = layer.forward(x)            # builds itself from x's width on first use
+    dx = layer.backward(dy)         # then layer.grads["W"], layer.grads["b"]
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .. import backend
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+class Layer:
+    """Base class of all layers."""
+
+    def __init__(self, name=None, dtype=None, input_shape=None, trainable=True, **kwargs):
+        if kwargs:
+            raise TypeError(f"{type(self).__name__} got unexpected keyword arguments: {sorted(kwargs)}")
+        if name is not None and (not isinstance(name, str) or not name):
+            raise TypeError(f"name must be a non-empty str, got {name!r}")
+        self.name = name
+        self.dtype = backend.standardize_dtype(dtype)
+        self.trainable = bool(trainable)
+        self.params: dict[str, np.ndarray] = {}
+        self.grads: dict[str, np.ndarray] = {}
+        self.state: dict[str, np.ndarray] = {}
+        self.built = False
+        self.input_shape = None
+        self.output_shape = None
+        self._declared_input_shape = _feature_shape(input_shape) if input_shape is not None else None
+        self._reuse = False          # set by a model while it trains: write outputs into kept buffers
+        self._buffers: dict[str, np.ndarray] = {}
+        #: the model clears this for its first layer: dL/dx of the data is never needed
+        self.need_input_grad = True
+
+    # -- the contract -----------------------------------------------------
+    def build(self, input_shape):
+        """Create weights for inputs of `input_shape` (batch axis included, as None)."""
+        self.input_shape = tuple(input_shape)
+        self.output_shape = self.compute_output_shape(self.input_shape)
+        self.built = True
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape)
+
+    def forward(self, x, training=False):
+        raise NotImplementedError
+
+    def backward(self, dy):
+        raise NotImplementedError
+
+    def get_config(self) -> dict:
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._declared_input_shape is not None:
+            config["input_shape"] = list(self._declared_input_shape)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    # -- conveniences -----------------------------------------------------
+    def __call__(self, x, training=False):
+        return self.forward(x, training=training)
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """All weights in Keras order: trainable ones, then non-trainable ones."""
+        return list(self.params.values()) + list(self.state.values())
+
+    @property
+    def weight_names(self) -> list[str]:
+        return list(self.params) + list(self.state)
+
+    def get_weights(self) -> list[np.ndarray]:
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Copy `weights` (a list in `get_weights()` order) into the layer, checking every shape first."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"Layer {self.name!r} expects {len(own)} weight arrays "
+                             f"({', '.join(self.weight_names) or 'none'}), got {len(weights)}")
+        arrays = []
+        for key, mine, new in zip(self.weight_names, own, weights):
+            new = np.asarray(new)
+            if new.shape != mine.shape:
+                raise ValueError(f"Layer {self.name!r} weight {key!r} expects shape {mine.shape}, got {new.shape}")
+            if new.dtype.kind not in "fiu" or not np.all(np.isfinite(new)):
+                raise ValueError(f"Layer {self.name!r} weight {key!r} must hold finite numbers")
+            arrays.append(new)
+        for mine, new in zip(own, arrays):
+            mine[...] = new      # in place: optimizers and models keep references to these arrays
+
+    def count_params(self) -> int:
+        return int(sum(w.size for w in self.weights))
+
+    def _ensure_built(self, x):
+        if not self.built:
+            self.build((None,) + tuple(x.shape[1:]))
+
+    def _check_input(self, x):
+        """Validate the width of x against the built input shape; return x as an array."""
+        if not isinstance(x, np.ndarray):
+            x = np.asarray(x, dtype=self.dtype)
+        if x.ndim < 2:
+            raise ValueError(f"{type(self).__name__} {self.name or ''} expects a batch of shape "
+                             f"(batch, {', '.join(map(str, self._feature_dims()))}), got shape {x.shape}")
+        self._ensure_built(x)
+        if x.shape[1:] != self.input_shape[1:]:
+            raise ValueError(f"{type(self).__name__} {self.name or ''} expects input of shape "
+                             f"(batch, {', '.join(map(str, self.input_shape[1:]))}), got {x.shape}")
+        return x
+
+    def _feature_dims(self):
+        if self.input_shape is not None:
+            return self.input_shape[1:]
+        if self._declared_input_shape is not None:
+            return self._declared_input_shape
+        return ("...",)
+
+    def _buffer(self, key, shape, dtype=None):
+        """A scratch array of `shape`: fresh by default, kept and reused while a model trains."""
+        dtype = dtype or self.dtype
+        if not self._reuse:
+            return np.empty(shape, dtype=dtype)
+        buf = self._buffers.get(key)
+        if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != tuple(shape[1:]) or buf.dtype != dtype:
+            buf = np.empty(shape, dtype=dtype)
+            self._buffers[key] = buf
+        return buf[: shape[0]]
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+def _feature_shape(shape):
+    """Check an input_shape argument such as (784,) and return it as a tuple of ints."""
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        shape = tuple(shape)
+    except TypeError:
+        raise TypeError(f"input_shape must be a tuple of positive ints such as (784,), got {shape!r}") from None
+    if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
+        raise ValueError(f"input_shape must be a tuple of positive ints such as (784,), got {shape!r}")
+    return tuple(int(d) for d in shape)

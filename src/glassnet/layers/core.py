@@ -1,0 +1,235 @@
+"""Core layers: Dense (fully connected), Activation, Flatten, and the Input marker.
+
+Dense computes z = x W + b and a = f(z), with W of shape (in, out) and b of
+shape (out,) -- Keras's layout, so weights move between the two unchanged.
+Its backward pass, given dL/da:
+
+    dL/dz = dL/da * f'(z)        (for softmax: the vector-Jacobian product)
+    dL/dW = x^T dL/dz
+    dL/db = sum of dL/dz over the batch
+    dL/dx = dL/dz W^T            (skipped for a model's first layer: nobody needs it)
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import activations as _activations
+from .. import initializers as _initializers
+from .. import regularizers as _regularizers
+from .base import Layer, _feature_shape
+
+
+def _positive_int(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+class Dense(Layer):
+    """Fully connected layer: a = activation(x W + b).
+
+    Dense(50, activation="sigmoid", input_shape=(784,)) has 784 * 50 + 50 = 39,250 parameters.
+    """
+
+    def __init__(self, units, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 input_shape=None, input_dim=None, **kwargs):
+        if input_dim is not None:
+            input_shape = (input_dim,)
+        super().__init__(input_shape=input_shape, **kwargs)
+        self.units = _positive_int(units, "Dense units")
+        self.activation = _activations.canonical_name(activation)
+        self._act = _activations.ACTIVATIONS[self.activation]
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = _initializers.get(kernel_initializer)
+        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
+        self.bias_regularizer = _regularizers.get(bias_regularizer)
+        self._x = self._z = self._y = None
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        n_in = input_shape[-1]
+        if n_in is None:
+            raise ValueError("Dense needs to know its input width; pass input_shape=(n,)")
+        self.params = {"W": self.kernel_initializer((n_in, self.units), self.dtype)}
+        if self.use_bias:
+            self.params["b"] = self.bias_initializer((self.units,), self.dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[:-1]) + (self.units,)
+
+    def _check_input(self, x):
+        if not isinstance(x, np.ndarray):
+            x = np.asarray(x, dtype=self.dtype)
+        if x.ndim < 2:
+            raise ValueError(f"Dense {self.name or ''} expects a batch of shape (batch, features), "
+                             f"got shape {x.shape}")
+        self._ensure_built(x)
+        n_in = self.input_shape[-1]
+        if x.shape[-1] != n_in:
+            raise ValueError(f"Dense {self.name or ''} expects {n_in} features per sample, got {x.shape[-1]}")
+        return x
+
+    # -- forward ------------------------------------------------------------
+    def forward(self, x, training=False):
+        z = self.forward_logits(x, training)
+        self._y = y = self._act.function(z) if self.activation != "linear" else z
+        return y
+
+    def forward_logits(self, x, training=False):
+        """z = x W + b, before the activation (a model fuses softmax/sigmoid into its loss)."""
+        x = self._check_input(x)
+        if x.ndim > 2:                                   # (batch, ..., in): act on the last axis
+            lead = x.shape[:-1]
+            z = self.forward_logits(x.reshape(-1, x.shape[-1]), training)
+            self._lead = lead
+            return z.reshape(lead + (self.units,))
+        self._lead = None
+        self._x = x
+        z = np.matmul(x, self.params["W"], out=self._buffer("z", (x.shape[0], self.units)))
+        if self.use_bias:
+            z += self.params["b"]
+        self._z = z
+        return z
+
+    # -- backward -----------------------------------------------------------
+    def backward(self, dy):
+        """dL/da -> dL/dx, filling grads["W"] and grads["b"]."""
+        if self._x is None:
+            raise RuntimeError("Dense.backward called before forward")
+        dy = np.asarray(dy)
+        if self._lead is not None:
+            dy = dy.reshape(-1, self.units)
+        if dy.shape != self._z.shape:
+            raise ValueError(f"Dense {self.name or ''} backward expects dy of shape {self._z.shape}, got {dy.shape}")
+        dz = self._act.backward(self._z, self._y, dy, out=self._buffer("dz", dy.shape, dy.dtype))
+        return self._backward_linear(dz)
+
+    def backward_logits(self, dz):
+        """dL/dz -> dL/dx, skipping the activation (its derivative is already in dz)."""
+        dz = np.asarray(dz)
+        if self._lead is not None:
+            dz = dz.reshape(-1, self.units)
+        return self._backward_linear(dz)
+
+    def _backward_linear(self, dz):
+        W = self.params["W"]
+        np.matmul(self._x.T, dz, out=self.grads["W"])
+        if self.kernel_regularizer is not None:
+            self.grads["W"] += self.kernel_regularizer.gradient(W)
+        if self.use_bias:
+            np.sum(dz, axis=0, out=self.grads["b"])
+            if self.bias_regularizer is not None:
+                self.grads["b"] += self.bias_regularizer.gradient(self.params["b"])
+        if not self.need_input_grad:
+            return None
+        dx = np.matmul(dz, W.T, out=self._buffer("dx", self._x.shape, dz.dtype))
+        return dx.reshape(self._lead + (W.shape[0],)) if self._lead is not None else dx
+
+    def regularization_loss(self) -> float:
+        total = 0.0
+        if self.kernel_regularizer is not None:
+            total += self.kernel_regularizer.penalty(self.params["W"])
+        if self.use_bias and self.bias_regularizer is not None:
+            total += self.bias_regularizer.penalty(self.params["b"])
+        return total
+
+    def get_config(self):
+        return {**super().get_config(), "units": self.units, "activation": self.activation,
+                "use_bias": self.use_bias,
+                "kernel_initializer": _initializers.serialize(self.kernel_initializer),
+                "bias_initializer": _initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": _regularizers.serialize(self.bias_regularizer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("kernel_initializer", "bias_initializer"):
+            if isinstance(config.get(key), dict):
+                config[key] = _initializers.deserialize(config[key])
+        for key in ("kernel_regularizer", "bias_regularizer"):
+            if isinstance(config.get(key), dict):
+                config[key] = _regularizers.deserialize(config[key])
+        return cls(**config)
+
+
+class Activation(Layer):
+    """Apply an activation function on its own: Activation("relu")."""
+
+    def __init__(self, activation, **kwargs):
+        super().__init__(**kwargs)
+        self.activation = _activations.canonical_name(activation)
+        self._act = _activations.ACTIVATIONS[self.activation]
+        self._x = self._y = None
+
+    def forward(self, x, training=False):
+        x = np.asarray(x)
+        self._ensure_built(x)
+        self._x = x
+        self._y = self._act.function(x)
+        return self._y
+
+    def forward_logits(self, x, training=False):
+        x = np.asarray(x)
+        self._ensure_built(x)
+        self._x = x
+        return x
+
+    def backward(self, dy):
+        if self._x is None:
+            raise RuntimeError("Activation.backward called before forward")
+        return self._act.backward(self._x, self._y, np.asarray(dy))
+
+    def backward_logits(self, dz):
+        return dz
+
+    def get_config(self):
+        return {**super().get_config(), "activation": self.activation}
+
+
+class Flatten(Layer):
+    """Flatten each sample: (batch, 28, 28) -> (batch, 784)."""
+
+    def compute_output_shape(self, input_shape):
+        return (input_shape[0], int(np.prod(input_shape[1:])))
+
+    def forward(self, x, training=False):
+        x = np.asarray(x)
+        if x.ndim < 2:
+            raise ValueError(f"Flatten expects a batch of shape (batch, ...), got shape {x.shape}")
+        self._ensure_built(x)
+        self._shape = x.shape
+        return x.reshape(x.shape[0], -1)
+
+    def backward(self, dy):
+        return None if not self.need_input_grad else np.asarray(dy).reshape(self._shape)
+
+
+class InputLayer(Layer):
+    """Marks the input shape of a Sequential model: gn.layers.Input(shape=(784,)). Holds no weights."""
+
+    def __init__(self, shape=None, input_shape=None, **kwargs):
+        shape = shape if shape is not None else input_shape
+        if shape is None:
+            raise ValueError("Input needs shape=, for example Input(shape=(784,))")
+        super().__init__(input_shape=_feature_shape(shape), **kwargs)
+
+    def forward(self, x, training=False):
+        return x
+
+    def backward(self, dy):
+        return dy
+
+    def get_config(self):
+        config = super().get_config()
+        config["shape"] = config.pop("input_shape")
+        return config
+
+
+def Input(shape, name=None, dtype=None):
+    """Keras's Input(shape=...): put first in a Sequential list to declare the input width."""
+    return InputLayer(shape=shape, name=name, dtype=dtype)

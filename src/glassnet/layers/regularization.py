@@ -1,0 +1,151 @@
+"""Layers that regularise training: Dropout and BatchNormalization.
+
+Dropout (inverted): while training, each unit is kept with probability
+1 - rate and scaled by 1 / (1 - rate); at inference it is the identity.
+
+BatchNormalization: while training, normalise each feature with the batch's
+mean and (biased) variance, then scale by gamma and shift by beta; keep
+moving averages  moving = momentum * moving + (1 - momentum) * batch_stat
+and use them at inference.  Keras's defaults: momentum=0.99, epsilon=1e-3.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import backend
+from .. import initializers as _initializers
+from .base import Layer
+
+
+def _rate(value, what, upper_open=True):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(value) or value < 0 or (value >= 1 if upper_open else value > 1):
+        interval = "[0, 1)" if upper_open else "[0, 1]"
+        raise ValueError(f"{what} must be a number in {interval}, got {value!r}")
+    return float(value)
+
+
+class Dropout(Layer):
+    """Dropout(rate): zero a fraction `rate` of the inputs while training."""
+
+    def __init__(self, rate, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.rate = _rate(rate, "Dropout rate")
+        self.seed = seed
+        self.rng = backend.make_rng(seed)
+        self._mask = None
+
+    def forward(self, x, training=False):
+        x = np.asarray(x)
+        self._ensure_built(x)
+        if not training or self.rate == 0.0:
+            self._mask = None
+            return x
+        keep = 1.0 - self.rate
+        dtype = x.dtype if x.dtype.kind == "f" else np.dtype(self.dtype)
+        mask = self.rng.random(x.shape, dtype=np.float32 if dtype == np.float32 else np.float64)
+        mask = np.less(mask, keep, out=self._buffer("keep", x.shape, bool))
+        scaled = self._buffer("mask", x.shape, dtype)
+        np.multiply(mask, dtype.type(1.0 / keep), out=scaled)
+        self._mask = scaled
+        return x * scaled
+
+    def backward(self, dy):
+        if not self.need_input_grad:
+            return None
+        return dy if self._mask is None else dy * self._mask
+
+    def get_config(self):
+        return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+class BatchNormalization(Layer):
+    """Normalise each feature over the batch, then gamma * x_hat + beta (Keras defaults)."""
+
+    def __init__(self, axis=-1, momentum=0.99, epsilon=1e-3, center=True, scale=True,
+                 beta_initializer="zeros", gamma_initializer="ones",
+                 moving_mean_initializer="zeros", moving_variance_initializer="ones", **kwargs):
+        super().__init__(**kwargs)
+        if axis != -1:
+            raise ValueError(f"BatchNormalization supports axis=-1 (the feature axis), got axis={axis!r}")
+        self.axis = -1
+        self.momentum = _rate(momentum, "BatchNormalization momentum", upper_open=False)
+        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
+            raise ValueError(f"BatchNormalization epsilon must be a number > 0, got {epsilon!r}")
+        self.epsilon = float(epsilon)
+        self.center, self.scale = bool(center), bool(scale)
+        self.beta_initializer = _initializers.get(beta_initializer)
+        self.gamma_initializer = _initializers.get(gamma_initializer)
+        self.moving_mean_initializer = _initializers.get(moving_mean_initializer)
+        self.moving_variance_initializer = _initializers.get(moving_variance_initializer)
+        self._cache = None
+
+    def build(self, input_shape):
+        c = input_shape[-1]
+        self.params = {}
+        if self.scale:
+            self.params["gamma"] = self.gamma_initializer((c,), self.dtype)
+        if self.center:
+            self.params["beta"] = self.beta_initializer((c,), self.dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        self.state = {"moving_mean": self.moving_mean_initializer((c,), self.dtype),
+                      "moving_variance": self.moving_variance_initializer((c,), self.dtype)}
+        super().build(input_shape)
+
+    def forward(self, x, training=False):
+        x = self._check_input(x)
+        shape = x.shape
+        x2 = x.reshape(-1, shape[-1])
+        if training:
+            mean = x2.mean(axis=0)
+            centered = x2 - mean
+            var = np.mean(np.square(centered), axis=0)
+            m = self.momentum
+            self.state["moving_mean"] *= m
+            self.state["moving_mean"] += (1 - m) * mean
+            self.state["moving_variance"] *= m
+            self.state["moving_variance"] += (1 - m) * var
+        else:
+            centered = x2 - self.state["moving_mean"]
+            var = self.state["moving_variance"]
+        inv_std = 1.0 / np.sqrt(var + self.epsilon)
+        x_hat = centered * inv_std
+        y = x_hat * self.params["gamma"] if self.scale else x_hat.copy()
+        if self.center:
+            y += self.params["beta"]
+        self._cache = (x_hat, inv_std, training, shape)
+        return y.reshape(shape)
+
+    def backward(self, dy):
+        if self._cache is None:
+            raise RuntimeError("BatchNormalization.backward called before forward")
+        x_hat, inv_std, training, shape = self._cache
+        dy = np.asarray(dy).reshape(x_hat.shape)
+        if self.scale:
+            np.sum(dy * x_hat, axis=0, out=self.grads["gamma"])
+        if self.center:
+            np.sum(dy, axis=0, out=self.grads["beta"])
+        if not self.need_input_grad:
+            return None
+        dx_hat = dy * self.params["gamma"] if self.scale else dy
+        if not training:                       # moving statistics are constants
+            return (dx_hat * inv_std).reshape(shape)
+        dx = (dx_hat - dx_hat.mean(axis=0) - x_hat * np.mean(dx_hat * x_hat, axis=0)) * inv_std
+        return dx.reshape(shape)
+
+    def get_config(self):
+        return {**super().get_config(), "axis": self.axis, "momentum": self.momentum,
+                "epsilon": self.epsilon, "center": self.center, "scale": self.scale,
+                "beta_initializer": _initializers.serialize(self.beta_initializer),
+                "gamma_initializer": _initializers.serialize(self.gamma_initializer),
+                "moving_mean_initializer": _initializers.serialize(self.moving_mean_initializer),
+                "moving_variance_initializer": _initializers.serialize(self.moving_variance_initializer)}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        for key in ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
+                    "moving_variance_initializer"):
+            if isinstance(config.get(key), dict):
+                config[key] = _initializers.deserialize(config[key])
+        return cls(**config)

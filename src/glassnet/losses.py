@@ -1,0 +1,360 @@
+"""Loss functions, with Keras names and argument order (y_true, y_pred).
+
+Plain functions return one loss per sample (Keras semantics):
+
+    >>> gn.losses.mean_squared_error([[0., 1.]], [[0.5, 0.5]])
+    array([0.25])
+
+Loss classes (`MeanSquaredError()`, `CategoricalCrossentropy()`, ...) return
+the mean over the batch, and know their gradient with respect to y_pred.
+Cross-entropy fuses with the activation in front of it: softmax followed by
+categorical cross-entropy, or sigmoid followed by binary cross-entropy, is
+computed from the logits z, and the backward pass is exactly (p - t) / n.
+
+The study notes' own names are here too, in the notes' argument order:
+`cross_entropy_error(y, t)` and `sum_squared_error(y, t)`.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from .activations import sigmoid
+
+
+# --------------------------------------------------------------------------
+# Per-sample functions (Keras)
+# --------------------------------------------------------------------------
+
+def mean_squared_error(y_true, y_pred):
+    """mean((y_pred - y_true)^2) over the last axis: one value per sample."""
+    y_true, y_pred = _pair(y_true, y_pred, "mean_squared_error")
+    return np.mean(np.square(y_pred - y_true), axis=-1)
+
+
+def mean_absolute_error(y_true, y_pred):
+    """mean(|y_pred - y_true|) over the last axis."""
+    y_true, y_pred = _pair(y_true, y_pred, "mean_absolute_error")
+    return np.mean(np.abs(y_pred - y_true), axis=-1)
+
+
+def categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """-sum(t * log p) over the last axis, t one-hot (or a distribution).
+
+    With from_logits=False, p is clipped to [eps, 1 - eps] (eps = 1e-7) as Keras does.
+    """
+    y_true, y_pred = _pair(y_true, y_pred, "categorical_crossentropy")
+    return -np.sum(y_true * _log_probs(y_pred, from_logits), axis=-1)
+
+
+def sparse_categorical_crossentropy(y_true, y_pred, from_logits=False):
+    """-log p[label] for integer labels y_true of shape (n,) or (n, 1)."""
+    y_pred = _as_float(y_pred)
+    labels = _labels(y_true, y_pred)
+    logp = _log_probs(y_pred, from_logits)
+    return -np.take_along_axis(logp, labels[:, None], axis=-1)[:, 0]
+
+
+def binary_crossentropy(y_true, y_pred, from_logits=False):
+    """-(t log p + (1 - t) log(1 - p)), averaged over the last axis."""
+    y_true, y_pred = _pair(y_true, y_pred, "binary_crossentropy")
+    if from_logits:
+        z = y_pred
+        per_unit = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+    else:
+        eps = backend.epsilon()
+        p = np.clip(y_pred, eps, 1 - eps)
+        per_unit = -(y_true * np.log(p) + (1 - y_true) * np.log1p(-p))
+    return np.mean(per_unit, axis=-1)
+
+
+# --------------------------------------------------------------------------
+# The notes' functions
+# --------------------------------------------------------------------------
+
+def cross_entropy_error(y, t, delta=1e-7):
+    """The notes' cross-entropy: -sum(t * log(y + delta)) / batch_size.
+
+    `y` holds probabilities, one row per sample (a 1-D y is one sample);
+    `t` is one-hot with y's shape, or integer labels.
+    """
+    y = _as_float(y)
+    t = np.asarray(t)
+    if y.ndim == 1:
+        y = y.reshape(1, -1)
+        t = t.reshape(1, -1) if t.size == y.size else t.reshape(1)
+    if t.size == y.size:
+        if t.shape != y.shape:
+            raise ValueError(f"cross_entropy_error expects t with y's shape {y.shape}, got {t.shape}")
+        return float(-np.sum(t * np.log(y + delta)) / y.shape[0])
+    labels = _labels(t, y)
+    return float(-np.sum(np.log(y[np.arange(y.shape[0]), labels] + delta)) / y.shape[0])
+
+
+def sum_squared_error(y, t):
+    """The textbook's 0.5 * sum((y - t)^2)."""
+    y, t = _pair(t, y, "sum_squared_error")[::-1]
+    return float(0.5 * np.sum(np.square(y - t)))
+
+
+# --------------------------------------------------------------------------
+# Loss classes: mean over the batch, with gradients
+# --------------------------------------------------------------------------
+
+class Loss:
+    """Base class: `loss(y_true, y_pred)` is the batch mean; `gradient` is dL/dy_pred."""
+
+    name = "loss"
+    #: the output activation this loss can absorb into an exact (p - t) / n backward
+    fuses_with: str | None = None
+    from_logits = False
+    #: does y_true hold integer class labels?
+    sparse_labels = False
+
+    def __call__(self, y_true, y_pred):
+        return float(np.mean(self.per_sample(y_true, y_pred)))
+
+    def per_sample(self, y_true, y_pred):
+        raise NotImplementedError
+
+    def gradient(self, y_true, y_pred):
+        """dL/dy_pred for the batch mean, same shape as y_pred."""
+        raise NotImplementedError
+
+    def logits_forward_backward(self, y_true, z):
+        """(loss, dL/dz, p) for logits z of the fused activation. Only where `fuses_with` is set."""
+        raise NotImplementedError(f"{type(self).__name__} does not fuse with an activation")
+
+    def get_config(self) -> dict:
+        return {"from_logits": self.from_logits} if self.fuses_with else {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+class MeanSquaredError(Loss):
+    name = "mean_squared_error"
+
+    def per_sample(self, y_true, y_pred):
+        return mean_squared_error(y_true, y_pred)
+
+    def gradient(self, y_true, y_pred):
+        diff = y_pred - y_true
+        diff *= 2 / diff.size
+        return diff
+
+
+class MeanAbsoluteError(Loss):
+    name = "mean_absolute_error"
+
+    def per_sample(self, y_true, y_pred):
+        return mean_absolute_error(y_true, y_pred)
+
+    def gradient(self, y_true, y_pred):
+        g = np.sign(y_pred - y_true)
+        g /= g.size
+        return g
+
+
+class CategoricalCrossentropy(Loss):
+    """Cross-entropy against one-hot targets; fuses with softmax."""
+
+    name = "categorical_crossentropy"
+    fuses_with = "softmax"
+
+    def __init__(self, from_logits=False):
+        self.from_logits = bool(from_logits)
+
+    def per_sample(self, y_true, y_pred):
+        return categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+    def gradient(self, y_true, y_pred):
+        if self.from_logits:
+            return self.logits_forward_backward(y_true, y_pred)[1]
+        eps = backend.epsilon()
+        inside = (y_pred > eps) & (y_pred < 1 - eps)          # the clip's gradient is 0 outside
+        return -y_true / np.clip(y_pred, eps, 1 - eps) * inside / y_pred.shape[0]
+
+    def logits_forward_backward(self, y_true, z):
+        n = z.shape[0]
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        p = np.exp(shifted)
+        s = np.sum(p, axis=-1, keepdims=True)
+        p /= s
+        t_sum = np.sum(y_true, axis=-1, keepdims=True)
+        # per sample: -sum(t * (shifted - log s)) = log(s) * sum(t) - sum(t * shifted)
+        loss = float(np.sum(np.log(s) * t_sum) - np.sum(y_true * shifted)) / n
+        dz = p * t_sum
+        dz -= y_true
+        dz /= n
+        return loss, dz, p
+
+
+class SparseCategoricalCrossentropy(Loss):
+    """Cross-entropy against integer labels; fuses with softmax."""
+
+    name = "sparse_categorical_crossentropy"
+    fuses_with = "softmax"
+    sparse_labels = True
+
+    def __init__(self, from_logits=False):
+        self.from_logits = bool(from_logits)
+
+    def per_sample(self, y_true, y_pred):
+        return sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+    def gradient(self, y_true, y_pred):
+        if self.from_logits:
+            return self.logits_forward_backward(y_true, y_pred)[1]
+        labels = _labels(y_true, y_pred)
+        n = y_pred.shape[0]
+        rows = np.arange(n)
+        eps = backend.epsilon()
+        picked = y_pred[rows, labels]
+        g = np.zeros_like(y_pred)
+        inside = (picked > eps) & (picked < 1 - eps)
+        g[rows, labels] = -inside / np.clip(picked, eps, 1 - eps) / n
+        return g
+
+    def logits_forward_backward(self, y_true, z):
+        labels = y_true.reshape(-1)
+        n = z.shape[0]
+        rows = np.arange(n)
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+        p = np.exp(shifted)
+        s = np.sum(p, axis=-1)
+        p /= s[:, None]
+        loss = float(np.sum(np.log(s)) - np.sum(shifted[rows, labels])) / n
+        dz = p.copy()
+        dz[rows, labels] -= 1
+        dz /= n
+        return loss, dz, p
+
+
+class BinaryCrossentropy(Loss):
+    """Binary cross-entropy, averaged over output units; fuses with sigmoid."""
+
+    name = "binary_crossentropy"
+    fuses_with = "sigmoid"
+
+    def __init__(self, from_logits=False):
+        self.from_logits = bool(from_logits)
+
+    def per_sample(self, y_true, y_pred):
+        return binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+
+    def gradient(self, y_true, y_pred):
+        if self.from_logits:
+            return self.logits_forward_backward(y_true, y_pred)[1]
+        eps = backend.epsilon()
+        inside = (y_pred > eps) & (y_pred < 1 - eps)
+        p = np.clip(y_pred, eps, 1 - eps)
+        return (p - y_true) / (p * (1 - p)) * inside / y_pred.size
+
+    def logits_forward_backward(self, y_true, z):
+        per_unit = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        loss = float(np.mean(per_unit))
+        p = sigmoid(z)
+        dz = p - y_true
+        dz /= z.size
+        return loss, dz, p
+
+
+# --------------------------------------------------------------------------
+# Name resolution
+# --------------------------------------------------------------------------
+
+_CLASSES = {
+    "mean_squared_error": MeanSquaredError,
+    "mean_absolute_error": MeanAbsoluteError,
+    "categorical_crossentropy": CategoricalCrossentropy,
+    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
+    "binary_crossentropy": BinaryCrossentropy,
+}
+_ALIASES = {
+    "mse": "mean_squared_error", "meansquarederror": "mean_squared_error",
+    "mae": "mean_absolute_error", "meanabsoluteerror": "mean_absolute_error",
+    "cce": "categorical_crossentropy", "categoricalcrossentropy": "categorical_crossentropy",
+    "scce": "sparse_categorical_crossentropy",
+    "sparsecategoricalcrossentropy": "sparse_categorical_crossentropy",
+    "bce": "binary_crossentropy", "binarycrossentropy": "binary_crossentropy",
+}
+_FUNCTIONS = {
+    mean_squared_error: "mean_squared_error", mean_absolute_error: "mean_absolute_error",
+    categorical_crossentropy: "categorical_crossentropy",
+    sparse_categorical_crossentropy: "sparse_categorical_crossentropy",
+    binary_crossentropy: "binary_crossentropy",
+}
+
+
+def names() -> list[str]:
+    return sorted(_CLASSES) + sorted(k for k in _ALIASES if "_" not in k and k.islower() and len(k) <= 4)
+
+
+def get(identifier) -> Loss:
+    """A Loss object for a name ("mse", "sparse_categorical_crossentropy", ...), function or Loss."""
+    if isinstance(identifier, Loss):
+        return identifier
+    if isinstance(identifier, type) and issubclass(identifier, Loss):
+        return identifier()
+    if callable(identifier) and identifier in _FUNCTIONS:
+        return _CLASSES[_FUNCTIONS[identifier]]()
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        key = _ALIASES.get(key, key)
+        if key in _CLASSES:
+            return _CLASSES[key]()
+        raise ValueError(f"Unknown loss {identifier!r}; known losses: {', '.join(names())}")
+    raise TypeError(f"loss must be a name (str), a glassnet loss function or a Loss, "
+                    f"got {type(identifier).__name__}")
+
+
+def from_config(name: str, config: dict) -> Loss:
+    return _CLASSES[name](**config)
+
+
+# --------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------
+
+def _as_float(a):
+    a = np.asarray(a)
+    return a if a.dtype.kind == "f" else a.astype(np.float64)
+
+
+def _pair(y_true, y_pred, what):
+    y_pred = _as_float(y_pred)
+    y_true = np.asarray(y_true, dtype=y_pred.dtype)
+    if y_true.shape != y_pred.shape:
+        raise ValueError(f"{what} expects y_true and y_pred of the same shape, "
+                         f"got y_true {y_true.shape} and y_pred {y_pred.shape}")
+    return y_true, y_pred
+
+
+def _labels(y_true, y_pred):
+    labels = np.asarray(y_true)
+    if labels.ndim == 2 and labels.shape[1] == 1:
+        labels = labels[:, 0]
+    if labels.ndim != 1 or labels.shape[0] != y_pred.shape[0]:
+        raise ValueError(f"expected integer labels of shape ({y_pred.shape[0]},), got shape {labels.shape}")
+    if labels.dtype.kind == "f":
+        if not np.all(np.isfinite(labels)) or np.any(labels != np.round(labels)):
+            raise ValueError("expected integer class labels, got non-integer values")
+    elif labels.dtype.kind not in "iu":
+        raise TypeError(f"expected integer class labels, got dtype {labels.dtype}")
+    labels = labels.astype(np.intp)
+    k = y_pred.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= k):
+        raise ValueError(f"labels must lie in [0, {k - 1}] for {k} classes, "
+                         f"got values from {labels.min()} to {labels.max()}")
+    return labels
+
+
+def _log_probs(y_pred, from_logits):
+    if from_logits:
+        shifted = y_pred - np.max(y_pred, axis=-1, keepdims=True)
+        return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+    eps = backend.epsilon()
+    return np.log(np.clip(y_pred, eps, 1 - eps))
+

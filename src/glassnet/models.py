@@ -1,0 +1,615 @@
+"""The Sequential model: an ordered list of layers, a loss and an optimizer (Keras API).
+
+    model = gn.Sequential([
+        gn.layers.Dense(50, activation="sigmoid", input_shape=(784,)),
+        gn.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=5, batch_size=32, validation_split=0.1)
+
+One training step (`train_on_batch`, or each batch of `fit`):
+  forward through every layer -> loss -> backward in reverse -> optimizer update.
+When the last layer's activation is softmax (sigmoid) and the loss is
+categorical (binary) cross-entropy, the two are fused: the loss is computed
+from the logits and the backward pass starts from dL/dz = (p - t) / n.
+
+All trainable weights live in one flat buffer (each layer's params are views
+into it), so the optimizer updates every weight with a few NumPy calls.
+"""
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+import numpy as np
+
+from . import _checks
+from . import backend
+from . import callbacks as callbacks_module
+from . import layers as layers_module
+from . import losses as losses_module
+from . import metrics as metrics_module
+from . import optimizers as optimizers_module
+from .layers.base import Layer
+from .layers.core import InputLayer
+
+
+class Sequential:
+    """A linear stack of layers."""
+
+    def __init__(self, layers=None, name=None):
+        self.name = name or "sequential"
+        self.layers: list[Layer] = []
+        self.built = False
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.metrics_names: list[str] = []
+        self.stop_training = False
+        self.history = None
+        self._input_feature_shape = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # ------------------------------------------------------------------
+    # Building
+    # ------------------------------------------------------------------
+    def add(self, layer):
+        """Append a layer (an Input(shape=...) only declares the input shape)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a glassnet layer, got {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if self.layers:
+                raise ValueError("Input(shape=...) must come before the other layers")
+            self._input_feature_shape = layer._declared_input_shape
+            return
+        if any(layer is other for other in self.layers):
+            raise ValueError(f"layer {layer.name!r} is already in this model")
+        if not self.layers and layer._declared_input_shape is not None:
+            self._input_feature_shape = layer._declared_input_shape
+        taken = {other.name for other in self.layers}
+        if layer.name is None:
+            base = layers_module.base._snake(type(layer).__name__)
+            name, i = base, 0
+            while name in taken:
+                i += 1
+                name = f"{base}_{i}"
+            layer.name = name
+        elif layer.name in taken:
+            raise ValueError(f"a layer named {layer.name!r} is already in this model; layer names must be unique")
+        self.layers.append(layer)
+        self.built = False
+        if self._input_feature_shape is not None:
+            self.build()
+
+    def pop(self):
+        """Remove and return the last layer."""
+        if not self.layers:
+            raise ValueError("pop() on a model with no layers")
+        layer = self.layers.pop()
+        self.built = False
+        if self.layers and self._input_feature_shape is not None:
+            self.build()
+        return layer
+
+    def build(self, input_shape=None):
+        """Create every layer's weights for inputs of `input_shape` ((None, 784) or (784,))."""
+        if not self.layers:
+            raise ValueError("the model has no layers; add some with model.add(...)")
+        if input_shape is not None:
+            shape = tuple(input_shape)
+            if shape and shape[0] is None:
+                shape = shape[1:]
+            shape = layers_module.base._feature_shape(shape)
+            if self._input_feature_shape is not None and shape != self._input_feature_shape:
+                raise ValueError(f"the model was declared for inputs of shape {self._input_feature_shape}, "
+                                 f"got {shape}")
+            self._input_feature_shape = shape
+        if self._input_feature_shape is None:
+            raise ValueError("the model does not know its input shape yet: pass input_shape=(n,) to the first "
+                             "layer, call build((None, n)), or fit it on data")
+        dtypes = {layer.dtype for layer in self.layers}
+        if len(dtypes) > 1:
+            raise ValueError(f"all layers of a model must share one dtype, got {sorted(dtypes)}")
+        self.dtype = dtypes.pop()
+        shape = (None,) + self._input_feature_shape
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape)
+            elif tuple(layer.input_shape[1:]) != tuple(shape[1:]):
+                raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape}, "
+                                 f"but receives {shape}")
+            shape = layer.output_shape
+        # The data needs no gradient: layers up to the first one with weights skip dL/dx.
+        first = next((i for i, l in enumerate(self.layers) if l.params), len(self.layers) - 1)
+        for i, layer in enumerate(self.layers):
+            layer.need_input_grad = i > first
+        self._first_trainable = first
+        self._pack_weights()
+        self.built = True
+        self._prepared = False
+
+    def _pack_weights(self):
+        """Move every trainable weight and its gradient into one flat buffer each (views per layer)."""
+        entries = [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
+        total = sum(layer.params[key].size for layer, key in entries)
+        flat_w = np.empty(total, dtype=self.dtype)
+        flat_g = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for layer, key in entries:
+            w = layer.params[key]
+            view = flat_w[offset:offset + w.size].reshape(w.shape)
+            view[...] = w
+            layer.params[key] = view
+            layer.grads[key] = flat_g[offset:offset + w.size].reshape(w.shape)
+            offset += w.size
+        self._flat_weights, self._flat_grads = flat_w, flat_g
+        self._trainable_entries = entries
+
+    @property
+    def input_shape(self):
+        return None if self._input_feature_shape is None else (None,) + self._input_feature_shape
+
+    @property
+    def output_shape(self):
+        self._require_built()
+        return self.layers[-1].output_shape
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The weight arrays themselves (not copies), in get_weights() order."""
+        self._require_built()
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        self._require_built()
+        return [layer.params[key] for layer, key in self._trainable_entries]
+
+    def _require_built(self):
+        if not self.built:
+            if self.layers and self._input_feature_shape is not None:
+                self.build()
+            else:
+                raise ValueError("this model has not been built yet: give the first layer input_shape=(n,), "
+                                 "call build((None, n)), or fit it on data")
+
+    # ------------------------------------------------------------------
+    # Compiling
+    # ------------------------------------------------------------------
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+        """Choose the optimizer, the loss and the metrics (names or objects, as in Keras)."""
+        if loss is None:
+            raise ValueError(f"compile needs a loss; known losses: {', '.join(losses_module.names())}")
+        self.optimizer = optimizers_module.get(optimizer)
+        self.loss = losses_module.get(loss)
+        if metrics is None:
+            metrics = []
+        if isinstance(metrics, (str, bytes)) or callable(metrics):
+            metrics = [metrics]
+        if isinstance(metrics, dict):
+            raise TypeError("metrics must be a list such as ['accuracy'], got a dict")
+        for m in metrics:                          # check names now, resolve variants later
+            metrics_module.get(m, self.loss, None)
+        self._metric_specs = list(metrics)
+        self.metrics_names = ["loss"] + [m if isinstance(m, str) else m.__name__ for m in metrics]
+        self.compiled = True
+        self._prepared = False
+
+    def _prepare(self):
+        """Once built and compiled: resolve metric variants and choose the fused loss path."""
+        if not self.compiled:
+            raise ValueError("the model must be compiled before training or evaluating: "
+                             "call model.compile(optimizer=..., loss=...) first")
+        self._require_built()
+        if self._prepared:
+            return
+        out_shape = self.layers[-1].output_shape
+        units = out_shape[-1]
+        self._metrics = [(name, metrics_module.get(spec, self.loss, units))
+                         for name, spec in zip(self.metrics_names[1:], self._metric_specs)]
+        last = self.layers[-1]
+        self._fused = (self.loss.fuses_with is not None and not self.loss.from_logits
+                       and getattr(last, "activation", None) == self.loss.fuses_with
+                       and hasattr(last, "forward_logits"))
+        self._logits_loss = self._fused or self.loss.from_logits
+        self._regularized = [l for l in self.layers if hasattr(l, "regularization_loss")
+                             and (getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None))]
+        self._prepared = True
+
+    # ------------------------------------------------------------------
+    # Input checks
+    # ------------------------------------------------------------------
+    def _check_x(self, x, what="x"):
+        x = _checks.as_features(x, what)
+        if self._input_feature_shape is None and self.layers:
+            self.build((None,) + tuple(x.shape[1:]))
+        self._require_built()
+        _checks.check_width(x, self._input_feature_shape, self.layers[0], what)
+        return x
+
+    def _check_y(self, y, what="y"):
+        out = self.layers[-1].output_shape[1:]
+        if self.loss.sparse_labels:
+            if y is None:
+                raise ValueError(f"{what} is required, got None")
+            return _checks.class_labels(y, out[-1], what)
+        return _checks.targets(y, out, self.dtype, what, unit_interval=self.loss.name == "binary_crossentropy")
+
+    def _check_xy(self, x, y, xname="x", yname="y"):
+        self._prepare()
+        x = self._check_x(x, xname)
+        y = self._check_y(y, yname)
+        _checks.same_length(x, y, xname, yname)
+        return self._as_dtype(x), y
+
+    def _as_dtype(self, x):
+        return x if x.dtype == self.dtype else x.astype(self.dtype)
+
+    # ------------------------------------------------------------------
+    # One step
+    # ------------------------------------------------------------------
+    def _forward_loss(self, x, y, training):
+        """Forward pass and loss: (loss, output probabilities, dL/d(last layer's output or logits))."""
+        h = x
+        for layer in self.layers[:-1]:
+            h = layer.forward(h, training=training)
+        last = self.layers[-1]
+        if self._logits_loss:
+            z = last.forward_logits(h, training) if self._fused else last.forward(h, training)
+            loss, dz, out = self.loss.logits_forward_backward(y, z)
+            return loss, out, dz
+        out = last.forward(h, training=training)
+        loss = float(np.mean(self.loss.per_sample(y, out)))
+        return loss, out, None
+
+    def _backward(self, y, out, dz):
+        last = self.layers[-1]
+        if dz is not None:
+            d = last.backward_logits(dz) if self._fused else last.backward(dz)
+        else:
+            d = last.backward(self.loss.gradient(y, out))
+        for layer in reversed(self.layers[self._first_trainable:-1]):
+            d = layer.backward(d)
+
+    def _regularization_loss(self):
+        return sum(layer.regularization_loss() for layer in self._regularized) if self._regularized else 0.0
+
+    def _train_step(self, x, y):
+        loss, out, dz = self._forward_loss(x, y, training=True)
+        self._backward(y, out, dz)
+        if self._regularized:
+            loss += self._regularization_loss()
+        opt = self.optimizer
+        if opt.clipnorm is not None:              # per-variable clipping needs the per-variable views
+            opt.apply([l.grads[k] for l, k in self._trainable_entries], self.trainable_weights)
+        else:
+            opt.apply([self._flat_grads], [self._flat_weights])
+        return loss, out
+
+    def _set_reuse(self, flag):
+        for layer in self.layers:
+            layer._reuse = flag
+
+    # ------------------------------------------------------------------
+    # Training
+    # ------------------------------------------------------------------
+    def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
+        """Train for `epochs` passes over (x, y); returns a History whose .history holds per-epoch logs."""
+        self._prepare()
+        batch_size = _checks.batch_size(batch_size)
+        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+            raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+        validation_split = _checks.fraction(validation_split, "validation_split")
+        verbose = _verbosity(verbose)
+        x, y = self._check_xy(x, y)
+        if validation_data is not None:
+            if validation_split:
+                raise ValueError("pass either validation_data or validation_split, not both")
+            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
+                raise ValueError("validation_data must be a tuple (x_val, y_val)")
+            x_val, y_val = self._check_xy(*validation_data, "x_val", "y_val")
+        elif validation_split:
+            split_at = int(len(x) * (1.0 - validation_split))
+            if split_at < 1 or split_at >= len(x):
+                raise ValueError(f"validation_split={validation_split} leaves no samples for training or validation "
+                                 f"with {len(x)} samples")
+            x, x_val = x[:split_at], x[split_at:]
+            y, y_val = y[:split_at], y[split_at:]
+        else:
+            x_val = y_val = None
+
+        n = len(x)
+        steps = math.ceil(n / batch_size)
+        history = callbacks_module.History()
+        cbs = list(callbacks or [])
+        for cb in cbs:
+            if not isinstance(cb, callbacks_module.Callback):
+                raise TypeError(f"callbacks must be glassnet Callback objects, got {type(cb).__name__}")
+        if verbose:
+            cbs.append(callbacks_module.ProgbarLogger(verbose))
+        cbs.append(history)
+        cblist = callbacks_module.CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
+        per_batch_logs = bool(cblist.batch_end or cblist.batch_begin)
+
+        rng = backend.make_rng()
+        xbuf = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype) if shuffle else None
+        ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle else None
+        self.stop_training = False
+        self._set_reuse(True)
+        try:
+            cblist.call("on_train_begin", {})
+            for epoch in range(initial_epoch, epochs):
+                cblist.call("on_epoch_begin", epoch, {})
+                order = rng.permutation(n) if shuffle else None
+                loss_sum, seen = 0.0, 0
+                metric_sums = [0.0] * len(self._metrics)
+                for step in range(steps):
+                    start, stop = step * batch_size, min((step + 1) * batch_size, n)
+                    if order is None:
+                        xb, yb = x[start:stop], y[start:stop]
+                    else:
+                        idx = order[start:stop]
+                        xb = np.take(x, idx, axis=0, out=xbuf[: stop - start])
+                        yb = np.take(y, idx, axis=0, out=ybuf[: stop - start])
+                    for cb in cblist.batch_begin:
+                        cb.on_train_batch_begin(step, {})
+                    loss, out = self._train_step(xb, yb)
+                    m = stop - start
+                    loss_sum += loss * m
+                    seen += m
+                    for i, (_, fn) in enumerate(self._metrics):
+                        metric_sums[i] += float(np.sum(fn(yb, out)))
+                    if per_batch_logs:
+                        logs = self._logs(loss_sum, metric_sums, seen)
+                        if not math.isfinite(loss):
+                            logs["loss"] = loss
+                        for cb in cblist.batch_end:
+                            cb.on_train_batch_end(step, logs)
+                    if self.stop_training:
+                        break
+                logs = self._logs(loss_sum, metric_sums, seen)
+                if x_val is not None:
+                    val = self._evaluate_arrays(x_val, y_val, batch_size)
+                    logs.update({f"val_{k}": v for k, v in val.items()})
+                cblist.call("on_epoch_end", epoch, logs)
+                if self.stop_training:
+                    break
+            cblist.call("on_train_end", {})
+        finally:
+            self._set_reuse(False)
+        self.history = history
+        return history
+
+    def _logs(self, loss_sum, metric_sums, seen):
+        logs = {"loss": loss_sum / seen}
+        for (name, _), total in zip(self._metrics, metric_sums):
+            logs[name] = total / seen
+        return logs
+
+    # ------------------------------------------------------------------
+    # Evaluation and prediction
+    # ------------------------------------------------------------------
+    def _evaluate_arrays(self, x, y, batch_size):
+        loss_sum, metric_sums = 0.0, [0.0] * len(self._metrics)
+        n = len(x)
+        for start in range(0, n, batch_size):
+            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
+            loss, out, _ = self._forward_loss(xb, yb, training=False)
+            loss_sum += loss * len(xb)
+            for i, (_, fn) in enumerate(self._metrics):
+                metric_sums[i] += float(np.sum(fn(yb, out)))
+        logs = self._logs(loss_sum, metric_sums, n)
+        if self._regularized:
+            logs["loss"] += self._regularization_loss()
+        return logs
+
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
+        """Loss (and metrics) on (x, y): a float without metrics, else [loss, metric, ...] (Keras)."""
+        self._prepare()
+        batch_size = _checks.batch_size(batch_size)
+        verbose = _verbosity(verbose)
+        x, y = self._check_xy(x, y)
+        start = time.perf_counter()
+        self._set_reuse(True)
+        try:
+            logs = self._evaluate_arrays(x, y, batch_size)
+        finally:
+            self._set_reuse(False)
+        if verbose:
+            steps = math.ceil(len(x) / batch_size)
+            elapsed = time.perf_counter() - start
+            print(f"{steps}/{steps} - {callbacks_module._fmt_time(elapsed)} - "
+                  f"{callbacks_module._per_step(elapsed, steps)}{callbacks_module.format_logs(logs)}", flush=True)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose=0):
+        """The model's outputs for x (probabilities for softmax/sigmoid outputs), batch by batch."""
+        batch_size = _checks.batch_size(batch_size)
+        x = self._as_dtype(self._check_x(x))
+        n = len(x)
+        out = np.empty((n,) + tuple(self.layers[-1].output_shape[1:]), dtype=self.dtype)
+        for start in range(0, n, batch_size):
+            h = x[start:start + batch_size]
+            for layer in self.layers:
+                h = layer.forward(h, training=False)
+            out[start:start + len(h)] = h
+        if verbose:
+            steps = math.ceil(n / batch_size)
+            print(f"{steps}/{steps}", flush=True)
+        return out
+
+    def __call__(self, x, training=False):
+        """Forward pass on one batch (no batching, no copies): model(x)."""
+        x = self._as_dtype(self._check_x(x))
+        for layer in self.layers:
+            x = layer.forward(x, training=training)
+        return x
+
+    def train_on_batch(self, x, y, return_dict=False):
+        """One optimizer step on this batch; returns its loss (and metrics) before the update."""
+        x, y = self._check_xy(x, y)
+        loss, out = self._train_step(x, y)
+        return self._batch_result(loss, out, y, return_dict)
+
+    def test_on_batch(self, x, y, return_dict=False):
+        """Loss (and metrics) on this batch, without training."""
+        x, y = self._check_xy(x, y)
+        loss, out, _ = self._forward_loss(x, y, training=False)
+        loss += self._regularization_loss()
+        return self._batch_result(loss, out, y, return_dict)
+
+    def _batch_result(self, loss, out, y, return_dict):
+        logs = {"loss": float(loss)}
+        for name, fn in self._metrics:
+            logs[name] = float(np.mean(fn(y, out)))
+        if return_dict:
+            return logs
+        values = list(logs.values())
+        return values[0] if len(values) == 1 else values
+
+    # ------------------------------------------------------------------
+    # Gradients and weights
+    # ------------------------------------------------------------------
+    def compute_gradients(self, x, y):
+        """(loss, grads): the training loss on (x, y) and its gradient for every array of get_weights().
+
+        Nothing is updated: moving statistics are restored afterwards.  Arrays that are
+        not trainable (BatchNormalization's moving mean and variance) get zero gradients.
+        """
+        x, y = self._check_xy(x, y)
+        saved = [{k: v.copy() for k, v in layer.state.items()} for layer in self.layers]
+        loss, out, dz = self._forward_loss(x, y, training=True)
+        self._backward(y, out, dz)
+        loss += self._regularization_loss()
+        for layer, state in zip(self.layers, saved):
+            for k, v in state.items():
+                layer.state[k][...] = v
+        grads = []
+        for i, layer in enumerate(self.layers):
+            for key in layer.params:
+                grads.append(layer.grads[key].copy() if i >= self._first_trainable
+                             else np.zeros_like(layer.params[key]))
+            for w in layer.state.values():
+                grads.append(np.zeros_like(w))
+        return float(loss), grads
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every weight array, layer by layer: Dense gives [W (in, out), b (out,)] as Keras does."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set every weight from a list in get_weights() order; all shapes are checked before anything changes."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights expects a list of {len(own)} arrays "
+                             f"(shapes {[w.shape for w in own]}), got {len(weights)}")
+        names = [f"{layer.name}/{key}" for layer in self.layers for key in layer.weight_names]
+        checked = []
+        for name, mine, new in zip(names, own, weights):
+            new = np.asarray(new)
+            if new.shape != mine.shape:
+                raise ValueError(f"set_weights: {name} expects shape {mine.shape}, got {new.shape}")
+            if new.dtype.kind not in "fiu" or not np.isfinite(new).all():
+                raise ValueError(f"set_weights: {name} must hold finite numbers")
+            checked.append(new)
+        for mine, new in zip(own, checked):
+            mine[...] = new
+
+    def count_params(self) -> int:
+        self._require_built()
+        return int(sum(layer.count_params() for layer in self.layers))
+
+    # ------------------------------------------------------------------
+    # Description
+    # ------------------------------------------------------------------
+    def summary(self, line_length=None, print_fn=None):
+        """Print Keras's summary table: layer (type), output shape, parameter count, totals."""
+        self._require_built()
+        text = _summary_table(self)
+        (print_fn or _print_safely)(text)
+
+    def get_config(self) -> dict:
+        return {"name": self.name,
+                "input_shape": None if self._input_feature_shape is None else list(self._input_feature_shape),
+                "layers": [layers_module.serialize(layer) for layer in self.layers]}
+
+    @classmethod
+    def from_config(cls, config, dtype=None):
+        model = cls(name=config.get("name"))
+        if config.get("input_shape") is not None:
+            model._input_feature_shape = tuple(config["input_shape"])
+        for spec in config["layers"]:
+            spec = {"class_name": spec["class_name"], "config": dict(spec["config"])}
+            if dtype is not None:
+                spec["config"]["dtype"] = backend.standardize_dtype(dtype)
+            model.add(layers_module.deserialize(spec))
+        return model
+
+    def __repr__(self):
+        return f"<Sequential name={self.name!r} layers={len(self.layers)} built={self.built}>"
+
+
+def _verbosity(verbose):
+    if verbose == "auto":
+        return 1
+    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
+        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
+    return verbose
+
+
+# ----------------------------------------------------------------------
+# summary()
+# ----------------------------------------------------------------------
+def _readable_size(n_bytes):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n_bytes < 1024 or unit == "GB":
+            return f"{n_bytes:.2f} {unit}"
+        n_bytes /= 1024
+
+
+def _summary_table(model) -> str:
+    widths = (33, 24, 15)
+    head = ("Layer (type)", "Output Shape", "Param #")
+
+    def row(cells, edge, sep):
+        parts = []
+        for i, (cell, w) in enumerate(zip(cells, widths)):
+            text = f" {cell:>{w - 2}} " if i == 2 else f" {cell:<{w - 2}} "
+            parts.append(text)
+        return edge + sep.join(parts) + edge
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * w for w in widths) + right
+
+    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(head, "┃", "┃"), rule("┡", "╇", "┩", "━")]
+    for i, layer in enumerate(model.layers):
+        shape = "(" + ", ".join("None" if d is None else str(d) for d in layer.output_shape) + ")"
+        if len(layer.output_shape) == 1:
+            shape = shape[:-1] + ",)"
+        lines.append(row((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"), "│", "│"))
+        if i < len(model.layers) - 1:
+            lines.append(rule("├", "┼", "┤", "─"))
+    lines.append(rule("└", "┴", "┘", "─"))
+    itemsize = np.dtype(model.dtype).itemsize
+    trainable = sum(w.size for l in model.layers if l.trainable for w in l.params.values())
+    total = model.count_params()
+    non_trainable = total - trainable
+    for label, count in (("Total", total), ("Trainable", trainable), ("Non-trainable", non_trainable)):
+        lines.append(f" {label} params: {count:,} ({_readable_size(count * itemsize)})")
+    return "\n".join(lines)
+
+
+def _print_safely(text):
+    try:
+        print(text)
+    except UnicodeEncodeError:          # a console without box-drawing characters
+        table = {ord(c): r for c, r in zip("┏┳┓┃┡╇┩│├┼┤└┴┘━─", "+++|+++|+++++++=-")}
+        print(text.translate(table))
+        sys.stdout.flush()

@@ -1,0 +1,109 @@
+"""Weight penalties added to the loss (Keras semantics).
+
+    Dense(64, kernel_regularizer=gn.regularizers.L2(0.01))   # adds 0.01 * sum(W**2) to the loss
+
+`penalty(W)` is the value added to the loss; `gradient(W)` is its derivative,
+added to dL/dW in backward.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+
+class Regularizer:
+    def penalty(self, w) -> float:
+        raise NotImplementedError
+
+    def gradient(self, w) -> np.ndarray:
+        raise NotImplementedError
+
+    def __call__(self, w) -> float:
+        return self.penalty(w)
+
+    def get_config(self) -> dict:
+        return {}
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
+        return f"{type(self).__name__}({args})"
+
+
+def _factor(value, name):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not np.isfinite(value) or value < 0:
+        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
+    return float(value)
+
+
+class L1L2(Regularizer):
+    """l1 * sum(|W|) + l2 * sum(W^2)."""
+
+    def __init__(self, l1=0.0, l2=0.0):
+        self.l1, self.l2 = _factor(l1, "l1"), _factor(l2, "l2")
+
+    def penalty(self, w):
+        total = 0.0
+        if self.l1:
+            total += self.l1 * float(np.sum(np.abs(w)))
+        if self.l2:
+            total += self.l2 * float(np.sum(np.square(w)))
+        return total
+
+    def gradient(self, w):
+        g = np.zeros_like(w)
+        if self.l1:
+            g += self.l1 * np.sign(w)
+        if self.l2:
+            g += (2 * self.l2) * w
+        return g
+
+    def get_config(self):
+        return {"l1": self.l1, "l2": self.l2}
+
+
+class L2(L1L2):
+    """L2 (weight decay as a penalty): l2 * sum(W^2), gradient 2 * l2 * W."""
+
+    def __init__(self, l2=0.01):
+        super().__init__(l2=l2)
+
+    def get_config(self):
+        return {"l2": self.l2}
+
+
+class L1(L1L2):
+    """L1: l1 * sum(|W|), gradient l1 * sign(W)."""
+
+    def __init__(self, l1=0.01):
+        super().__init__(l1=l1)
+
+    def get_config(self):
+        return {"l1": self.l1}
+
+
+_CLASSES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+
+
+def get(identifier):
+    """None, a Regularizer, or a name: "l1", "l2", "l1_l2" (Keras defaults 0.01)."""
+    if identifier is None or isinstance(identifier, Regularizer):
+        return identifier
+    if isinstance(identifier, str):
+        key = identifier.lower()
+        if key in _CLASSES:
+            return _CLASSES[key]()
+        raise ValueError(f"Unknown regularizer {identifier!r}; known regularizers: {', '.join(sorted(_CLASSES))}")
+    raise TypeError(f"regularizer must be None, a name (str) or a Regularizer, got {type(identifier).__name__}")
+
+
+def serialize(reg):
+    if reg is None:
+        return None
+    name = next(k for k, v in _CLASSES.items() if type(reg) is v)
+    return {"class_name": name, "config": reg.get_config()}
+
+
+def deserialize(config):
+    if config is None:
+        return None
+    return _CLASSES[config["class_name"]](**config["config"])
