@@ -198,7 +198,7 @@ def _fmt(value):
 
 
 def _fmt_time(seconds):
-    return f"{seconds:.0f}s" if seconds >= 1 or seconds == 0 else f"{seconds * 1000:.0f}ms"
+    return f"{seconds:.0f}s"
 
 
 def _per_step(seconds, steps):
