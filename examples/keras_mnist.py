@@ -1,0 +1,39 @@
+"""The notes' Keras MNIST classifier, in glassnet: 784-50 sigmoid-10 softmax, Adam, batch 32.
+
+Trains offline on the bundled MNIST sample (8,000 training and 2,000 test digits)
+and prints the summary, one progress line per epoch, and the test loss and accuracy.
+
+    python examples/keras_mnist.py [--epochs 10] [--seed 0]
+"""
+import argparse
+
+import glassnet as keras   # a Keras script runs unchanged with this import
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10)
+    parser.add_argument("--seed", type=int, default=0)
+    args = parser.parse_args(argv)
+
+    keras.utils.set_random_seed(args.seed)
+    (x_train, y_train), (x_test, y_test) = keras.datasets.mnist_mini.load_data()
+    x_train = x_train.reshape(-1, 28 * 28) / 255.0
+    x_test = x_test.reshape(-1, 28 * 28) / 255.0
+
+    model = keras.models.Sequential()
+    model.add(keras.layers.Dense(50, activation="sigmoid", input_shape=(784,)))   # input d=784, hidden H=50
+    model.add(keras.layers.Dense(10, activation="softmax"))                       # output K=10
+    model.summary()
+
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x_train, y_train, epochs=args.epochs, validation_split=0.1)
+
+    test_loss, test_accuracy = model.evaluate(x_test, y_test, verbose=2)
+    print(f"test_loss: {test_loss:.4f}")
+    print(f"test_accuracy: {test_accuracy:.4f}")
+    return test_loss, test_accuracy
+
+
+if __name__ == "__main__":
+    main()
