@@ -32,11 +32,27 @@ def as_features(x, what="x"):
     return x
 
 
+def cast(x, dtype, what="x"):
+    """x in the model's float type; a value too large for it (1e300 -> float32 inf) is an error."""
+    if x.dtype == dtype:
+        return x
+    with np.errstate(over="ignore"):
+        out = x.astype(dtype)
+    if x.dtype.kind == "f" and np.dtype(dtype).itemsize < x.dtype.itemsize and not np.isfinite(out).all():
+        limit = np.finfo(dtype).max
+        raise ValueError(f"{what} holds values too large for {np.dtype(dtype).name} (|value| > {limit:.3g}), "
+                         f"such as {x[np.abs(x) > limit].flat[0]!r}; rescale the data or use float64")
+    return out
+
+
 def check_width(x, feature_shape, layer, what="x"):
     """Does each sample of x have the shape the first layer expects?"""
     if tuple(x.shape[1:]) == tuple(feature_shape):
         return
     kind = type(layer).__name__
+    if x.ndim == 1 and tuple(x.shape) == tuple(feature_shape):
+        raise ValueError(f"{kind} expects a batch of shape (n, {', '.join(map(str, feature_shape))}), got one sample "
+                         f"of shape {x.shape}; for a single sample pass {what}.reshape(1, -1)")
     if len(feature_shape) == 1 and x.ndim == 2:
         raise ValueError(f"{kind} expects {feature_shape[0]} features per sample, got {x.shape[1]} "
                          f"({what} has shape {x.shape})")
@@ -89,7 +105,7 @@ def targets(y, output_shape, dtype, what="y", unit_interval=False):
     if unit_interval and (y.min() < 0 or y.max() > 1):
         raise ValueError(f"{what} must lie in [0, 1] for binary cross-entropy, got values from "
                          f"{y.min():g} to {y.max():g}")
-    return np.asarray(y, dtype=dtype)
+    return cast(y, dtype, what)
 
 
 def batch_size(value, default=32):

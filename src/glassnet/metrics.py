@@ -49,6 +49,13 @@ def names() -> list[str]:
     return ["accuracy", "acc"] + sorted(_FUNCTIONS) + sorted(_ALIASES)
 
 
+def name_of(metric) -> str:
+    """The History key of a metric: its name as written, or a function's __name__."""
+    if isinstance(metric, str):
+        return metric
+    return getattr(metric, "__name__", None) or type(metric).__name__
+
+
 def get(name, loss=None, output_units=None):
     """The metric function for `name`; "accuracy" is resolved from the loss and output width."""
     if callable(name):

@@ -179,29 +179,38 @@ class Sequential:
     # Compiling
     # ------------------------------------------------------------------
     def compile(self, optimizer="rmsprop", loss=None, metrics=None):
-        """Choose the optimizer, the loss and the metrics (names or objects, as in Keras)."""
+        """Choose the optimizer, the loss and the metrics (names or objects, as in Keras).
+
+        Everything is resolved before anything is assigned: a bad name leaves the model as it was.
+        """
         if loss is None:
             raise ValueError(f"compile needs a loss; known losses: {', '.join(losses_module.names())}")
-        self.optimizer = optimizers_module.get(optimizer)
-        self.loss = losses_module.get(loss)
+        optimizer = optimizers_module.get(optimizer)
+        loss = losses_module.get(loss)
         if metrics is None:
             metrics = []
         if isinstance(metrics, (str, bytes)) or callable(metrics):
             metrics = [metrics]
         if isinstance(metrics, dict):
             raise TypeError("metrics must be a list such as ['accuracy'], got a dict")
+        metrics = list(metrics)
         for m in metrics:                          # check names now, resolve variants later
-            metrics_module.get(m, self.loss, None)
-        self._metric_specs = list(metrics)
-        self.metrics_names = ["loss"] + [m if isinstance(m, str) else m.__name__ for m in metrics]
+            metrics_module.get(m, loss, None)
+        self.optimizer = optimizer
+        self.loss = loss
+        self._metric_specs = metrics
+        self.metrics_names = ["loss"] + [m if isinstance(m, str) else metrics_module.name_of(m) for m in metrics]
         self.compiled = True
         self._prepared = False
 
-    def _prepare(self):
-        """Once built and compiled: resolve metric variants and choose the fused loss path."""
+    def _require_compiled(self):
         if not self.compiled:
             raise ValueError("the model must be compiled before training or evaluating: "
                              "call model.compile(optimizer=..., loss=...) first")
+
+    def _prepare(self):
+        """Once built and compiled: resolve metric variants and choose the fused loss path."""
+        self._require_compiled()
         self._require_built()
         if self._prepared:
             return
@@ -224,6 +233,9 @@ class Sequential:
     def _check_x(self, x, what="x"):
         x = _checks.as_features(x, what)
         if self._input_feature_shape is None and self.layers:
+            if x.ndim < 2:
+                raise ValueError(f"{what} must be a batch of shape (n, features), got shape {x.shape}; "
+                                 f"for a single sample pass {what}.reshape(1, -1)")
             self.build((None,) + tuple(x.shape[1:]))
         self._require_built()
         _checks.check_width(x, self._input_feature_shape, self.layers[0], what)
@@ -238,14 +250,15 @@ class Sequential:
         return _checks.targets(y, out, self.dtype, what, unit_interval=self.loss.name == "binary_crossentropy")
 
     def _check_xy(self, x, y, xname="x", yname="y"):
+        self._require_compiled()
+        x = self._check_x(x, xname)            # a model without an input shape is built from x here
         self._prepare()
-        x = self._check_x(x, xname)
         y = self._check_y(y, yname)
         _checks.same_length(x, y, xname, yname)
-        return self._as_dtype(x), y
+        return self._as_dtype(x, xname), y
 
-    def _as_dtype(self, x):
-        return x if x.dtype == self.dtype else x.astype(self.dtype)
+    def _as_dtype(self, x, what="x"):
+        return _checks.cast(x, self.dtype, what)
 
     # ------------------------------------------------------------------
     # One step
@@ -298,10 +311,12 @@ class Sequential:
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
             validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
         """Train for `epochs` passes over (x, y); returns a History whose .history holds per-epoch logs."""
-        self._prepare()
+        self._require_compiled()
         batch_size = _checks.batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
             raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
+        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
+            raise ValueError(f"initial_epoch must be an integer >= 0, got {initial_epoch!r}")
         validation_split = _checks.fraction(validation_split, "validation_split")
         verbose = _verbosity(verbose)
         x, y = self._check_xy(x, y)
@@ -408,7 +423,7 @@ class Sequential:
 
     def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
         """Loss (and metrics) on (x, y): a float without metrics, else [loss, metric, ...] (Keras)."""
-        self._prepare()
+        self._require_compiled()
         batch_size = _checks.batch_size(batch_size)
         verbose = _verbosity(verbose)
         x, y = self._check_xy(x, y)
