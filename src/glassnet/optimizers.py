@@ -38,7 +38,7 @@ class LearningRateSchedule:
         raise NotImplementedError
 
     def get_config(self) -> dict:
-        return dict(self.__dict__)
+        return {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items()}
 
     def __repr__(self):
         args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
@@ -74,7 +74,10 @@ class StepDecay(LearningRateSchedule):
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate=0.5):
         self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate")
-        self.decay_steps = int(_positive(decay_steps, "decay_steps"))
+        steps = _positive(decay_steps, "decay_steps")
+        if steps != int(steps):                        # int(0.5) would be 0: a division by zero later
+            raise ValueError(f"decay_steps must be a whole number of steps >= 1, got {decay_steps!r}")
+        self.decay_steps = int(steps)
         self.decay_rate = _positive(decay_rate, "decay_rate")
 
     def __call__(self, step):
@@ -105,6 +108,8 @@ class PiecewiseConstantDecay(LearningRateSchedule):
             raise ValueError(f"PiecewiseConstantDecay needs len(values) == len(boundaries) + 1, "
                              f"got {len(values)} values and {len(boundaries)} boundaries")
         self.boundaries = [int(b) for b in boundaries]
+        if any(a >= b for a, b in zip(self.boundaries, self.boundaries[1:])):
+            raise ValueError(f"PiecewiseConstantDecay boundaries must increase, got {self.boundaries}")
         self.values = [_positive(v, "learning rate value") for v in values]
 
     def __call__(self, step):
@@ -256,7 +261,8 @@ class Optimizer:
 
 
 def _fraction(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
+            or not 0 <= value < 1:
         raise ValueError(f"{what} must be a number in [0, 1), got {value!r}")
     return float(value)
 
