@@ -52,6 +52,8 @@ def linear_derivative(x):
 def sigmoid(x):
     """Logistic sigmoid 1 / (1 + exp(-x)), computed without overflow for any x."""
     x = np.asarray(x)
+    if x.ndim == 0:                              # ufuncs return scalars for 0-d input: no out= buffer
+        return sigmoid(x.reshape(1))[0]
     dtype = _float_type(x)
     e = np.exp(-np.abs(x, dtype=dtype))          # in (0, 1]: never overflows
     out = np.reciprocal(1 + e)

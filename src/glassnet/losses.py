@@ -214,11 +214,11 @@ class SparseCategoricalCrossentropy(Loss):
         picked = y_pred[rows, labels]
         g = np.zeros_like(y_pred)
         inside = (picked > eps) & (picked < 1 - eps)
-        g[rows, labels] = -inside / np.clip(picked, eps, 1 - eps) / n
+        g[rows, labels] = np.where(inside, -1.0 / np.clip(picked, eps, 1 - eps), 0.0) / n
         return g
 
     def logits_forward_backward(self, y_true, z):
-        labels = y_true.reshape(-1)
+        labels = _labels(y_true, z)
         n = z.shape[0]
         rows = np.arange(n)
         shifted = z - np.max(z, axis=-1, keepdims=True)
@@ -343,7 +343,7 @@ def _labels(y_true, y_pred):
             raise ValueError("expected integer class labels, got non-integer values")
     elif labels.dtype.kind not in "iu":
         raise TypeError(f"expected integer class labels, got dtype {labels.dtype}")
-    labels = labels.astype(np.intp)
+    labels = labels.astype(np.intp, copy=False)
     k = y_pred.shape[-1]
     if labels.size and (labels.min() < 0 or labels.max() >= k):
         raise ValueError(f"labels must lie in [0, {k - 1}] for {k} classes, "

@@ -115,21 +115,27 @@ class Layer:
         return int(sum(w.size for w in self.weights))
 
     def _ensure_built(self, x):
+        """Build on first use: from the declared input_shape if there is one (so a wrong x is caught), else from x."""
         if not self.built:
-            self.build((None,) + tuple(x.shape[1:]))
+            features = self._declared_input_shape or tuple(x.shape[1:])
+            self.build((None,) + tuple(features))
 
     def _check_input(self, x):
         """Validate the width of x against the built input shape; return x as an array."""
         if not isinstance(x, np.ndarray):
             x = np.asarray(x, dtype=self.dtype)
         if x.ndim < 2:
-            raise ValueError(f"{type(self).__name__} {self.name or ''} expects a batch of shape "
+            raise ValueError(f"{self._label()} expects a batch of shape "
                              f"(batch, {', '.join(map(str, self._feature_dims()))}), got shape {x.shape}")
         self._ensure_built(x)
         if x.shape[1:] != self.input_shape[1:]:
-            raise ValueError(f"{type(self).__name__} {self.name or ''} expects input of shape "
+            raise ValueError(f"{self._label()} expects input of shape "
                              f"(batch, {', '.join(map(str, self.input_shape[1:]))}), got {x.shape}")
         return x
+
+    def _label(self) -> str:
+        """How error messages name the layer: "Dense", or "Dense 'hidden'" when it has a name."""
+        return type(self).__name__ + (f" {self.name!r}" if self.name else "")
 
     def _feature_dims(self):
         if self.input_shape is not None:

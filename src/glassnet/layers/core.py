@@ -46,6 +46,7 @@ class Dense(Layer):
         self.kernel_regularizer = _regularizers.get(kernel_regularizer)
         self.bias_regularizer = _regularizers.get(bias_regularizer)
         self._x = self._z = self._y = None
+        self._lead = None            # leading axes of an N-D input, restored on the way out
 
     def build(self, input_shape):
         input_shape = tuple(input_shape)
@@ -65,19 +66,23 @@ class Dense(Layer):
         if not isinstance(x, np.ndarray):
             x = np.asarray(x, dtype=self.dtype)
         if x.ndim < 2:
-            raise ValueError(f"Dense {self.name or ''} expects a batch of shape (batch, features), "
+            raise ValueError(f"{self._label()} expects a batch of shape (batch, features), "
                              f"got shape {x.shape}")
         self._ensure_built(x)
         n_in = self.input_shape[-1]
         if x.shape[-1] != n_in:
-            raise ValueError(f"Dense {self.name or ''} expects {n_in} features per sample, got {x.shape[-1]}")
+            raise ValueError(f"{self._label()} expects {n_in} features per sample, got {x.shape[-1]}")
         return x
 
     # -- forward ------------------------------------------------------------
     def forward(self, x, training=False):
         z = self.forward_logits(x, training)
-        self._y = y = self._act.function(z) if self.activation != "linear" else z
-        return y
+        if self.activation == "linear":
+            self._y = self._z
+            return z
+        # activate the 2-D z that backward sees, so y and z keep the same shape there
+        self._y = y = self._act.function(self._z)
+        return y if self._lead is None else y.reshape(self._lead + (self.units,))
 
     def forward_logits(self, x, training=False):
         """z = x W + b, before the activation (a model fuses softmax/sigmoid into its loss)."""
@@ -104,15 +109,19 @@ class Dense(Layer):
         if self._lead is not None:
             dy = dy.reshape(-1, self.units)
         if dy.shape != self._z.shape:
-            raise ValueError(f"Dense {self.name or ''} backward expects dy of shape {self._z.shape}, got {dy.shape}")
+            raise ValueError(f"{self._label()} backward expects dy of shape {self._z.shape}, got {dy.shape}")
         dz = self._act.backward(self._z, self._y, dy, out=self._buffer("dz", dy.shape, dy.dtype))
         return self._backward_linear(dz)
 
     def backward_logits(self, dz):
         """dL/dz -> dL/dx, skipping the activation (its derivative is already in dz)."""
+        if self._x is None:
+            raise RuntimeError("Dense.backward_logits called before forward")
         dz = np.asarray(dz)
         if self._lead is not None:
             dz = dz.reshape(-1, self.units)
+        if dz.shape != self._z.shape:
+            raise ValueError(f"{self._label()} backward expects dz of shape {self._z.shape}, got {dz.shape}")
         return self._backward_linear(dz)
 
     def _backward_linear(self, dz):
@@ -194,6 +203,10 @@ class Activation(Layer):
 class Flatten(Layer):
     """Flatten each sample: (batch, 28, 28) -> (batch, 784)."""
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self._shape = None
+
     def compute_output_shape(self, input_shape):
         return (input_shape[0], int(np.prod(input_shape[1:])))
 
@@ -206,6 +219,8 @@ class Flatten(Layer):
         return x.reshape(x.shape[0], -1)
 
     def backward(self, dy):
+        if self._shape is None:
+            raise RuntimeError("Flatten.backward called before forward")
         return None if not self.need_input_grad else np.asarray(dy).reshape(self._shape)
 
 
