@@ -27,10 +27,14 @@ def floatx() -> str:
 
 
 def set_floatx(value: str) -> None:
-    """Set the default float type for layers created from now on."""
+    """Set the default float type for layers created from now on: "float32" or "float64"."""
     global _FLOATX
-    name = standardize_dtype(value)
-    _FLOATX = name
+    if value is None:
+        raise ValueError(f"set_floatx expects one of {list(_VALID_FLOATX)}, got None")
+    try:
+        _FLOATX = standardize_dtype(value)
+    except ValueError:
+        raise ValueError(f"set_floatx expects one of {list(_VALID_FLOATX)}, got {value!r}") from None
 
 
 def standardize_dtype(dtype) -> str:
@@ -39,7 +43,7 @@ def standardize_dtype(dtype) -> str:
         return _FLOATX
     try:
         name = np.dtype(dtype).name
-    except TypeError:
+    except (TypeError, ValueError):
         name = None
     if name not in _VALID_FLOATX:
         raise ValueError(f"dtype must be one of {list(_VALID_FLOATX)}, got {dtype!r}")
@@ -52,7 +56,11 @@ def epsilon() -> float:
 
 
 def set_epsilon(value: float) -> None:
+    """Set the fuzz factor (a number in (0, 0.5))."""
     global _EPSILON
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+            or not 0 < value < 0.5:
+        raise ValueError(f"epsilon must be a number in (0, 0.5), got {value!r}")
     _EPSILON = float(value)
 
 

@@ -13,7 +13,9 @@ at epoch end, the validation scores ("val_loss", ...).
 """
 from __future__ import annotations
 
+import inspect
 import math
+import numbers
 import sys
 import time
 
@@ -78,8 +80,9 @@ class EarlyStopping(Callback):
         super().__init__()
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"EarlyStopping mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if isinstance(patience, bool) or not isinstance(patience, int) or patience < 0:
+        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
             raise ValueError(f"EarlyStopping patience must be an integer >= 0, got {patience!r}")
+        patience = int(patience)
         self.monitor = monitor
         self.min_delta = abs(float(min_delta))
         self.patience = patience
@@ -145,15 +148,30 @@ class TerminateOnNaN(Callback):
 
 
 class LearningRateScheduler(Callback):
-    """Set the learning rate at each epoch start: schedule(epoch, lr) -> new lr."""
+    """Set the learning rate at each epoch start: schedule(epoch, lr) -> new lr.
+
+    As in Keras, a one-argument schedule(epoch) works too.  The rate in force
+    during an epoch is logged as logs["learning_rate"] (so History records it).
+    """
 
     def __init__(self, schedule, verbose=0):
         super().__init__()
+        if not callable(schedule):
+            raise TypeError(f"LearningRateScheduler needs a function schedule(epoch, lr), "
+                            f"got {type(schedule).__name__}")
         self.schedule = schedule
         self.verbose = verbose
+        self._takes_lr = _accepts_two_args(schedule)
 
     def on_epoch_begin(self, epoch, logs=None):
-        lr = float(self.schedule(epoch, float(self.model.optimizer.learning_rate)))
+        if self._takes_lr:
+            lr = self.schedule(epoch, float(self.model.optimizer.learning_rate))
+        else:
+            lr = self.schedule(epoch)
+        if isinstance(lr, bool) or not isinstance(lr, numbers.Real) or not math.isfinite(lr) or lr <= 0:
+            raise ValueError(f"the schedule of LearningRateScheduler must return a finite number > 0, "
+                             f"got {lr!r} for epoch {epoch}")
+        lr = float(lr)
         self.model.optimizer.learning_rate = lr
         if self.verbose:
             print(f"\nEpoch {epoch + 1}: LearningRateScheduler setting learning rate to {lr}.")
@@ -163,18 +181,42 @@ class LearningRateScheduler(Callback):
             logs["learning_rate"] = float(self.model.optimizer.learning_rate)
 
 
+def _accepts_two_args(fn) -> bool:
+    """Can fn be called as fn(epoch, lr)?  (Keras also accepts the old fn(epoch).)"""
+    try:
+        inspect.signature(fn).bind(0, 0.0)
+    except TypeError:
+        return False
+    except ValueError:          # no signature available (some builtins): assume the Keras form
+        return True
+    return True
+
+
 class LambdaCallback(Callback):
-    """A callback from plain functions: LambdaCallback(on_epoch_end=lambda epoch, logs: ...)."""
+    """A callback from plain functions: LambdaCallback(on_epoch_end=lambda epoch, logs: ...).
+
+    Hooks left out (or given as None) do nothing.  Keras 2's on_batch_begin / on_batch_end
+    are accepted as the names of the per-batch training hooks.
+    """
 
     _HOOKS = ("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
               "on_train_batch_begin", "on_train_batch_end")
+    _ALIASES = {"on_batch_begin": "on_train_batch_begin", "on_batch_end": "on_train_batch_end"}
 
     def __init__(self, **hooks):
         super().__init__()
-        unknown = set(hooks) - set(self._HOOKS)
+        unknown = set(hooks) - set(self._HOOKS) - set(self._ALIASES)
         if unknown:
-            raise ValueError(f"LambdaCallback got unknown hooks {sorted(unknown)}; known: {', '.join(self._HOOKS)}")
+            raise ValueError(f"LambdaCallback got unknown hooks {sorted(unknown)}; "
+                             f"known: {', '.join(self._HOOKS + tuple(self._ALIASES))}")
         for name, fn in hooks.items():
+            if fn is None:
+                continue
+            if not callable(fn):
+                raise TypeError(f"LambdaCallback {name} must be a function, got {type(fn).__name__}")
+            name = self._ALIASES.get(name, name)
+            if name in self.__dict__:
+                raise ValueError(f"LambdaCallback got {name} twice (under its Keras 2 alias too)")
             setattr(self, name, fn)
 
     def overrides(self, hook):
@@ -213,22 +255,44 @@ def _per_step(seconds, steps):
 class ProgbarLogger(Callback):
     """Keras's progress display.
 
-    verbose=1 on a terminal: 'Epoch 1/5' and a live bar with running metrics.
-    verbose=2, or output that is not a terminal: one summary line per epoch.
+    verbose=1 on a terminal: 'Epoch 1/5' and a live bar (tqdm) with running metrics,
+        '938/938 ━━━━━━━━━━━━━━━━━━━━ 2s 2ms/step - accuracy: 0.8821 - loss: 0.4234'.
+    verbose=2, or output that is not a terminal: 'Epoch 1/5' and one summary line per epoch,
+        '938/938 - 2s - 2ms/step - accuracy: 0.8821 - loss: 0.4234 - val_accuracy: ...'.
     verbose=0: nothing.
+
+    ProgbarLogger() follows fit's `verbose`; ProgbarLogger(verbose=..., stream=...) fixes its own
+    level and output.  Passed in fit's callbacks, it replaces the display fit would add itself.
     """
 
-    def __init__(self, verbose=1, stream=None):
+    def __init__(self, verbose=None, stream=None):
         super().__init__()
-        self.verbose = verbose
+        if verbose is not None and (isinstance(verbose, bool) or verbose not in (0, 1, 2)):
+            raise ValueError(f"ProgbarLogger verbose must be None, 0, 1 or 2, got {verbose!r}")
+        self._fixed_verbose = verbose
+        self.verbose = 1 if verbose is None else verbose
         self.stream = stream
+        self.epochs = 1
+        self.steps = 0
+        self._bar = None
+        self._start = self._last = 0.0
+
+    def set_params(self, params):
+        super().set_params(params)
+        if self._fixed_verbose is None:
+            verbose = self.params.get("verbose", 1)
+            self.verbose = 1 if verbose == "auto" else int(verbose)
 
     def _stream(self):
         return self.stream if self.stream is not None else sys.stdout
 
     def _live(self):
         stream = self._stream()
-        return self.verbose == 1 and hasattr(stream, "isatty") and stream.isatty()
+        isatty = getattr(stream, "isatty", None)
+        try:
+            return self.verbose == 1 and isatty is not None and bool(isatty())
+        except (ValueError, OSError):          # a closed stream
+            return False
 
     def on_train_begin(self, logs=None):
         self.epochs = self.params.get("epochs", 1)
@@ -243,40 +307,59 @@ class ProgbarLogger(Callback):
         self._last = 0.0
         if self._live():
             from tqdm import tqdm
-            self._bar = tqdm(total=self.steps, file=self._stream(), ascii=" ━", ncols=100, leave=True,
-                             bar_format="{n_fmt}/{total_fmt} {bar:20} {elapsed}{postfix}",
+            # the text after the bar goes in tqdm's `desc`, which (unlike its postfix) is printed as is
+            self._bar = tqdm(total=self.steps, file=self._stream(), ascii=" ━", leave=True,
+                             bar_format="{n_fmt}/{total_fmt} {bar:20} {desc}",
                              dynamic_ncols=False, mininterval=0.1)
 
     # per-batch work only when a live bar is shown
     def on_train_batch_end(self, batch, logs=None):
         if self._bar is None:
             return
-        self._bar.update(batch + 1 - self._bar.n)
         now = time.perf_counter()
         if now - self._last > 0.1:
             self._last = now
-            self._bar.set_postfix_str(f" {_per_step(now - self._start, batch + 1)}{format_logs(logs or {})}",
-                                      refresh=False)
+            self._bar.set_description_str(self._tail(now - self._start, batch + 1, logs), refresh=False)
+        self._bar.update(batch + 1 - self._bar.n)
+
+    def _tail(self, elapsed, steps, logs):
+        return f"{_fmt_time(elapsed)} {_per_step(elapsed, steps)}{format_logs(logs or {})}"
 
     def on_epoch_end(self, epoch, logs=None):
         if not self.verbose:
             return
         elapsed = time.perf_counter() - self._start
-        tail = f"{_per_step(elapsed, self.steps)}{format_logs(logs or {})}"
         if self._bar is not None:
+            self._bar.set_description_str(self._tail(elapsed, self.steps, logs), refresh=False)
             self._bar.update(self.steps - self._bar.n)
-            self._bar.set_postfix_str(f" {tail}", refresh=True)
+            self._bar.refresh()
             self._bar.close()
             self._bar = None
         else:
-            print(f"{self.steps}/{self.steps} - {_fmt_time(elapsed)} - {tail}", file=self._stream(), flush=True)
+            print(f"{self.steps}/{self.steps} - {_fmt_time(elapsed)} - "
+                  f"{_per_step(elapsed, self.steps)}{format_logs(logs or {})}", file=self._stream(), flush=True)
+
+    def on_train_end(self, logs=None):
+        if self._bar is not None:              # training stopped inside an epoch
+            self._bar.close()
+            self._bar = None
 
 
 class CallbackList:
-    """Dispatches hooks to many callbacks; batch hooks only to those that define them."""
+    """Dispatches hooks to many callbacks; batch hooks only to those that define them.
+
+    Only the first ProgbarLogger is kept: one the user passed replaces the one fit adds.
+    """
 
     def __init__(self, callbacks, model, params):
-        self.callbacks = list(callbacks)
+        self.callbacks = []
+        have_progbar = False
+        for cb in callbacks:
+            if isinstance(cb, ProgbarLogger):
+                if have_progbar:
+                    continue
+                have_progbar = True
+            self.callbacks.append(cb)
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
@@ -292,6 +375,5 @@ def _defines(cb, hook):
     if isinstance(cb, LambdaCallback):
         return cb.overrides(hook)
     if isinstance(cb, ProgbarLogger):
-        return cb._live()
+        return hook == "on_train_batch_end" and cb._live()
     return overrides(cb, hook)
-
