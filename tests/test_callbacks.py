@@ -525,3 +525,42 @@ def test_a_passed_progbar_follows_fits_verbose(data):
 def test_progbar_rejects_bad_verbose():
     with pytest.raises(ValueError):
         ProgbarLogger(verbose=3)
+
+
+def test_progress_line_counts_the_steps_actually_run_when_stopped_mid_epoch(capsys):
+    class StopAtBatchOne(gn.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 1:
+                self.model.stop_training = True
+
+    model = gn.Sequential([gn.layers.Dense(2, activation="softmax", input_shape=(3,))])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    x = np.zeros((100, 3))
+    y = np.zeros(100, dtype=int)
+    model.fit(x, y, batch_size=10, epochs=1, verbose=2, callbacks=[StopAtBatchOne()])
+    out = capsys.readouterr().out
+    assert re.search(r"^2/10 - ", out, flags=re.M), out
+
+
+def test_evaluate_calls_the_test_hooks_with_running_logs():
+    seen = []
+
+    class Recorder(gn.callbacks.Callback):
+        def on_test_begin(self, logs=None):
+            seen.append("begin")
+
+        def on_test_batch_end(self, batch, logs=None):
+            seen.append((batch, round(logs["loss"], 12)))
+
+        def on_test_end(self, logs=None):
+            seen.append(("end", round(logs["loss"], 12)))
+
+    model = gn.Sequential([gn.layers.Dense(1, input_shape=(2,), dtype="float64")])
+    model.compile(optimizer="sgd", loss="mse")
+    model.set_weights([np.array([[1.0], [0.0]]), np.array([0.0])])
+    x = np.array([[1.0, 0.0], [2.0, 0.0], [3.0, 0.0]])
+    y = np.zeros((3, 1))
+    loss = model.evaluate(x, y, batch_size=2, verbose=0, callbacks=[Recorder()])
+    # batch 0: mean(1, 4) = 2.5; batch 1 running mean over 3 samples: (1 + 4 + 9) / 3
+    assert seen == ["begin", (0, 2.5), (1, round(14 / 3, 12)), ("end", round(14 / 3, 12))]
+    assert loss == pytest.approx(14 / 3)

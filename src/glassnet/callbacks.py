@@ -329,15 +329,16 @@ class ProgbarLogger(Callback):
         if not self.verbose:
             return
         elapsed = time.perf_counter() - self._start
+        done = getattr(self.model, "_steps_done", None) or self.steps     # fewer if training stopped mid-epoch
         if self._bar is not None:
-            self._bar.set_description_str(self._tail(elapsed, self.steps, logs), refresh=False)
-            self._bar.update(self.steps - self._bar.n)
+            self._bar.set_description_str(self._tail(elapsed, done, logs), refresh=False)
+            self._bar.update(done - self._bar.n)
             self._bar.refresh()
             self._bar.close()
             self._bar = None
         else:
-            print(f"{self.steps}/{self.steps} - {_fmt_time(elapsed)} - "
-                  f"{_per_step(elapsed, self.steps)}{format_logs(logs or {})}", file=self._stream(), flush=True)
+            print(f"{done}/{self.steps} - {_fmt_time(elapsed)} - "
+                  f"{_per_step(elapsed, done)}{format_logs(logs or {})}", file=self._stream(), flush=True)
 
     def on_train_end(self, logs=None):
         if self._bar is not None:              # training stopped inside an epoch

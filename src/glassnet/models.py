@@ -385,6 +385,7 @@ class Sequential:
                             cb.on_train_batch_end(step, logs)
                     if self.stop_training:
                         break
+                self._steps_done = step + 1 if steps else 0
                 logs = self._logs(loss_sum, metric_sums, seen)
                 if x_val is not None:
                     val = self._evaluate_arrays(x_val, y_val, batch_size)
@@ -407,32 +408,48 @@ class Sequential:
     # ------------------------------------------------------------------
     # Evaluation and prediction
     # ------------------------------------------------------------------
-    def _evaluate_arrays(self, x, y, batch_size):
-        loss_sum, metric_sums = 0.0, [0.0] * len(self._metrics)
+    def _evaluate_arrays(self, x, y, batch_size, batch_end=()):
+        loss_sum, metric_sums, seen = 0.0, [0.0] * len(self._metrics), 0
         n = len(x)
-        for start in range(0, n, batch_size):
+        for step, start in enumerate(range(0, n, batch_size)):
             xb, yb = x[start:start + batch_size], y[start:start + batch_size]
             loss, out, _ = self._forward_loss(xb, yb, training=False)
             loss_sum += loss * len(xb)
+            seen += len(xb)
             for i, (_, fn) in enumerate(self._metrics):
                 metric_sums[i] += float(np.sum(fn(yb, out)))
+            for cb in batch_end:
+                cb.on_test_batch_end(step, self._logs(loss_sum, metric_sums, seen))
         logs = self._logs(loss_sum, metric_sums, n)
         if self._regularized:
             logs["loss"] += self._regularization_loss()
         return logs
 
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", return_dict=False):
-        """Loss (and metrics) on (x, y): a float without metrics, else [loss, metric, ...] (Keras)."""
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
+        """Loss (and metrics) on (x, y): a float without metrics, else [loss, metric, ...] (Keras).
+
+        Callbacks get on_test_begin, on_test_batch_end (if they define it) and on_test_end.
+        """
         self._require_compiled()
         batch_size = _checks.batch_size(batch_size)
         verbose = _verbosity(verbose)
+        cbs = list(callbacks or [])
+        for cb in cbs:
+            if not isinstance(cb, callbacks_module.Callback):
+                raise TypeError(f"callbacks must be glassnet Callback objects, got {type(cb).__name__}")
         x, y = self._check_xy(x, y)
+        for cb in cbs:
+            cb.set_model(self)
+            cb.on_test_begin({})
+        batch_end = [cb for cb in cbs if callbacks_module.overrides(cb, "on_test_batch_end")]
         start = time.perf_counter()
         self._set_reuse(True)
         try:
-            logs = self._evaluate_arrays(x, y, batch_size)
+            logs = self._evaluate_arrays(x, y, batch_size, batch_end)
         finally:
             self._set_reuse(False)
+        for cb in cbs:
+            cb.on_test_end(dict(logs))
         if verbose:
             steps = math.ceil(len(x) / batch_size)
             elapsed = time.perf_counter() - start
