@@ -5,13 +5,13 @@ values against a hand-written float64 NumPy closed form and against PyTorch
 (float64, when torch imports); the derivative function and the table's
 backward rule against float64 central differences and torch autograd.
 """
-import warnings
 
 import numpy as np
 import pytest
 
 import glassnet as gn
 from glassnet import activations as A
+from reference import no_numerical_warnings, relative_error
 
 try:
     import torch
@@ -21,13 +21,6 @@ except ImportError:  # the NumPy references still run
 
 RTOL = 1e-6          # required relative error of derivatives against central differences
 H = 1e-6             # central-difference step (float64)
-
-
-def relative_error(analytic, numeric):
-    """max |a - n| / max(|a|, |n|), normwise; 0 when both are all zero."""
-    analytic, numeric = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
-    scale = max(np.max(np.abs(analytic)), np.max(np.abs(numeric)))
-    return 0.0 if scale == 0 else float(np.max(np.abs(analytic - numeric)) / scale)
 
 
 def sample(shape=(5, 7), seed=0, low=-4.0, high=4.0, away_from_zero=False):
@@ -226,24 +219,6 @@ SATURATION = {
     "elu": (-1, 1000, 0, 1),
     "swish": (0, 1000, 0, 1),
 }
-
-
-class no_numerical_warnings:
-    """Overflow, division by zero and invalid operations raise; so does any warning.
-
-    Underflow is allowed: exp(-1000) flushing to 0.0 is the correctly rounded result.
-    """
-
-    def __enter__(self):
-        self._err = np.errstate(all="raise", under="ignore")
-        self._warn = warnings.catch_warnings()
-        self._err.__enter__()
-        self._warn.__enter__()
-        warnings.simplefilter("error")
-
-    def __exit__(self, *exc):
-        self._warn.__exit__(*exc)
-        self._err.__exit__(*exc)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -5,7 +5,6 @@ every Loss class's gradient and fused logits backward against float64
 central differences; stability, names, the study notes' functions, and
 label checks.
 """
-import warnings
 
 import numpy as np
 import pytest
@@ -13,6 +12,7 @@ import pytest
 import glassnet as gn
 from glassnet import losses as L
 from glassnet.activations import sigmoid, softmax
+from reference import central_difference, no_numerical_warnings, relative_error
 
 try:
     import torch
@@ -24,25 +24,8 @@ requires_torch = pytest.mark.skipif(torch is None, reason="torch is not installe
 RTOL = 1e-6
 
 
-def relative_error(analytic, numeric):
-    analytic, numeric = np.asarray(analytic, np.float64), np.asarray(numeric, np.float64)
-    scale = max(np.max(np.abs(analytic)), np.max(np.abs(numeric)))
-    return 0.0 if scale == 0 else float(np.max(np.abs(analytic - numeric)) / scale)
-
-
-def central_difference_gradient(f, x, h=1e-6):
-    """d f(x) / dx for scalar f, one coordinate at a time, in float64."""
-    x = np.array(x, dtype=np.float64)
-    grad = np.empty_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        up = f(x)
-        x[i] = old - h
-        down = f(x)
-        x[i] = old
-        grad[i] = (up - down) / (2 * h)
-    return grad
+def _gradient_of_copy(f, x, h=1e-6):
+    return central_difference(f, np.array(x, dtype=np.float64), h)
 
 
 def one_hot(labels, k):
@@ -169,7 +152,7 @@ def test_gradient_matches_central_differences(loss):
     y_pred = z if loss.from_logits else p
     if isinstance(loss, L.MeanAbsoluteError):
         assert np.min(np.abs(y_pred - y_true)) > 1e-3      # away from the kink of |.|
-    numeric = central_difference_gradient(lambda v: loss(y_true, v), y_pred)
+    numeric = _gradient_of_copy(lambda v: loss(y_true, v), y_pred)
     analytic = loss.gradient(y_true, y_pred)
     assert analytic.shape == y_pred.shape
     assert relative_error(analytic, numeric) < RTOL
@@ -186,7 +169,7 @@ def test_logits_forward_backward_matches_central_differences(loss, activation):
     value, dz, p = loss.logits_forward_backward(y_true, z)
     np.testing.assert_allclose(p, activation(z), rtol=1e-14)
     assert value == pytest.approx(loss(y_true, activation(z)), rel=1e-12)
-    numeric = central_difference_gradient(lambda v: loss.logits_forward_backward(y_true, v)[0], z)
+    numeric = _gradient_of_copy(lambda v: loss.logits_forward_backward(y_true, v)[0], z)
     assert relative_error(dz, numeric) < RTOL
 
 
@@ -214,20 +197,6 @@ def test_fused_losses_match_per_sample_functions():
 # --------------------------------------------------------------------------
 # Stability
 # --------------------------------------------------------------------------
-
-class no_numerical_warnings:
-    """Overflow, division by zero and invalid operations raise; underflow to 0.0 is allowed."""
-
-    def __enter__(self):
-        self._err, self._warn = np.errstate(all="raise", under="ignore"), warnings.catch_warnings()
-        self._err.__enter__()
-        self._warn.__enter__()
-        warnings.simplefilter("error")
-
-    def __exit__(self, *exc):
-        self._warn.__exit__(*exc)
-        self._err.__exit__(*exc)
-
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_losses_from_extreme_logits_are_finite_and_exact(dtype):

@@ -2,7 +2,6 @@
 
 Every network here is built in float64 so the notes' printed digits can be matched exactly.
 """
-import io
 import random
 
 import numpy as np
