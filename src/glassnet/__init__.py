@@ -20,7 +20,8 @@ from .models import Sequential
 
 __version__ = "0.1.0"
 
-utils = type("utils", (), {"set_random_seed": staticmethod(set_random_seed)})
+utils = type("utils", (), {"set_random_seed": staticmethod(set_random_seed),
+                           "to_categorical": staticmethod(datasets.to_categorical)})
 
 __all__ = ["Sequential", "Input", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "floatx", "set_floatx",

@@ -14,7 +14,7 @@ import os
 
 import numpy as np
 
-from .idx import read_idx
+from .idx import read_idx_pair
 
 DATA_DIR = os.path.join(os.path.dirname(__file__), "data")
 IMAGES = "t10k-images-idx3-ubyte.gz"
@@ -23,9 +23,9 @@ LABELS = "t10k-labels-idx1-ubyte.gz"
 
 def load_data():
     """((x_train, y_train), (x_test, y_test)): 8,000 and 2,000 uint8 images of shape (28, 28)."""
-    x = read_idx(os.path.join(DATA_DIR, IMAGES))
-    y = read_idx(os.path.join(DATA_DIR, LABELS))
+    x, y = read_idx_pair(os.path.join(DATA_DIR, IMAGES), os.path.join(DATA_DIR, LABELS))
     if x.shape != (10000, 28, 28) or y.shape != (10000,):
-        raise ValueError(f"bundled MNIST files have shapes {x.shape} and {y.shape}, expected (10000, 28, 28) and (10000,)")
+        raise ValueError(f"bundled MNIST files have shapes {x.shape} and {y.shape}, "
+                         f"expected (10000, 28, 28) and (10000,)")
     test = np.arange(len(x)) % 5 == 4
     return (x[~test], y[~test]), (x[test], y[test])
