@@ -17,6 +17,8 @@ from .backend import floatx, set_floatx, set_random_seed
 from .gradcheck import gradient_check, numerical_gradient
 from .layers import Input
 from .models import Sequential
+from . import saving
+from .saving import ModelFileError, load_model
 
 __version__ = "0.1.0"
 
@@ -25,4 +27,5 @@ utils = type("utils", (), {"set_random_seed": staticmethod(set_random_seed),
 
 __all__ = ["Sequential", "Input", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "floatx", "set_floatx",
-           "set_random_seed", "gradient_check", "numerical_gradient", "__version__"]
+           "set_random_seed", "gradient_check", "numerical_gradient", "saving", "load_model", "ModelFileError",
+           "__version__"]

@@ -559,6 +559,32 @@ class Sequential:
         return int(sum(layer.count_params() for layer in self.layers))
 
     # ------------------------------------------------------------------
+    # Files (the format is in glassnet.saving and docs/model-format.md)
+    # ------------------------------------------------------------------
+    def save(self, filepath, overwrite=True):
+        """Write the whole model to one `.glassnet` file: architecture, weights, compile settings
+        and optimizer state (added as the suffix when `filepath` has none). Written atomically."""
+        from . import saving
+        return saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write only the weights, to a NumPy `.npz` file ("dense/W", ... in get_weights() order)."""
+        from . import saving
+        return saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Set the weights from save_weights()' `.npz` (or a `.glassnet` file); shapes are checked first."""
+        from . import saving
+        saving.load_weights(self, filepath)
+
+    def _optimizer_variables(self):
+        """The variables `_train_step` hands the optimizer: the flat buffer, or per-variable views with clipnorm."""
+        self._require_built()
+        if self.optimizer is not None and self.optimizer.clipnorm is not None:
+            return self.trainable_weights
+        return [self._flat_weights]
+
+    # ------------------------------------------------------------------
     # Description
     # ------------------------------------------------------------------
     def summary(self, line_length=None, print_fn=None):
@@ -586,6 +612,12 @@ class Sequential:
 
     def __repr__(self):
         return f"<Sequential name={self.name!r} layers={len(self.layers)} built={self.built}>"
+
+
+def load_model(filepath, compile=True, custom_objects=None):
+    """Keras's keras.models.load_model: the model saved in a `.glassnet` file (see glassnet.saving)."""
+    from . import saving
+    return saving.load_model(filepath, compile=compile, custom_objects=custom_objects)
 
 
 def _verbosity(verbose):

@@ -238,6 +238,43 @@ class Optimizer:
         raise NotImplementedError
 
     # -- state and config -----------------------------------------------------
+    def get_state(self) -> dict:
+        """The training state: {"iterations": int, "slots": [{slot name: copy of the array}, ...]}.
+
+        One dict per variable the optimizer was built for: a model hands it one flat
+        buffer (one dict), or one variable per weight array when clipnorm is set.
+        """
+        return {"iterations": int(self.iterations),
+                "slots": [{name: array.copy() for name, array in slot.items()} for slot in self.slots]}
+
+    def set_state(self, state, variables) -> None:
+        """Bind to `variables` and restore `get_state()`'s iterations and slots.
+
+        Every count, slot name, shape and dtype is checked before anything changes.
+        """
+        variables = list(variables)
+        iterations = state.get("iterations", 0)
+        if isinstance(iterations, bool) or not isinstance(iterations, (int, np.integer)) or iterations < 0:
+            raise ValueError(f"optimizer iterations must be an integer >= 0, got {iterations!r}")
+        slots = list(state.get("slots", []))
+        if len(slots) != len(variables):
+            raise ValueError(f"the optimizer state holds slots for {len(slots)} variables, "
+                             f"got {len(variables)} variables")
+        expected = sorted(self._slots)
+        for i, (slot, v) in enumerate(zip(slots, variables)):
+            if sorted(slot) != expected:
+                raise ValueError(f"{type(self).__name__} variable {i} needs slots {expected}, got {sorted(slot)}")
+            for name, array in slot.items():
+                array = np.asarray(array)
+                if array.shape != v.shape or array.dtype != v.dtype:
+                    raise ValueError(f"{type(self).__name__} slot {name!r} of variable {i} must have shape "
+                                     f"{v.shape} and dtype {v.dtype}, got {array.shape} {array.dtype}")
+        self.build(variables)
+        for mine, saved in zip(self.slots, slots):
+            for name, array in saved.items():
+                mine[name][...] = array
+        self.iterations = int(iterations)
+
     def get_config(self) -> dict:
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
