@@ -128,6 +128,10 @@ class Sequential:
         self._first_trainable = first
         self._pack_weights()
         self.built = True
+        opt = self.optimizer
+        if opt is not None and opt._variables is not None and \
+                [v.shape for v in opt._variables] != [v.shape for v in self._optimizer_variables()]:
+            opt._variables, opt.slots, opt.iterations = None, [], 0   # the weights changed shape: start afresh
         self._prepared = False
 
     def _pack_weights(self):

@@ -31,8 +31,8 @@ class Dropout(Layer):
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
         self.rate = _rate(rate, "Dropout rate")
-        self.seed = seed
-        self.rng = backend.make_rng(seed)
+        self.rng = backend.make_rng(seed)       # checks the seed; a Generator passed in is used as is
+        self.seed = None if isinstance(seed, np.random.Generator) else seed
         self._mask = None
 
     def forward(self, x, training=False):
