@@ -156,44 +156,39 @@ class VarianceScaling(_Random):
                 **super().get_config()}
 
 
-class GlorotUniform(VarianceScaling):
+class _Preset(VarianceScaling):
+    """A named VarianceScaling whose only argument is the seed."""
+
+    def get_config(self):
+        return {"seed": self.seed}
+
+
+class GlorotUniform(_Preset):
     """Xavier uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)). Keras's Dense default."""
 
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_avg", "uniform", seed)
 
-    def get_config(self):
-        return {"seed": self.seed}
 
-
-class GlorotNormal(VarianceScaling):
+class GlorotNormal(_Preset):
     """Xavier normal: truncated normal with stddev sqrt(2 / (fan_in + fan_out))."""
 
     def __init__(self, seed=None):
         super().__init__(1.0, "fan_avg", "truncated_normal", seed)
 
-    def get_config(self):
-        return {"seed": self.seed}
 
-
-class HeNormal(VarianceScaling):
+class HeNormal(_Preset):
     """He normal: truncated normal with stddev sqrt(2 / fan_in); suits ReLU."""
 
     def __init__(self, seed=None):
         super().__init__(2.0, "fan_in", "truncated_normal", seed)
 
-    def get_config(self):
-        return {"seed": self.seed}
 
-
-class HeUniform(VarianceScaling):
+class HeUniform(_Preset):
     """He uniform: U(-l, l), l = sqrt(6 / fan_in)."""
 
     def __init__(self, seed=None):
         super().__init__(2.0, "fan_in", "uniform", seed)
-
-    def get_config(self):
-        return {"seed": self.seed}
 
 
 def compute_fans(shape):
