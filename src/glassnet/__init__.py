@@ -19,6 +19,9 @@ from .layers import Input
 from .models import Sequential
 from . import saving
 from .saving import ModelFileError, load_model
+from . import doctor, explain, perceptron
+from .explain import Trace
+from .perceptron import Perceptron
 
 __version__ = "0.1.0"
 
@@ -28,4 +31,12 @@ utils = type("utils", (), {"set_random_seed": staticmethod(set_random_seed),
 __all__ = ["Sequential", "Input", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "floatx", "set_floatx",
            "set_random_seed", "gradient_check", "numerical_gradient", "saving", "load_model", "ModelFileError",
-           "__version__"]
+           "doctor", "explain", "perceptron", "Perceptron", "Trace", "plot", "__version__"]
+
+
+def __getattr__(name):
+    """`gn.plot` loads the figures module (and matplotlib) only when first used."""
+    if name == "plot":
+        import importlib
+        return importlib.import_module(".plot", __name__)
+    raise AttributeError(f"module 'glassnet' has no attribute {name!r}")

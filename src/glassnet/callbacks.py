@@ -72,6 +72,15 @@ class History(Callback):
         if self.model is not None:
             self.model.history = self
 
+    def plot(self, path=None, **kwargs):
+        """Loss and accuracy curves, train and validation: glassnet.plot.plot_history(self, path, **kwargs).
+
+        Returns the matplotlib Figure (a notebook shows it); saves it to `path` when given.
+        Needs matplotlib (pip install "glassnet[plot]").
+        """
+        from . import plot
+        return plot.plot_history(self, path, **kwargs)
+
 
 class EarlyStopping(Callback):
     """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs."""

@@ -27,6 +27,7 @@ import numpy as np
 from . import _checks
 from . import backend
 from . import callbacks as callbacks_module
+from . import doctor as doctor_module
 from . import layers as layers_module
 from . import losses as losses_module
 from . import metrics as metrics_module
@@ -313,8 +314,13 @@ class Sequential:
     # Training
     # ------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0):
-        """Train for `epochs` passes over (x, y); returns a History whose .history holds per-epoch logs."""
+            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, doctor=True):
+        """Train for `epochs` passes over (x, y); returns a History whose .history holds per-epoch logs.
+
+        doctor: the training doctor (glassnet.doctor) watches the run and warns, once per cause, about
+        NaN/exploding/rising loss, vanishing/exploding gradients, dead ReLUs, saturated units and
+        overfitting.  True (default; off everywhere after gn.doctor.disable()), False, or a Doctor(...).
+        """
         self._require_compiled()
         batch_size = _checks.batch_size(batch_size)
         if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
@@ -347,9 +353,12 @@ class Sequential:
         for cb in cbs:
             if not isinstance(cb, callbacks_module.Callback):
                 raise TypeError(f"callbacks must be glassnet Callback objects, got {type(cb).__name__}")
+        doc = doctor_module.for_fit(doctor, cbs)
         if verbose:
             cbs.append(callbacks_module.ProgbarLogger(verbose))
         cbs.append(history)
+        if doc is not None:
+            cbs.append(doc)                    # last: its findings print after the epoch's progress line
         cblist = callbacks_module.CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
         per_batch_logs = bool(cblist.batch_end or cblist.batch_begin)
 
@@ -509,6 +518,16 @@ class Sequential:
         values = list(logs.values())
         return values[0] if len(values) == 1 else values
 
+    def trace(self, x, y, update=True, lang="en", **options):
+        """Run one training step on (x, y) and record it: a `glassnet.explain.Trace`.
+
+        Per layer: input, W, b, z = xW + b, a = f(z); the loss; dL/da, dL/dz, dL/dW, dL/db;
+        the weights after the update.  print(trace) shows a table (lang="ko" for Korean).
+        The weights end as after train_on_batch(x, y); update=False leaves them unchanged.
+        """
+        from . import explain
+        return explain.trace(self, x, y, update=update, lang=lang, **options)
+
     # ------------------------------------------------------------------
     # Gradients and weights
     # ------------------------------------------------------------------
@@ -591,11 +610,18 @@ class Sequential:
     # ------------------------------------------------------------------
     # Description
     # ------------------------------------------------------------------
-    def summary(self, line_length=None, print_fn=None):
-        """Print Keras's summary table: layer (type), output shape, parameter count, totals."""
+    def summary(self, line_length=None, print_fn=None, details=True):
+        """Print Keras's summary table (layer (type), output shape, parameter count, totals), then,
+        unless details=False, how the numbers add up: per layer the parameter arithmetic
+        (784 x 50 + 50 = 39,250), activation and initializer, memory and FLOPs per sample.
+
+        print_fn (default print) is called once per table, with the table's text.
+        """
         self._require_built()
-        text = _summary_table(self)
-        (print_fn or _print_safely)(text)
+        out = print_fn or _print_safely
+        out(_summary_table(self))
+        if details:
+            out(_summary_details(self))
 
     def get_config(self) -> dict:
         return {"name": self.name,
@@ -643,7 +669,8 @@ def _readable_size(n_bytes):
 
 
 def _summary_table(model) -> str:
-    widths = (33, 24, 15)
+    longest = max(len(f"{layer.name} ({type(layer).__name__})") for layer in model.layers)
+    widths = (max(33, longest + 2), 24, 15)          # Keras's widths, wider for long layer names
     head = ("Layer (type)", "Output Shape", "Param #")
 
     def row(cells, edge, sep):
@@ -671,6 +698,100 @@ def _summary_table(model) -> str:
     non_trainable = total - trainable
     for label, count in (("Total", total), ("Trainable", trainable), ("Non-trainable", non_trainable)):
         lines.append(f" {label} params: {count:,} ({_readable_size(count * itemsize)})")
+    return "\n".join(lines)
+
+
+def _initializer_name(init) -> str:
+    """'glorot_uniform', 'random_normal(stddev=0.01)', 'constant(-10)': the name and its numbers."""
+    from . import initializers
+    spec = initializers.serialize(init)
+    numbers = {k: v for k, v in spec["config"].items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "seed"
+               and not (k == "mean" and v == 0)}
+    if list(numbers) == ["value"]:
+        return f"{spec['class_name']}({numbers['value']:g})"
+    args = ", ".join(f"{k}={v:g}" for k, v in numbers.items())
+    return f"{spec['class_name']}({args})" if args else spec["class_name"]
+
+
+def _layer_details(layer, itemsize):
+    """(parameter arithmetic, activation and initializer, memory, FLOPs arithmetic, FLOPs) for one layer."""
+    count = layer.count_params()
+    memory = _readable_size(count * itemsize)
+    out_shape = tuple(layer.output_shape[1:])
+    w = layer.params.get("W")
+    kind = getattr(layer, "activation", None)
+    if hasattr(layer, "units") and w is not None and w.ndim == 2:          # Dense
+        n_in, n_out = w.shape
+        bias = "b" in layer.params
+        params = f"{n_in:,} x {n_out:,}" + (f" + {n_out:,}" if bias else "") + f" = {count:,}"
+        what = f"{kind}, {_initializer_name(layer.kernel_initializer)}"
+        if bias and _initializer_name(layer.bias_initializer) != "zeros":
+            what += f", bias {_initializer_name(layer.bias_initializer)}"
+        rows = int(np.prod(out_shape[:-1])) if len(out_shape) > 1 else 1     # Dense on (batch, ..., in)
+        per_row = 2 * n_in * n_out + (n_out if bias else 0)
+        flops = rows * per_row
+        formula = f"2 x {n_in:,} x {n_out:,}" + (f" + {n_out:,}" if bias else "")
+        if rows > 1:
+            formula = f"{rows:,} x ({formula})"
+        return params, what, memory, f"{formula} = {flops:,}", flops
+    if type(layer).__name__ == "BatchNormalization":
+        c = out_shape[-1]
+        per_feature = len(layer.params) + len(layer.state)
+        params = f"{per_feature} x {c:,} = {count:,}"
+        if layer.state:
+            params += f" ({len(layer.params) * c:,} trainable)"
+        inits = [f"{key} {_initializer_name(getattr(layer, key + '_initializer'))}" for key in layer.params]
+        elements = int(np.prod(out_shape))
+        return params, ", ".join(inits) or "-", memory, f"4 x {elements:,} = {4 * elements:,}", 4 * elements
+    if type(layer).__name__ == "Dropout":
+        what = f"dropout {layer.rate:g} (training only)"
+    elif type(layer).__name__ == "Flatten":
+        what = "reshape"
+    elif kind is not None:                                                  # Activation
+        what = kind
+    else:
+        what = "-"
+    if count:
+        sizes = [w.size for w in layer.weights]
+        params = " + ".join(f"{s:,}" for s in sizes) + (f" = {count:,}" if len(sizes) > 1 else "")
+    else:
+        params = "0"
+    return params, what, memory, "0", 0
+
+
+def _summary_details(model) -> str:
+    """The second summary table: how each layer's parameters, memory and FLOPs add up."""
+    itemsize = np.dtype(model.dtype).itemsize
+    dtype = np.dtype(model.dtype).name
+    head = ("Layer", "Parameters", "Activation, initializer", "Memory", "FLOPs per sample")
+    rows = []
+    total_flops = 0
+    for layer in model.layers:
+        params, what, memory, formula, flops = _layer_details(layer, itemsize)
+        rows.append((layer.name, params, what, memory, formula))
+        total_flops += flops
+    widths = [max(len(r[i]) for r in rows + [head]) + 2 for i in range(len(head))]
+
+    def row(cells, edge):
+        parts = [f" {c:>{w - 2}} " if i == 3 else f" {c:<{w - 2}} " for i, (c, w) in enumerate(zip(cells, widths))]
+        return edge + edge.join(parts) + edge
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * w for w in widths) + right
+
+    total = model.count_params()
+    lines = ["", f"How the numbers add up ({dtype}: {itemsize} bytes a number; FLOPs: a multiply-add counts 2):",
+             rule("┏", "┳", "┓", "━"), row(head, "┃"), rule("┡", "╇", "┩", "━")]
+    for i, cells in enumerate(rows):
+        lines.append(row(cells, "│"))
+        if i < len(rows) - 1:
+            lines.append(rule("├", "┼", "┤", "─"))
+    lines.append(rule("└", "┴", "┘", "─"))
+    lines.append(f" Memory: {total:,} parameters x {itemsize} bytes ({dtype}) = {total * itemsize:,} bytes "
+                 f"= {_readable_size(total * itemsize)}")
+    lines.append(f" FLOPs per sample: {total_flops:,} to predict (activations not counted); "
+                 f"a training step costs about 3x that")
     return "\n".join(lines)
 
 

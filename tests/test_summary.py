@@ -1,0 +1,132 @@
+"""summary(): Keras's table, unchanged, then how the numbers add up (parameters, memory, FLOPs)."""
+
+import glassnet as gn
+
+KERAS_TABLE = """\
+Model: "sequential"
+┏━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━━━━━━━━━━┳━━━━━━━━━━━━━━━┓
+┃ Layer (type)                    ┃ Output Shape           ┃       Param # ┃
+┡━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━━━━━━━━━━╇━━━━━━━━━━━━━━━┩
+│ dense (Dense)                   │ (None, 50)             │        39,250 │
+├─────────────────────────────────┼────────────────────────┼───────────────┤
+│ dense_1 (Dense)                 │ (None, 10)             │           510 │
+└─────────────────────────────────┴────────────────────────┴───────────────┘
+ Total params: 39,760 (155.31 KB)
+ Trainable params: 39,760 (155.31 KB)
+ Non-trainable params: 0 (0.00 B)"""
+
+
+def _notes_network(dtype="float32"):
+    return gn.Sequential([gn.layers.Dense(50, activation="sigmoid", input_shape=(784,), dtype=dtype),
+                          gn.layers.Dense(10, activation="softmax", dtype=dtype)])
+
+
+def _printed(model, **kwargs):
+    calls = []
+    model.summary(print_fn=calls.append, **kwargs)
+    return calls
+
+
+def _cells(details, name):
+    """The cells of layer `name`'s row in the details table."""
+    row = next(line for line in details.splitlines() if line.startswith(f"│ {name} "))
+    return [cell.strip() for cell in row.strip("│").split("│")]
+
+
+def test_the_keras_table_is_unchanged_and_comes_first():
+    calls = _printed(_notes_network())
+    assert len(calls) == 2                                 # print_fn: once per table
+    assert calls[0] == KERAS_TABLE
+    assert _printed(_notes_network(), details=False) == [KERAS_TABLE]
+
+
+def test_the_details_table_for_the_notes_network():
+    details = _printed(_notes_network())[1]
+    assert details.splitlines()[1] == ("How the numbers add up (float32: 4 bytes a number; "
+                                       "FLOPs: a multiply-add counts 2):")
+    assert _cells(details, "dense") == ["dense", "784 x 50 + 50 = 39,250", "sigmoid, glorot_uniform",
+                                        "153.32 KB", "2 x 784 x 50 + 50 = 78,450"]
+    assert _cells(details, "dense_1") == ["dense_1", "50 x 10 + 10 = 510", "softmax, glorot_uniform",
+                                          "1.99 KB", "2 x 50 x 10 + 10 = 1,010"]
+    lines = details.splitlines()
+    assert " Memory: 39,760 parameters x 4 bytes (float32) = 159,040 bytes = 155.31 KB" in lines
+    assert any(line.startswith(" FLOPs per sample: 79,460 to predict") for line in lines)
+
+
+def test_parameter_arithmetic_matches_the_counts():
+    model = _notes_network()
+    assert 784 * 50 + 50 == 39_250 == model.layers[0].count_params()
+    assert 50 * 10 + 10 == 510 == model.layers[1].count_params()
+
+
+def test_memory_in_float32_and_float64():
+    # 39,250 float32 numbers: 157,000 bytes = 153.32 KB; float64 doubles it
+    assert 39_250 * 4 / 1024 == 153.3203125 and 510 * 8 / 1024 == 3.984375
+    details = _printed(_notes_network("float64"))[1]
+    assert "float64: 8 bytes a number" in details
+    assert _cells(details, "dense")[3] == "306.64 KB"
+    assert _cells(details, "dense_1")[3] == "3.98 KB"
+    assert " Memory: 39,760 parameters x 8 bytes (float64) = 318,080 bytes = 310.62 KB" in details.splitlines()
+
+
+def test_flops_against_a_hand_count():
+    # Dense: one multiply and one add per weight (2 * in * out), one add per bias (out); activations not counted
+    model = gn.Sequential([gn.layers.Dense(3, activation="relu", input_shape=(4,)),
+                           gn.layers.Dense(2, use_bias=False)])
+    details = _printed(model)[1]
+    hand = (2 * 4 * 3 + 3) + (2 * 3 * 2)                   # 27 + 12
+    assert _cells(details, "dense")[4] == "2 x 4 x 3 + 3 = 27"
+    assert _cells(details, "dense_1")[4] == "2 x 3 x 2 = 12"
+    assert _cells(details, "dense_1")[1] == "3 x 2 = 6"
+    assert f" FLOPs per sample: {hand} to predict" in details
+
+
+def test_batch_normalization_dropout_and_flatten_rows():
+    model = gn.Sequential([
+        gn.layers.Flatten(input_shape=(28, 28)),
+        gn.layers.Dense(64, activation="relu", kernel_initializer=gn.initializers.RandomNormal(stddev=0.01),
+                        bias_initializer=gn.initializers.Constant(-10)),
+        gn.layers.BatchNormalization(),
+        gn.layers.Dropout(0.5),
+        gn.layers.Dense(10, use_bias=False),
+        gn.layers.Activation("softmax"),
+    ])
+    keras_table, details = _printed(model)
+    assert " Non-trainable params: 128 (512.00 B)" in keras_table.splitlines()
+    assert _cells(details, "flatten") == ["flatten", "0", "reshape", "0.00 B", "0"]
+    assert _cells(details, "dense") == ["dense", "784 x 64 + 64 = 50,240",
+                                        "relu, random_normal(stddev=0.01), bias constant(-10)",
+                                        "196.25 KB", "2 x 784 x 64 + 64 = 100,416"]
+    # gamma and beta are trained; the moving mean and variance are kept but not trained
+    assert _cells(details, "batch_normalization") == ["batch_normalization", "4 x 64 = 256 (128 trainable)",
+                                                      "gamma ones, beta zeros", "1.00 KB", "4 x 64 = 256"]
+    assert _cells(details, "dropout") == ["dropout", "0", "dropout 0.5 (training only)", "0.00 B", "0"]
+    assert _cells(details, "dense_1")[1:3] == ["64 x 10 = 640", "linear, glorot_uniform"]
+    assert _cells(details, "activation") == ["activation", "0", "softmax", "0.00 B", "0"]
+    assert f" FLOPs per sample: {100_416 + 256 + 1_280:,} to predict" in details
+    assert model.count_params() == 51_136 and "51,136 parameters x 4 bytes" in details
+
+
+def test_dense_on_sequences_counts_every_position():
+    model = gn.Sequential([gn.layers.Dense(4, input_shape=(5, 8))])
+    details = _printed(model)[1]
+    assert _cells(details, "dense")[4] == "5 x (2 x 8 x 4 + 4) = 340"
+    assert _cells(details, "dense")[1] == "8 x 4 + 4 = 36"
+
+
+def test_summary_prints_both_tables_to_stdout(capsys):
+    _notes_network().summary()
+    out = capsys.readouterr().out
+    assert out.startswith(KERAS_TABLE + "\n\nHow the numbers add up")
+    assert "784 x 50 + 50 = 39,250" in out
+    _notes_network().summary(details=False)
+    assert capsys.readouterr().out == KERAS_TABLE + "\n"
+
+
+def test_keras_table_widens_for_long_layer_names():
+    model = gn.Sequential([gn.layers.Dense(4, input_shape=(3,)), gn.layers.BatchNormalization()])
+    lines = []
+    model.summary(print_fn=lines.append, details=False)
+    table = [line for line in lines[0].splitlines() if line[:1] in "┏┃┡│├└"]
+    assert len({len(line) for line in table}) == 1, table
+    assert any("batch_normalization (BatchNormalization)" in line for line in table)
