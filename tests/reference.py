@@ -1,5 +1,6 @@
-"""Independent reference tools shared by the tests: written without glassnet, so they can catch it."""
+"""Tools shared by the tests. The references are written without glassnet, so they can catch it."""
 import contextlib
+import random
 import warnings
 
 import numpy as np
@@ -35,3 +36,16 @@ def no_numerical_warnings():
     with np.errstate(all="raise", under="ignore"), warnings.catch_warnings():
         warnings.simplefilter("error")
         yield
+
+
+@contextlib.contextmanager
+def saved_random_state():
+    """Let a block reseed glassnet, NumPy and Python freely; their generators are restored after."""
+    import glassnet as gn
+    rng, np_state, py_state = gn.backend.global_rng(), np.random.get_state(), random.getstate()
+    try:
+        yield
+    finally:
+        gn.backend._RNG = rng
+        np.random.set_state(np_state)
+        random.setstate(py_state)

@@ -9,7 +9,6 @@ import csv
 import io
 import json
 import pathlib
-import random
 import re
 import shutil
 import subprocess
@@ -21,6 +20,7 @@ import pytest
 import glassnet as gn
 from glassnet import cli
 from glassnet.saving import load_model
+from reference import saved_random_state
 
 RUN_FILES = {"model.glassnet", "history.json", "history.csv", "curves.png", "summary.txt", "metrics.json"}
 HISTORY_KEYS = {"loss", "accuracy", "val_loss", "val_accuracy"}
@@ -53,17 +53,6 @@ def assert_one_line_error(err, status, code, *needles):
     assert lines[0].startswith("glassnet: error: "), err
     for needle in needles:
         assert needle in lines[0], err
-
-
-@contextlib.contextmanager
-def saved_random_state():
-    rng, np_state, py_state = gn.backend.global_rng(), np.random.get_state(), random.getstate()
-    try:
-        yield
-    finally:
-        gn.backend._RNG = rng
-        np.random.set_state(np_state)
-        random.setstate(py_state)
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,6 @@ import io
 import json
 import pathlib
 import pickle
-import random
 import shutil
 import subprocess
 import sys
@@ -21,6 +20,7 @@ Image = pytest.importorskip("PIL.Image")
 import glassnet as gn                     # noqa: E402
 from glassnet import cli, plot            # noqa: E402
 from glassnet.saving import load_model    # noqa: E402
+from reference import saved_random_state  # noqa: E402
 
 
 def assert_png(path, min_std=5.0):
@@ -45,17 +45,6 @@ def line_data(ax):
 
 def texts(ax):
     return [t.get_text() for t in ax.texts]
-
-
-@contextlib.contextmanager
-def saved_random_state():
-    rng, np_state, py_state = gn.backend.global_rng(), np.random.get_state(), random.getstate()
-    try:
-        yield
-    finally:
-        gn.backend._RNG = rng
-        np.random.set_state(np_state)
-        random.setstate(py_state)
 
 
 @pytest.fixture(scope="module")

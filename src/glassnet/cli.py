@@ -895,16 +895,6 @@ def _precision(text):
     return value
 
 
-def _positive_number(text):
-    try:
-        value = float(str(text).strip())
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number > 0, got {text!r}") from None
-    if not math.isfinite(value) or value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}")
-    return value
-
-
 def _loss_name(text):
     from . import losses
     try:
@@ -991,7 +981,7 @@ def _add_explain_commands(sub):
                        help="random seed of the network, the samples and the entries checked (default: 0)")
     check.add_argument("--max-entries", type=_positive_int, default=None, metavar="N",
                        help="entries perturbed per parameter (default: all for the random network, 20 for MODEL)")
-    check.add_argument("--tolerance", type=_positive_number, default=1e-6, metavar="TOL",
+    check.add_argument("--tolerance", type=_positive_float, default=1e-6, metavar="TOL",
                        help="largest relative error that passes (default: 1e-6)")
     check.add_argument("--dataset", type=_dataset, default=None, metavar="NAME|FILE.npz",
                        help="with MODEL: the dataset whose test samples are used (default: the one recorded "
