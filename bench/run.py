@@ -1,372 +1,529 @@
-"""Speed benchmark: the notes' network, glassnet against its peers, in one run.
+"""Speed benchmark of issue 5: glassnet against its peers on the notes' networks, in one run.
 
-    python bench/run.py                 # or, from the repository root: python -m bench
-    python bench/run.py --epochs 5 --repeats 7   # defaults: 3 epochs x 5 repeats, ~15-30 s
-    python bench/run.py --quick         # tiny data, 1 epoch, 1 repeat (the smoke test)
+    python -m bench                       # from the repository root; or: python bench/run.py
+    python -m bench --configs C1,C3 --peers glassnet,torch --epochs 3 --repeats 5
+    python -m bench --quick               # 1,000 images, 1 epoch, 1 repeat: the smoke test
+    python -m bench --markdown            # the report as Markdown (docs/benchmarks.md)
 
-The network is the study notes' 784-50 sigmoid-10 softmax, trained with Adam
-(learning rate 1e-3, epsilon 1e-7), batch 32, float32, on real data:
-Fashion-MNIST's 60,000 training images when Debian's package is installed
-(/usr/share/datasets/fashion-mnist), else the MNIST sample bundled with glassnet
-(8,000 images).
+Configurations (bench/configs.py), float32, sparse categorical cross-entropy:
+  C1  784-50 sigmoid-10 softmax, Adam 1e-3, batch 32     (the notes' Keras network)
+  C2  the same network, SGD lr 0.1, batch 100            (the notes' hand-written loop)
+  C3  784-512 relu-256 relu-10 softmax, Adam 1e-3, batch 128
+  C4  inference of the C3 network on 10,000 test images in batches of 1,000 (images/s)
 
-glassnet trains through its public API (model.fit, verbose=0); the seconds of
-each epoch are taken by a LambdaCallback at epoch begin and end, which adds no
-per-batch work.  PyTorch (when installed) trains the same network in a plain
-loop: nn.Sequential(Linear, Sigmoid, Linear), CrossEntropyLoss, Adam(lr=1e-3,
-eps=1e-7), a randperm per epoch and index batching (no DataLoader), with as many
-threads as NumPy's BLAS uses.  The runs alternate (glassnet, torch, glassnet,
-torch, ...) so that a change in the machine's speed hits both alike.
+Peers (bench/peers.py says exactly what each runs): glassnet through its public
+API (fit / evaluate / predict, verbose=0); PyTorch CPU in a plain training loop
+(and, on C3, with its fused Adam); scikit-learn's MLPClassifier (one epoch per
+partial_fit); Keras 3 on the torch backend; the textbook NumPy loop
+(bench/textbook.py); the matmul-only limit (bench/limit.py).  Peers whose
+library is not installed are skipped, and the table says so.
 
-Reported: the median seconds per epoch over every epoch of every repeat, the
-min-max range (the noise), torch/glassnet (above 1: glassnet is faster), and
-the test accuracy of each after the same number of epochs (median over the
-repeats).  The header names the machine, NumPy and its BLAS, and torch.
-
-Nothing here is asserted: speed is measured here and never in tests.
+Method: the data is Fashion-MNIST when installed (else glassnet's bundled MNIST
+sample), the same float32 arrays for every peer.  Per configuration every peer
+first does an untimed warm-up run on 512 images; then the repeats run with the
+peers alternating (A B C ..., then B C ... A, so no peer is always first).
+A cell is the median over every epoch of every repeat (C4: every pass over the
+images) and the min-max range of those samples; the ratio is the peer's median
+time over glassnet's (above 1: glassnet is faster); the accuracy is the test
+accuracy after the same number of epochs, median over the repeats.  Speed is
+only measured here, never asserted in tests.
 """
 from __future__ import annotations
 
 import argparse
-import ctypes
-import glob
+import contextlib
+import datetime
+import importlib.util
+import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
 import time
+import traceback
 
-import numpy as np
+if __package__ in (None, ""):        # python bench/run.py
+    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-FASHION_DIR = "/usr/share/datasets/fashion-mnist"
-FASHION_FILES = {
-    "x_train": "train-images-idx3-ubyte.gz", "y_train": "train-labels-idx1-ubyte.gz",
-    "x_test": "t10k-images-idx3-ubyte.gz", "y_test": "t10k-labels-idx1-ubyte.gz",
-}
-BATCH = 32
-LEARNING_RATE = 1e-3
-EPSILON = 1e-7
-HIDDEN = 50
-QUICK_TRAIN, QUICK_TEST = 1024, 512
+import numpy as np  # noqa: E402
 
+from bench import configs as C  # noqa: E402
+from bench import data as data_module  # noqa: E402
+from bench import machine  # noqa: E402
+from bench import peers as peers_module  # noqa: E402
 
-def _import_glassnet():
-    try:
-        import glassnet
-    except ImportError:               # run from a checkout that is not installed
-        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
-        import glassnet
-    return glassnet
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DEFAULT_EPOCHS = 3
+DEFAULT_REPEATS = 3
+DEFAULT_PASSES = 5          # C4: passes over the images per repeat
+WARMUP_TRAIN, WARMUP_TEST = 512, 256
+MiB = 1024 * 1024
 
-
-# --------------------------------------------------------------------------
-# Data
-# --------------------------------------------------------------------------
-
-def _find(directory, name):
-    """The file `name` in `directory`, gzip-compressed or not."""
-    for candidate in (name, name[:-3] if name.endswith(".gz") else name + ".gz"):
-        path = os.path.join(directory, candidate)
-        if os.path.isfile(path):
-            return path
-    return None
+# Issue 5's goals, as glassnet / PyTorch in the same run.
+TIME_GOALS = {"C1": 0.25, "C2": 0.3, "C3": 0.65}     # glassnet's epoch <= this x PyTorch's
+THROUGHPUT_GOAL = 1.1                                 # C4: glassnet's images/s >= this x PyTorch's
+ACCURACY_GOAL = 0.5                                   # points of test accuracy
+MEMORY_GOAL = 60 * MiB                                # added on top of the data while training C1
 
 
-def load_data(quick=False, fashion_dir=FASHION_DIR):
-    """(x_train, y_train, x_test, y_test, description): images as float32 rows in [0, 1], labels int64."""
-    gn = _import_glassnet()
-    arrays, note = None, ""
-    paths = {key: _find(fashion_dir, name) for key, name in FASHION_FILES.items()}
-    if all(paths.values()):
-        try:
-            arrays = {key: gn.datasets.read_idx(path) for key, path in paths.items()}
-            name = f"Fashion-MNIST ({fashion_dir})"
-        except ValueError as err:     # e.g. a package being installed right now
-            arrays, note = None, f"; Fashion-MNIST unreadable: {err}"
-    elif any(paths.values()):
-        note = f"; Fashion-MNIST incomplete in {fashion_dir}"
-    if arrays is None:
-        (x_train, y_train), (x_test, y_test) = gn.datasets.mnist_mini.load_data()
-        arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
-        name = "MNIST sample bundled with glassnet (gn.datasets.mnist_mini)" + note
-    x_train, y_train, x_test, y_test = (arrays[k] for k in ("x_train", "y_train", "x_test", "y_test"))
-    if quick:
-        x_train, y_train = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN]
-        x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]
-        name += ", --quick subset"
-
-    def rows(x):
-        return (x.reshape(len(x), -1).astype(np.float32) / np.float32(255.0))
-
-    return rows(x_train), y_train.astype(np.int64), rows(x_test), y_test.astype(np.int64), name
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
 
 
 # --------------------------------------------------------------------------
-# The machine
+# Results
 # --------------------------------------------------------------------------
 
-def cpu_model():
+class Cell:
+    """The samples of one peer on one configuration: seconds (per epoch, or per C4 pass), accuracies."""
+
+    def __init__(self, images=None):
+        self.seconds, self.accuracies, self.error = [], [], None
+        self.images = images             # C4: images per pass
+
+    @property
+    def ok(self):
+        return bool(self.seconds) and self.error is None
+
+    @property
+    def median(self):
+        return statistics.median(self.seconds)
+
+    @property
+    def accuracy(self):
+        return statistics.median(self.accuracies) if self.accuracies else None
+
+    def as_dict(self):
+        return {"seconds": self.seconds, "accuracies": self.accuracies, "error": self.error, "images": self.images}
+
+
+class Quiet:
+    """Before each repeat: how many cores other processes keep busy; with wait > 0, wait up to `wait`
+    seconds (in all) for them to fall below IDLE_CORES."""
+
+    IDLE_CORES = 0.3
+
+    def __init__(self, wait=0.0):
+        self.wait, self.waited, self.busy = wait, 0.0, []
+
+    def check(self, label):
+        busy = machine.other_cpu_use()
+        if busy is None:
+            return
+        if busy > self.IDLE_CORES and self.waited < self.wait:
+            log(f"[{label}] other processes keep {busy:.1f} cores busy: waiting for them "
+                f"({self.wait - self.waited:.0f} s of waiting left)")
+            while busy is not None and busy > self.IDLE_CORES and self.waited < self.wait:
+                time.sleep(2.0)
+                self.waited += 2.0 + 0.25
+                busy = machine.other_cpu_use()
+        self.busy.append(busy)
+
+    def line(self):
+        if not self.busy:
+            return None
+        text = (f"other processes kept {statistics.median(self.busy):.1f} cores busy before the median repeat, "
+                f"{max(self.busy):.1f} at most (measured for 0.25 s before each repeat)")
+        if self.wait:
+            text += f"; waited {self.waited:.0f} s for them (--wait-idle {self.wait:g})"
+        return text
+
+
+def run_all(active, configs, data, epochs, repeats, passes, warmup=True, quiet=None):
+    """{config name: {peer key: Cell}}, the peers alternating within each repeat."""
+    results = {}
+    for config in configs:
+        runners = [p for p in active if p.supports(config)]
+        images = min(C.INFERENCE_IMAGES, len(data.x_test)) if config.inference else None
+        cells = results[config.name] = {p.key: Cell(images) for p in runners}
+
+        def once(peer, d, n, seed):
+            if config.inference:
+                return peer.infer(config, d, n, seed)
+            return peer.train(config, d, n, seed)
+
+        if warmup:
+            small = data.head(WARMUP_TRAIN, WARMUP_TEST)
+            for peer in runners:
+                try:
+                    once(peer, small, 1, 0)
+                except Exception as err:          # report it in the table, keep the other peers going
+                    cells[peer.key].error = f"{type(err).__name__}: {err}"
+                    log(f"[{config.name}] {peer.label} failed its warm-up:\n{traceback.format_exc()}")
+        for r in range(repeats):
+            if quiet is not None:
+                quiet.check(f"{config.name} {r + 1}/{repeats}")
+            shift = r % len(runners) if runners else 0
+            for peer in runners[shift:] + runners[:shift]:
+                cell = cells[peer.key]
+                if cell.error:
+                    continue
+                try:
+                    seconds, accuracy = once(peer, data, passes if config.inference else epochs, r)
+                except Exception as err:
+                    cell.error = f"{type(err).__name__}: {err}"
+                    log(f"[{config.name}] {peer.label} failed:\n{traceback.format_exc()}")
+                    continue
+                cell.seconds.extend(seconds)
+                if accuracy is not None:
+                    cell.accuracies.append(accuracy)
+                if config.inference:
+                    shown = f"{images / statistics.median(seconds):,.0f} images/s"
+                else:
+                    shown = f"{statistics.median(seconds):.3f} s/epoch" + (
+                        f", test accuracy {accuracy:.4f}" if accuracy is not None else "")
+                log(f"[{config.name} {r + 1}/{repeats}] {peer.label:<26} {shown}")
+    return results
+
+
+def measure_memory(quick):
+    """bench/memory.py in a fresh process: {...} or {"error": ...}."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
+    cmd = [sys.executable, "-m", "bench.memory"] + (["--quick"] if quick else [])
     try:
-        with open("/proc/cpuinfo") as fh:
-            for line in fh:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def usable_cores():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def _openblas_library():
-    """ctypes handle of the OpenBLAS that NumPy bundles (numpy.libs/), or None."""
-    base = os.path.dirname(os.path.dirname(np.__file__))
-    for pattern in ("numpy.libs/lib*openblas*.so*", "numpy/.dylibs/lib*openblas*", "numpy.libs/*openblas*.dll"):
-        for path in glob.glob(os.path.join(base, pattern)):
-            try:
-                return ctypes.CDLL(path)
-            except OSError:
-                continue
-    return None
-
-
-def _call(lib, names, restype):
-    for name in names:
-        fn = getattr(lib, name, None)
-        if fn is not None:
-            fn.restype = restype
-            fn.argtypes = []
-            return fn()
-    return None
-
-
-def blas_info():
-    """(description, threads): NumPy's BLAS by name and version, its kernel and thread count at run time."""
-    threads = None
-    try:
-        from threadpoolctl import threadpool_info
-        pools = [p for p in threadpool_info() if p.get("user_api") == "blas"]
-        if pools:
-            p = pools[0]
-            threads = p.get("num_threads")
-            text = f"{p.get('internal_api')} {p.get('version')} (core {p.get('architecture')}, {threads} threads)"
-            return text + " [threadpoolctl]", threads
-    except ImportError:
-        pass
-    name = version = None
-    try:
-        config = np.show_config(mode="dicts")
-        blas = config.get("Build Dependencies", {}).get("blas", {})
-        name, version = blas.get("name"), blas.get("version")
-    except Exception:                 # older NumPy: no mode="dicts"
-        pass
-    text = f"{name or 'unknown'} {version or ''}".strip()
-    lib = _openblas_library()
-    if lib is not None:
-        core = _call(lib, ("scipy_openblas_get_corename64_", "scipy_openblas_get_corename",
-                           "openblas_get_corename64_", "openblas_get_corename"), ctypes.c_char_p)
-        threads = _call(lib, ("scipy_openblas_get_num_threads64_", "scipy_openblas_get_num_threads",
-                              "openblas_get_num_threads64_", "openblas_get_num_threads"), ctypes.c_int)
-        if core is not None:
-            text += f" (core {core.decode()}, {threads} threads)"
-    return text, threads
-
-
-def gemm_rates(dtype=np.float32, seconds=0.3):
-    """GFLOP/s of float32 matmul: a large square one (the machine's limit) and the network's own shapes."""
-    rng = np.random.default_rng(0)
-
-    def rate(m, k, n):
-        a = rng.random((m, k), dtype=dtype)
-        b = rng.random((k, n), dtype=dtype)
-        out = np.empty((m, n), dtype=dtype)
-        np.matmul(a, b, out=out)
-        reps, start = 0, time.perf_counter()
-        while True:
-            np.matmul(a, b, out=out)
-            reps += 1
-            elapsed = time.perf_counter() - start
-            if elapsed > seconds:
-                return 2.0 * m * k * n * reps / elapsed / 1e9
-
-    return {"1024x1024x1024": rate(1024, 1024, 1024),
-            f"{BATCH}x784x{HIDDEN} (a batch through layer 1)": rate(BATCH, 784, HIDDEN)}
-
-
-def flops_per_epoch(n):
-    """Multiply-adds x 2 of one epoch of the 784-50-10 network: forward x W1, x^T dz1, h W2, h^T dz2, dz2 W2^T."""
-    per_sample = 2 * (784 * HIDDEN * 2 + HIDDEN * 10 * 3)
-    return per_sample * n
+        out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    except subprocess.TimeoutExpired:
+        return {"error": "timed out"}
+    if out.returncode != 0:
+        return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 # --------------------------------------------------------------------------
-# The runners: each returns (seconds of each epoch, test accuracy)
+# Formatting
 # --------------------------------------------------------------------------
 
-def run_glassnet(data, epochs, seed):
-    gn = _import_glassnet()
-    x, y, x_test, y_test = data
-    gn.set_random_seed(seed)
-    model = gn.Sequential([
-        gn.layers.Dense(HIDDEN, activation="sigmoid", input_shape=(784,)),
-        gn.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer=gn.optimizers.Adam(learning_rate=LEARNING_RATE, epsilon=EPSILON),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    began, times = {}, []
-    clock = gn.callbacks.LambdaCallback(
-        on_epoch_begin=lambda epoch, logs: began.__setitem__(epoch, time.perf_counter()),
-        on_epoch_end=lambda epoch, logs: times.append(time.perf_counter() - began[epoch]))
-    model.fit(x, y, batch_size=BATCH, epochs=epochs, verbose=0, callbacks=[clock])
-    _, accuracy = model.evaluate(x_test, y_test, batch_size=1024, verbose=0)
-    return times, float(accuracy)
+def _ratio(cell, base):
+    if base is None or not base.ok or not cell.ok:
+        return "n/a"
+    return f"{cell.median / base.median:.2f}x"
 
 
-def run_torch(data, epochs, seed, threads):
-    import torch
-    from torch import nn
-    if threads:
-        torch.set_num_threads(threads)
-    x, y, x_test, y_test = data
-    torch.manual_seed(seed)
-    X, Y = torch.from_numpy(x), torch.from_numpy(y)
-    model = nn.Sequential(nn.Linear(784, HIDDEN), nn.Sigmoid(), nn.Linear(HIDDEN, 10))
-    loss_fn = nn.CrossEntropyLoss()
-    opt = torch.optim.Adam(model.parameters(), lr=LEARNING_RATE, eps=EPSILON)
-    n = len(X)
-    times = []
-    model.train()
-    for _ in range(epochs):
-        start = time.perf_counter()
-        order = torch.randperm(n)
-        for i in range(0, n, BATCH):
-            idx = order[i:i + BATCH]
-            xb, yb = X[idx], Y[idx]
-            opt.zero_grad(set_to_none=True)
-            loss = loss_fn(model(xb), yb)
-            loss.backward()
-            opt.step()
-        times.append(time.perf_counter() - start)
-    model.eval()
-    with torch.no_grad():
-        pred = model(torch.from_numpy(x_test)).argmax(dim=1).numpy()
-    return times, float(np.mean(pred == y_test))
+def format_cell(config, cell, base):
+    """'0.412s 2.02x [0.400-0.431] 85.5%' (C4: '182.3k/s 1.10x [175.0k-190.2k]'); '-' when not run."""
+    if cell is None:
+        return "-"
+    if cell.error:
+        return "error"
+    if not cell.ok:
+        return "-"
+    if config.inference:
+        n = cell.images
+        return (f"{n / cell.median / 1e3:.1f}k/s {_ratio(cell, base)} "
+                f"[{n / max(cell.seconds) / 1e3:.1f}k-{n / min(cell.seconds) / 1e3:.1f}k]")
+    text = f"{cell.median:.3f}s {_ratio(cell, base)} [{min(cell.seconds):.3f}-{max(cell.seconds):.3f}]"
+    if cell.accuracy is not None:
+        text += f" {100 * cell.accuracy:.1f}%"
+    return text
 
 
-def peers():
-    """{name: (version or None, why skipped)} for the libraries compared against glassnet."""
-    found = {}
-    try:
-        import torch
-        found["pytorch"] = (torch.__version__, None)
-    except ImportError as err:
-        found["pytorch"] = (None, f"not installed ({err.name})")
-    for label, module in (("scikit-learn", "sklearn"), ("keras", "keras")):
-        try:
-            __import__(module)
-            found[label] = (None, "installed, but this bench has no runner for it yet")
-        except ImportError:
-            found[label] = (None, "not installed")
-    return found
+def table_rows(peer_list, skipped, configs, results):
+    """Header and rows of the main table: one row per peer, one column per configuration."""
+    header = ["peer"] + [f"{c.name} {c.unit}" for c in configs]
+    rows = []
+    for peer in peer_list:
+        if peer.key in skipped:
+            rows.append([peer.label] + ["skipped"] * len(configs))
+            continue
+        row = [peer.label]
+        for c in configs:
+            cells = results.get(c.name, {})
+            row.append(format_cell(c, cells.get(peer.key), cells.get("glassnet")))
+        rows.append(row)
+    return header, rows
+
+
+def text_table(header, rows):
+    widths = [max(len(r[i]) for r in [header] + rows) for i in range(len(header))]
+    line = "  ".join(f"{h:<{w}}" for h, w in zip(header, widths))
+    out = [line, "-" * len(line)]
+    for r in rows:
+        out.append("  ".join(f"{v:<{w}}" for v, w in zip(r, widths)).rstrip())
+    return "\n".join(out)
+
+
+def markdown_table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(r) + " |")
+    return "\n".join(out)
+
+
+def accuracy_lines(configs, results, epochs):
+    lines = []
+    for c in configs:
+        if c.inference:
+            continue
+        cells = results.get(c.name, {})
+        g, t = cells.get("glassnet"), cells.get("torch")
+        if not (g and g.accuracies and t and t.accuracies):
+            lines.append(f"{c.name}: needs both glassnet and PyTorch")
+            continue
+        diff = 100 * (g.accuracy - t.accuracy)
+        each = lambda cell: ", ".join(f"{100 * a:.1f}" for a in cell.accuracies)  # noqa: E731
+        verdict = ("met" if abs(diff) <= ACCURACY_GOAL else
+                   "NOT met" if diff < 0 else "above PyTorch by more than that: no loss of accuracy")
+        lines.append(f"{c.name}: glassnet {100 * g.accuracy:.2f}% ({each(g)}), PyTorch {100 * t.accuracy:.2f}% "
+                     f"({each(t)}): {diff:+.2f} points (goal within {ACCURACY_GOAL}: {verdict})")
+    return lines
+
+
+def goal_lines(configs, results, memory):
+    lines = []
+    for c in configs:
+        cells = results.get(c.name, {})
+        g, t = cells.get("glassnet"), cells.get("torch")
+        if not (g and g.ok and t and t.ok):
+            continue
+        if c.inference:
+            ratio = t.median / g.median
+            verdict = "met" if ratio >= THROUGHPUT_GOAL else "NOT met"
+            lines.append(f"{c.name} throughput glassnet / PyTorch = {ratio:.2f} (goal >= {THROUGHPUT_GOAL}): {verdict}")
+        elif c.name in TIME_GOALS:
+            ratio = g.median / t.median
+            verdict = "met" if ratio <= TIME_GOALS[c.name] else "NOT met"
+            lines.append(f"{c.name} epoch glassnet / PyTorch = {ratio:.2f} (goal <= {TIME_GOALS[c.name]}): {verdict}")
+    if memory and memory.get("rss_added") is not None:
+        verdict = "met" if memory["rss_added"] <= MEMORY_GOAL else "NOT met"
+        lines.append(f"C1 training adds {memory['rss_added'] / MiB:.1f} MiB to the data's process "
+                     f"(goal <= {MEMORY_GOAL // MiB} MiB): {verdict}")
+    return lines
+
+
+def memory_lines(memory):
+    if memory is None:
+        return []
+    if "error" in memory:
+        return [f"not measured: {memory['error']}"]
+    lines = [f"glassnet training {memory['config']} for one epoch on {memory['n_train']:,} images, in a fresh "
+             f"process holding the data ({memory['train_bytes'] / MiB:.1f} MiB of training arrays, "
+             f"{memory['data_bytes'] / MiB:.1f} MiB with the test set):"]
+    if memory.get("rss_added") is not None:
+        lines.append(f"peak RSS {memory['rss_peak'] / MiB:.1f} MiB = {memory['rss_before_fit'] / MiB:.1f} MiB "
+                     f"before fit + {memory['rss_added'] / MiB:.1f} MiB added by training "
+                     f"({memory['rss_method']})")
+    lines.append(f"tracemalloc peak of the Python and NumPy allocations made during fit: "
+                 f"{memory['tracemalloc_peak'] / MiB:.2f} MiB")
+    return lines
+
+
+def legend(configs, epochs, repeats, passes):
+    train = [c.name for c in configs if not c.inference]
+    infer = [c.name for c in configs if c.inference]
+    parts = []
+    if train:
+        parts.append(f"{', '.join(train)}: median seconds per epoch over {epochs} epoch(s) x {repeats} repeat(s), "
+                     f"the peer's time / glassnet's (above 1x: glassnet is faster), [min-max of the epochs], "
+                     f"test accuracy after {epochs} epoch(s) (median of the repeats)")
+    if infer:
+        parts.append(f"{', '.join(infer)}: median images per second over {passes} pass(es) x {repeats} repeat(s), "
+                     f"glassnet's throughput / the peer's (above 1x: glassnet is faster), [min-max]")
+    return parts
+
+
+def report(info, header, rows, skipped_lines, sections, markdown):
+    """The whole report as text, or as Markdown."""
+    out = []
+    if markdown:
+        out.append("Measured " + info["when"] + ":")
+        out.append("")
+        out += [f"- **{k}**: {v}" for k, v in info["lines"]]
+        out += ["", markdown_table(header, rows), ""]
+        out += [f"- {line}" for line in info["legend"]]
+        out += [f"- skipped: {line}" for line in skipped_lines]
+        for title, lines in sections:
+            if lines:
+                out += ["", f"**{title}**", ""] + [f"- {line}" for line in lines]
+    else:
+        out.append(f"glassnet bench ({info['when']})")
+        out += [f"{k:<9} {v}" for k, v in info["lines"]]
+        out += ["", text_table(header, rows)]
+        out += [f"  {line}" for line in info["legend"]]
+        out += [f"  skipped: {line}" for line in skipped_lines]
+        for title, lines in sections:
+            if lines:
+                out += ["", title] + [f"  {line}" for line in lines]
+    return "\n".join(out)
 
 
 # --------------------------------------------------------------------------
 # Main
 # --------------------------------------------------------------------------
 
-def _summary(times):
-    return statistics.median(times), min(times), max(times)
+def _load(avg):
+    return "unknown" if avg is None else " ".join(f"{a:.2f}" for a in avg)
+
+
+def _names(text, known, what):
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown {what} {unknown or text!r}; known: {', '.join(known)}")
+    return names
+
+
+def parse_args(argv):
+    peer_keys = [cls.key for cls in peers_module.ALL]
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter,
+                                     epilog="\n\n".join(__doc__.split("\n\n")[1:]))
+    parser.add_argument("--configs", default=",".join(C.CONFIGS),
+                        type=lambda s: _names(s.upper(), list(C.CONFIGS), "configs"),
+                        help=f"comma-separated, from {','.join(C.CONFIGS)} (default: all)")
+    parser.add_argument("--peers", default=",".join(peers_module.DEFAULT),
+                        type=lambda s: _names(s.lower(), peer_keys, "peers"),
+                        help=f"comma-separated, from {','.join(peer_keys)} (default: "
+                             f"{','.join(peers_module.DEFAULT)})")
+    parser.add_argument("--epochs", type=int, default=None, help=f"epochs per run (default {DEFAULT_EPOCHS})")
+    parser.add_argument("--repeats", type=int, default=None,
+                        help=f"runs of each peer, alternating (default {DEFAULT_REPEATS})")
+    parser.add_argument("--passes", type=int, default=None,
+                        help=f"C4: passes over the images per repeat (default {DEFAULT_PASSES})")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"smoke test: {data_module.QUICK_TRAIN:,} training images, 1 epoch, 1 repeat, "
+                             f"1 pass, no warm-up")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="limit NumPy's BLAS (via threadpoolctl) and PyTorch to this many threads for the "
+                             "whole run (default: leave every library's own default)")
+    parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
+                        help="before each repeat, wait while other processes keep the cores busy, up to "
+                             "SECONDS in all (default 0: only measure and report it)")
+    parser.add_argument("--markdown", action="store_true", help="print the report as Markdown")
+    parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
+    parser.add_argument("--json", metavar="PATH", help="also write every sample to this JSON file")
+    args = parser.parse_args(argv)
+    quick = args.quick
+    args.epochs = args.epochs if args.epochs is not None else (1 if quick else DEFAULT_EPOCHS)
+    args.repeats = args.repeats if args.repeats is not None else (1 if quick else DEFAULT_REPEATS)
+    args.passes = args.passes if args.passes is not None else (1 if quick else DEFAULT_PASSES)
+    if min(args.epochs, args.repeats, args.passes) < 1:
+        parser.error("--epochs, --repeats and --passes must be at least 1")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be at least 1")
+        if importlib.util.find_spec("threadpoolctl") is None:
+            parser.error("--threads needs threadpoolctl (pip install threadpoolctl)")
+    return args
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--epochs", type=int, default=3, help="epochs per run (default 3)")
-    parser.add_argument("--repeats", type=int, default=5, help="runs of each library, alternating (default 5)")
-    parser.add_argument("--quick", action="store_true",
-                        help=f"smoke test: {QUICK_TRAIN} training images, 1 epoch, 1 repeat")
-    parser.add_argument("--no-torch", action="store_true", help="leave PyTorch out")
-    parser.add_argument("--no-gemm", action="store_true", help="skip measuring the machine's GEMM rate")
-    args = parser.parse_args(argv)
-    if args.quick:
-        args.epochs, args.repeats = 1, 1
-    if args.epochs < 1 or args.repeats < 1:
-        parser.error("--epochs and --repeats must be at least 1")
-
-    gn = _import_glassnet()
+    args = parse_args(argv)
     t0 = time.perf_counter()
-    x, y, x_test, y_test, data_name = load_data(args.quick)
-    data = (x, y, x_test, y_test)
-    blas, blas_threads = blas_info()
-    threads = blas_threads or usable_cores()
-    found = peers()
-    if args.no_torch:
-        found["pytorch"] = (None, "left out (--no-torch)")
-    torch_version = found["pytorch"][0]
+    when = datetime.datetime.now().astimezone().strftime("%Y-%m-%d %H:%M %Z")
+    load_start = machine.load_average()
+    env = machine.env_vars()             # before the Keras peer sets KERAS_BACKEND for itself
+    configs = [C.CONFIGS[name] for name in args.configs]
 
-    print("glassnet bench: 784-50 sigmoid-10 softmax, Adam(lr=1e-3, eps=1e-7), batch 32, float32")
-    print(f"data      {data_name}: {len(x):,} train / {len(x_test):,} test images")
-    print(f"machine   {cpu_model()}, {os.cpu_count()} cores ({usable_cores()} usable), "
-          f"{platform.system()} {platform.machine()}")
-    try:
-        load = os.getloadavg()
-        print(f"load      {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} (1/5/15-min load average; above "
-              f"{usable_cores()} other work competes for the cores and the numbers are noisy)")
-    except (AttributeError, OSError):
-        pass
-    print(f"python    {platform.python_version()}; glassnet {gn.__version__}; NumPy {np.__version__}, BLAS {blas}")
-    for var in ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS",
-                "MKL_NUM_THREADS"):
-        if var in os.environ:
-            print(f"env       {var}={os.environ[var]}")
-    if torch_version:
-        print(f"torch     {torch_version}, {threads} threads (matched to NumPy's BLAS)")
-    print(f"runs      {args.repeats} repeat(s) x {args.epochs} epoch(s) each, alternating "
-          f"{'glassnet / torch' if torch_version else 'glassnet only'}")
-    sys.stdout.flush()
+    glassnet = peers_module.Glassnet()
+    gn_version = glassnet.check()
+    gn = glassnet.gn
+    log(f"loading data ({'quick subset' if args.quick else 'full'}) ...")
+    data = data_module.load(gn, quick=args.quick)
 
-    results = {"glassnet": ([], [])}
-    if torch_version:
-        results["pytorch"] = ([], [])
-    for r in range(args.repeats):
-        times, acc = run_glassnet(data, args.epochs, seed=r)
-        results["glassnet"][0].extend(times)
-        results["glassnet"][1].append(acc)
-        if torch_version:
-            times, acc = run_torch(data, args.epochs, seed=r, threads=threads)
-            results["pytorch"][0].extend(times)
-            results["pytorch"][1].append(acc)
+    blas_text, blas_threads = machine.numpy_blas()
+    threads = args.threads or blas_threads or machine.usable_cores()
+    peer_list, skipped, versions = [], {}, {}
+    for cls in peers_module.ALL:
+        if cls.key not in args.peers:
+            continue
+        peer = glassnet if cls is peers_module.Glassnet else (
+            cls(threads) if issubclass(cls, peers_module.Torch) else cls())
+        try:
+            versions[peer.key] = peer.check()
+        except peers_module.Skip as why:
+            skipped[peer.key] = str(why)
+        peer_list.append(peer)
+    active = [p for p in peer_list if p.key not in skipped]
 
-    print()
-    header = f"{'library':<14}{'median s/epoch':>15}{'min-max s':>18}{'test acc':>10}{'torch/glassnet':>16}"
-    print(header)
-    print("-" * len(header))
-    gn_median = _summary(results["glassnet"][0])[0]
-    for name, (times, accs) in results.items():
-        med, lo, hi = _summary(times)
-        ratio = (med / gn_median) if name != "glassnet" else 1.0
-        print(f"{name:<14}{med:>15.3f}{f'{lo:.3f}-{hi:.3f}':>18}{statistics.median(accs):>10.4f}{ratio:>16.2f}")
-    for name, (version, why) in found.items():
-        if name not in results:
-            print(f"{name:<14}  skipped: {why}")
-    print(f"(test accuracy after {args.epochs} epoch(s), median over {args.repeats} repeat(s); "
-          f"torch/glassnet > 1 means glassnet is faster)")
+    with contextlib.ExitStack() as stack:
+        if args.threads:                  # after the peers' imports, so that every BLAS is loaded
+            from threadpoolctl import threadpool_limits
+            stack.enter_context(threadpool_limits(args.threads, user_api="blas"))
+        pools = machine.thread_pools()
+        blas_text, blas_threads = machine.numpy_blas()
+        contention = [machine.blas_contention()]
+        log(f"running {', '.join(c.name for c in configs)} on {', '.join(p.label for p in active)}: "
+            f"{args.epochs} epoch(s) x {args.repeats} repeat(s)")
+        quiet = Quiet(args.wait_idle)
+        results = run_all(active, configs, data, args.epochs, args.repeats, args.passes,
+                          warmup=not args.quick, quiet=quiet)
+        contention.append(machine.blas_contention())
 
-    if not args.no_gemm:
-        rates = gemm_rates()
-        flops = flops_per_epoch(len(x))
-        big = rates["1024x1024x1024"]
-        print()
-        print(f"GEMM limit: one epoch is {flops / 1e9:.2f} GFLOP of matmul")
-        for shape, gflops in rates.items():
-            print(f"  float32 matmul {shape:<34} {gflops:8.1f} GFLOP/s -> {flops / gflops / 1e9:.3f} s/epoch")
-        print(f"  glassnet reaches {flops / gn_median / 1e9:.1f} GFLOP/s, "
-              f"{100 * flops / gn_median / 1e9 / big:.0f}% of the large-GEMM rate")
-    print(f"\ntotal bench time {time.perf_counter() - t0:.1f}s")
+    memory = None
+    if "glassnet" in args.peers and not args.no_memory:
+        log("measuring glassnet's peak memory on C1 in a fresh process ...")
+        memory = measure_memory(args.quick)
+    load_end = machine.load_average()
+
+    cores = machine.usable_cores()
+    ram = machine.memory_total()
+    lines = [
+        ("machine", f"{machine.cpu_model()}, {os.cpu_count()} cores ({cores} usable), "
+                    f"{platform.system()} {platform.machine()}" + (f", {ram / 2**30:.1f} GiB RAM" if ram else "")),
+        ("load", f"1/5/15-min load average {_load(load_start)} at the start, {_load(load_end)} at the end "
+                 f"(above {cores}, other work competes for the cores and the numbers are noisier)"),
+        ("python", f"{platform.python_version()}, NumPy {np.__version__}"),
+        ("BLAS", f"NumPy: {blas_text}"),
+    ]
+    if pools:
+        lines += [("threads", text) for text, *_ in pools]
+    if args.threads:
+        lines.append(("threads", f"--threads {args.threads}: NumPy's BLAS limited with threadpoolctl, "
+                                 f"PyTorch with torch.set_num_threads"))
+    if None not in contention:
+        lines.append(("BLAS use", "a 32x784x50 float32 matmul takes " + " / ".join(
+            f"{cur:.0f} us ({blas_threads} threads) vs {one:.0f} us (1 thread)" for cur, one in contention)
+            + " at the start / end"))
+        if any(cur > 3 * one for cur, one in contention):
+            lines.append(("WARNING", "NumPy's BLAS threads compete with other work for the cores "
+                                     "(oversubscription): small matmuls cost many times more than on an idle "
+                                     "machine, which inflates every NumPy-based row (glassnet, scikit-learn, "
+                                     "textbook, limit). Rerun on an idle machine, or with --threads 1."))
+    if quiet.line():
+        lines.append(("others", quiet.line()))
+    lines.append(("env", ", ".join(f"{k}={v}" for k, v in env.items()) if env else
+                  "no OPENBLAS_* / OMP_NUM_THREADS / MKL_NUM_THREADS set"))
+    lines.append(("glassnet", f"{gn_version} from {os.path.dirname(gn.__file__)} "
+                              f"({machine.source_identity(os.path.dirname(gn.__file__))})"))
+    for peer in peer_list:
+        if peer.key in versions and peer.key not in ("glassnet", "glassnet-nodoctor", "numpy", "limit", "limit-1t",
+                                                            "torch-fused"):
+            extra = (f", {threads} threads" + (" (--threads)" if args.threads else " (as many as NumPy's BLAS)")
+                     if peer.key == "torch" else "")
+            lines.append((peer.key, f"{versions[peer.key]}{extra}"))
+    lines.append(("data", f"{data.name}: {len(data.x_train):,} train / {len(data.x_test):,} test images, "
+                          f"float32 rows in [0, 1]"))
+    lines.append(("runs", f"{args.epochs} epoch(s) x {args.repeats} repeat(s) per peer and configuration, "
+                          f"peers alternating" + ("" if args.quick else f", after a warm-up on {WARMUP_TRAIN} images")))
+    for c in configs:
+        lines.append((c.name, c.describe() + (f", {min(C.INFERENCE_IMAGES, len(data.x_test)):,} images"
+                                              if c.inference else "")))
+    info = {"when": when, "lines": lines, "legend": legend(configs, args.epochs, args.repeats, args.passes)}
+
+    header, rows = table_rows(peer_list, skipped, configs, results)
+    skipped_lines = [f"{next(p.label for p in peer_list if p.key == k)}: {why}" for k, why in skipped.items()]
+    errors = [f"{p.label} on {c}: {cell.error}" for c, cells in results.items()
+              for p in peer_list if (cell := cells.get(p.key)) is not None and cell.error]
+    sections = [
+        (f"Accuracy after {args.epochs} epoch(s), glassnet against PyTorch (test set; median, each repeat)",
+         accuracy_lines(configs, results, args.epochs)),
+        ("Peak memory", memory_lines(memory)),
+        ("Issue 5's goals in this run", goal_lines(configs, results, memory)),
+        ("Errors", errors),
+        ("What each peer runs", [f"{p.label}: {p.how}" for p in peer_list if p.key not in skipped]),
+    ]
+    print(report(info, header, rows, skipped_lines, sections, args.markdown))
+    elapsed = time.perf_counter() - t0
+    print(("\n" if not args.markdown else "\n- ") + f"total bench time {elapsed:.0f} s")
+
+    if args.json:
+        with open(args.json, "w") as fh:
+            json.dump({"when": when, "info": dict(lines), "epochs": args.epochs, "repeats": args.repeats,
+                       "passes": args.passes, "skipped": skipped, "memory": memory, "seconds": elapsed,
+                       "results": {c: {k: cell.as_dict() for k, cell in cells.items()}
+                                   for c, cells in results.items()}}, fh, indent=1)
     return 0
 
 

@@ -26,23 +26,42 @@ def as_features(x, what="x"):
         raise ValueError(f"{what} must be an array with a batch axis, got a scalar")
     if x.shape[0] == 0:
         raise ValueError(f"{what} is empty: got shape {x.shape}, expected at least one sample")
-    if x.dtype.kind == "f" and not np.isfinite(x).all():
-        bad = int(np.size(x) - np.count_nonzero(np.isfinite(x)))
+    if x.dtype.kind == "f" and not all(np.isfinite(part).all() for part in row_chunks(x)):
+        bad = sum(int(part.size - np.count_nonzero(np.isfinite(part))) for part in row_chunks(x))
         raise ValueError(f"{what} must be finite, got {bad} NaN or infinite value{'s' if bad != 1 else ''}")
     return x
+
+
+def row_chunks(x, elements=1 << 20):
+    """x in slices of whole rows, about `elements` numbers each: a scan of a large (or memory-mapped)
+    array then needs temporaries of one slice, not of the whole array."""
+    rows = max(1, elements // max(1, x[0].size)) if x.ndim > 1 and len(x) else max(1, elements)
+    for start in range(0, len(x), rows):
+        yield x[start:start + rows]
+
+
+def check_castable(x, dtype, what="x"):
+    """Raise if a float x holds values too large for `dtype` (1e300 -> float32 inf); nothing is converted.
+
+    fit, evaluate and predict convert one batch at a time; this scan (one slice at a time) makes
+    sure that no batch will meet such a value halfway through.
+    """
+    dtype = np.dtype(dtype)
+    if x.dtype.kind != "f" or dtype.itemsize >= x.dtype.itemsize:
+        return
+    limit = np.finfo(dtype).max
+    for part in row_chunks(x):
+        if part.size and np.abs(part).max() > limit:
+            raise ValueError(f"{what} holds values too large for {dtype.name} (|value| > {limit:.3g}), "
+                             f"such as {part[np.abs(part) > limit].flat[0]!r}; rescale the data or use float64")
 
 
 def cast(x, dtype, what="x"):
     """x in the model's float type; a value too large for it (1e300 -> float32 inf) is an error."""
     if x.dtype == dtype:
         return x
-    with np.errstate(over="ignore"):
-        out = x.astype(dtype)
-    if x.dtype.kind == "f" and np.dtype(dtype).itemsize < x.dtype.itemsize and not np.isfinite(out).all():
-        limit = np.finfo(dtype).max
-        raise ValueError(f"{what} holds values too large for {np.dtype(dtype).name} (|value| > {limit:.3g}), "
-                         f"such as {x[np.abs(x) > limit].flat[0]!r}; rescale the data or use float64")
-    return out
+    check_castable(x, dtype, what)
+    return x.astype(dtype)
 
 
 def check_width(x, feature_shape, layer, what="x"):

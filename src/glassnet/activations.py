@@ -50,15 +50,27 @@ def linear_derivative(x):
 
 
 def sigmoid(x):
-    """Logistic sigmoid 1 / (1 + exp(-x)), computed without overflow for any x."""
+    """Logistic sigmoid 1 / (1 + exp(-x)), finite and warning-free for any x."""
     x = np.asarray(x)
     if x.ndim == 0:                              # ufuncs return scalars for 0-d input: no out= buffer
         return sigmoid(x.reshape(1))[0]
-    dtype = _float_type(x)
-    e = np.exp(-np.abs(x, dtype=dtype))          # in (0, 1]: never overflows
-    out = np.reciprocal(1 + e)
-    np.multiply(out, e, out=out, where=x < 0)    # x < 0: exp(x) / (1 + exp(x))
-    return out
+    if x.dtype.kind != "f":                      # integers: negating uint8 would wrap around
+        x = x.astype(np.float64)
+    return _sigmoid_into(x, np.empty(x.shape, x.dtype))
+
+
+def _sigmoid_into(z, out):
+    """sigmoid(z) written into `out` (float z, same shape): four in-place passes, no temporaries.
+
+    For very negative z (below -88.7 in float32, -709 in float64) exp(-z) overflows to inf and
+    1 / (1 + inf) is exactly 0, the limit; the true value is then below the smallest normal
+    number, so nothing but a subnormal is lost, and the expected overflow is silenced.
+    """
+    np.negative(z, out=out)
+    with np.errstate(over="ignore"):
+        np.exp(out, out=out)
+    out += 1
+    return np.reciprocal(out, out=out)
 
 
 def sigmoid_derivative(x):
@@ -146,10 +158,66 @@ def softmax(x, axis=-1):
     return e
 
 
+def _softmax_into(z, out):
+    """softmax over the last axis of a 2-D float z, written into `out`: the same numbers as softmax(z)."""
+    np.subtract(z, _row_max(z), out=out)
+    np.exp(out, out=out)
+    out /= out.sum(axis=-1, keepdims=True)
+    return out
+
+
+_ROW_OFFSETS: dict[tuple[int, int], np.ndarray] = {}
+
+
+def _row_offsets(n, k):
+    """[0, k, 2k, ...]: where each row of a flattened (n, k) array starts (kept per shape)."""
+    offsets = _ROW_OFFSETS.get((n, k))
+    if offsets is None:
+        if len(_ROW_OFFSETS) > 64:                   # a handful of batch shapes per run
+            _ROW_OFFSETS.clear()
+        offsets = _ROW_OFFSETS[(n, k)] = np.arange(0, n * k, k, dtype=np.intp)
+    return offsets
+
+
+def _row_max(z):
+    """z.max(axis=-1, keepdims=True) of a 2-D z, as z[i, argmax(z[i])]: the same numbers (NaN rows
+    give NaN), but NumPy's argmax runs several times faster than its max along short rows
+    (10 classes: 2.2 against 0.9 us for 32 rows, 42 against 10 us for 1,000)."""
+    n, k = z.shape
+    at = z.argmax(axis=-1)
+    at += _row_offsets(n, k)
+    return z.reshape(-1).take(at).reshape(n, 1)
+
+
 def softmax_derivative(x):
     """Jacobian of softmax per row: diag(s) - s s^T, shape (..., k, k)."""
     s = softmax(x)
     return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
+
+
+# --------------------------------------------------------------------------
+# Forward rules used by layers: f(z) written into a buffer `out` of z's shape
+# (a layer inside a running model reuses one buffer per batch instead of
+# allocating).  Activations without one here compute f(z) and copy it in.
+# --------------------------------------------------------------------------
+
+def _linear_into(z, out):
+    return z                                     # identity: no copy at all
+
+
+def _tanh_into(z, out):
+    return np.tanh(z, out=out)
+
+
+def _relu_into(z, out):
+    return np.maximum(z, 0, out=out)
+
+
+def _into(function):
+    def forward_into(z, out):
+        np.copyto(out, function(z))
+        return out
+    return forward_into
 
 
 # --------------------------------------------------------------------------
@@ -200,19 +268,21 @@ class ActivationFn(NamedTuple):
     function: Callable
     derivative: Callable
     backward: Callable          # (z, y, dy, out=None) -> dL/dz
+    forward_into: Callable      # (z, out) -> f(z), written into out (float z; linear returns z itself)
 
 
 ACTIVATIONS: dict[str, ActivationFn] = {
-    "linear": ActivationFn("linear", linear, linear_derivative, _linear_backward),
-    "step": ActivationFn("step", step, step_derivative, _elementwise_backward(step_derivative)),
-    "sigmoid": ActivationFn("sigmoid", sigmoid, sigmoid_derivative, _sigmoid_backward),
-    "tanh": ActivationFn("tanh", tanh, tanh_derivative, _tanh_backward),
-    "relu": ActivationFn("relu", relu, relu_derivative, _relu_backward),
+    "linear": ActivationFn("linear", linear, linear_derivative, _linear_backward, _linear_into),
+    "step": ActivationFn("step", step, step_derivative, _elementwise_backward(step_derivative), _into(step)),
+    "sigmoid": ActivationFn("sigmoid", sigmoid, sigmoid_derivative, _sigmoid_backward, _sigmoid_into),
+    "tanh": ActivationFn("tanh", tanh, tanh_derivative, _tanh_backward, _tanh_into),
+    "relu": ActivationFn("relu", relu, relu_derivative, _relu_backward, _relu_into),
     "leaky_relu": ActivationFn("leaky_relu", leaky_relu, leaky_relu_derivative,
-                               _elementwise_backward(leaky_relu_derivative)),
-    "elu": ActivationFn("elu", elu, elu_derivative, _elementwise_backward(elu_derivative)),
-    "swish": ActivationFn("swish", swish, swish_derivative, _elementwise_backward(swish_derivative)),
-    "softmax": ActivationFn("softmax", softmax, softmax_derivative, _softmax_backward),
+                               _elementwise_backward(leaky_relu_derivative), _into(leaky_relu)),
+    "elu": ActivationFn("elu", elu, elu_derivative, _elementwise_backward(elu_derivative), _into(elu)),
+    "swish": ActivationFn("swish", swish, swish_derivative, _elementwise_backward(swish_derivative),
+                          _into(swish)),
+    "softmax": ActivationFn("softmax", softmax, softmax_derivative, _softmax_backward, _softmax_into),
 }
 ALIASES = {"silu": "swish", "identity": "linear", "binary_step": "step", None: "linear"}
 

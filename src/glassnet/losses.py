@@ -19,7 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .activations import sigmoid
+from .activations import _row_max, _row_offsets, sigmoid
 
 
 # --------------------------------------------------------------------------
@@ -125,6 +125,15 @@ class Loss:
         """(loss, dL/dz, p) for logits z of the fused activation. Only where `fuses_with` is set."""
         raise NotImplementedError(f"{type(self).__name__} does not fuse with an activation")
 
+    def _fused(self, y_true, z, dz_out=None, want_p=True, want_dz=True):
+        """(loss, dL/dz, p) as logits_forward_backward, for targets a model has already checked
+        (`Sequential._check_y`); a model calls this once per batch.
+
+        dz_out: a buffer of z's shape that may receive the result; want_p / want_dz = False: that
+        value is not needed (it may come back as None), which may save work.
+        """
+        return self.logits_forward_backward(y_true, z)
+
     def get_config(self) -> dict:
         return {"from_logits": self.from_logits} if self.fuses_with else {}
 
@@ -218,16 +227,30 @@ class SparseCategoricalCrossentropy(Loss):
         return g
 
     def logits_forward_backward(self, y_true, z):
-        labels = _labels(y_true, z)
-        n = z.shape[0]
-        rows = np.arange(n)
-        shifted = z - np.max(z, axis=-1, keepdims=True)
-        p = np.exp(shifted)
-        s = np.sum(p, axis=-1)
-        p /= s[:, None]
-        loss = float(np.sum(np.log(s)) - np.sum(shifted[rows, labels])) / n
-        dz = p.copy()
-        dz[rows, labels] -= 1
+        return self._fused(_labels(y_true, z), z)
+
+    def _fused(self, labels, z, dz_out=None, want_p=True, want_dz=True):
+        """Softmax + cross-entropy from logits z (n, k) for checked labels (intp, shape (n,)).
+
+        loss = mean(log sum exp(z - max) - (z - max)[label]);  dz = (softmax(z) - onehot) / n, bit for
+        bit.  Everything happens in one buffer (dz_out, or a new array): shift, exp, normalise,
+        subtract 1 at the labels (through flat indices, no one-hot), divide by n.
+        """
+        n, k = z.shape
+        dz = np.subtract(z, _row_max(z), out=dz_out)                      # shifted logits
+        flat = dz.reshape(-1)                                              # a view: dz is contiguous
+        at_labels = labels + _row_offsets(n, k)                            # (i, label_i), flattened
+        picked = flat.take(at_labels)
+        np.exp(dz, out=dz)
+        s = dz.sum(axis=-1, keepdims=True)
+        loss = float(np.log(s).sum() - picked.sum()) / n
+        if not (want_p or want_dz):
+            return loss, None, None
+        dz /= s                                                            # p = softmax(z)
+        if not want_dz:
+            return loss, None, dz
+        p = dz.copy() if want_p else None
+        flat[at_labels] -= 1
         dz /= n
         return loss, dz, p
 

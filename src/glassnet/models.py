@@ -18,6 +18,7 @@ into it), so the optimizer updates every weight with a few NumPy calls.
 """
 from __future__ import annotations
 
+import contextlib
 import math
 import sys
 import time
@@ -50,6 +51,8 @@ class Sequential:
         self.stop_training = False
         self.history = None
         self._input_feature_shape = None
+        self._reusing = False            # True while fit/evaluate/predict run: see _running()
+        self._scratch: dict[str, np.ndarray] = {}
         for layer in layers or []:
             self.add(layer)
 
@@ -150,6 +153,7 @@ class Sequential:
             layer.grads[key] = flat_g[offset:offset + w.size].reshape(w.shape)
             offset += w.size
         self._flat_weights, self._flat_grads = flat_w, flat_g
+        self._flat_lists = ([flat_g], [flat_w])          # what _apply_gradients hands the optimizer
         self._trainable_entries = entries
 
     @property
@@ -230,6 +234,19 @@ class Sequential:
         self._logits_loss = self._fused or self.loss.from_logits
         self._regularized = [l for l in self.layers if hasattr(l, "regularization_loss")
                              and (getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None))]
+        # Accuracy after a softmax is argmax(p) == label, and argmax(p) is argmax of the logits z, which
+        # the fused loss has anyway: fit and evaluate count those matches, without the probabilities.
+        softmax_logits = self._logits_loss and self.loss.fuses_with == "softmax"
+        self._scorers = []
+        for _, fn in self._metrics:
+            if softmax_logits and fn is metrics_module.sparse_categorical_accuracy:
+                kind = "argmax_label"
+            elif softmax_logits and fn is metrics_module.categorical_accuracy:
+                kind = "argmax_onehot"
+            else:
+                kind = "outputs"
+            self._scorers.append((kind, fn))
+        self._needs_outputs = any(kind == "outputs" for kind, _ in self._scorers)
         self._prepared = True
 
     # ------------------------------------------------------------------
@@ -254,12 +271,17 @@ class Sequential:
             return _checks.class_labels(y, out[-1], what)
         return _checks.targets(y, out, self.dtype, what, unit_interval=self.loss.name == "binary_crossentropy")
 
-    def _check_xy(self, x, y, xname="x", yname="y"):
+    def _check_xy(self, x, y, xname="x", yname="y", convert=True):
+        """Check (x, y) once, at the public boundary.  convert=False (fit, evaluate): x is left as
+        given (uint8, a np.memmap, float64, ...) and converted batch by batch, by `_Batches`."""
         self._require_compiled()
         x = self._check_x(x, xname)            # a model without an input shape is built from x here
         self._prepare()
         y = self._check_y(y, yname)
         _checks.same_length(x, y, xname, yname)
+        if not convert:
+            _checks.check_castable(x, self.dtype, xname)
+            return x, y
         return self._as_dtype(x, xname), y
 
     def _as_dtype(self, x, what="x"):
@@ -268,15 +290,21 @@ class Sequential:
     # ------------------------------------------------------------------
     # One step
     # ------------------------------------------------------------------
-    def _forward_loss(self, x, y, training):
-        """Forward pass and loss: (loss, output probabilities, dL/d(last layer's output or logits))."""
+    def _forward_loss(self, x, y, training, want_outputs=True, want_dz=True):
+        """Forward pass and loss: (loss, output probabilities, dL/d(last layer's output or logits)).
+
+        y must have passed `_check_y`.  With a fused (or from_logits) loss the logits are kept in
+        self._logits; want_outputs=False / want_dz=False let the loss skip what nobody will read
+        (then None is returned in its place).
+        """
         h = x
         for layer in self.layers[:-1]:
             h = layer.forward(h, training=training)
         last = self.layers[-1]
         if self._logits_loss:
             z = last.forward_logits(h, training) if self._fused else last.forward(h, training)
-            loss, dz, out = self.loss.logits_forward_backward(y, z)
+            self._logits = z
+            loss, dz, out = self.loss._fused(y, z, self._kept("dz", z), want_outputs, want_dz)
             return loss, out, dz
         out = last.forward(h, training=training)
         loss = float(np.mean(self.loss.per_sample(y, out)))
@@ -294,21 +322,59 @@ class Sequential:
     def _regularization_loss(self):
         return sum(layer.regularization_loss() for layer in self._regularized) if self._regularized else 0.0
 
-    def _train_step(self, x, y):
-        loss, out, dz = self._forward_loss(x, y, training=True)
+    def _train_step(self, x, y, want_outputs=True):
+        """Forward, loss, backward, update: (loss before the update, outputs or None)."""
+        loss, out, dz = self._forward_loss(x, y, True, want_outputs)
         self._backward(y, out, dz)
         if self._regularized:
             loss += self._regularization_loss()
+        self._apply_gradients()
+        return loss, out
+
+    def _apply_gradients(self):
         opt = self.optimizer
         if opt.clipnorm is not None:              # per-variable clipping needs the per-variable views
             opt.apply([l.grads[k] for l, k in self._trainable_entries], self.trainable_weights)
+        elif opt._variables is not None and len(opt._variables) == 1 and opt._variables[0] is self._flat_weights:
+            opt._apply(*self._flat_lists)         # bound to our flat buffer already: skip apply()'s checks
         else:
-            opt.apply([self._flat_grads], [self._flat_weights])
-        return loss, out
+            opt.apply(*self._flat_lists)
 
-    def _set_reuse(self, flag):
+    def _scores(self, y, out):
+        """The batch's metric sums (matches for accuracies), in compile order."""
+        sums = []
+        for kind, fn in self._scorers:
+            if kind == "argmax_label":
+                sums.append(int(np.count_nonzero(self._logits.argmax(axis=-1) == y)))
+            elif kind == "argmax_onehot":
+                sums.append(int(np.count_nonzero(self._logits.argmax(axis=-1) == y.argmax(axis=-1))))
+            else:
+                sums.append(float(np.sum(fn(y, out))))
+        return sums
+
+    def _kept(self, key, like):
+        """A scratch array shaped like `like`, kept while the model runs (fit, evaluate), else None."""
+        if not self._reusing:
+            return None
+        buf = self._scratch.get(key)
+        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+            buf = self._scratch[key] = np.empty(like.shape, like.dtype)
+        return buf
+
+    @contextlib.contextmanager
+    def _running(self):
+        """While fit, evaluate or predict runs, layers write into kept buffers instead of new arrays
+        (nested calls, such as predict from a callback, leave the outer setting as it was)."""
+        before = [layer._reuse for layer in self.layers], self._reusing
         for layer in self.layers:
-            layer._reuse = flag
+            layer._reuse = True
+        self._reusing = True
+        try:
+            yield
+        finally:
+            for layer, flag in zip(self.layers, before[0]):
+                layer._reuse = flag
+            self._reusing = before[1]
 
     # ------------------------------------------------------------------
     # Training
@@ -329,13 +395,13 @@ class Sequential:
             raise ValueError(f"initial_epoch must be an integer >= 0, got {initial_epoch!r}")
         validation_split = _checks.fraction(validation_split, "validation_split")
         verbose = _verbosity(verbose)
-        x, y = self._check_xy(x, y)
+        x, y = self._check_xy(x, y, convert=False)
         if validation_data is not None:
             if validation_split:
                 raise ValueError("pass either validation_data or validation_split, not both")
             if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
                 raise ValueError("validation_data must be a tuple (x_val, y_val)")
-            x_val, y_val = self._check_xy(*validation_data, "x_val", "y_val")
+            x_val, y_val = self._check_xy(*validation_data, "x_val", "y_val", convert=False)
         elif validation_split:
             split_at = int(len(x) * (1.0 - validation_split))
             if split_at < 1 or split_at >= len(x):
@@ -362,34 +428,42 @@ class Sequential:
         cblist = callbacks_module.CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
         per_batch_logs = bool(cblist.batch_end or cblist.batch_begin)
 
+        # The batch loop.  Per epoch: one permutation, and the labels put in its order at once (a
+        # small array); per batch: x's rows gathered (and converted) into one kept buffer, one step,
+        # and the scores added up as plain numbers.  Layers reuse their buffers meanwhile.
         rng = backend.make_rng()
-        xbuf = np.empty((min(batch_size, n),) + x.shape[1:], dtype=x.dtype) if shuffle else None
-        ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle else None
+        batches = _Batches(x, batch_size, self.dtype)
+        labels = y.ndim == 1                       # class labels: reorder them all once per epoch
+        ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
+        want_outputs = self._needs_outputs
         self.stop_training = False
-        self._set_reuse(True)
-        try:
+        with self._running():
             cblist.call("on_train_begin", {})
             for epoch in range(initial_epoch, epochs):
                 cblist.call("on_epoch_begin", epoch, {})
                 order = rng.permutation(n) if shuffle else None
+                y_epoch = y.take(order) if order is not None and labels else y
                 loss_sum, seen = 0.0, 0
                 metric_sums = [0.0] * len(self._metrics)
                 for step in range(steps):
                     start, stop = step * batch_size, min((step + 1) * batch_size, n)
                     if order is None:
-                        xb, yb = x[start:stop], y[start:stop]
+                        xb = batches.rows(start, stop)
                     else:
-                        idx = order[start:stop]
-                        xb = np.take(x, idx, axis=0, out=xbuf[: stop - start])
-                        yb = np.take(y, idx, axis=0, out=ybuf[: stop - start])
+                        xb = batches.gather(order[start:stop])
+                    if ybuf is None:
+                        yb = y_epoch[start:stop]
+                    else:
+                        yb = np.take(y, order[start:stop], axis=0, out=ybuf[: stop - start])
                     for cb in cblist.batch_begin:
                         cb.on_train_batch_begin(step, {})
-                    loss, out = self._train_step(xb, yb)
+                    loss, out = self._train_step(xb, yb, want_outputs)
                     m = stop - start
                     loss_sum += loss * m
                     seen += m
-                    for i, (_, fn) in enumerate(self._metrics):
-                        metric_sums[i] += float(np.sum(fn(yb, out)))
+                    if metric_sums:
+                        for i, score in enumerate(self._scores(yb, out)):
+                            metric_sums[i] += score
                     if per_batch_logs:
                         logs = self._logs(loss_sum, metric_sums, seen)
                         if not math.isfinite(loss):
@@ -407,8 +481,6 @@ class Sequential:
                 if self.stop_training:
                     break
             cblist.call("on_train_end", {})
-        finally:
-            self._set_reuse(False)
         self.history = history
         return history
 
@@ -422,15 +494,19 @@ class Sequential:
     # Evaluation and prediction
     # ------------------------------------------------------------------
     def _evaluate_arrays(self, x, y, batch_size, batch_end=()):
+        """Loss and metrics over (x, y), batch by batch (x streamed as in fit); call inside _running()."""
         loss_sum, metric_sums, seen = 0.0, [0.0] * len(self._metrics), 0
         n = len(x)
+        batches = _Batches(x, batch_size, self.dtype)
         for step, start in enumerate(range(0, n, batch_size)):
-            xb, yb = x[start:start + batch_size], y[start:start + batch_size]
-            loss, out, _ = self._forward_loss(xb, yb, training=False)
+            stop = min(start + batch_size, n)
+            xb, yb = batches.rows(start, stop), y[start:stop]
+            loss, out, _ = self._forward_loss(xb, yb, False, self._needs_outputs, want_dz=False)
             loss_sum += loss * len(xb)
             seen += len(xb)
-            for i, (_, fn) in enumerate(self._metrics):
-                metric_sums[i] += float(np.sum(fn(yb, out)))
+            if metric_sums:
+                for i, score in enumerate(self._scores(yb, out)):
+                    metric_sums[i] += score
             for cb in batch_end:
                 cb.on_test_batch_end(step, self._logs(loss_sum, metric_sums, seen))
         logs = self._logs(loss_sum, metric_sums, n)
@@ -450,17 +526,14 @@ class Sequential:
         for cb in cbs:
             if not isinstance(cb, callbacks_module.Callback):
                 raise TypeError(f"callbacks must be glassnet Callback objects, got {type(cb).__name__}")
-        x, y = self._check_xy(x, y)
+        x, y = self._check_xy(x, y, convert=False)
         for cb in cbs:
             cb.set_model(self)
             cb.on_test_begin({})
         batch_end = [cb for cb in cbs if callbacks_module.overrides(cb, "on_test_batch_end")]
         start = time.perf_counter()
-        self._set_reuse(True)
-        try:
+        with self._running():
             logs = self._evaluate_arrays(x, y, batch_size, batch_end)
-        finally:
-            self._set_reuse(False)
         for cb in cbs:
             cb.on_test_end(dict(logs))
         if verbose:
@@ -474,16 +547,24 @@ class Sequential:
         return values[0] if len(values) == 1 else values
 
     def predict(self, x, batch_size=None, verbose=0):
-        """The model's outputs for x (probabilities for softmax/sigmoid outputs), batch by batch."""
+        """The model's outputs for x (probabilities for softmax/sigmoid outputs), batch by batch.
+
+        x may be uint8, a np.memmap, ...: each batch is read and converted on its own, and the
+        layers compute into kept buffers; only the outputs are new memory.
+        """
         batch_size = _checks.batch_size(batch_size)
-        x = self._as_dtype(self._check_x(x))
+        x = self._check_x(x)
+        _checks.check_castable(x, self.dtype, "x")
         n = len(x)
         out = np.empty((n,) + tuple(self.layers[-1].output_shape[1:]), dtype=self.dtype)
-        for start in range(0, n, batch_size):
-            h = x[start:start + batch_size]
-            for layer in self.layers:
-                h = layer.forward(h, training=False)
-            out[start:start + len(h)] = h
+        batches = _Batches(x, batch_size, self.dtype)
+        with self._running():
+            for start in range(0, n, batch_size):
+                stop = min(start + batch_size, n)
+                h = batches.rows(start, stop)
+                for layer in self.layers:
+                    h = layer.forward(h, training=False)
+                out[start:stop] = h
         if verbose:
             steps = math.ceil(n / batch_size)
             print(f"{steps}/{steps}", flush=True)
@@ -511,8 +592,8 @@ class Sequential:
 
     def _batch_result(self, loss, out, y, return_dict):
         logs = {"loss": float(loss)}
-        for name, fn in self._metrics:
-            logs[name] = float(np.mean(fn(y, out)))
+        for (name, _), total in zip(self._metrics, self._scores(y, out)):
+            logs[name] = float(total) / len(y)
         if return_dict:
             return logs
         values = list(logs.values())
@@ -748,6 +829,8 @@ def _layer_details(layer, itemsize):
         what = f"dropout {layer.rate:g} (training only)"
     elif type(layer).__name__ == "Flatten":
         what = "reshape"
+    elif type(layer).__name__ == "Rescaling":
+        what = f"x * {layer.scale:g}" + (f" + {layer.offset:g}" if layer.offset else "")
     elif kind is not None:                                                  # Activation
         what = kind
     else:
@@ -802,3 +885,44 @@ def _print_safely(text):
         table = {ord(c): r for c, r in zip("┏┳┓┃┡╇┩│├┼┤└┴┘━─", "+++|+++|+++++++=-")}
         print(text.translate(table))
         sys.stdout.flush()
+
+
+class _Batches:
+    """Batches of x in the model's float type, read one at a time into one kept buffer.
+
+    x stays as the caller gave it -- float32, uint8 pixels, a np.memmap, float64 -- and only the
+    rows of the current batch are read and converted, so no copy of the whole data set is ever
+    made.  Unshuffled batches of an x that already has the model's dtype are plain slices.
+    """
+
+    def __init__(self, x, batch_size, dtype):
+        self.x = x
+        shape = (min(batch_size, len(x)),) + tuple(x.shape[1:])
+        self.same = x.dtype == dtype
+        self.buf = np.empty(shape, dtype)                          # what the model computes on
+        self.raw = None if self.same else np.empty(shape, x.dtype)  # gathered rows, before converting
+
+    @staticmethod
+    def _head(buf, m):
+        return buf if m == len(buf) else buf[:m]
+
+    def gather(self, idx):
+        """The rows x[idx] for valid indices idx (a slice of a permutation of range(len(x)))."""
+        m = len(idx)
+        if self.same:
+            # mode="clip" takes straight into `out` (the default mode="raise" goes through a temporary)
+            return self.x.take(idx, axis=0, out=self._head(self.buf, m), mode="clip")
+        raw = self.x.take(idx, axis=0, out=self._head(self.raw, m), mode="clip")
+        buf = self._head(self.buf, m)
+        np.copyto(buf, raw, casting="unsafe")                     # checked castable in advance
+        return buf
+
+    def rows(self, start, stop):
+        """The rows x[start:stop]: a view when no conversion is needed."""
+        part = self.x[start:stop]
+        if self.same:
+            return part
+        buf = self._head(self.buf, stop - start)
+        np.copyto(buf, part, casting="unsafe")
+        return buf
+

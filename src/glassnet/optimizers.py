@@ -199,6 +199,11 @@ class Optimizer:
         for g, v in zip(grads, variables):
             if g.shape != v.shape:
                 raise ValueError(f"gradient of shape {g.shape} does not match its variable's shape {v.shape}")
+        self._apply(grads, variables)
+
+    def _apply(self, grads, variables):
+        """The step itself, for the variables the optimizer is built for (apply() checks them first;
+        a model's training loop calls this directly once per batch)."""
         grads = self._clip(grads)
         lr = self.learning_rate
         for i, (g, v) in enumerate(zip(grads, variables)):
@@ -420,10 +425,13 @@ class Adam(Optimizer):
             self._slots = ("m", "v", "v_hat")
 
     def _update(self, i, w, g, lr):
+        # Twelve in-place passes over the (flat) buffers, no temporaries: the step is memory-bound
+        # (its sqrt is the one pass that costs more).  Python floats stay "weak" scalars under NumPy 2,
+        # so float32 state stays float32.
         s, tmp = self.slots[i], self._scratch[i]
         m, v = s["m"], s["v"]
         t = self.iterations + 1
-        alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)
+        alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)   # bias correction, folded
         np.subtract(g, m, out=tmp)                  # m += (1 - b1) (g - m)
         tmp *= 1 - self.beta_1
         m += tmp

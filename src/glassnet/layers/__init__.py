@@ -1,9 +1,11 @@
 """Layers (Keras names). Each follows the contract in `glassnet.layers.base`."""
 from .base import Layer
 from .core import Activation, Dense, Flatten, Input, InputLayer
+from .preprocessing import Rescaling
 from .regularization import BatchNormalization, Dropout
 
-_CLASSES = {cls.__name__: cls for cls in (Dense, Activation, Flatten, InputLayer, Dropout, BatchNormalization)}
+_CLASSES = {cls.__name__: cls for cls in (Dense, Activation, Flatten, InputLayer, Dropout, BatchNormalization,
+                                          Rescaling)}
 
 
 def serialize(layer: Layer) -> dict:
@@ -18,4 +20,4 @@ def deserialize(config: dict) -> Layer:
 
 
 __all__ = ["Layer", "Dense", "Activation", "Flatten", "Input", "InputLayer", "Dropout",
-           "BatchNormalization", "serialize", "deserialize"]
+           "BatchNormalization", "Rescaling", "serialize", "deserialize"]

@@ -145,11 +145,17 @@ class Layer:
         return ("...",)
 
     def _buffer(self, key, shape, dtype=None):
-        """A scratch array of `shape`: fresh by default, kept and reused while a model trains."""
+        """A scratch array of `shape`: fresh by default, kept and reused while a model runs.
+
+        A kept buffer has the largest batch seen so far; a smaller (last) batch gets a view of its
+        first rows.
+        """
         dtype = dtype or self.dtype
         if not self._reuse:
             return np.empty(shape, dtype=dtype)
         buf = self._buffers.get(key)
+        if buf is not None and buf.shape == shape and buf.dtype == dtype:      # every full batch
+            return buf
         if buf is None or buf.shape[0] < shape[0] or buf.shape[1:] != tuple(shape[1:]) or buf.dtype != dtype:
             buf = np.empty(shape, dtype=dtype)
             self._buffers[key] = buf

@@ -81,7 +81,8 @@ class Dense(Layer):
             self._y = self._z
             return z
         # activate the 2-D z that backward sees, so y and z keep the same shape there
-        self._y = y = self._act.function(self._z)
+        z2 = self._z
+        self._y = y = self._act.forward_into(z2, self._buffer("y", z2.shape, z2.dtype))
         return y if self._lead is None else y.reshape(self._lead + (self.units,))
 
     def forward_logits(self, x, training=False):
@@ -130,7 +131,7 @@ class Dense(Layer):
         if self.kernel_regularizer is not None:
             self.grads["W"] += self.kernel_regularizer.gradient(W)
         if self.use_bias:
-            np.sum(dz, axis=0, out=self.grads["b"])
+            np.add.reduce(dz, axis=0, out=self.grads["b"])              # np.sum without its wrapper
             if self.bias_regularizer is not None:
                 self.grads["b"] += self.bias_regularizer.gradient(self.params["b"])
         if not self.need_input_grad:

@@ -1,0 +1,84 @@
+"""The matmul-only limit: the time of a step's matrix products alone, at the step's exact shapes.
+
+A training step of a Dense network with layer widths n_0, ..., n_L on a batch
+of B rows does these products (m x k times k x n, written (m, k, n)):
+
+    forward, each layer i:          z_i = x_i @ W_i        (B, n_i-1, n_i)
+    backward, each layer i:        dW_i = x_i.T @ dz_i     (n_i-1, B, n_i)
+    backward, each layer but the first: dx_i = dz_i @ W_i.T   (B, n_i, n_i-1)
+
+Inference does the forward products only.  The limit of an epoch is these
+products done with np.matmul into preallocated outputs, with the operands in
+the layouts a real step has (x.T and W.T are transposed views, as in glassnet
+and PyTorch), `steps` times, plus the last, shorter batch.  Nothing else: no
+bias, activation, loss, optimizer or batch gathering.  No NumPy implementation
+of the step can be faster, except by doing fewer products.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+
+def step_shapes(sizes, batch, training=True):
+    """[(m, k, n), ...]: the matmuls of one step, in the order a step does them."""
+    layers = list(zip(sizes[:-1], sizes[1:]))
+    shapes = [(batch, n_in, n_out) for n_in, n_out in layers]
+    if training:
+        for i in range(len(layers) - 1, -1, -1):
+            n_in, n_out = layers[i]
+            shapes.append((n_in, batch, n_out))            # dW = x.T @ dz
+            if i > 0:
+                shapes.append((batch, n_out, n_in))        # dx = dz @ W.T
+    return shapes
+
+
+def flops(sizes, batch, training=True):
+    return sum(2 * m * k * n for m, k, n in step_shapes(sizes, batch, training))
+
+
+class MatmulStep:
+    """The operands and outputs of one step's matmuls at batch size `batch`; run() does the products."""
+
+    def __init__(self, sizes, batch, training=True, dtype=np.float32, seed=0):
+        rng = np.random.default_rng(seed)
+        self.calls = []
+        layers = list(zip(sizes[:-1], sizes[1:]))
+        xs = [rng.random((batch, n_in), dtype=dtype) for n_in, _ in layers]
+        ws = [rng.random((n_in, n_out), dtype=dtype) for n_in, n_out in layers]
+        for x, w in zip(xs, ws):                                            # forward
+            self.calls.append((x, w, np.empty((x.shape[0], w.shape[1]), dtype=dtype)))
+        if training:
+            dzs = [rng.random((batch, n_out), dtype=dtype) for _, n_out in layers]
+            for i in range(len(layers) - 1, -1, -1):                        # backward
+                self.calls.append((xs[i].T, dzs[i], np.empty(ws[i].shape, dtype=dtype)))
+                if i > 0:
+                    self.calls.append((dzs[i], ws[i].T, np.empty(xs[i].shape, dtype=dtype)))
+
+    @property
+    def shapes(self):
+        return [(a.shape[0], a.shape[1], b.shape[1]) for a, b, _ in self.calls]
+
+    def run(self):
+        matmul = np.matmul
+        for a, b, out in self.calls:
+            matmul(a, b, out=out)
+
+
+class MatmulEpoch:
+    """An epoch of n rows in batches of `batch`: the full steps, then the remainder step."""
+
+    def __init__(self, sizes, batch, n, training=True, dtype=np.float32):
+        self.full_steps, remainder = divmod(n, batch)
+        self.step = MatmulStep(sizes, batch, training, dtype)
+        self.last = MatmulStep(sizes, remainder, training, dtype) if remainder else None
+
+    def seconds(self):
+        step = self.step.run
+        start = time.perf_counter()
+        for _ in range(self.full_steps):
+            step()
+        if self.last is not None:
+            self.last.run()
+        return time.perf_counter() - start

@@ -1,0 +1,434 @@
+"""The peers: each trains (or, for C4, runs inference with) the configuration's network and times itself.
+
+A peer's `train(config, data, epochs, seed)` returns the seconds of each epoch
+and the test accuracy after the last; `infer(config, data, passes, seed)`
+returns the seconds of each pass over the C4 images (accuracy None: the
+network is freshly initialised, only its speed matters).  Model building,
+compiling and the accuracy evaluation are outside the timed region.
+
+`check()` returns the peer's version, or raises Skip(reason) when its library
+is not installed; such a peer becomes a "skipped" line in the table.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+import numpy as np
+
+from . import configs as C
+from . import limit as limit_module
+from . import textbook
+
+
+class Skip(Exception):
+    """The peer cannot run here (its library is missing); the message says why."""
+
+
+def _import_glassnet():
+    try:
+        import glassnet
+    except ImportError:               # run from a checkout that is not installed
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "src"))
+        import glassnet
+    return glassnet
+
+
+def _import(module, pip_name):
+    try:
+        return __import__(module)
+    except ImportError as err:
+        raise Skip(f"not installed (pip install {pip_name}; {type(err).__name__}: {err})") from None
+
+
+def _c4_images(config, data):
+    n = min(C.INFERENCE_IMAGES, len(data.x_test))
+    return data.x_test[:n]
+
+
+class Peer:
+    key = ""             # the name --peers takes
+    label = ""           # the table's row name
+    how = ""             # one line on what exactly runs
+
+    def check(self) -> str:
+        raise NotImplementedError
+
+    def supports(self, config) -> bool:
+        return True
+
+    def train(self, config, data, epochs, seed):
+        raise NotImplementedError
+
+    def infer(self, config, data, passes, seed):
+        raise NotImplementedError
+
+
+# --------------------------------------------------------------------------
+# glassnet, through its public API only
+# --------------------------------------------------------------------------
+
+class Glassnet(Peer):
+    key, label = "glassnet", "glassnet"
+    how = ("Sequential of Dense layers, compile(metrics=['accuracy']) as the notes do, "
+           "fit(verbose=0) with fit's defaults (shuffle, training doctor on); an epoch is timed by "
+           "a LambdaCallback at epoch begin/end (no per-batch hooks); predict(batch_size=1000)")
+
+    def __init__(self, fit_options=None):
+        self.fit_options = dict(fit_options or {})
+
+    def check(self):
+        self.gn = _import_glassnet()
+        return self.gn.__version__
+
+    def _model(self, config, seed):
+        gn = self.gn
+        gn.set_random_seed(seed)
+        layers = [gn.layers.Dense(config.hidden[0], activation=config.activation, input_shape=(C.N_INPUTS,))]
+        layers += [gn.layers.Dense(w, activation=config.activation) for w in config.hidden[1:]]
+        layers.append(gn.layers.Dense(C.N_CLASSES, activation="softmax"))
+        model = gn.Sequential(layers)
+        if config.optimizer == "sgd":
+            opt = gn.optimizers.SGD(learning_rate=config.learning_rate)
+        else:
+            opt = gn.optimizers.Adam(learning_rate=config.learning_rate or 1e-3, beta_1=C.ADAM_BETAS[0],
+                                     beta_2=C.ADAM_BETAS[1], epsilon=C.ADAM_EPSILON)
+        model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    def train(self, config, data, epochs, seed):
+        model = self._model(config, seed)
+        began, times = [0.0], []
+        clock = self.gn.callbacks.LambdaCallback(
+            on_epoch_begin=lambda epoch, logs: began.__setitem__(0, time.perf_counter()),
+            on_epoch_end=lambda epoch, logs: times.append(time.perf_counter() - began[0]))
+        model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=epochs, verbose=0,
+                  callbacks=[clock], **self.fit_options)
+        _, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000, verbose=0)
+        return times, float(accuracy)
+
+    def infer(self, config, data, passes, seed):
+        model = self._model(config, seed)
+        x = _c4_images(config, data)
+        times = []
+        for _ in range(passes):
+            start = time.perf_counter()
+            model.predict(x, batch_size=config.batch, verbose=0)
+            times.append(time.perf_counter() - start)
+        return times, None
+
+
+class GlassnetNoDoctor(Glassnet):
+    key, label = "glassnet-nodoctor", "glassnet, doctor=False"
+    how = "as glassnet, with fit(doctor=False): no training doctor watching the batches"
+
+    def __init__(self):
+        super().__init__({"doctor": False})
+
+    def supports(self, config):
+        return not config.inference
+
+
+# --------------------------------------------------------------------------
+# PyTorch: a plain training loop
+# --------------------------------------------------------------------------
+
+class Torch(Peer):
+    key, label = "torch", "PyTorch"
+    how = ("nn.Sequential(Linear, act, ..., Linear), CrossEntropyLoss, torch.optim.Adam(eps=1e-7) or SGD, "
+           "a randperm per epoch and index batching (no DataLoader), as many threads as NumPy's BLAS; "
+           "C4: inference_mode, softmax, copied into one NumPy array")
+    adam_options = {}
+
+    def __init__(self, threads=None):
+        self.threads = threads
+
+    def check(self):
+        self.torch = _import("torch", "torch")
+        if self.threads:
+            self.torch.set_num_threads(self.threads)
+        return self.torch.__version__
+
+    def _model(self, config, seed):
+        torch, nn = self.torch, self.torch.nn
+        torch.manual_seed(seed)
+        act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[config.activation]
+        mods, sizes = [], config.sizes
+        for i in range(len(sizes) - 1):
+            mods.append(nn.Linear(sizes[i], sizes[i + 1]))
+            if i < len(sizes) - 2:
+                mods.append(act())
+        return nn.Sequential(*mods)
+
+    def _optimizer(self, config, params):
+        torch = self.torch
+        if config.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=config.learning_rate)
+        return torch.optim.Adam(params, lr=config.learning_rate, betas=C.ADAM_BETAS, eps=C.ADAM_EPSILON,
+                                **self.adam_options)
+
+    def train(self, config, data, epochs, seed):
+        torch = self.torch
+        model = self._model(config, seed)
+        loss_fn = torch.nn.CrossEntropyLoss()
+        opt = self._optimizer(config, model.parameters())
+        X, Y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+        n, batch = len(X), config.batch
+        times = []
+        model.train()
+        for _ in range(epochs):
+            start = time.perf_counter()
+            order = torch.randperm(n)
+            for i in range(0, n, batch):
+                idx = order[i:i + batch]
+                xb, yb = X[idx], Y[idx]
+                opt.zero_grad(set_to_none=True)
+                loss = loss_fn(model(xb), yb)
+                loss.backward()
+                opt.step()
+            times.append(time.perf_counter() - start)
+        model.eval()
+        with torch.inference_mode():
+            pred = model(torch.from_numpy(data.x_test)).argmax(dim=1).numpy()
+        return times, float(np.mean(pred == data.y_test))
+
+    def infer(self, config, data, passes, seed):
+        torch = self.torch
+        model = self._model(config, seed).eval()
+        x = _c4_images(config, data)
+        X, n, batch = torch.from_numpy(x), len(x), config.batch
+        times = []
+        for _ in range(passes):
+            start = time.perf_counter()
+            out = np.empty((n, C.N_CLASSES), dtype=np.float32)
+            with torch.inference_mode():
+                for i in range(0, n, batch):
+                    out[i:i + batch] = torch.softmax(model(X[i:i + batch]), dim=1).numpy()
+            times.append(time.perf_counter() - start)
+        return times, None
+
+
+class TorchFused(Torch):
+    key, label = "torch-fused", "PyTorch, fused Adam"
+    how = ("the PyTorch loop with torch.optim.Adam(fused=True) (foreach=True where fused is not "
+           "available on CPU); run on C3 only, to keep the default run short")
+
+    def check(self):
+        version = super().check()
+        torch = self.torch
+        p = torch.nn.Parameter(torch.zeros(4))
+        p.grad = torch.ones(4)
+        try:
+            torch.optim.Adam([p], fused=True).step()
+            self.adam_options, self.label = {"fused": True}, "PyTorch, fused Adam"
+        except (RuntimeError, TypeError, ValueError):
+            self.adam_options, self.label = {"foreach": True}, "PyTorch, foreach Adam"
+        return version
+
+    def supports(self, config):
+        return config.name == "C3"
+
+
+# --------------------------------------------------------------------------
+# scikit-learn's MLPClassifier
+# --------------------------------------------------------------------------
+
+class Sklearn(Peer):
+    key, label = "sklearn", "scikit-learn MLP"
+    how = ("MLPClassifier with the same layers, activation ('logistic' for sigmoid), solver, batch, "
+           "learning rate (constant), Adam epsilon 1e-7 / SGD momentum 0, alpha=0 (no L2), shuffle=True, "
+           "tol=0, n_iter_no_change=10**9; one epoch = one partial_fit(x, y) call (it shuffles, keeps "
+           "Adam's state across calls and re-validates x each call); float32 stays float32; "
+           "C4: predict_proba per batch of 1,000 after one partial_fit on 1,000 images")
+
+    def check(self):
+        sklearn = _import("sklearn", "scikit-learn")
+        from sklearn.neural_network import MLPClassifier
+        self.MLPClassifier = MLPClassifier
+        return sklearn.__version__
+
+    def _model(self, config, seed, epochs=1):
+        return self.MLPClassifier(
+            hidden_layer_sizes=tuple(config.hidden),
+            activation={"sigmoid": "logistic", "relu": "relu"}[config.activation],
+            solver=config.optimizer or "adam", alpha=0.0, batch_size=config.batch,
+            learning_rate="constant", learning_rate_init=config.learning_rate or 1e-3,
+            momentum=0.0, nesterovs_momentum=False, beta_1=C.ADAM_BETAS[0], beta_2=C.ADAM_BETAS[1],
+            epsilon=C.ADAM_EPSILON, max_iter=epochs, shuffle=True, tol=0.0, n_iter_no_change=10 ** 9,
+            early_stopping=False, random_state=seed)
+
+    def train(self, config, data, epochs, seed):
+        model = self._model(config, seed, epochs)
+        classes = np.arange(C.N_CLASSES)
+        times = []
+        for _ in range(epochs):
+            start = time.perf_counter()
+            model.partial_fit(data.x_train, data.y_train, classes=classes)
+            times.append(time.perf_counter() - start)
+        return times, float(model.score(data.x_test, data.y_test))
+
+    def infer(self, config, data, passes, seed):
+        model = self._model(config, seed)
+        model.partial_fit(data.x_train[:1000], data.y_train[:1000], classes=np.arange(C.N_CLASSES))
+        x = _c4_images(config, data)
+        times = []
+        for _ in range(passes):
+            start = time.perf_counter()
+            np.concatenate([model.predict_proba(x[i:i + config.batch]) for i in range(0, len(x), config.batch)])
+            times.append(time.perf_counter() - start)
+        return times, None
+
+
+# --------------------------------------------------------------------------
+# Keras 3 on the torch backend
+# --------------------------------------------------------------------------
+
+class Keras(Peer):
+    key, label = "keras", "Keras 3 (torch backend)"
+    how = ("KERAS_BACKEND=torch set before keras is imported; keras.Sequential(Input, Dense, ...), "
+           "compile(metrics=['accuracy']), fit(verbose=0, shuffle=True) timed per epoch by a Callback, "
+           "predict(batch_size=1000, verbose=0)")
+
+    def check(self):
+        if "keras" not in sys.modules:
+            os.environ["KERAS_BACKEND"] = "torch"
+        try:
+            import keras
+        except ImportError as err:
+            raise Skip(f"not installed (pip install keras; {type(err).__name__}: {err})") from None
+        except Exception as err:         # e.g. its backend cannot start
+            raise Skip(f"keras failed to import: {type(err).__name__}: {err}") from None
+        backend = keras.backend.backend()
+        if backend != "torch":
+            raise Skip(f"keras was already imported with the {backend} backend in this process")
+        self.keras = keras
+        return f"{keras.__version__} (backend {backend})"
+
+    def _model(self, config, seed):
+        keras = self.keras
+        keras.utils.set_random_seed(seed)
+        layers = [keras.Input((C.N_INPUTS,))]
+        layers += [keras.layers.Dense(w, activation=config.activation) for w in config.hidden]
+        layers.append(keras.layers.Dense(C.N_CLASSES, activation="softmax"))
+        model = keras.Sequential(layers)
+        if config.optimizer == "sgd":
+            opt = keras.optimizers.SGD(learning_rate=config.learning_rate)
+        else:
+            opt = keras.optimizers.Adam(learning_rate=config.learning_rate or 1e-3, beta_1=C.ADAM_BETAS[0],
+                                        beta_2=C.ADAM_BETAS[1], epsilon=C.ADAM_EPSILON)
+        model.compile(optimizer=opt, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    def train(self, config, data, epochs, seed):
+        keras = self.keras
+        model = self._model(config, seed)
+        times = []
+
+        class Clock(keras.callbacks.Callback):
+            def on_epoch_begin(self, epoch, logs=None):
+                self.start = time.perf_counter()
+
+            def on_epoch_end(self, epoch, logs=None):
+                times.append(time.perf_counter() - self.start)
+
+        model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=epochs, verbose=0,
+                  shuffle=True, callbacks=[Clock()])
+        _, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000, verbose=0)
+        return times, float(accuracy)
+
+    def infer(self, config, data, passes, seed):
+        model = self._model(config, seed)
+        x = _c4_images(config, data)
+        times = []
+        for _ in range(passes):
+            start = time.perf_counter()
+            model.predict(x, batch_size=config.batch, verbose=0)
+            times.append(time.perf_counter() - start)
+        return times, None
+
+
+# --------------------------------------------------------------------------
+# The textbook NumPy loop, and the matmul-only limit
+# --------------------------------------------------------------------------
+
+class TextbookNumpy(Peer):
+    key, label = "numpy", "textbook NumPy"
+    how = ("bench/textbook.py: the notes' W1, b1, W2, b2 network in plain NumPy (np.dot, sigmoid, softmax, "
+           "cross-entropy, backprop, the notes' SGD/Adam classes), new arrays every batch, "
+           "one permutation per epoch")
+
+    def check(self):
+        return np.__version__
+
+    def train(self, config, data, epochs, seed):
+        net = textbook.TextbookNet(config.sizes, config.activation, seed=seed)
+        if config.optimizer == "sgd":
+            opt = textbook.SGD(lr=config.learning_rate)
+        else:
+            opt = textbook.Adam(lr=config.learning_rate, beta1=C.ADAM_BETAS[0], beta2=C.ADAM_BETAS[1],
+                                eps=C.ADAM_EPSILON)
+        rng = np.random.default_rng(seed)
+        times = []
+        for _ in range(epochs):
+            start = time.perf_counter()
+            textbook.train_epoch(net, opt, data.x_train, data.y_train, config.batch, rng)
+            times.append(time.perf_counter() - start)
+        return times, float(net.accuracy(data.x_test, data.y_test))
+
+    def infer(self, config, data, passes, seed):
+        net = textbook.TextbookNet(config.sizes, config.activation, seed=seed)
+        x = _c4_images(config, data)
+        times = []
+        for _ in range(passes):
+            start = time.perf_counter()
+            textbook.predict_batches(net, x, config.batch)
+            times.append(time.perf_counter() - start)
+        return times, None
+
+
+class MatmulLimit(Peer):
+    key, label = "limit", "matmul-only limit"
+    how = ("bench/limit.py: np.matmul into preallocated outputs at the exact shapes of a step "
+           "(forward x@W, backward x.T@dz and dz@W.T but for the first layer), times the steps of an epoch")
+
+    def check(self):
+        return np.__version__
+
+    def train(self, config, data, epochs, seed):
+        epoch = limit_module.MatmulEpoch(config.sizes, config.batch, len(data.x_train), training=True)
+        return [epoch.seconds() for _ in range(epochs)], None
+
+    def infer(self, config, data, passes, seed):
+        epoch = limit_module.MatmulEpoch(config.sizes, config.batch, len(_c4_images(config, data)), training=False)
+        return [epoch.seconds() for _ in range(passes)], None
+
+
+class MatmulLimitOneThread(MatmulLimit):
+    key, label = "limit-1t", "matmul-only limit, 1 thread"
+    how = ("the matmul-only limit with NumPy's BLAS limited to 1 thread (threadpoolctl): small products "
+           "are often faster without threads; not run when the BLAS already uses 1 thread")
+
+    def check(self):
+        try:
+            from threadpoolctl import threadpool_info, threadpool_limits
+        except ImportError:
+            raise Skip("needs threadpoolctl (pip install threadpoolctl)") from None
+        threads = [p.get("num_threads") for p in threadpool_info() if p.get("user_api") == "blas"]
+        if threads and max(threads) == 1:
+            raise Skip("NumPy's BLAS already uses 1 thread: the matmul-only limit row is that")
+        self.limits = threadpool_limits
+        return np.__version__
+
+    def train(self, config, data, epochs, seed):
+        with self.limits(1, user_api="blas"):
+            return super().train(config, data, epochs, seed)
+
+    def infer(self, config, data, passes, seed):
+        with self.limits(1, user_api="blas"):
+            return super().infer(config, data, passes, seed)
+
+
+ALL = [Glassnet, Torch, TorchFused, Sklearn, Keras, TextbookNumpy, MatmulLimit, MatmulLimitOneThread,
+       GlassnetNoDoctor]
+DEFAULT = ["glassnet", "torch", "torch-fused", "sklearn", "keras", "numpy", "limit", "limit-1t"]
