@@ -47,7 +47,7 @@ def _check_train_cell(cell, glassnet=False, accuracy=True):
     assert m, cell
     median, ratio, lo, hi = (float(m.group(i)) for i in range(1, 5))
     assert lo <= median <= hi
-    assert ratio > 0
+    assert ratio >= 0                 # printed to 2 decimals: a tiny peer (the limit, quick mode) can show 0.00x
     if glassnet:
         assert m.group(2) == "1.00"
     if accuracy:
@@ -61,7 +61,7 @@ def _check_infer_cell(cell, glassnet=False):
     m = INFER_CELL.match(cell)
     assert m, cell
     median, ratio, lo, hi = (float(m.group(i)) for i in range(1, 5))
-    assert lo <= median <= hi and ratio > 0
+    assert lo <= median <= hi and ratio >= 0
     if glassnet:
         assert m.group(2) == "1.00"
 
