@@ -42,6 +42,16 @@ def _import(module, pip_name):
         raise Skip(f"not installed (pip install {pip_name}; {type(err).__name__}: {err})") from None
 
 
+
+def _time_predict(model, x, batch, passes):
+    """Seconds of each of `passes` calls of a Keras-style model.predict over x."""
+    times = []
+    for _ in range(passes):
+        start = time.perf_counter()
+        model.predict(x, batch_size=batch, verbose=0)
+        times.append(time.perf_counter() - start)
+    return times
+
 def _c4_images(config, data):
     n = min(C.INFERENCE_IMAGES, len(data.x_test))
     return data.x_test[:n]
@@ -109,14 +119,7 @@ class Glassnet(Peer):
         return times, float(accuracy)
 
     def infer(self, config, data, passes, seed):
-        model = self._model(config, seed)
-        x = _c4_images(config, data)
-        times = []
-        for _ in range(passes):
-            start = time.perf_counter()
-            model.predict(x, batch_size=config.batch, verbose=0)
-            times.append(time.perf_counter() - start)
-        return times, None
+        return _time_predict(self._model(config, seed), _c4_images(config, data), config.batch, passes), None
 
 
 class GlassnetNoDoctor(Glassnet):
@@ -338,14 +341,7 @@ class Keras(Peer):
         return times, float(accuracy)
 
     def infer(self, config, data, passes, seed):
-        model = self._model(config, seed)
-        x = _c4_images(config, data)
-        times = []
-        for _ in range(passes):
-            start = time.perf_counter()
-            model.predict(x, batch_size=config.batch, verbose=0)
-            times.append(time.perf_counter() - start)
-        return times, None
+        return _time_predict(self._model(config, seed), _c4_images(config, data), config.batch, passes), None
 
 
 # --------------------------------------------------------------------------
