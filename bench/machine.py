@@ -169,3 +169,27 @@ def other_cpu_use(window=0.25):
         return 0.0
     cores = os.cpu_count() or 1
     return max(0.0, (busy1 - busy0 - (own1 - own0)) / (total1 - total0) * cores)
+
+
+class OthersDuring:
+    """Cores other processes kept busy while a block ran: `with OthersDuring() as w: ...; w.cores`."""
+
+    def __enter__(self):
+        try:
+            self._start = _cpu_ticks()
+        except (OSError, ValueError, IndexError):
+            self._start = None
+        self.cores = None
+        return self
+
+    def __exit__(self, *exc):
+        if self._start is None:
+            return False
+        try:
+            busy1, total1, own1 = _cpu_ticks()
+        except (OSError, ValueError, IndexError):
+            return False
+        busy0, total0, own0 = self._start
+        if total1 > total0:
+            self.cores = max(0.0, (busy1 - busy0 - (own1 - own0)) / (total1 - total0) * (os.cpu_count() or 1))
+        return False

@@ -42,7 +42,6 @@ def _import(module, pip_name):
         raise Skip(f"not installed (pip install {pip_name}; {type(err).__name__}: {err})") from None
 
 
-
 def _time_predict(model, x, batch, passes):
     """Seconds of each of `passes` calls of a Keras-style model.predict over x."""
     times = []
@@ -51,6 +50,7 @@ def _time_predict(model, x, batch, passes):
         model.predict(x, batch_size=batch, verbose=0)
         times.append(time.perf_counter() - start)
     return times
+
 
 def _c4_images(config, data):
     n = min(C.INFERENCE_IMAGES, len(data.x_test))

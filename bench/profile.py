@@ -105,6 +105,47 @@ def worker(config_name, images, threads, epochs):
 
 
 # --------------------------------------------------------------------------
+# Parts timed alone
+# --------------------------------------------------------------------------
+
+def _per_call(fn, calls=1000, runs=5):
+    fn()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for _ in range(calls):
+            fn()
+        times.append((time.perf_counter() - start) / calls * 1e6)
+    return sorted(times)[runs // 2]
+
+
+def parts_alone(gn, config, data):
+    """[(what, microseconds)]: a step's parts outside the step, through public glassnet and NumPy calls."""
+    import numpy as np
+    rng = np.random.default_rng(0)
+    model = peers.Glassnet()
+    model.gn = gn
+    n_params = model._model(config, 0).count_params()
+    w = rng.standard_normal(n_params).astype(np.float32)
+    g = rng.standard_normal(n_params).astype(np.float32) * np.float32(1e-3)
+    if config.optimizer == "sgd":
+        opt = gn.optimizers.SGD(learning_rate=config.learning_rate)
+    else:
+        opt = gn.optimizers.Adam(learning_rate=config.learning_rate, epsilon=C.ADAM_EPSILON)
+    opt.apply([g], [w])
+    order = rng.permutation(len(data.x_train))[:config.batch]
+    buf = np.empty((config.batch, data.x_train.shape[1]), dtype=np.float32)
+    step = limit.MatmulStep(config.sizes, config.batch)
+    return [
+        ("the step's matmuls (bench/limit.py)", _per_call(step.run)),
+        (f"{type(opt).__name__}.apply on one flat float32 vector of {n_params:,} weights",
+         _per_call(lambda: opt.apply([g], [w]))),
+        (f"np.take of {config.batch} rows into a kept buffer", _per_call(
+            lambda: np.take(data.x_train, order, axis=0, out=buf))),
+    ]
+
+
+# --------------------------------------------------------------------------
 # cProfile
 # --------------------------------------------------------------------------
 
@@ -208,8 +249,8 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=None, help="limit NumPy's BLAS threads (threadpoolctl)")
     parser.add_argument("--top", type=int, default=15, help="functions listed from cProfile (default 15)")
     parser.add_argument("--py-spy", action="store_true", help="also sample an epoch with py-spy --native")
-    parser.add_argument("--rate", type=int, default=1000, help="py-spy samples per second (default 1000)")
-    parser.add_argument("--epochs", type=int, default=3, help="epochs py-spy samples (default 3)")
+    parser.add_argument("--rate", type=int, default=250, help="py-spy samples per second (default 250)")
+    parser.add_argument("--epochs", type=int, default=20, help="epochs py-spy samples (default 20)")
     parser.add_argument("--wait-idle", type=float, default=120.0, metavar="SECONDS",
                         help="first wait up to SECONDS while other processes keep the cores busy (default 120)")
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
@@ -243,6 +284,11 @@ def main(argv=None):
     print(f"epoch {epoch:.3f} s (median of 3) = {step_us:.1f} us per step; "
           f"matmul-only limit {limit_epoch:.3f} s = {limit_epoch / steps * 1e6:.1f} us per step "
           f"({100 * limit_epoch / epoch:.0f}% of the step)")
+
+    alone = parts_alone(glassnet.gn, config, data)
+    print("\ntimed alone, per step (each the median of 5 runs of 1,000 calls):")
+    for what, us in alone:
+        print(f"  {what:<70}{us:>9.1f} us")
 
     total, parts, rows = cprofile_parts(glassnet._model(config, 1), config, data, args.top)
     print(f"\ncProfile of one epoch: {total:.3f} s of own time (profiling slows small calls down)")

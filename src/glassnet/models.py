@@ -362,19 +362,27 @@ class Sequential:
         return buf
 
     @contextlib.contextmanager
-    def _running(self):
-        """While fit, evaluate or predict runs, layers write into kept buffers instead of new arrays
-        (nested calls, such as predict from a callback, leave the outer setting as it was)."""
+    def _running(self, rows):
+        """While fit, evaluate or predict runs on batches of `rows` samples, layers write into kept
+        buffers instead of new arrays (nested calls, such as predict from a callback, leave the outer
+        setting as it was), and small matrix products run on one BLAS thread (backend.limit_blas_threads)."""
         before = [layer._reuse for layer in self.layers], self._reusing
         for layer in self.layers:
             layer._reuse = True
         self._reusing = True
         try:
-            yield
+            with backend.limit_blas_threads(1 if self._largest_matmul(rows) < backend.SMALL_MATMUL_FLOPS else None):
+                yield
         finally:
             for layer, flag in zip(self.layers, before[0]):
                 layer._reuse = flag
             self._reusing = before[1]
+
+    def _largest_matmul(self, rows):
+        """Floating-point operations of the largest matrix product a batch of `rows` samples needs."""
+        sizes = [2 * rows * w.shape[0] * w.shape[1] for layer in self.layers
+                 for w in (layer.params.get("W"),) if w is not None and w.ndim == 2]
+        return max(sizes, default=0)
 
     # ------------------------------------------------------------------
     # Training
@@ -437,7 +445,7 @@ class Sequential:
         ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
         want_outputs = self._needs_outputs
         self.stop_training = False
-        with self._running():
+        with self._running(min(batch_size, n)):
             cblist.call("on_train_begin", {})
             for epoch in range(initial_epoch, epochs):
                 cblist.call("on_epoch_begin", epoch, {})
@@ -532,7 +540,7 @@ class Sequential:
             cb.on_test_begin({})
         batch_end = [cb for cb in cbs if callbacks_module.overrides(cb, "on_test_batch_end")]
         start = time.perf_counter()
-        with self._running():
+        with self._running(min(batch_size, len(x))):
             logs = self._evaluate_arrays(x, y, batch_size, batch_end)
         for cb in cbs:
             cb.on_test_end(dict(logs))
@@ -558,7 +566,7 @@ class Sequential:
         n = len(x)
         out = np.empty((n,) + tuple(self.layers[-1].output_shape[1:]), dtype=self.dtype)
         batches = _Batches(x, batch_size, self.dtype)
-        with self._running():
+        with self._running(min(batch_size, n)):
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
                 h = batches.rows(start, stop)
