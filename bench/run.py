@@ -417,8 +417,9 @@ def parse_args(argv):
                         help="limit NumPy's BLAS (via threadpoolctl) and PyTorch to this many threads for the "
                              "whole run (default: leave every library's own default)")
     parser.add_argument("--wait-idle", type=float, default=0.0, metavar="SECONDS",
-                        help="before each repeat, wait while other processes keep the cores busy, up to "
-                             "SECONDS in all (default 0: only measure and report it)")
+                        help="before each repeat, wait while other processes keep the cores busy, and redo "
+                             "a run they disturbed, spending up to SECONDS waiting in all (default 0: only "
+                             "measure and report how busy they were)")
     parser.add_argument("--markdown", action="store_true", help="print the report as Markdown")
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory measurement")
     parser.add_argument("--json", metavar="PATH", help="also write every sample to this JSON file")

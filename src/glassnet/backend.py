@@ -11,10 +11,13 @@ same seed gives the same run, bit for bit.
 BLAS threads: a model whose matrix products are small (the largest one of a
 batch under SMALL_MATMUL_FLOPS) runs fit, evaluate and predict with one BLAS
 thread, when threadpoolctl is installed (`limit_blas_threads`).  A second
-thread buys little on such products, and when the other cores are busy it
-makes every product wait for a thread that is not running: on a 2-core
-machine with one core busy, an epoch of the 784-50-10 network at batch 32
-took 10 s with two threads and 0.6 s with one.
+thread buys little on such products, and when another core is busy it makes
+every product wait for a thread that is not running.  Measured on a 2-core
+machine, an epoch of the 784-50-10 network: idle, two threads were 10 %
+faster at batch 32 and 29 % at batch 100; with one core busy, two threads
+took 10 s against 0.64 s with one at batch 32, and 14 s against 0.34 s at
+batch 100.  One thread trades a little speed on an idle machine for never
+collapsing.
 """
 from __future__ import annotations
 
@@ -104,9 +107,10 @@ def make_rng(seed=None) -> np.random.Generator:
 
 
 #: fit, evaluate and predict use one BLAS thread when the largest matrix product of a batch has
-#: fewer floating-point operations than this (2 x rows x inputs x units; 784-50 at batch 32: 2.5e6).
-#: Set it to 0 to leave the BLAS library's own thread count alone.
-SMALL_MATMUL_FLOPS = 5_000_000
+#: fewer floating-point operations than this: 2 x rows x inputs x units, 2.5e6 for 784-50 at batch
+#: 32, 7.8e6 at batch 100 (one thread: about 0.1 ms), 1e8 for 784-512 at batch 128 (two threads
+#: there: 1.5x faster on an idle machine).  Set it to 0 to leave the BLAS library's count alone.
+SMALL_MATMUL_FLOPS = 20_000_000
 
 _BLAS = None          # threadpoolctl's controller for the loaded BLAS libraries, made on first use
 

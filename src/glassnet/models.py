@@ -353,13 +353,16 @@ class Sequential:
         return sums
 
     def _kept(self, key, like):
-        """A scratch array shaped like `like`, kept while the model runs (fit, evaluate), else None."""
+        """A scratch array shaped like `like`, kept while the model runs (fit, evaluate), else None
+        (as Layer._buffer: the largest batch so far, and a view of its first rows for a smaller one)."""
         if not self._reusing:
             return None
         buf = self._scratch.get(key)
-        if buf is None or buf.shape != like.shape or buf.dtype != like.dtype:
+        if buf is not None and buf.shape == like.shape and buf.dtype == like.dtype:
+            return buf
+        if buf is None or len(buf) < len(like) or buf.shape[1:] != like.shape[1:] or buf.dtype != like.dtype:
             buf = self._scratch[key] = np.empty(like.shape, like.dtype)
-        return buf
+        return buf[:len(like)]
 
     @contextlib.contextmanager
     def _running(self, rows):
