@@ -122,6 +122,34 @@ class Glassnet(Peer):
         return _time_predict(self._model(config, seed), _c4_images(config, data), config.batch, passes), None
 
 
+class GlassnetNumpy(Glassnet):
+    key, label = "glassnet-numpy", "glassnet, NumPy only"
+    how = ("as glassnet, with gn.backend.set_kernels('numpy'): the NumPy code only, no compiled kernels "
+           "(what glassnet runs where numba is not installed)")
+
+    def check(self):
+        version = super().check()
+        if self.gn.backend.kernels() == "numpy":
+            raise Skip("the glassnet row already runs the NumPy code (numba is not installed, "
+                       "or GLASSNET_KERNELS=numpy)")
+        return version
+
+    def _numpy_only(self, method, *args):
+        backend = self.gn.backend
+        before = backend._KERNELS_WANTED
+        backend.set_kernels("numpy")
+        try:
+            return method(*args)
+        finally:
+            backend.set_kernels(before)
+
+    def train(self, config, data, epochs, seed):
+        return self._numpy_only(super().train, config, data, epochs, seed)
+
+    def infer(self, config, data, passes, seed):
+        return self._numpy_only(super().infer, config, data, passes, seed)
+
+
 class GlassnetNoDoctor(Glassnet):
     key, label = "glassnet-nodoctor", "glassnet, doctor=False"
     how = "as glassnet, with fit(doctor=False): no training doctor watching the batches"
@@ -425,6 +453,6 @@ class MatmulLimitOneThread(MatmulLimit):
             return super().infer(config, data, passes, seed)
 
 
-ALL = [Glassnet, Torch, TorchFused, Sklearn, Keras, TextbookNumpy, MatmulLimit, MatmulLimitOneThread,
-       GlassnetNoDoctor]
-DEFAULT = ["glassnet", "torch", "torch-fused", "sklearn", "keras", "numpy", "limit", "limit-1t"]
+ALL = [Glassnet, GlassnetNumpy, Torch, TorchFused, Sklearn, Keras, TextbookNumpy, MatmulLimit,
+       MatmulLimitOneThread, GlassnetNoDoctor]
+DEFAULT = ["glassnet", "glassnet-numpy", "torch", "torch-fused", "sklearn", "keras", "numpy", "limit", "limit-1t"]

@@ -516,9 +516,11 @@ def main(argv=None):
     lines.append(("env", ", ".join(f"{k}={v}" for k, v in env.items()) if env else
                   "no OPENBLAS_* / OMP_NUM_THREADS / MKL_NUM_THREADS set"))
     lines.append(("glassnet", f"{gn_version} from {os.path.dirname(gn.__file__)} "
-                              f"({machine.source_identity(os.path.dirname(gn.__file__))})"))
+                              f"({machine.source_identity(os.path.dirname(gn.__file__))}); "
+                              f"kernels: {gn.backend.kernels()}" + (
+                                  f" (numba {sys.modules['numba'].__version__})" if "numba" in sys.modules else "")))
     for peer in peer_list:
-        if peer.key in versions and peer.key not in ("glassnet", "glassnet-nodoctor", "numpy", "limit", "limit-1t",
+        if peer.key in versions and peer.key not in ("glassnet", "glassnet-numpy", "glassnet-nodoctor", "numpy", "limit", "limit-1t",
                                                             "torch-fused"):
             extra = (f", {threads} threads" + (" (--threads)" if args.threads else " (as many as NumPy's BLAS)")
                      if peer.key == "torch" else "")

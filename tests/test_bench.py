@@ -22,7 +22,7 @@ sys.path.insert(0, ROOT)
 from bench import configs, limit, textbook  # noqa: E402
 
 ROWS = {  # row label -> the module its peer needs
-    "glassnet": "glassnet", "PyTorch": "torch", "scikit-learn MLP": "sklearn",
+    "glassnet": "glassnet", "glassnet, NumPy only": "numba", "PyTorch": "torch", "scikit-learn MLP": "sklearn",
     "Keras 3 (torch backend)": "keras", "textbook NumPy": "numpy", "matmul-only limit": "numpy",
     "matmul-only limit, 1 thread": "threadpoolctl",
 }

@@ -18,10 +18,18 @@ faster at batch 32 and 29 % at batch 100; with one core busy, two threads
 took 10 s against 0.64 s with one at batch 32, and 14 s against 0.34 s at
 batch 100.  One thread trades a little speed on an idle machine for never
 collapsing.
+
+Compiled kernels: when the optional numba package is installed, float32
+training and inference use a few compiled loops (glassnet/_kernels.py) that do
+in one pass over memory what the NumPy code does in several: Adam's update,
+Dense's bias and activation, the fused softmax cross-entropy.  The NumPy code
+stays the reference: float64 always runs it, and `set_kernels("numpy")` (or
+the environment variable GLASSNET_KERNELS=numpy) switches the kernels off.
 """
 from __future__ import annotations
 
 import contextlib
+import os
 import random as _pyrandom
 
 import numpy as np
@@ -147,3 +155,62 @@ def limit_blas_threads(n):
             if threads > n:
                 lib.set_num_threads(threads)
 
+
+
+# ----------------------------------------------------------------------------
+# Compiled kernels (optional numba)
+# ----------------------------------------------------------------------------
+_VALID_KERNELS = ("auto", "numba", "numpy")
+_KERNELS_WANTED = None        # "auto", "numba" or "numpy"; None: read GLASSNET_KERNELS on first use
+_KERNEL_TABLE = None          # name -> compiled function ({} for NumPy), resolved on first use
+
+
+def set_kernels(name: str) -> None:
+    """Choose the code float32 models run: "auto" (default: numba's compiled kernels when numba is
+    installed, NumPy otherwise), "numba" (an ImportError if numba is missing) or "numpy"."""
+    global _KERNELS_WANTED, _KERNEL_TABLE
+    if name not in _VALID_KERNELS:
+        raise ValueError(f"set_kernels expects one of {list(_VALID_KERNELS)}, got {name!r}")
+    if name == "numba":
+        _load_kernels(required=True)
+    _KERNELS_WANTED, _KERNEL_TABLE = name, None
+
+
+def kernels() -> str:
+    """The code float32 models run now: "numba" or "numpy"."""
+    return "numba" if _kernel_table() else "numpy"
+
+
+def _kernel_table() -> dict:
+    global _KERNELS_WANTED, _KERNEL_TABLE
+    if _KERNEL_TABLE is None:
+        if _KERNELS_WANTED is None:
+            wanted = os.environ.get("GLASSNET_KERNELS", "auto").strip().lower() or "auto"
+            if wanted not in _VALID_KERNELS:
+                raise ValueError(f"the environment variable GLASSNET_KERNELS must be one of "
+                                 f"{list(_VALID_KERNELS)}, got {wanted!r}")
+            _KERNELS_WANTED = wanted
+        _KERNEL_TABLE = {} if _KERNELS_WANTED == "numpy" else _load_kernels(_KERNELS_WANTED == "numba")
+    return _KERNEL_TABLE
+
+
+def _load_kernels(required=False) -> dict:
+    try:
+        from . import _kernels
+    except ImportError:
+        if required:
+            raise ImportError("set_kernels('numba') needs the numba package: pip install numba "
+                              "(or: pip install glassnet[fast])") from None
+        return {}
+    return dict(_kernels.TABLE)
+
+
+def kernel(name: str, dtype):
+    """The compiled kernel `name` for arrays of `dtype`, or None: run the NumPy code.
+
+    Kernels serve float32 only; float64 (gradient checks, exact reproduction) always runs NumPy.
+    """
+    if dtype != np.float32:
+        return None
+    table = _KERNEL_TABLE if _KERNEL_TABLE is not None else _kernel_table()
+    return table.get(name)

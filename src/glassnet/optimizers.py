@@ -26,6 +26,8 @@ import math
 
 import numpy as np
 
+from . import backend
+
 
 # --------------------------------------------------------------------------
 # Learning-rate schedules (steps are optimizer iterations, i.e. batches)
@@ -425,13 +427,24 @@ class Adam(Optimizer):
             self._slots = ("m", "v", "v_hat")
 
     def _update(self, i, w, g, lr):
+        s = self.slots[i]
+        m, v, v_hat = s["m"], s["v"], s.get("v_hat")
+        t = self.iterations + 1
+        alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)   # bias correction, folded
+        decay = self._decay(lr)
+        kernel = backend.kernel("adam", w.dtype)
+        if kernel is not None and g.dtype == w.dtype and w.flags.c_contiguous and g.flags.c_contiguous:
+            # the same operations, in the same order, in one compiled pass (glassnet/_kernels.py)
+            kernel(w.reshape(-1), g.reshape(-1), m.reshape(-1), v.reshape(-1),
+                   None if v_hat is None else v_hat.reshape(-1), decay, 1 - self.beta_1, 1 - self.beta_2,
+                   alpha, self.epsilon)
+            return
         # Twelve in-place passes over the (flat) buffers, no temporaries: the step is memory-bound
         # (its sqrt is the one pass that costs more).  Python floats stay "weak" scalars under NumPy 2,
         # so float32 state stays float32.
-        s, tmp = self.slots[i], self._scratch[i]
-        m, v = s["m"], s["v"]
-        t = self.iterations + 1
-        alpha = lr * math.sqrt(1 - self.beta_2 ** t) / (1 - self.beta_1 ** t)   # bias correction, folded
+        tmp = self._scratch[i]
+        if decay != 1:
+            w *= decay                              # AdamW: decoupled weight decay first
         np.subtract(g, m, out=tmp)                  # m += (1 - b1) (g - m)
         tmp *= 1 - self.beta_1
         m += tmp
@@ -439,14 +452,18 @@ class Adam(Optimizer):
         tmp -= v
         tmp *= 1 - self.beta_2
         v += tmp
-        if self.amsgrad:
-            np.maximum(s["v_hat"], v, out=s["v_hat"])
-            v = s["v_hat"]
+        if v_hat is not None:
+            np.maximum(v_hat, v, out=v_hat)
+            v = v_hat
         np.sqrt(v, out=tmp)                         # w -= alpha m / (sqrt(v) + eps)
         tmp += self.epsilon
         np.divide(m, tmp, out=tmp)
         tmp *= alpha
         w -= tmp
+
+    def _decay(self, lr):
+        """The factor w is multiplied by before the step: 1 for Adam."""
+        return 1.0
 
     def get_config(self):
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -461,10 +478,9 @@ class AdamW(Adam):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, **kwargs)
         self.weight_decay = _positive(weight_decay, "weight_decay", allow_zero=True)
 
-    def _update(self, i, w, g, lr):
-        if self.weight_decay:
-            w *= 1 - lr * self.weight_decay
-        super()._update(i, w, g, lr)
+    def _decay(self, lr):
+        """AdamW's decoupled weight decay: w *= 1 - lr * weight_decay before the Adam step."""
+        return 1 - lr * self.weight_decay if self.weight_decay else 1.0
 
     def get_config(self):
         return {**super().get_config(), "weight_decay": self.weight_decay}
