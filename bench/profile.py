@@ -47,6 +47,7 @@ PARTS = [  # (part, test on (file, function, native leaf)); the first that match
     ("matmul (BLAS)", lambda f, fn, leaf: leaf == "blas"),
     ("Python overhead: garbage collector", lambda f, fn, leaf: leaf == "gc"),
     ("Python overhead: interpreter, calls, checks", lambda f, fn, leaf: leaf == "python"),
+    ("compiled kernels (numba: Adam, Dense's bias and activation)", lambda f, fn, leaf: f.endswith("_kernels.py")),
     ("optimizer update", lambda f, fn, leaf: f.endswith("optimizers.py")),
     ("activation (forward and derivative)", lambda f, fn, leaf: f.endswith("activations.py")),
     ("softmax + cross-entropy", lambda f, fn, leaf: f.endswith("losses.py")),

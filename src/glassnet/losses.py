@@ -236,6 +236,9 @@ class SparseCategoricalCrossentropy(Loss):
         bit.  Everything happens in one buffer (dz_out, or a new array): shift, exp, normalise,
         subtract 1 at the labels (through flat indices, no one-hot), divide by n.
         """
+        kernel = backend.kernel("softmax_cross_entropy", z.dtype) if dz_out is not None else None
+        if kernel is not None and z.flags.c_contiguous and dz_out.flags.c_contiguous:
+            return kernel(labels, z, dz_out, want_p, want_dz)             # the same steps, compiled
         n, k = z.shape
         dz = np.subtract(z, _row_max(z), out=dz_out)                      # shifted logits
         flat = dz.reshape(-1)                                              # a view: dz is contiguous
