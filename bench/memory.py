@@ -7,7 +7,10 @@ Prints one JSON object.  The process imports glassnet, loads the benchmark data
   /proc/self/clear_refs, and one epoch of model.fit(verbose=0) runs; the peak
   RSS minus the RSS just before fit is what training added on top of the data.
   (Where the reset is not possible, ru_maxrss after minus before is used, which
-  can only under-report.)
+  can only under-report.)  Measured twice: for the process's first fit, which
+  with numba installed also loads numba's JIT runtime (once per process, the
+  same for any data size), and for a second fit of a fresh model, which is what
+  training itself adds.
 - tracemalloc: a second, fresh model trains one epoch under tracemalloc; its
   peak counts the bytes of every Python and NumPy allocation made during fit
   (NumPy reports its array buffers to tracemalloc).
@@ -59,38 +62,48 @@ def _maxrss():
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
 
 
-def measure(quick=False, config_name="C1"):
-    glassnet = peers.Glassnet()
-    glassnet.check()
-    data = data_module.load(glassnet.gn, quick=quick)
-    config = configs.CONFIGS[config_name]
-    model = glassnet._model(config, seed=0)
+def _fit_peak(model, data, config):
+    """(RSS before, peak RSS during, seconds, method) of one epoch of model.fit."""
     gc.collect()
     before = _status("VmRSS")
     if before is not None and _reset_peak() and _status("VmHWM") is not None:
         method = "VmHWM after a reset (/proc/self/clear_refs) minus VmRSS before fit"
         start = time.perf_counter()
         model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=1, verbose=0)
-        seconds = time.perf_counter() - start
-        peak = _status("VmHWM")
-    else:
-        method = "ru_maxrss after fit minus before fit (the loading peak can hide training's)"
-        before = _maxrss()
-        start = time.perf_counter()
-        model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=1, verbose=0)
-        seconds = time.perf_counter() - start
-        peak = _maxrss()
+        return before, _status("VmHWM"), time.perf_counter() - start, method
+    method = "ru_maxrss after fit minus before fit (the loading peak can hide training's)"
+    before = _maxrss()
+    start = time.perf_counter()
+    model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=1, verbose=0)
+    return before, _maxrss(), time.perf_counter() - start, method
 
-    model = glassnet._model(config, seed=1)
+
+def measure(quick=False, config_name="C1"):
+    glassnet = peers.Glassnet()
+    glassnet.check()
+    gn = glassnet.gn
+    data = data_module.load(gn, quick=quick)
+    config = configs.CONFIGS[config_name]
+    # The first fit of the process: with numba installed it also loads numba's JIT runtime (and the
+    # kernels from numba's cache), once per process and whatever the data's size.
+    first_before, first_peak, seconds, method = _fit_peak(glassnet._model(config, seed=0), data, config)
+    # A second fit, from a fresh model: what training itself adds.
+    before, peak, _, _ = _fit_peak(glassnet._model(config, seed=1), data, config)
+
+    model = glassnet._model(config, seed=2)
     gc.collect()
     tracemalloc.start()
     model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=1, verbose=0)
     _, traced_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
+    added = lambda hi, lo: None if hi is None or lo is None else hi - lo   # noqa: E731
     return {
         "config": config_name, "data": data.name, "n_train": int(len(data.x_train)),
         "train_bytes": int(data.x_train.nbytes + data.y_train.nbytes), "data_bytes": int(data.nbytes),
-        "rss_before_fit": before, "rss_peak": peak, "rss_added": None if peak is None else peak - before,
+        "kernels": gn.backend.kernels(),
+        "rss_before_first_fit": first_before, "rss_peak_first_fit": first_peak,
+        "rss_added_first_fit": added(first_peak, first_before),
+        "rss_before_fit": before, "rss_peak": peak, "rss_added": added(peak, before),
         "rss_method": method, "tracemalloc_peak": traced_peak, "fit_seconds": seconds,
     }
 
