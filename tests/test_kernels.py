@@ -54,6 +54,28 @@ def test_without_numba_auto_falls_back_and_numba_is_refused(restore_kernels, mon
         gn.backend.set_kernels("numba")
 
 
+def test_a_numba_that_cannot_load_the_kernels_falls_back_with_a_warning(restore_kernels, monkeypatch):
+    """numba importable, but glassnet._kernels fails (as with no writable cache directory)."""
+    pytest.importorskip("numba")
+
+    class Broken:
+        def find_spec(self, name, path=None, target=None):
+            if name == "glassnet._kernels":
+                raise RuntimeError("cannot cache function '_adam': no locator available")
+            return None
+
+    monkeypatch.delitem(sys.modules, "glassnet._kernels", raising=False)
+    monkeypatch.delattr(gn, "_kernels", raising=False)
+    monkeypatch.setattr(sys, "meta_path", [Broken()] + sys.meta_path)
+    gn.backend.set_kernels("auto")
+    with pytest.warns(RuntimeWarning, match=r"numba is installed but its kernels could not be loaded "
+                                            r"\(RuntimeError: cannot cache function"):
+        assert gn.backend.kernels() == "numpy"
+    assert backend.kernel("adam", np.float32) is None
+    with pytest.raises(RuntimeError, match="no locator available"):
+        gn.backend.set_kernels("numba")
+
+
 numba = pytest.importorskip("numba")
 
 

@@ -196,11 +196,21 @@ def _kernel_table() -> dict:
 
 def _load_kernels(required=False) -> dict:
     try:
-        from . import _kernels
+        import numba  # noqa: F401
     except ImportError:
         if required:
             raise ImportError("set_kernels('numba') needs the numba package: pip install numba "
                               "(or: pip install glassnet[fast])") from None
+        return {}
+    try:
+        from . import _kernels
+    except Exception as err:       # numba present but unusable here (e.g. no writable cache directory)
+        if required:
+            raise
+        import warnings
+        warnings.warn(f"glassnet: numba is installed but its kernels could not be loaded "
+                      f"({type(err).__name__}: {err}); running the NumPy code instead "
+                      f"(set GLASSNET_KERNELS=numpy to silence this)", RuntimeWarning, stacklevel=3)
         return {}
     return dict(_kernels.TABLE)
 
