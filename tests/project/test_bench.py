@@ -16,7 +16,7 @@ import pytest
 
 import glassnet as gn
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, ROOT)
 
 from bench import configs, limit, textbook  # noqa: E402

@@ -324,7 +324,7 @@ def test_non_finite_values_are_still_found_in_any_chunk():
 # ----------------------------------------------------------------------------
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_fused_kernel_variants_agree_with_the_public_loss(dtype, monkeypatch):
-    """NumPy's fused variants, bit for bit (the compiled one: tests/test_kernels_layers.py)."""
+    """NumPy's fused variants, bit for bit (the compiled one: tests/layers/test_layer_kernels.py)."""
     monkeypatch.setattr(backend, "_KERNELS_WANTED", "numpy")
     monkeypatch.setattr(backend, "_KERNEL_TABLE", {})
     rng = np.random.default_rng(0)

@@ -20,7 +20,7 @@ import pytest
 
 import glassnet as gn
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 EXAMPLES = ROOT / "examples"
 
 # examples reseed glassnet's, NumPy's and Python's generators: restore them afterwards

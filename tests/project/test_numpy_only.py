@@ -9,9 +9,9 @@ import sys
 
 import pytest
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-MODULES = ["test_fast_paths.py", "test_layers.py", "test_learning.py", "test_optimizers.py",
-           "test_losses.py", "test_notes.py", "test_saving.py", "test_readme.py"]
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MODULES = ["models/test_fast_paths.py", "layers/test_layers.py", "models/test_training.py", "test_optimizers.py",
+           "test_losses.py", "project/test_notes.py", "saving/test_saving.py", "project/test_readme.py"]
 
 
 def test_numeric_modules_pass_with_the_numpy_code_only():

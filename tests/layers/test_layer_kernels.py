@@ -377,6 +377,6 @@ def test_fit_with_a_linear_output_and_mse(kernels):
 # ----------------------------------------------------------------------------
 # Note: the fused loss kernel is not used by SparseCategoricalCrossentropy._fused yet.  Wiring it in
 # (for a given dz_out buffer in float32) changes _fused's float32 results in the last bits, which
-# tests/test_fast_paths.py::test_fused_kernel_variants_agree_with_the_public_loss[float32] checks
+# tests/models/test_fast_paths.py::test_fused_kernel_variants_agree_with_the_public_loss[float32] checks
 # bit for bit.  The tests above compare _fused under set_kernels("numpy"), so they hold either way.
 # ----------------------------------------------------------------------------

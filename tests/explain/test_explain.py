@@ -429,7 +429,7 @@ def test_gradcheck_command_checks_a_saved_model(tmp_path, capsys):
 # docs/explain.md shows the real output
 # ----------------------------------------------------------------------------
 
-DOC = __import__("pathlib").Path(__file__).resolve().parents[1] / "docs" / "explain.md"
+DOC = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "explain.md"
 
 
 def test_docs_show_the_real_example_printout_and_their_python_runs(capsys):

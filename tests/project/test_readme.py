@@ -8,7 +8,7 @@ import pytest
 
 import glassnet as gn
 
-ROOT = pathlib.Path(__file__).resolve().parents[1]
+ROOT = pathlib.Path(__file__).resolve().parents[2]
 
 
 def _python_blocks():
