@@ -74,3 +74,61 @@ def get(name, loss=None, output_units=None):
     if key in _FUNCTIONS:
         return _FUNCTIONS[key]
     raise ValueError(f"Unknown metric {name!r}; known metrics: {', '.join(names())}")
+
+
+# ----------------------------------------------------------------------------
+# Confusion matrix (glassnet evaluate prints it, glassnet.plot draws it)
+# ----------------------------------------------------------------------------
+
+from ._checks import positive_int as _positive_int     # noqa: E402  (level 0)
+
+
+def as_labels(y, what="y"):
+    """Class labels as an int64 array (n,): integers (or whole floats, booleans); one-hot rows or
+    class probabilities (n, k) with k > 1 are turned into labels with argmax."""
+    y = np.asarray(y)
+    if y.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must hold integer class labels, got dtype {y.dtype}")
+    if y.ndim == 2 and y.shape[1] > 1:
+        if y.dtype.kind == "f" and not np.isfinite(y).all():
+            raise ValueError(f"{what} must be finite, got NaN or infinite values")
+        return y.argmax(axis=1).astype(np.int64)
+    if y.ndim == 2 and y.shape[1] == 1:
+        y = y[:, 0]
+    if y.ndim != 1:
+        raise ValueError(f"{what} must hold one class label per sample (shape (n,)) or one-hot rows "
+                         f"(shape (n, k)), got shape {y.shape}")
+    if y.dtype.kind == "f":
+        if not np.isfinite(y).all():
+            raise ValueError(f"{what} must be finite, got NaN or infinite labels")
+        if np.any(y != np.round(y)):
+            raise ValueError(f"{what} must hold whole numbers (class labels 0, 1, ...), got values such as "
+                             f"{y[y != np.round(y)][0]!r}")
+    y = y.astype(np.int64)
+    if y.size and y.min() < 0:
+        raise ValueError(f"{what} holds negative labels ({int(y.min())}); class labels are 0, 1, ...")
+    return y
+
+
+def confusion_matrix(y_true, y_pred, num_classes=None):
+    """counts[i, j]: the number of samples of true class i predicted as class j (int64, k x k).
+
+    Labels are integers 0, 1, ... (one-hot rows or probabilities (n, k) are turned into labels
+    with argmax).  `num_classes` defaults to the largest label + 1; labels outside it are an error.
+    The diagonal's sum divided by the total is the accuracy.
+    """
+    t = as_labels(y_true, "y_true")
+    p = as_labels(y_pred, "y_pred")
+    if len(t) != len(p):
+        raise ValueError(f"y_true and y_pred must have the same number of samples, got {len(t)} and {len(p)}")
+    largest = int(max(t.max(initial=-1), p.max(initial=-1)))
+    if num_classes is None:
+        k = largest + 1
+    else:
+        k = _positive_int(num_classes, "num_classes")
+        if largest >= k:
+            which = "y_true" if t.max(initial=-1) >= k else "y_pred"
+            raise ValueError(f"{which} holds label {largest}, outside the {k} classes 0..{k - 1}")
+    counts = np.zeros((k, k), dtype=np.int64)
+    np.add.at(counts, (t, p), 1)
+    return counts
