@@ -262,7 +262,8 @@ def model_features(model):
     return tuple(shape[1:])
 
 
-def load_test_split(model, spec):
-    """(dataset, x_test as the model takes it) for a saved model and a dataset name or .npz path."""
+def load_test_split(model, spec, samples=None):
+    """(dataset, x_test as the model takes it: its first `samples`, default all) for a saved model and a
+    dataset name or .npz path."""
     data = load_dataset(spec)
-    return data, to_features(data.x_test, model.dtype, f"{data.name} x_test", model_features(model))
+    return data, to_features(data.x_test[:samples], model.dtype, f"{data.name} x_test", model_features(model))

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import cli
+from glassnet import cli, runs
 from glassnet.saving import load_model
 from reference import saved_random_state
 
@@ -225,7 +225,7 @@ def test_plot_history_draws_without_validation_and_with_a_diverged_epoch(tmp_pat
     with Image.open(tmp_path / "curves.png") as image:
         assert image.format == "PNG" and np.asarray(image.convert("L")).std() > 10
     assert cli.history_csv(history).splitlines() == ["epoch,loss,accuracy", "1,nan,0.1", "2,0.9,0.6", "3,0.5,0.8"]
-    assert json.loads(cli._json(history))["loss"] == [None, 0.9, 0.5]           # strict JSON: NaN -> null
+    assert json.loads(runs.json_text(history))["loss"] == [None, 0.9, 0.5]           # strict JSON: NaN -> null
 
 
 def test_dataset_from_an_npz_file(tmp_path, monkeypatch, capsys, isolated_random_state):

@@ -1,0 +1,161 @@
+"""What the commands share: errors, the help formatter, the argument types, reading a model and
+its dataset.
+
+The argument types are thin wrappers around glassnet._checks (the library's one set of checks):
+they parse the text, call the check, and turn its ValueError into argparse.ArgumentTypeError,
+so a bad value exits with status 2 and the usage line.  The same converters check --config values.
+"""
+from __future__ import annotations
+
+import argparse
+import math
+import os
+
+from .. import _checks, activations, losses, optimizers, runs
+from ..runs import DATASETS, NPZ_KEYS, CommandError
+
+PROG = "glassnet"
+
+__all__ = ["PROG", "CommandError", "MissingDependencyError", "Formatter", "hidden", "positive_int", "seed",
+           "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "flag",
+           "precision", "loss_name", "recorded_dataset", "model_and_test_split"]
+
+
+class MissingDependencyError(CommandError):
+    """An optional dependency (Pillow) is missing; the message says what to install."""
+
+
+class Formatter(argparse.RawDescriptionHelpFormatter):
+    def __init__(self, prog):
+        super().__init__(prog, max_help_position=30)
+
+
+# ----------------------------------------------------------------------------
+# Argument types: each raises ArgumentTypeError, so bad values exit with status 2
+# ----------------------------------------------------------------------------
+
+def _checked(text, parse, check, expected):
+    """parse(text), then check it; any ValueError becomes 'expected <expected>, got <text>'."""
+    try:
+        return check(parse(str(text).strip()))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+
+
+def _non_negative_int(value, what):
+    # not in glassnet._checks (yet): an integer >= 0 (random seeds)
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"{what} must be an integer >= 0, got {value!r}")
+    return value
+
+
+def _positive_finite(value, what):
+    # not in glassnet._checks (yet): a finite number > 0 (learning rates, tolerances)
+    if not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{what} must be a finite number > 0, got {value!r}")
+    return value
+
+
+def positive_int(text):
+    return _checked(text, int, lambda v: _checks.positive_int(v, "value"), "a positive integer")
+
+
+def seed(text):
+    return _checked(text, int, lambda v: _non_negative_int(v, "seed"), "an integer >= 0")
+
+
+def positive_float(text):
+    value = _checked(text, float, float, "a number > 0")
+    return _checked(text, lambda _: value, lambda v: _positive_finite(v, "value"), "a finite number > 0")
+
+
+def fraction(text):
+    return _checked(text, float, lambda v: _checks.fraction(v, "value"), "a number in [0, 1)")
+
+
+def hidden(text):
+    """Comma-separated layer widths: 50 or 128,64."""
+    expected = "comma-separated layer widths (positive integers) such as 50 or 128,64"
+    return tuple(_checked(text, lambda _: part, lambda p: _checks.positive_int(int(p), "width"), expected)
+                 for part in (p.strip() for p in str(text).split(",")))
+
+
+def precision(text):
+    """Significant digits (a positive integer), or 'full' for every digit (repr of a float64)."""
+    if str(text).strip().lower() == "full":
+        return "full"
+    return _checked(text, int, lambda v: _checks.positive_int(v, "precision"),
+                    "a number of significant digits (1, 2, ...) or 'full'")
+
+
+def activation(text):
+    try:
+        return activations.canonical_name(str(text).strip())
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def loss_name(text):
+    try:
+        return losses.get(str(text).strip()).name
+    except ValueError as err:
+        raise argparse.ArgumentTypeError(str(err)) from None
+
+
+def optimizer(text):
+    name = str(text).strip().lower()
+    if name not in optimizers.names():
+        raise argparse.ArgumentTypeError(f"unknown optimizer {text!r}; choose from {', '.join(optimizers.names())}")
+    return name
+
+
+def dtype(text):
+    name = str(text).strip().lower()
+    if name not in ("float32", "float64"):
+        raise argparse.ArgumentTypeError(f"expected float32 or float64, got {text!r}")
+    return name
+
+
+def dataset(text):
+    """A bundled/downloadable dataset name (dashes or underscores), or a path to an .npz file."""
+    text = str(text)
+    name = runs.dataset_name(text)
+    if name:
+        return name
+    if text.lower().endswith(".npz") or os.path.isfile(text):
+        return text                       # a path: a missing file is a runtime error (exit 1)
+    raise argparse.ArgumentTypeError(
+        f"unknown dataset {text!r}; choose {', '.join(DATASETS)} or give a path to an .npz file "
+        f"holding {', '.join(NPZ_KEYS)}")
+
+
+def text(value):
+    return str(value)
+
+
+def flag(value):
+    if isinstance(value, bool):
+        return value
+    raise argparse.ArgumentTypeError(f"expected true or false, got {value!r}")
+
+
+# ----------------------------------------------------------------------------
+# A saved model and the dataset it is scored on
+# ----------------------------------------------------------------------------
+
+def recorded_dataset(model_path):
+    """The dataset the metrics.json next to a model names, when it is usable from here; else None."""
+    try:
+        return runs.recorded_dataset(os.path.dirname(model_path) or ".")
+    except (OSError, ValueError):
+        return None
+
+
+def model_and_test_split(args, samples=None):
+    """(model path, model, recorded dataset or None, dataset, x_test as the model takes it: its first
+    `samples`, default all) for the MODEL and --dataset of evaluate and gradcheck."""
+    path = runs.model_path(args.model)
+    model = runs.load_model(path)
+    recorded = None if args.dataset else recorded_dataset(path)
+    data, x = runs.load_test_split(model, args.dataset or recorded or runs.DEFAULT_DATASET, samples)
+    return path, model, recorded, data, x

@@ -1,0 +1,219 @@
+"""`glassnet explain` (one training step of a tiny network, number by number) and `glassnet gradcheck`
+(backpropagation against numerical gradients); the traces themselves are glassnet.explain."""
+from __future__ import annotations
+
+import numpy as np
+
+import glassnet as gn
+
+from ..explain import EXAMPLES, explain_example
+from ._common import (CommandError, Formatter, activation, dataset, hidden, loss_name, model_and_test_split,
+                      optimizer, positive_float, positive_int, precision, seed)
+
+#: `glassnet explain`'s network when no --example is given (the 2-3-2 of the README's by-hand example)
+EXPLAIN_DEFAULTS = {"hidden": (3,), "activation": "sigmoid", "optimizer": "sgd", "samples": 1, "seed": 0}
+#: `glassnet gradcheck`'s network when no MODEL is given
+GRADCHECK_DEFAULTS = {"hidden": (5, 3), "activation": "tanh", "loss": "sparse_categorical_crossentropy",
+                      "features": 4, "classes": 3}
+
+
+def add_parsers(sub):
+    explain = sub.add_parser(
+        "explain", formatter_class=Formatter, help="print one training step of a tiny network, number by number",
+        description="Run one training step (forward pass, loss, backpropagation, update) of a tiny network\n"
+                    "and print every number: per layer the input x, the weights W and bias b, z = xW + b,\n"
+                    "a = f(z); the loss; dL/da, dL/dz, dL/dW, dL/db; the weights after the update.\n"
+                    "By default: a seeded 2-3-2 network (sigmoid hidden layer, softmax output, SGD) on\n"
+                    "the input [1, 0.5] of class 1. --example backprop-2-1-2 reproduces study note 002's\n"
+                    "worked network and checks its outputs and deltas (the note's delta = -dL/dz).",
+        epilog="examples:\n"
+               "  glassnet explain\n"
+               "  glassnet explain --lang ko\n"
+               "  glassnet explain --example backprop-2-1-2\n"
+               "  glassnet explain --hidden 4,3 --activation tanh --samples 2 --markdown > step.md")
+    explain.add_argument("--example", choices=EXAMPLES, default=None,
+                         help="a worked example instead of the default network: backprop-2-1-2 is note 002's "
+                              "network (2 inputs, 1 sigmoid hidden neuron, 2 sigmoid outputs)")
+    explain.add_argument("--lang", choices=("en", "ko"), default="en",
+                         help="language of the printout: en (default) or ko (the study notes' Korean terms)")
+    explain.add_argument("--markdown", action="store_true", help="print Markdown tables instead of text")
+    explain.add_argument("--precision", type=precision, default=None, metavar="N|full",
+                         help="significant digits, or 'full' for every digit (default: 4; full with --example)")
+    explain.add_argument("--hidden", type=hidden, default=None, metavar="W[,W...]",
+                         help="hidden layer widths (default: 3)")
+    explain.add_argument("--activation", type=activation, default=None, metavar="NAME",
+                         help="activation of the hidden layers (default: sigmoid)")
+    explain.add_argument("--optimizer", type=optimizer, default=None, metavar="NAME",
+                         help="sgd, adagrad, rmsprop, adam or adamw (default: sgd)")
+    explain.add_argument("--lr", "--learning-rate", dest="lr", type=positive_float, default=None, metavar="RATE",
+                         help="learning rate (default: 0.1; 0.5 for the example)")
+    explain.add_argument("--samples", type=positive_int, default=None, metavar="N",
+                         help="batch size: 1 (default) is the input [1, 0.5]; more draws random inputs")
+    explain.add_argument("--seed", type=seed, default=None, metavar="N",
+                         help="random seed of the initial weights and inputs (default: 0)")
+    explain.add_argument("--no-update", action="store_true",
+                         help="show the update without applying it (the weights after are what it would give)")
+    explain.set_defaults(handler=cmd_explain, parser=explain)
+
+    check = sub.add_parser(
+        "gradcheck", formatter_class=Formatter, help="compare backpropagation with numerical gradients",
+        description="Compare every gradient backpropagation computes with float64 central differences of\n"
+                    "the loss (glassnet.gradient_check) and print, per layer and parameter, the largest\n"
+                    "relative error and pass or FAIL. Without MODEL: a small seeded float64 network on a\n"
+                    "few random samples. With MODEL (a .glassnet file or run folder): that model on the\n"
+                    "first samples of a dataset's test split, perturbing --max-entries entries per parameter.\n"
+                    "Exit status 0 when every parameter passes, 1 when one fails.",
+        epilog="examples:\n"
+               "  glassnet gradcheck\n"
+               "  glassnet gradcheck --hidden 5,3 --activation relu --loss categorical_crossentropy --samples 8\n"
+               "  glassnet gradcheck runs/<run>/model.glassnet --max-entries 20")
+    check.add_argument("model", metavar="MODEL", nargs="?", default=None,
+                       help="a .glassnet model file or run folder (default: a small random network)")
+    check.add_argument("--hidden", type=hidden, default=None, metavar="W[,W...]",
+                       help="hidden layer widths of the random network (default: 5,3)")
+    check.add_argument("--activation", type=activation, default=None, metavar="NAME",
+                       help="activation of its hidden layers (default: tanh)")
+    check.add_argument("--loss", type=loss_name, default=None, metavar="NAME",
+                       help="its loss: sparse_categorical_crossentropy (default), categorical_crossentropy, "
+                            "binary_crossentropy, mse or mae; the output activation follows (softmax, sigmoid, "
+                            "linear)")
+    check.add_argument("--features", type=positive_int, default=None, metavar="N",
+                       help="its input width (default: 4)")
+    check.add_argument("--classes", type=positive_int, default=None, metavar="N",
+                       help="its number of classes / outputs (default: 3)")
+    check.add_argument("--samples", type=positive_int, default=8, metavar="N",
+                       help="samples in the batch (default: 8)")
+    check.add_argument("--seed", type=seed, default=0, metavar="N",
+                       help="random seed of the network, the samples and the entries checked (default: 0)")
+    check.add_argument("--max-entries", type=positive_int, default=None, metavar="N",
+                       help="entries perturbed per parameter (default: all for the random network, 20 for MODEL)")
+    check.add_argument("--tolerance", type=positive_float, default=1e-6, metavar="TOL",
+                       help="largest relative error that passes (default: 1e-6)")
+    check.add_argument("--dataset", type=dataset, default=None, metavar="NAME|FILE.npz",
+                       help="with MODEL: the dataset whose test samples are used (default: the one recorded "
+                            "next to the model, else mnist-mini)")
+    check.set_defaults(handler=cmd_gradcheck, parser=check)
+
+
+def _explain_inputs(samples, features, rng):
+    if samples == 1:
+        return np.array([[1.0, 0.5]]), np.array([1])
+    x = np.round(rng.uniform(-1, 1, size=(samples, features)), 1)
+    return x, rng.integers(0, 2, size=samples)
+
+
+def cmd_explain(args, out, err):
+    precision = None if args.precision == "full" else args.precision
+    if args.example:
+        given = [f"--{k.replace('_', '-')}" for k in ("hidden", "activation", "optimizer", "samples", "seed")
+                 if getattr(args, k) is not None]
+        if given:
+            args.parser.error(f"{', '.join(given)} do{'es' if len(given) == 1 else ''} not apply to --example "
+                              f"{args.example}, whose network is fixed")
+        text = explain_example(args.example, lang=args.lang, markdown=args.markdown,
+                                       precision=precision,
+                                       learning_rate=args.lr or 0.5, update=not args.no_update)
+        print(text, file=out, end="" if text.endswith("\n") else "\n")
+        return 0
+    opts = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in EXPLAIN_DEFAULTS.items()}
+    gn.set_random_seed(opts["seed"])
+    layers = []
+    for i, width in enumerate(opts["hidden"]):
+        extra = {"input_shape": (2,)} if i == 0 else {}
+        layers.append(gn.layers.Dense(width, activation=opts["activation"], dtype="float64", **extra))
+    layers.append(gn.layers.Dense(2, activation="softmax", dtype="float64"))
+    model = gn.Sequential(layers)
+    optimizer = gn.optimizers.get(opts["optimizer"])
+    optimizer.learning_rate = args.lr or 0.1
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+    x, y = _explain_inputs(opts["samples"], 2, np.random.default_rng(opts["seed"]))
+    tr = model.trace(x, y, update=not args.no_update, lang=args.lang,
+                     precision=4 if args.precision is None else precision)
+    print(tr.to_markdown() if args.markdown else tr.to_text(), file=out)
+    return 0
+
+
+def _gradcheck_network(opts, samples, rng):
+    """The random float64 network gradcheck checks without a MODEL, and its batch."""
+    loss = opts["loss"]
+    classes, features = opts["classes"], opts["features"]
+    if loss == "binary_crossentropy":
+        units, out_act = 1, "sigmoid"
+    elif loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+        if classes < 2:
+            raise CommandError(f"--classes must be at least 2 for {loss}, got {classes}")
+        units, out_act = classes, "softmax"
+    else:
+        units, out_act = classes, "linear"
+    layers = [gn.Input(shape=(features,), dtype="float64")]
+    layers += [gn.layers.Dense(w, activation=opts["activation"], dtype="float64") for w in opts["hidden"]]
+    layers.append(gn.layers.Dense(units, activation=out_act, dtype="float64"))
+    model = gn.Sequential(layers)
+    model.compile(optimizer="sgd", loss=loss)
+    x = rng.normal(size=(samples, features))
+    if loss == "binary_crossentropy":
+        y = rng.integers(0, 2, size=(samples, 1)).astype(np.float64)
+    elif loss == "sparse_categorical_crossentropy":
+        y = rng.integers(0, classes, size=samples)
+    elif loss == "categorical_crossentropy":
+        y = np.eye(classes)[rng.integers(0, classes, size=samples)]
+    else:
+        y = rng.normal(size=(samples, units))
+    widths = "-".join(str(w) for w in (features, *opts["hidden"], units))
+    name = f"random network {widths} ({opts['activation']} hidden, {out_act} output), {loss}, float64"
+    return model, x, y, name
+
+
+def _gradcheck_model(args):
+    """A saved model and the first --samples test samples of its dataset, with targets its loss takes."""
+    path, model, _, data, x = model_and_test_split(args, samples=args.samples)
+    n = len(x)
+    labels = data.y_test[:n]
+    outputs = model.output_shape[-1]
+    if not model.compiled:
+        model.compile(optimizer="adam", loss="binary_crossentropy" if outputs == 1 else
+                      "sparse_categorical_crossentropy")
+    if labels.max() >= max(outputs, 2):
+        raise CommandError(f"{data.name}: the samples hold label {int(labels.max())}, but the model has "
+                           f"{outputs} outputs")
+    if model.loss.sparse_labels:
+        y = labels
+    elif outputs == 1:
+        y = labels.reshape(-1, 1).astype(model.dtype)
+    else:
+        y = np.eye(outputs, dtype=model.dtype)[labels]
+    name = f"{path}, {model.loss.name}, {n} test sample{'s' if n != 1 else ''} of {data.name}"
+    return model, x, y, name
+
+
+def cmd_gradcheck(args, out, err):
+    own = {k: getattr(args, k) for k in GRADCHECK_DEFAULTS if getattr(args, k) is not None}
+    if args.model is not None:
+        if own:
+            args.parser.error(f"{', '.join('--' + k for k in own)} describe{'s' if len(own) == 1 else ''} the random "
+                              f"network and do{'es' if len(own) == 1 else ''} not apply to a MODEL")
+        model, x, y, name = _gradcheck_model(args)
+        max_entries = args.max_entries or 20
+    else:
+        if args.dataset is not None:
+            args.parser.error("--dataset applies only to a MODEL")
+        opts = {**GRADCHECK_DEFAULTS, **own}
+        gn.set_random_seed(args.seed)
+        model, x, y, name = _gradcheck_network(opts, args.samples, np.random.default_rng(args.seed))
+        max_entries = args.max_entries
+    result = gn.gradient_check(model, x, y, tolerance=args.tolerance, max_entries=max_entries, seed=args.seed)
+    entries = "every entry" if max_entries is None else f"up to {max_entries} entries"
+    print(f"glassnet gradcheck: {name}", file=out)
+    print(f"backpropagation vs float64 central differences, {entries} of each parameter, "
+          f"tolerance {args.tolerance:g}", file=out)
+    print("", file=out)
+    print(str(result), file=out)
+    print("", file=out)
+    failed = [k for k, v in result.items() if not v < result.tolerance]
+    if failed:
+        print(f"FAIL: {len(failed)} of {len(result)} parameters exceed the tolerance {args.tolerance:g}: "
+              f"{', '.join(failed)}", file=out)
+        return 1
+    print(f"pass: all {len(result)} parameters agree (largest relative error {result.max_error:.3e} "
+          f"< {args.tolerance:g})", file=out)
+    return 0

@@ -1,0 +1,239 @@
+"""`glassnet train`: train a classifier and save a run folder (options from flags and --config TOML)."""
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+import glassnet as gn
+
+from .. import plot, runs
+from ..runs import DATASETS, MODEL_FILE, NPZ_KEYS, load_dataset, make_run_dir, to_features
+from ._common import (PROG, CommandError, Formatter, activation, dataset, dtype, flag, fraction, hidden, optimizer,
+                      positive_float, positive_int, seed, text)
+
+#: `glassnet train`'s defaults: the study notes' network (784-50 sigmoid, 10 softmax, Adam, batch 32).
+TRAIN_DEFAULTS = {
+    "dataset": runs.DEFAULT_DATASET,
+    "hidden": (50,),
+    "activation": "sigmoid",
+    "optimizer": "adam",
+    "lr": None,                 # None: the optimizer's Keras default (Adam: 0.001)
+    "batch_size": 32,
+    "epochs": 10,
+    "validation_split": 0.1,
+    "seed": 0,
+    "dtype": "float32",
+    "output": None,             # None: runs/<YYYYmmdd-HHMMSS>/
+    "quiet": False,
+}
+#: names a --config file may use besides the option names themselves (dashes or underscores)
+CONFIG_ALIASES = {"learning_rate": "lr"}
+
+#: option -> converter; the same converters check command-line strings and --config values
+TRAIN_TYPES = {
+    "dataset": dataset, "hidden": hidden, "activation": activation, "optimizer": optimizer,
+    "lr": positive_float, "batch_size": positive_int, "epochs": positive_int,
+    "validation_split": fraction, "seed": seed, "dtype": dtype, "output": text, "quiet": flag,
+}
+
+
+def add_parser(sub):
+    d = TRAIN_DEFAULTS
+    train = sub.add_parser(
+        "train", formatter_class=Formatter, help="train a classifier and save a run folder",
+        description="Train a fully connected classifier (default: the notes' 784-50 sigmoid-10 softmax\n"
+                    "network, Adam, batch 32) on images scaled to [0, 1], print Keras's progress and the\n"
+                    "test loss and accuracy, and save everything to a run folder:\n"
+                    "model.glassnet, history.json, history.csv, curves.png, summary.txt, metrics.json.",
+        epilog="Options may also come from a TOML file (--config run.toml) holding the same names, with\n"
+               "dashes or underscores (batch-size = 64, hidden = [128, 64]); command-line flags override it.")
+    S = argparse.SUPPRESS       # absent flags stay absent, so a --config file can fill them in
+    train.add_argument("--config", metavar="FILE.toml", default=None,
+                       help="read options from a TOML file (flags given here override it)")
+    train.add_argument("--dataset", type=dataset, default=S, metavar="NAME|FILE.npz",
+                       help=f"{', '.join(DATASETS)}, or an .npz file holding {', '.join(NPZ_KEYS)} "
+                            f"(default: {d['dataset']})")
+    train.add_argument("--hidden", type=hidden, default=S, metavar="W[,W...]",
+                       help="hidden layer widths, comma-separated (default: 50)")
+    train.add_argument("--activation", type=activation, default=S, metavar="NAME",
+                       help=f"activation of the hidden layers, any glassnet activation (default: {d['activation']})")
+    train.add_argument("--optimizer", type=optimizer, default=S, metavar="NAME",
+                       help=f"sgd, adagrad, rmsprop, adam or adamw (default: {d['optimizer']})")
+    train.add_argument("--lr", "--learning-rate", dest="lr", type=positive_float, default=S, metavar="RATE",
+                       help="learning rate (default: the optimizer's Keras default, 0.001 for Adam)")
+    train.add_argument("--batch-size", type=positive_int, default=S, metavar="N",
+                       help=f"samples per gradient step (default: {d['batch_size']})")
+    train.add_argument("--epochs", type=positive_int, default=S, metavar="N",
+                       help=f"passes over the training data (default: {d['epochs']})")
+    train.add_argument("--validation-split", type=fraction, default=S, metavar="F",
+                       help=f"fraction of the training data held out for validation, the last ones, "
+                            f"as in Keras (default: {d['validation_split']})")
+    train.add_argument("--seed", type=seed, default=S, metavar="N",
+                       help=f"random seed: the same seed gives the same run (default: {d['seed']})")
+    train.add_argument("--dtype", type=dtype, default=S, metavar="TYPE",
+                       help=f"float32 or float64 (default: {d['dtype']})")
+    train.add_argument("--output", "-o", type=text, default=S, metavar="DIR",
+                       help="run folder (default: runs/YYYYmmdd-HHMMSS); an existing, non-empty folder "
+                            "is never overwritten: a suffix -1, -2, ... is added")
+    train.add_argument("--quiet", "-q", action="store_true", default=S,
+                       help="no summary or progress: print only the test results and the run folder")
+    train.set_defaults(handler=cmd_train, parser=train)
+
+
+def _read_toml(path):
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:                                  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    with open(path, "rb") as fh:
+        return tomllib.load(fh)
+
+
+def _config_options(path, parser):
+    """The options a TOML file sets, checked like command-line values; problems go to parser.error (exit 2)."""
+    try:
+        table = _read_toml(path)
+    except FileNotFoundError:
+        parser.error(f"config file not found: {path}")
+    except IsADirectoryError:
+        parser.error(f"config file {path} is a directory")
+    except OSError as err:
+        parser.error(f"cannot read config file {path}: {err.strerror or err}")
+    except ValueError as err:              # tomllib.TOMLDecodeError, bad UTF-8
+        parser.error(f"config file {path} is not valid TOML: {' '.join(str(err).split())}")
+    known = sorted(TRAIN_DEFAULTS)
+    options, unknown = {}, []
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        name = CONFIG_ALIASES.get(name, name)
+        if name not in TRAIN_TYPES:
+            unknown.append(key)
+            continue
+        if name in options:
+            parser.error(f"config file {path} sets {name!r} twice (as {key!r} and another spelling)")
+        try:
+            options[name] = TRAIN_TYPES[name](_config_text(name, value))
+        except argparse.ArgumentTypeError as err:
+            parser.error(f"config file {path}: {key}: {err}")
+    if unknown:
+        parser.error(f"config file {path} has unknown key{'s' if len(unknown) > 1 else ''} "
+                     f"{', '.join(repr(k) for k in unknown)}; known keys: "
+                     f"{', '.join(k.replace('_', '-') for k in known)}")
+    return options
+
+
+def _config_text(name, value):
+    """A TOML value as the text the command-line converter takes (booleans pass through for 'quiet')."""
+    if name == "quiet":
+        return value
+    if isinstance(value, bool) or isinstance(value, (dict, list)) and name != "hidden":
+        raise argparse.ArgumentTypeError(f"unexpected value {value!r}")
+    if name == "hidden":
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)
+        if isinstance(value, list) and value and all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+            return ",".join(str(v) for v in value)
+        if isinstance(value, str):
+            return value
+        raise argparse.ArgumentTypeError(f"expected a width, a list of widths such as [128, 64] or "
+                                         f"a string '128,64', got {value!r}")
+    if name in ("dataset", "output", "activation", "optimizer", "dtype") and not isinstance(value, str):
+        raise argparse.ArgumentTypeError(f"expected a string, got {value!r}")
+    if name in ("batch_size", "epochs", "seed") and isinstance(value, float):
+        raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}")
+    return repr(value) if isinstance(value, float) else str(value)
+
+
+def train_options(args):
+    """Defaults, then the --config file, then the flags given on the command line."""
+    options = dict(TRAIN_DEFAULTS)
+    if args.config is not None:
+        options.update(_config_options(args.config, args.parser))
+    options.update({k: v for k, v in vars(args).items() if k in TRAIN_DEFAULTS})
+    return options
+
+
+def cmd_train(args, out, err):
+    opts = train_options(args)
+    quiet = opts["quiet"]
+    started = time.perf_counter()
+
+    gn.set_random_seed(opts["seed"])
+    data = load_dataset(opts["dataset"])
+    dtype = opts["dtype"]
+    x_train = to_features(data.x_train, dtype, "x_train")
+    x_test = to_features(data.x_test, dtype, "x_test")
+    features = x_train.shape[1]
+    if data.classes < 2:
+        raise CommandError(f"{data.name}: the labels name only one class (0); a classifier needs at least two")
+
+    layers = []
+    for i, width in enumerate(opts["hidden"]):
+        extra = {"input_shape": (features,)} if i == 0 else {}
+        layers.append(gn.layers.Dense(width, activation=opts["activation"], dtype=dtype, **extra))
+    layers.append(gn.layers.Dense(data.classes, activation="softmax", dtype=dtype,
+                                  **({} if layers else {"input_shape": (features,)})))
+    model = gn.Sequential(layers)
+    optimizer = gn.optimizers.get(opts["optimizer"])
+    if opts["lr"] is not None:
+        optimizer.learning_rate = opts["lr"]
+    model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+
+    n_val = len(x_train) - int(len(x_train) * (1.0 - opts["validation_split"])) if opts["validation_split"] else 0
+    if n_val >= len(x_train) or (opts["validation_split"] and n_val == 0):
+        raise CommandError(f"--validation-split {opts['validation_split']} leaves no samples for "
+                           f"{'training' if n_val else 'validation'} with {len(x_train)} training samples")
+    run_dir = make_run_dir(opts["output"])
+    if not quiet:
+        print(f"glassnet train: {data.name}: {len(x_train) - n_val:,} training, {n_val:,} validation, "
+              f"{len(x_test):,} test samples of {features} values, {data.classes} classes", file=out)
+        model.summary()
+    try:
+        fit_start = time.perf_counter()
+        history = model.fit(x_train, data.y_train, epochs=opts["epochs"], batch_size=opts["batch_size"],
+                            validation_split=opts["validation_split"], verbose=0 if quiet else "auto")
+        fit_seconds = time.perf_counter() - fit_start
+        test_loss, test_accuracy = model.evaluate(x_test, data.y_test, verbose=0 if quiet else 2)
+    except BaseException:
+        if os.path.isdir(run_dir) and not os.listdir(run_dir):
+            os.rmdir(run_dir)                       # leave no empty run folder behind
+        raise
+
+    hist = {k: [float(v) for v in values] for k, values in history.history.items()}
+    model.save(os.path.join(run_dir, MODEL_FILE))
+    runs.write_text(os.path.join(run_dir, "history.json"), runs.json_text(hist))
+    runs.write_text(os.path.join(run_dir, "history.csv"), runs.history_csv(hist))
+    lines = []
+    model.summary(print_fn=lines.append)
+    runs.write_text(os.path.join(run_dir, "summary.txt"), "\n".join(lines) + "\n")
+    options = dict(opts)
+    options["hidden"] = list(opts["hidden"])
+    options["lr"] = float(optimizer.learning_rate) if opts["lr"] is None else opts["lr"]
+    options["output"] = run_dir
+    metrics = {
+        "test_loss": float(test_loss),
+        "test_accuracy": float(test_accuracy),
+        "epochs_run": len(history.epoch),
+        "final": {k: v[-1] for k, v in hist.items() if v},
+        "samples": {"train": len(x_train) - n_val, "validation": n_val, "test": len(x_test)},
+        "features": features,
+        "classes": data.classes,
+        "params": model.count_params(),
+        "fit_seconds": round(fit_seconds, 3),
+        "seconds": round(time.perf_counter() - started, 3),
+        "glassnet_version": gn.__version__,
+        "config_file": args.config,
+        "options": {k.replace("_", "-"): v for k, v in options.items()},
+    }
+    runs.write_text(os.path.join(run_dir, "metrics.json"), runs.json_text(metrics))
+    try:
+        plot.plot_history(hist, os.path.join(run_dir, "curves.png"))
+    except ImportError as e:               # matplotlib missing: warn once, keep the rest of the run
+        print(f"{PROG}: warning: curves.png not written: {e}", file=err)
+
+    print(f"test_loss: {test_loss:.4f}", file=out)
+    print(f"test_accuracy: {test_accuracy:.4f}", file=out)
+    print(f"run folder: {run_dir}", file=out)
+    return 0
