@@ -24,6 +24,8 @@ import zipfile
 
 import numpy as np
 
+from . import saving
+
 MODEL_FILE = "model.glassnet"
 METRICS_FILE = "metrics.json"
 HISTORY_FILE = "history.json"
@@ -80,11 +82,10 @@ def model_path(path):
 
 def load_model(path):
     """The model of a .glassnet file or of a run folder (glassnet.saving.load_model)."""
-    from .saving import load_model as load
     path = model_path(path)
     if os.path.isdir(path):
         raise CommandError(f"{path} is a folder without a {MODEL_FILE}; give a model file")
-    return load(path)
+    return saving.load_model(path)
 
 
 def recorded_dataset(folder):

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-import glassnet as gn
-
-from .. import runs
+from .. import __version__, runs
 from ..metrics import confusion_matrix
 from ..runs import DATASETS
 from ..saving import read_config
@@ -107,7 +105,7 @@ def cmd_info(args, out, err):
         ("input shape", str(model.input_shape)),
         ("output shape", str(model.output_shape)),
         ("parameters", f"{model.count_params():,}"),
-        ("installed glassnet", gn.__version__),
+        ("installed glassnet", __version__),
     ]
     width = max(len(k) for k, v in rows if v is not None) + 1
     for key, value in rows:

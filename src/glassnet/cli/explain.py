@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-import glassnet as gn
-
+from .. import optimizers
+from ..backend import set_random_seed
 from ..explain import EXAMPLES, explain_example
+from ..gradcheck import gradient_check
+from ..layers import Dense, Input
+from ..models import Sequential
 from ._common import (CommandError, Formatter, activation, dataset, hidden, loss_name, model_and_test_split,
                       optimizer, positive_float, positive_int, precision, seed)
 
@@ -116,14 +119,14 @@ def cmd_explain(args, out, err):
         print(text, file=out, end="" if text.endswith("\n") else "\n")
         return 0
     opts = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in EXPLAIN_DEFAULTS.items()}
-    gn.set_random_seed(opts["seed"])
+    set_random_seed(opts["seed"])
     layers = []
     for i, width in enumerate(opts["hidden"]):
         extra = {"input_shape": (2,)} if i == 0 else {}
-        layers.append(gn.layers.Dense(width, activation=opts["activation"], dtype="float64", **extra))
-    layers.append(gn.layers.Dense(2, activation="softmax", dtype="float64"))
-    model = gn.Sequential(layers)
-    optimizer = gn.optimizers.get(opts["optimizer"])
+        layers.append(Dense(width, activation=opts["activation"], dtype="float64", **extra))
+    layers.append(Dense(2, activation="softmax", dtype="float64"))
+    model = Sequential(layers)
+    optimizer = optimizers.get(opts["optimizer"])
     optimizer.learning_rate = args.lr or 0.1
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
     x, y = _explain_inputs(opts["samples"], 2, np.random.default_rng(opts["seed"]))
@@ -145,10 +148,10 @@ def _gradcheck_network(opts, samples, rng):
         units, out_act = classes, "softmax"
     else:
         units, out_act = classes, "linear"
-    layers = [gn.Input(shape=(features,), dtype="float64")]
-    layers += [gn.layers.Dense(w, activation=opts["activation"], dtype="float64") for w in opts["hidden"]]
-    layers.append(gn.layers.Dense(units, activation=out_act, dtype="float64"))
-    model = gn.Sequential(layers)
+    layers = [Input(shape=(features,), dtype="float64")]
+    layers += [Dense(w, activation=opts["activation"], dtype="float64") for w in opts["hidden"]]
+    layers.append(Dense(units, activation=out_act, dtype="float64"))
+    model = Sequential(layers)
     model.compile(optimizer="sgd", loss=loss)
     x = rng.normal(size=(samples, features))
     if loss == "binary_crossentropy":
@@ -198,10 +201,10 @@ def cmd_gradcheck(args, out, err):
         if args.dataset is not None:
             args.parser.error("--dataset applies only to a MODEL")
         opts = {**GRADCHECK_DEFAULTS, **own}
-        gn.set_random_seed(args.seed)
+        set_random_seed(args.seed)
         model, x, y, name = _gradcheck_network(opts, args.samples, np.random.default_rng(args.seed))
         max_entries = args.max_entries
-    result = gn.gradient_check(model, x, y, tolerance=args.tolerance, max_entries=max_entries, seed=args.seed)
+    result = gradient_check(model, x, y, tolerance=args.tolerance, max_entries=max_entries, seed=args.seed)
     entries = "every entry" if max_entries is None else f"up to {max_entries} entries"
     print(f"glassnet gradcheck: {name}", file=out)
     print(f"backpropagation vs float64 central differences, {entries} of each parameter, "

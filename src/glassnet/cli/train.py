@@ -6,9 +6,10 @@ import os
 import sys
 import time
 
-import glassnet as gn
-
-from .. import plot, runs
+from .. import __version__, optimizers, plot, runs
+from ..backend import set_random_seed
+from ..layers import Dense
+from ..models import Sequential
 from ..runs import DATASETS, MODEL_FILE, NPZ_KEYS, load_dataset, make_run_dir, to_features
 from ._common import (PROG, CommandError, Formatter, activation, dataset, dtype, flag, fraction, hidden, optimizer,
                       positive_float, positive_int, seed, text)
@@ -160,7 +161,7 @@ def cmd_train(args, out, err):
     quiet = opts["quiet"]
     started = time.perf_counter()
 
-    gn.set_random_seed(opts["seed"])
+    set_random_seed(opts["seed"])
     data = load_dataset(opts["dataset"])
     dtype = opts["dtype"]
     x_train = to_features(data.x_train, dtype, "x_train")
@@ -172,11 +173,11 @@ def cmd_train(args, out, err):
     layers = []
     for i, width in enumerate(opts["hidden"]):
         extra = {"input_shape": (features,)} if i == 0 else {}
-        layers.append(gn.layers.Dense(width, activation=opts["activation"], dtype=dtype, **extra))
-    layers.append(gn.layers.Dense(data.classes, activation="softmax", dtype=dtype,
+        layers.append(Dense(width, activation=opts["activation"], dtype=dtype, **extra))
+    layers.append(Dense(data.classes, activation="softmax", dtype=dtype,
                                   **({} if layers else {"input_shape": (features,)})))
-    model = gn.Sequential(layers)
-    optimizer = gn.optimizers.get(opts["optimizer"])
+    model = Sequential(layers)
+    optimizer = optimizers.get(opts["optimizer"])
     if opts["lr"] is not None:
         optimizer.learning_rate = opts["lr"]
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy", metrics=["accuracy"])
@@ -223,7 +224,7 @@ def cmd_train(args, out, err):
         "params": model.count_params(),
         "fit_seconds": round(fit_seconds, 3),
         "seconds": round(time.perf_counter() - started, 3),
-        "glassnet_version": gn.__version__,
+        "glassnet_version": __version__,
         "config_file": args.config,
         "options": {k.replace("_", "-"): v for k, v in options.items()},
     }
