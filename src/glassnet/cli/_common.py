@@ -65,8 +65,11 @@ def seed(text):
 
 
 def positive_float(text):
-    value = _checked(text, float, float, "a number > 0")
-    return _checked(text, lambda _: value, lambda v: _positive_finite(v, "value"), "a finite number > 0")
+    value = _checked(text, float, lambda v: v, "a number > 0")                     # not a number at all
+    try:
+        return _positive_finite(value, "value")
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a finite number > 0, got {text!r}") from None
 
 
 def fraction(text):
