@@ -6,17 +6,17 @@ from ._common import Formatter, MissingDependencyError, dataset
 
 
 def add_parser(sub):
-    plot = sub.add_parser(
+    command = sub.add_parser(
         "plot", formatter_class=Formatter, help="draw a run folder's figures (PNG) into it",
         description="Draw the figures of a run folder written by 'glassnet train' into it, and print the\n"
                     "files written: curves.png (only if missing), confusion_matrix.png, weights.png\n"
                     "(first-layer weights as images), misclassified.png (on the test split) and\n"
                     "histograms.png (weights and activations per layer). Needs matplotlib.")
-    plot.add_argument("run", metavar="RUN_FOLDER", help="a run folder written by glassnet train")
-    plot.add_argument("--dataset", type=dataset, default=None, metavar="NAME|FILE.npz",
+    command.add_argument("run", metavar="RUN_FOLDER", help="a run folder written by glassnet train")
+    command.add_argument("--dataset", type=dataset, default=None, metavar="NAME|FILE.npz",
                       help="the dataset whose test split is drawn (default: the one recorded in the run's "
                            "metrics.json)")
-    plot.set_defaults(handler=cmd_plot, parser=plot)
+    command.set_defaults(handler=cmd_plot, parser=command)
 
 
 def cmd_plot(args, out, err):
