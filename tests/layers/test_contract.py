@@ -6,13 +6,16 @@ For each case, in float64, with random weights (trainable ones normal, non-train
                        and grads like params
   test_backward        backward(g) against float64 central differences of sum(forward(x) * g)
                        (+ regularization_loss() if the layer has one), for x and for every params array
-  test_config          get_config() is JSON; from_config (also from the JSON text) rebuilds the same
-                       config, and so do gn.layers.serialize / deserialize
+  test_config          get_config() is JSON and unchanged by building/running; from_config (also from
+                       the JSON text) and gn.layers.serialize / deserialize rebuild a layer with the same
+                       config that, given the same weights, computes the same output
   test_save_and_load   inside a float64 Sequential: save + load_model and save_weights + load_weights
                        give identical predictions and weights
 A stochastic layer (one holding a np.random.Generator, as Dropout does) has its generators rewound
 before each forward, so every evaluation draws the same mask. A known contract violation is marked on
-its case: case(..., xfail={"backward": "why"}) makes that one check a strict xfail.
+its case, per check: case(..., xfail={"backward": "why"}) makes only that check a strict xfail
+(checks: "shape", "backward", "config", "save"). The last test breaks layers on purpose (monkeypatch)
+to prove each check can fail.
 A convolutional layer would join with: case(gn.layers.Conv2D, filters=2, kernel_size=3, input_shape=(6, 6, 1)).
 """
 import json
