@@ -14,6 +14,6 @@ from .batches import _Batches
 from .config import load_model
 from .model import Model
 from .sequential import Sequential
-from .step import Recorder, restored, step
+from .step import Recorder, Snapshot, restored, step
 
-__all__ = ["Model", "Sequential", "load_model", "Recorder", "restored", "step"]
+__all__ = ["Model", "Sequential", "load_model", "Recorder", "Snapshot", "restored", "step"]

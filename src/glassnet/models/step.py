@@ -192,25 +192,36 @@ class _Recording:
         return dx
 
 
+class Snapshot:
+    """The model's weights (and moving statistics), its optimizer's state and its layers' random
+    generators, taken now; restore() puts them back.  trace(update=False) runs the real step
+    between the two, so it can report the update without keeping it."""
+
+    def __init__(self, model):
+        model._require_built()
+        self.model = model
+        self.weights = model.get_weights()
+        opt = self.optimizer = model.optimizer
+        keep = {id(v): v for v in (getattr(opt, "_variables", None) or [])}     # bound, not copied
+        self.optimizer_state = None if opt is None else copy.deepcopy(opt.__dict__, keep)
+        self.rngs = [(layer.rng, layer.rng.bit_generator.state) for layer in model.layers
+                     if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+
+    def restore(self):
+        for mine, saved in zip(self.model.weights, self.weights):
+            mine[...] = saved
+        if self.optimizer is not None:
+            self.optimizer.__dict__.clear()
+            self.optimizer.__dict__.update(self.optimizer_state)
+        for rng, state in self.rngs:
+            rng.bit_generator.state = state
+
+
 @contextlib.contextmanager
 def restored(model):
-    """Whatever runs inside, put back the model's weights (and moving statistics), its optimizer's
-    state and its layers' random generators afterwards: `trace(update=False)` runs the real step
-    in here, so it can report the update without keeping it."""
-    model._require_built()
-    weights = model.get_weights()
-    opt = model.optimizer
-    keep = {id(v): v for v in (getattr(opt, "_variables", None) or [])}     # bound, not copied
-    opt_state = None if opt is None else copy.deepcopy(opt.__dict__, keep)
-    rngs = [(layer.rng, layer.rng.bit_generator.state) for layer in model.layers
-            if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+    """`with restored(model): ...`: whatever runs inside, the model ends as a Snapshot took it."""
+    snapshot = Snapshot(model)
     try:
         yield model
     finally:
-        for mine, saved in zip(model.weights, weights):
-            mine[...] = saved
-        if opt is not None:
-            opt.__dict__.clear()
-            opt.__dict__.update(opt_state)
-        for rng, state in rngs:
-            rng.bit_generator.state = state
+        snapshot.restore()
