@@ -80,6 +80,8 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
         if recording is None:
             return None, last.forward(h, training=training)
         return None, call(len(model.layers) - 1, last, h)
+    if not model._prepared:
+        model._prepare()
     loss, out, dz = model._forward_loss(x, y, training, want_outputs, backward, recording)
     extra = model._regularization_loss() if penalty and model._regularized else 0.0
     if recorder is not None:
