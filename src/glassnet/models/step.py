@@ -102,9 +102,12 @@ def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recordi
     argmax matches on them); want_outputs / want_dz = False let the loss skip what nobody reads.
     recording: the step's _Recording when a recorder watches.
     """
-    h = model.run_forward(x, training, None if recording is None else recording.forward)
     last = model.output_layer
-    index = len(model.layers) - 1
+    if recording is None:
+        h = model.run_forward(x, training)
+    else:
+        h = model.run_forward(x, training, recording.forward)
+        index = len(model.layers) - 1
     if model._logits_loss:
         if model._fused:
             z = last.forward_logits(h, training)
@@ -135,16 +138,20 @@ def backward_pass(model, y, out, dz, recording=None):
     else:
         grad = dz if dz is not None else model.loss.gradient(y, out)
         d = last.backward(grad) if recording is None else recording.backward(len(model.layers) - 1, last, grad)
-    model.run_backward(d, None if recording is None else recording.backward)
+    if recording is None:
+        model.run_backward(d)
+    else:
+        model.run_backward(d, recording.backward)
 
 
 def apply_gradients(model, recorder=None):
     """The optimizer's step on the model's gradients."""
-    entries = model._trainable_entries
-    before = None if recorder is None else [layer.params[key].copy() for layer, key in entries]
+    if recorder is not None:
+        entries = model._trainable_entries
+        before = [layer.params[key].copy() for layer, key in entries]
     opt = model.optimizer
     if opt.clipnorm is not None:              # per-variable clipping needs the per-variable views
-        opt.apply([l.grads[k] for l, k in entries], model.trainable_weights)
+        opt.apply([l.grads[k] for l, k in model._trainable_entries], model.trainable_weights)
     elif opt._variables is not None and len(opt._variables) == 1 and opt._variables[0] is model._flat_weights:
         opt._apply(*model._flat_lists)        # bound to our flat buffer already: skip apply()'s checks
     else:

@@ -133,12 +133,9 @@ class Trainer:
     # ------------------------------------------------------------------
     # The step's phases (models/step.py), as methods
     # ------------------------------------------------------------------
-    def _forward_loss(self, x, y, training, want_outputs=True, want_dz=True, recording=None):
-        """(loss, outputs, dL/d(logits) or None): step.forward_loss on checked (x, y)."""
-        return step_module.forward_loss(self, x, y, training, want_outputs, want_dz, recording)
-
-    def _regularization_loss(self):
-        return step_module.regularization_loss(self)
+    #: (loss, outputs, dL/d(logits) or None) on checked (x, y): the step's forward phase
+    _forward_loss = step_module.forward_loss
+    _regularization_loss = step_module.regularization_loss
 
     def _train_step(self, x, y, want_outputs=True):
         """Forward, loss, backward, update: (loss before the update, outputs or None)."""
