@@ -6,11 +6,10 @@
     step.py        step(): the one function that runs forward, loss, backward and update; Recorder
     summary.py     model.summary()'s tables
     config.py      get_config()/from_config(), save/save_weights/load_weights, load_model
-    batches.py     _Batches: x streamed batch by batch in the model's float type
+    batches.py     running over batches: x streamed in the model's float type, kept buffers
 """
 from __future__ import annotations
 
-from .batches import _Batches
 from .config import load_model
 from .model import Model
 from .sequential import Sequential

@@ -8,7 +8,6 @@ on one BLAS thread while they run (`_running`).
 """
 from __future__ import annotations
 
-import contextlib
 import math
 import time
 
@@ -21,6 +20,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from . import step as step_module
+from . import batches as batches_module
 from .batches import _Batches
 from .step import step
 
@@ -153,40 +153,10 @@ class Trainer:
                 sums.append(float(np.sum(fn(y, out))))
         return sums
 
-    def _kept(self, key, like):
-        """A scratch array shaped like `like`, kept while the model runs (fit, evaluate), else None
-        (as Layer._buffer: the largest batch so far, and a view of its first rows for a smaller one)."""
-        if not self._reusing:
-            return None
-        buf = self._scratch.get(key)
-        if buf is not None and buf.shape == like.shape and buf.dtype == like.dtype:
-            return buf
-        if buf is None or len(buf) < len(like) or buf.shape[1:] != like.shape[1:] or buf.dtype != like.dtype:
-            buf = self._scratch[key] = np.empty(like.shape, like.dtype)
-        return buf[:len(like)]
-
-    @contextlib.contextmanager
-    def _running(self, rows):
-        """While fit, evaluate or predict runs on batches of `rows` samples, layers write into kept
-        buffers instead of new arrays (nested calls, such as predict from a callback, leave the outer
-        setting as it was), and small matrix products run on one BLAS thread (backend.limit_blas_threads)."""
-        before = [layer._reuse for layer in self.layers], self._reusing
-        for layer in self.layers:
-            layer._reuse = True
-        self._reusing = True
-        try:
-            with backend.limit_blas_threads(1 if self._largest_matmul(rows) < backend.SMALL_MATMUL_FLOPS else None):
-                yield
-        finally:
-            for layer, flag in zip(self.layers, before[0]):
-                layer._reuse = flag
-            self._reusing = before[1]
-
-    def _largest_matmul(self, rows):
-        """Floating-point operations of the largest matrix product a batch of `rows` samples needs."""
-        sizes = [2 * rows * w.shape[0] * w.shape[1] for layer in self.layers
-                 for w in (layer.params.get("W"),) if w is not None and w.ndim == 2]
-        return max(sizes, default=0)
+    # fit, evaluate and predict run inside _running(): kept buffers, BLAS threads (models/batches.py)
+    _kept = batches_module.kept
+    _running = batches_module.running
+    _largest_matmul = batches_module.largest_matmul
 
     # ------------------------------------------------------------------
     # Training
