@@ -62,8 +62,15 @@ def _flatten_activation(dtype):
             gn.layers.Activation("tanh", dtype=dtype), _dense(3, "sigmoid", dtype)], "mse", TARGETS
 
 
+def _sequence(dtype):
+    """Dense on (batch, 5, 1): the N-D feature shape path (Dense acts on the last axis)."""
+    return [_dense(4, "tanh", dtype, input_shape=(5, 1)), gn.layers.Flatten(dtype=dtype),
+            _dense(3, "softmax", dtype)], "sparse_categorical_crossentropy", LABELS
+
+
 NETWORKS = {"fused": _fused, "mse": _mse, "sigmoid_bce": _sigmoid_bce, "from_logits": _from_logits,
-            "bn_dropout": _bn_dropout, "regularized": _regularized, "flatten_activation": _flatten_activation}
+            "bn_dropout": _bn_dropout, "regularized": _regularized, "flatten_activation": _flatten_activation,
+            "sequence": _sequence}
 OPTIMIZERS = {
     "sgd": lambda: gn.optimizers.SGD(learning_rate=0.1),
     "momentum": lambda: gn.optimizers.SGD(learning_rate=0.1, momentum=0.9, nesterov=True),
@@ -91,7 +98,8 @@ def twins(network, optimizer, dtype):
     b.set_weights(a.get_weights())
     a.compile(optimizer=OPTIMIZERS[optimizer](), loss=loss)
     b.compile(optimizer=OPTIMIZERS[optimizer](), loss=loss)
-    return a, b, X.astype(dtype), y
+    x = X.reshape(len(X), 5, 1) if network == "sequence" else X
+    return a, b, x.astype(dtype), y
 
 
 def assert_same_weights(a, b):
