@@ -102,7 +102,7 @@ def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recordi
     argmax matches on them); want_outputs / want_dz = False let the loss skip what nobody reads.
     recording: the step's _Recording when a recorder watches.
     """
-    last = model.output_layer
+    last = model._last                           # model.output_layer, as _prepare() found it
     if recording is None:
         h = model.run_forward(x, training)
     else:
@@ -130,7 +130,7 @@ def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recordi
 
 def backward_pass(model, y, out, dz, recording=None):
     """Every layer's backward, from the loss down to the first layer with weights."""
-    last = model.output_layer
+    last = model._last
     if dz is not None and model._fused:
         d = last.backward_logits(dz)
         if recording is not None:

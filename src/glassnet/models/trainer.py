@@ -70,7 +70,7 @@ class Trainer:
         units = self.output_layer.output_shape[-1]
         self._metrics = [(name, metrics_module.get(spec, self.loss, units))
                          for name, spec in zip(self.metrics_names[1:], self._metric_specs)]
-        last = self.output_layer
+        last = self._last = self.output_layer       # the step reads it once per batch
         self._fused = (self.loss.fuses_with is not None and not self.loss.from_logits
                        and getattr(last, "activation", None) == self.loss.fuses_with
                        and hasattr(last, "forward_logits"))
