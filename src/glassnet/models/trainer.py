@@ -19,8 +19,8 @@ from .. import callbacks as callbacks_module
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
-from . import step as step_module
 from . import batches as batches_module
+from . import step as step_module
 from .batches import _Batches
 from .step import step
 
