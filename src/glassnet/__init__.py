@@ -22,8 +22,7 @@ from .saving import ModelFileError, load_model
 from . import doctor, explain, perceptron
 from .explain import Trace
 from .perceptron import Perceptron
-
-__version__ = "0.1.0"
+from ._version import __version__
 
 utils = type("utils", (), {"set_random_seed": staticmethod(set_random_seed),
                            "to_categorical": staticmethod(datasets.to_categorical)})

@@ -356,25 +356,3 @@ def test_terminate_on_nan_stops_on_a_huge_learning_rate(capsys):
     assert len(history.history["loss"]) == 1                     # stopped inside the first epoch
     assert not np.isfinite(history.history["loss"][-1])
     assert "Invalid loss" in capsys.readouterr().out
-
-
-def test_adding_a_layer_after_training_restarts_the_optimizer_state():
-    gn.set_random_seed(3)
-    x = np.random.default_rng(0).normal(size=(64, 4))
-    y = (x[:, 0] > 0).astype(int)
-    model = gn.Sequential([gn.layers.Dense(6, activation="tanh", input_shape=(4,))])
-    model.compile(optimizer="adam", loss="mse")
-    model.fit(x, np.zeros((64, 6)), epochs=1, verbose=0)
-    assert model.optimizer.iterations == 2
-    model.add(gn.layers.Dense(2, activation="softmax"))
-    model.compile(optimizer=model.optimizer, loss="sparse_categorical_crossentropy")
-    model.fit(x, y, epochs=1, verbose=0)             # used to fail: state held for the old weight shapes
-    (slots,) = model.optimizer.slots
-    assert model.optimizer.iterations == 2           # counted afresh with the new state
-    assert slots["m"].shape == (4 * 6 + 6 + 6 * 2 + 2,)
-
-
-def test_dropout_given_a_generator_keeps_a_json_config():
-    import json
-    layer = gn.layers.Dropout(0.5, seed=np.random.default_rng(0))
-    assert json.loads(json.dumps(layer.get_config()))["seed"] is None

@@ -1,0 +1,18 @@
+"""Models (Keras's keras.models): a model's structure, its training and its description.
+
+    model.py       Model: layers, building, weights (one flat buffer), get/set_weights
+    sequential.py  Sequential(Model): an ordered list of layers with add() and pop()
+    trainer.py     Trainer (mixed into Model): compile, fit, evaluate, predict, train_on_batch, ...
+    step.py        step(): the one function that runs forward, loss, backward and update; Recorder
+    summary.py     model.summary()'s tables
+    config.py      get_config()/from_config(), save/save_weights/load_weights, load_model
+    batches.py     running over batches: x streamed in the model's float type, kept buffers
+"""
+from __future__ import annotations
+
+from .config import load_model
+from .model import Model
+from .sequential import Sequential
+from .step import Recorder, Snapshot, restored, step
+
+__all__ = ["Model", "Sequential", "load_model", "Recorder", "Snapshot", "restored", "step"]

@@ -1,0 +1,63 @@
+"""Between a model and its description: get_config()/from_config(), and the model's files.
+
+The file format itself is glassnet.saving (docs/model-format.md), which sits above the models in
+the import order: save, save_weights, load_weights and load_model import it when called.
+"""
+from __future__ import annotations
+
+from .. import backend
+from .. import layers as layers_module
+
+
+def layers_config(model) -> dict:
+    """A Sequential model's config: {"name", "input_shape" (features) or None, "layers": [specs]}."""
+    shape = model._input_feature_shape
+    return {"name": model.name,
+            "input_shape": None if shape is None else list(shape),
+            "layers": [layers_module.serialize(layer) for layer in model.layers]}
+
+
+def layers_from_config(cls, config, dtype=None):
+    """A model of class `cls` (with add()) rebuilt from layers_config(); dtype overrides every layer's."""
+    model = cls(name=config.get("name"))
+    if config.get("input_shape") is not None:
+        model._input_feature_shape = tuple(config["input_shape"])
+    for spec in config["layers"]:
+        spec = {"class_name": spec["class_name"], "config": dict(spec["config"])}
+        if dtype is not None:
+            spec["config"]["dtype"] = backend.standardize_dtype(dtype)
+        model.add(layers_module.deserialize(spec))
+    return model
+
+
+class Files:
+    """A model's files (mixed into Model): the whole model, or its weights alone."""
+
+    def get_config(self) -> dict:
+        raise NotImplementedError(f"{type(self).__name__} does not describe itself; use Sequential")
+
+    @classmethod
+    def from_config(cls, config, dtype=None):
+        raise NotImplementedError(f"{cls.__name__} cannot be rebuilt from a config; use Sequential")
+
+    def save(self, filepath, overwrite=True):
+        """Write the whole model to one `.glassnet` file: architecture, weights, compile settings
+        and optimizer state (added as the suffix when `filepath` has none). Written atomically."""
+        from .. import saving
+        return saving.save_model(self, filepath, overwrite=overwrite)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write only the weights, to a NumPy `.npz` file ("dense/W", ... in get_weights() order)."""
+        from .. import saving
+        return saving.save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath):
+        """Set the weights from save_weights()' `.npz` (or a `.glassnet` file); shapes are checked first."""
+        from .. import saving
+        saving.load_weights(self, filepath)
+
+
+def load_model(filepath, compile=True, custom_objects=None):
+    """Keras's keras.models.load_model: the model saved in a `.glassnet` file (see glassnet.saving)."""
+    from .. import saving
+    return saving.load_model(filepath, compile=compile, custom_objects=custom_objects)

@@ -1,0 +1,246 @@
+"""The structure of a model: its layers, their weights, and the flat buffer the weights live in.
+
+`Model` is the general base class: it owns layers in execution order, builds them, packs every
+trainable weight into one flat buffer (each layer's params are views into it, so an optimizer
+updates every weight with a few NumPy calls) and reads and writes weights.  Its training methods
+(compile, fit, evaluate, predict, ...) come from the `Trainer` mixin (models/trainer.py), its
+files from the `Files` mixin (models/config.py).  `Sequential` (models/sequential.py) is the
+simple case: an ordered list of layers with add() and pop().
+
+The training step (models/step.py) talks to a model only through this small interface, so a
+model with another layout (a graph of layers) only has to provide it:
+
+    layers                        every layer, in the order forward runs them
+    output_layer                  the layer whose output the loss reads
+    run_forward(x, training, call=None)
+                                  run every layer but the output layer; returns the output
+                                  layer's input.  call(index, layer, h) -> output runs one layer
+                                  (None: layer.forward(h, training))
+    run_backward(d, call=None)    from dL/d(the output layer's input) back to the first layer
+                                  with weights; call(index, layer, d) -> dL/dx runs one layer
+                                  (None: layer.backward(d))
+    trainable_entries             [(layer, key)] of every trainable weight, in flat-buffer order
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import layers as layers_module
+from .._registry import register
+from ..layers.base import Layer
+from . import summary as summary_module
+from .config import Files
+from .trainer import Trainer
+
+
+@register("model")
+class Model(Trainer, Files):
+    """Base class of glassnet models: layers, weights and (from Trainer) training."""
+
+    def __init__(self, name=None):
+        self.name = name or "model"
+        self.layers: list[Layer] = []
+        self.built = False
+        self.optimizer = None
+        self.loss = None
+        self.compiled = False
+        self.metrics_names: list[str] = []
+        self.stop_training = False
+        self.history = None
+        self._input_feature_shape = None
+        self._reusing = False            # True while fit/evaluate/predict run: see Trainer._running()
+        self._scratch: dict[str, np.ndarray] = {}
+        self._prepared = False
+
+    # ------------------------------------------------------------------
+    # Layers
+    # ------------------------------------------------------------------
+    def _track(self, layer):
+        """Check that `layer` may join this model and give it a unique name if it has none."""
+        if any(layer is other for other in self.layers):
+            raise ValueError(f"layer {layer.name!r} is already in this model")
+        taken = {other.name for other in self.layers}
+        if layer.name is None:
+            base = layers_module.base._snake(type(layer).__name__)
+            name, i = base, 0
+            while name in taken:
+                i += 1
+                name = f"{base}_{i}"
+            layer.name = name
+        elif layer.name in taken:
+            raise ValueError(f"a layer named {layer.name!r} is already in this model; layer names must be unique")
+
+    @property
+    def output_layer(self):
+        return self.layers[-1]
+
+    def run_forward(self, x, training, call=None):
+        """Every layer but the output layer, in order: the output layer's input."""
+        h = x
+        if call is None:
+            for layer in self.layers[:-1]:
+                h = layer.forward(h, training=training)
+        else:
+            for i, layer in enumerate(self.layers[:-1]):
+                h = call(i, layer, h)
+        return h
+
+    def run_backward(self, d, call=None):
+        """From dL/d(the output layer's input) back through the layers that need a gradient."""
+        first = self._first_trainable
+        if call is None:
+            for layer in reversed(self.layers[first:-1]):
+                d = layer.backward(d)
+        else:
+            for i in range(len(self.layers) - 2, first - 1, -1):
+                d = call(i, self.layers[i], d)
+        return d
+
+    # ------------------------------------------------------------------
+    # Building
+    # ------------------------------------------------------------------
+    def build(self, input_shape=None):
+        """Create every layer's weights for inputs of `input_shape` ((None, 784) or (784,))."""
+        if not self.layers:
+            raise ValueError("the model has no layers; add some with model.add(...)")
+        if input_shape is not None:
+            shape = tuple(input_shape)
+            if shape and shape[0] is None:
+                shape = shape[1:]
+            shape = layers_module.base._feature_shape(shape)
+            if self._input_feature_shape is not None and shape != self._input_feature_shape:
+                raise ValueError(f"the model was declared for inputs of shape {self._input_feature_shape}, "
+                                 f"got {shape}")
+            self._input_feature_shape = shape
+        if self._input_feature_shape is None:
+            raise ValueError("the model does not know its input shape yet: pass input_shape=(n,) to the first "
+                             "layer, call build((None, n)), or fit it on data")
+        dtypes = {layer.dtype for layer in self.layers}
+        if len(dtypes) > 1:
+            raise ValueError(f"all layers of a model must share one dtype, got {sorted(dtypes)}")
+        self.dtype = dtypes.pop()
+        shape = (None,) + self._input_feature_shape
+        for layer in self.layers:
+            if not layer.built:
+                layer.build(shape)
+            elif tuple(layer.input_shape[1:]) != tuple(shape[1:]):
+                raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape}, "
+                                 f"but receives {shape}")
+            shape = layer.output_shape
+        # The data needs no gradient: layers up to the first one with weights skip dL/dx.
+        first = next((i for i, l in enumerate(self.layers) if l.params), len(self.layers) - 1)
+        for i, layer in enumerate(self.layers):
+            layer.need_input_grad = i > first
+        self._first_trainable = first
+        self._pack_weights()
+        self.built = True
+        opt = self.optimizer
+        if opt is not None and opt._variables is not None and \
+                [v.shape for v in opt._variables] != [v.shape for v in self._optimizer_variables()]:
+            opt._variables, opt.slots, opt.iterations = None, [], 0   # the weights changed shape: start afresh
+        self._prepared = False
+
+    def _pack_weights(self):
+        """Move every trainable weight and its gradient into one flat buffer each (views per layer)."""
+        entries = [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
+        total = sum(layer.params[key].size for layer, key in entries)
+        flat_w = np.empty(total, dtype=self.dtype)
+        flat_g = np.zeros(total, dtype=self.dtype)
+        offset = 0
+        for layer, key in entries:
+            w = layer.params[key]
+            view = flat_w[offset:offset + w.size].reshape(w.shape)
+            view[...] = w
+            layer.params[key] = view
+            layer.grads[key] = flat_g[offset:offset + w.size].reshape(w.shape)
+            offset += w.size
+        self._flat_weights, self._flat_grads = flat_w, flat_g
+        self._flat_lists = ([flat_g], [flat_w])          # what the step hands the optimizer
+        self._trainable_entries = entries
+
+    def _require_built(self):
+        if not self.built:
+            if self.layers and self._input_feature_shape is not None:
+                self.build()
+            else:
+                raise ValueError("this model has not been built yet: give the first layer input_shape=(n,), "
+                                 "call build((None, n)), or fit it on data")
+
+    # ------------------------------------------------------------------
+    # Shapes and weights
+    # ------------------------------------------------------------------
+    @property
+    def input_shape(self):
+        return None if self._input_feature_shape is None else (None,) + self._input_feature_shape
+
+    @property
+    def output_shape(self):
+        self._require_built()
+        return self.output_layer.output_shape
+
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """The weight arrays themselves (not copies), in get_weights() order."""
+        self._require_built()
+        return [w for layer in self.layers for w in layer.weights]
+
+    @property
+    def trainable_entries(self) -> list[tuple]:
+        """[(layer, key)] of every trainable weight, in the order of the flat buffer."""
+        self._require_built()
+        return list(self._trainable_entries)
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        self._require_built()
+        return [layer.params[key] for layer, key in self._trainable_entries]
+
+    def get_weights(self) -> list[np.ndarray]:
+        """Copies of every weight array, layer by layer: Dense gives [W (in, out), b (out,)] as Keras does."""
+        return [w.copy() for w in self.weights]
+
+    def set_weights(self, weights):
+        """Set every weight from a list in get_weights() order; all shapes are checked before anything changes."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(f"set_weights expects a list of {len(own)} arrays "
+                             f"(shapes {[w.shape for w in own]}), got {len(weights)}")
+        names = [f"{layer.name}/{key}" for layer in self.layers for key in layer.weight_names]
+        checked = []
+        for name, mine, new in zip(names, own, weights):
+            new = np.asarray(new)
+            if new.shape != mine.shape:
+                raise ValueError(f"set_weights: {name} expects shape {mine.shape}, got {new.shape}")
+            if new.dtype.kind not in "fiu" or not np.isfinite(new).all():
+                raise ValueError(f"set_weights: {name} must hold finite numbers")
+            checked.append(new)
+        for mine, new in zip(own, checked):
+            mine[...] = new
+
+    def count_params(self) -> int:
+        self._require_built()
+        return int(sum(layer.count_params() for layer in self.layers))
+
+    def _optimizer_variables(self):
+        """The variables the step hands the optimizer: the flat buffer, or per-variable views with clipnorm."""
+        self._require_built()
+        if self.optimizer is not None and self.optimizer.clipnorm is not None:
+            return self.trainable_weights
+        return [self._flat_weights]
+
+    # ------------------------------------------------------------------
+    # Description
+    # ------------------------------------------------------------------
+    def summary(self, line_length=None, print_fn=None, details=True):
+        """Print Keras's summary table (layer (type), output shape, parameter count, totals), then,
+        unless details=False, how the numbers add up: per layer the parameter arithmetic
+        (784 x 50 + 50 = 39,250), activation and initializer, memory and FLOPs per sample.
+
+        print_fn (default print) is called once per table, with the table's text.
+        """
+        self._require_built()
+        summary_module.print_summary(self, print_fn, details)
+
+    def __repr__(self):
+        return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"

@@ -1,0 +1,66 @@
+"""The Sequential model: an ordered list of layers, a loss and an optimizer (Keras API).
+
+    model = gn.Sequential([
+        gn.layers.Dense(50, activation="sigmoid", input_shape=(784,)),
+        gn.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=5, batch_size=32, validation_split=0.1)
+
+One training step (`train_on_batch`, or each batch of `fit`) is models.step.step():
+  forward through every layer -> loss -> backward in reverse -> optimizer update.
+When the last layer's activation is softmax (sigmoid) and the loss is
+categorical (binary) cross-entropy, the two are fused: the loss is computed
+from the logits and the backward pass starts from dL/dz = (p - t) / n.
+"""
+from __future__ import annotations
+
+from .._registry import register
+from ..layers.base import Layer
+from ..layers.core import InputLayer
+from . import config as config_module
+from .model import Model
+
+
+@register("model")
+class Sequential(Model):
+    """A linear stack of layers."""
+
+    def __init__(self, layers=None, name=None):
+        super().__init__(name=name or "sequential")
+        for layer in layers or []:
+            self.add(layer)
+
+    def add(self, layer):
+        """Append a layer (an Input(shape=...) only declares the input shape)."""
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a glassnet layer, got {type(layer).__name__}")
+        if isinstance(layer, InputLayer):
+            if self.layers:
+                raise ValueError("Input(shape=...) must come before the other layers")
+            self._input_feature_shape = layer._declared_input_shape
+            return
+        self._track(layer)
+        if not self.layers and layer._declared_input_shape is not None:
+            self._input_feature_shape = layer._declared_input_shape
+        self.layers.append(layer)
+        self.built = False
+        if self._input_feature_shape is not None:
+            self.build()
+
+    def pop(self):
+        """Remove and return the last layer."""
+        if not self.layers:
+            raise ValueError("pop() on a model with no layers")
+        layer = self.layers.pop()
+        self.built = False
+        if self.layers and self._input_feature_shape is not None:
+            self.build()
+        return layer
+
+    def get_config(self) -> dict:
+        return config_module.layers_config(self)
+
+    @classmethod
+    def from_config(cls, config, dtype=None):
+        return config_module.layers_from_config(cls, config, dtype)

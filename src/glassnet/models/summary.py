@@ -1,0 +1,165 @@
+"""model.summary(): Keras's table, then how the numbers add up (parameters, memory, FLOPs per layer).
+
+    model.summary()                      # both tables, to stdout
+    model.summary(details=False)         # Keras's table only
+"""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+from .. import initializers
+
+
+def print_summary(model, print_fn=None, details=True):
+    """What Model.summary() prints: print_fn (default print) gets each table's text."""
+    out = print_fn or _print_safely
+    out(_summary_table(model))
+    if details:
+        out(_summary_details(model))
+
+
+def _readable_size(n_bytes):
+    for unit in ("B", "KB", "MB", "GB"):
+        if n_bytes < 1024 or unit == "GB":
+            return f"{n_bytes:.2f} {unit}"
+        n_bytes /= 1024
+
+
+def _summary_table(model) -> str:
+    longest = max(len(f"{layer.name} ({type(layer).__name__})") for layer in model.layers)
+    widths = (max(33, longest + 2), 24, 15)          # Keras's widths, wider for long layer names
+    head = ("Layer (type)", "Output Shape", "Param #")
+
+    def row(cells, edge, sep):
+        parts = []
+        for i, (cell, w) in enumerate(zip(cells, widths)):
+            text = f" {cell:>{w - 2}} " if i == 2 else f" {cell:<{w - 2}} "
+            parts.append(text)
+        return edge + sep.join(parts) + edge
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * w for w in widths) + right
+
+    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(head, "┃", "┃"), rule("┡", "╇", "┩", "━")]
+    for i, layer in enumerate(model.layers):
+        shape = "(" + ", ".join("None" if d is None else str(d) for d in layer.output_shape) + ")"
+        if len(layer.output_shape) == 1:
+            shape = shape[:-1] + ",)"
+        lines.append(row((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"), "│", "│"))
+        if i < len(model.layers) - 1:
+            lines.append(rule("├", "┼", "┤", "─"))
+    lines.append(rule("└", "┴", "┘", "─"))
+    itemsize = np.dtype(model.dtype).itemsize
+    trainable = sum(w.size for l in model.layers if l.trainable for w in l.params.values())
+    total = model.count_params()
+    non_trainable = total - trainable
+    for label, count in (("Total", total), ("Trainable", trainable), ("Non-trainable", non_trainable)):
+        lines.append(f" {label} params: {count:,} ({_readable_size(count * itemsize)})")
+    return "\n".join(lines)
+
+
+def _initializer_name(init) -> str:
+    """'glorot_uniform', 'random_normal(stddev=0.01)', 'constant(-10)': the name and its numbers."""
+
+    spec = initializers.serialize(init)
+    numbers = {k: v for k, v in spec["config"].items()
+               if isinstance(v, (int, float)) and not isinstance(v, bool) and k != "seed"
+               and not (k == "mean" and v == 0)}
+    if list(numbers) == ["value"]:
+        return f"{spec['class_name']}({numbers['value']:g})"
+    args = ", ".join(f"{k}={v:g}" for k, v in numbers.items())
+    return f"{spec['class_name']}({args})" if args else spec["class_name"]
+
+
+def _layer_details(layer, itemsize):
+    """(parameter arithmetic, activation and initializer, memory, FLOPs arithmetic, FLOPs) for one layer."""
+    count = layer.count_params()
+    memory = _readable_size(count * itemsize)
+    out_shape = tuple(layer.output_shape[1:])
+    w = layer.params.get("W")
+    kind = getattr(layer, "activation", None)
+    if hasattr(layer, "units") and w is not None and w.ndim == 2:          # Dense
+        n_in, n_out = w.shape
+        bias = "b" in layer.params
+        params = f"{n_in:,} x {n_out:,}" + (f" + {n_out:,}" if bias else "") + f" = {count:,}"
+        what = f"{kind}, {_initializer_name(layer.kernel_initializer)}"
+        if bias and _initializer_name(layer.bias_initializer) != "zeros":
+            what += f", bias {_initializer_name(layer.bias_initializer)}"
+        rows = int(np.prod(out_shape[:-1])) if len(out_shape) > 1 else 1     # Dense on (batch, ..., in)
+        per_row = 2 * n_in * n_out + (n_out if bias else 0)
+        flops = rows * per_row
+        formula = f"2 x {n_in:,} x {n_out:,}" + (f" + {n_out:,}" if bias else "")
+        if rows > 1:
+            formula = f"{rows:,} x ({formula})"
+        return params, what, memory, f"{formula} = {flops:,}", flops
+    if type(layer).__name__ == "BatchNormalization":
+        c = out_shape[-1]
+        per_feature = len(layer.params) + len(layer.state)
+        params = f"{per_feature} x {c:,} = {count:,}"
+        if layer.state:
+            params += f" ({len(layer.params) * c:,} trainable)"
+        inits = [f"{key} {_initializer_name(getattr(layer, key + '_initializer'))}" for key in layer.params]
+        elements = int(np.prod(out_shape))
+        return params, ", ".join(inits) or "-", memory, f"4 x {elements:,} = {4 * elements:,}", 4 * elements
+    if type(layer).__name__ == "Dropout":
+        what = f"dropout {layer.rate:g} (training only)"
+    elif type(layer).__name__ == "Flatten":
+        what = "reshape"
+    elif type(layer).__name__ == "Rescaling":
+        what = f"x * {layer.scale:g}" + (f" + {layer.offset:g}" if layer.offset else "")
+    elif kind is not None:                                                  # Activation
+        what = kind
+    else:
+        what = "-"
+    if count:
+        sizes = [w.size for w in layer.weights]
+        params = " + ".join(f"{s:,}" for s in sizes) + (f" = {count:,}" if len(sizes) > 1 else "")
+    else:
+        params = "0"
+    return params, what, memory, "0", 0
+
+
+def _summary_details(model) -> str:
+    """The second summary table: how each layer's parameters, memory and FLOPs add up."""
+    itemsize = np.dtype(model.dtype).itemsize
+    dtype = np.dtype(model.dtype).name
+    head = ("Layer", "Parameters", "Activation, initializer", "Memory", "FLOPs per sample")
+    rows = []
+    total_flops = 0
+    for layer in model.layers:
+        params, what, memory, formula, flops = _layer_details(layer, itemsize)
+        rows.append((layer.name, params, what, memory, formula))
+        total_flops += flops
+    widths = [max(len(r[i]) for r in rows + [head]) + 2 for i in range(len(head))]
+
+    def row(cells, edge):
+        parts = [f" {c:>{w - 2}} " if i == 3 else f" {c:<{w - 2}} " for i, (c, w) in enumerate(zip(cells, widths))]
+        return edge + edge.join(parts) + edge
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * w for w in widths) + right
+
+    total = model.count_params()
+    lines = ["", f"How the numbers add up ({dtype}: {itemsize} bytes a number; FLOPs: a multiply-add counts 2):",
+             rule("┏", "┳", "┓", "━"), row(head, "┃"), rule("┡", "╇", "┩", "━")]
+    for i, cells in enumerate(rows):
+        lines.append(row(cells, "│"))
+        if i < len(rows) - 1:
+            lines.append(rule("├", "┼", "┤", "─"))
+    lines.append(rule("└", "┴", "┘", "─"))
+    lines.append(f" Memory: {total:,} parameters x {itemsize} bytes ({dtype}) = {total * itemsize:,} bytes "
+                 f"= {_readable_size(total * itemsize)}")
+    lines.append(f" FLOPs per sample: {total_flops:,} to predict (activations not counted); "
+                 f"a training step costs about 3x that")
+    return "\n".join(lines)
+
+
+def _print_safely(text):
+    try:
+        print(text)
+    except UnicodeEncodeError:          # a console without box-drawing characters
+        table = {ord(c): r for c, r in zip("┏┳┓┃┡╇┩│├┼┤└┴┘━─", "+++|+++|+++++++=-")}
+        print(text.translate(table))
+        sys.stdout.flush()
