@@ -22,7 +22,7 @@ import io
 import os
 import sys
 
-from .. import __version__
+from .._version import __version__
 from ..metrics import confusion_matrix
 from ..runs import (DATASETS, MODEL_FILE, NPZ_KEYS, Dataset, history_csv, load_dataset, make_run_dir,
                     to_features)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import __version__, runs
+from .. import runs
+from .._version import __version__
 from ..metrics import confusion_matrix
 from ..runs import DATASETS
 from ..saving import read_config

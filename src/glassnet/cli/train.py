@@ -6,7 +6,8 @@ import os
 import sys
 import time
 
-from .. import __version__, optimizers, plot, runs
+from .. import optimizers, plot, runs
+from .._version import __version__
 from ..backend import set_random_seed
 from ..layers import Dense
 from ..models import Sequential
