@@ -126,14 +126,24 @@ def test_readme_is_short_and_has_the_promised_parts():
     assert len(re.findall(r"\]\(docs/[\w-]+\.md", features)) >= 10
 
 
+def _anchors(path):
+    """The anchors GitHub makes of a page's headings: lower case, punctuation dropped, spaces to '-'."""
+    text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return {re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+            for heading in re.findall(r"^#+ (.*)$", text, flags=re.M)}
+
+
 @pytest.mark.parametrize("page", ["README.md", "README.ko.md"] + [f"docs/{name}" for name in DOC_PAGES])
-def test_relative_links_point_at_files_that_exist(page):
+def test_relative_links_point_at_files_and_headings_that_exist(page):
     path = ROOT / page
     text = re.sub(r"```.*?```", "", path.read_text(encoding="utf-8"), flags=re.S)
-    for target in re.findall(r"\]\(([^)#\s]+)(?:#[^)]*)?\)", text):
+    for target, anchor in re.findall(r"\]\(([^)#\s]*)(?:#([^)\s]*))?\)", text):
         if re.match(r"[a-z]+:", target):
             continue                       # http(s):, mailto:
-        assert (path.parent / target).exists(), (page, target)
+        linked = (path.parent / target) if target else path
+        assert linked.exists(), (page, target)
+        if anchor and linked.suffix == ".md":
+            assert anchor in _anchors(linked), (page, target, anchor)
 
 
 # ---------------------------------------------------------------------------- what the docs show
