@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+import re
 import sys
 from collections import defaultdict
 
@@ -151,6 +152,17 @@ def test_modules_load_without_an_import_loop():
     for node in sorted(graph):
         if node not in state:
             visit(node)
+
+
+def test_design_md_states_the_same_levels():
+    """docs/design.md's level table lists exactly the modules of each level that this test uses."""
+    text = (SRC.parents[1] / "docs" / "design.md").read_text(encoding="utf-8")
+    table = {}
+    for level, modules in re.findall(r"^\| (\d) \| [^|]+ \| ([^|]+) \|$", text, flags=re.M):
+        for name in re.split(r",\s*", modules.strip()):
+            name = name.strip("`")
+            table["__init__" if name == "glassnet/__init__.py" else name] = int(level)
+    assert table == LEVELS
 
 
 def test_the_check_can_fail(tmp_path, monkeypatch):
