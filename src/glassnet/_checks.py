@@ -2,6 +2,8 @@
 what was expected and what arrived."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -133,7 +135,19 @@ def batch_size(value, default=32):
     return positive_int(value, "batch_size")
 
 
-def fraction(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
-        raise ValueError(f"{what} must be a number in [0, 1), got {value!r}")
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
+def fraction(value, what, closed=False):
+    """A number in [0, 1) (closed=True: [0, 1]) as a float."""
+    if not _is_number(value) or not (0 <= value <= 1 if closed else 0 <= value < 1):
+        raise ValueError(f"{what} must be a number in {'[0, 1]' if closed else '[0, 1)'}, got {value!r}")
+    return float(value)
+
+
+def positive_number(value, what, allow_zero=False):
+    """A finite number > 0 (allow_zero: >= 0) as a float."""
+    if not _is_number(value) or not math.isfinite(value) or (value < 0 if allow_zero else value <= 0):
+        raise ValueError(f"{what} must be a finite number {'>= 0' if allow_zero else '> 0'}, got {value!r}")
     return float(value)

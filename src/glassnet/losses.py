@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import _registry, backend
+from ._registry import register
 from .activations import _row_max, _row_offsets, sigmoid
 
 
@@ -142,6 +143,7 @@ class Loss:
         return f"{type(self).__name__}({args})"
 
 
+@register("loss")
 class MeanSquaredError(Loss):
     name = "mean_squared_error"
 
@@ -154,6 +156,7 @@ class MeanSquaredError(Loss):
         return diff
 
 
+@register("loss")
 class MeanAbsoluteError(Loss):
     name = "mean_absolute_error"
 
@@ -166,6 +169,7 @@ class MeanAbsoluteError(Loss):
         return g
 
 
+@register("loss")
 class CategoricalCrossentropy(Loss):
     """Cross-entropy against one-hot targets; fuses with softmax."""
 
@@ -200,6 +204,7 @@ class CategoricalCrossentropy(Loss):
         return loss, dz, p
 
 
+@register("loss")
 class SparseCategoricalCrossentropy(Loss):
     """Cross-entropy against integer labels; fuses with softmax."""
 
@@ -258,6 +263,7 @@ class SparseCategoricalCrossentropy(Loss):
         return loss, dz, p
 
 
+@register("loss")
 class BinaryCrossentropy(Loss):
     """Binary cross-entropy, averaged over output units; fuses with sigmoid."""
 
@@ -291,13 +297,7 @@ class BinaryCrossentropy(Loss):
 # Name resolution
 # --------------------------------------------------------------------------
 
-_CLASSES = {
-    "mean_squared_error": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "binary_crossentropy": BinaryCrossentropy,
-}
+_CLASSES = {cls.name: cls for cls in _registry.classes("loss").values()}    # "mean_squared_error": ...
 _ALIASES = {
     "mse": "mean_squared_error", "meansquarederror": "mean_squared_error",
     "mae": "mean_absolute_error", "meanabsoluteerror": "mean_absolute_error",
@@ -319,21 +319,12 @@ def names() -> list[str]:
 
 
 def get(identifier) -> Loss:
-    """A Loss object for a name ("mse", "sparse_categorical_crossentropy", ...), function or Loss."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
+    """A Loss object for a name ("mse", "sparse_categorical_crossentropy", ...), a glassnet loss function,
+    a {"class_name", "config"} dict, a Loss subclass or a Loss."""
     if callable(identifier) and identifier in _FUNCTIONS:
-        return _CLASSES[_FUNCTIONS[identifier]]()
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        key = _ALIASES.get(key, key)
-        if key in _CLASSES:
-            return _CLASSES[key]()
-        raise ValueError(f"Unknown loss {identifier!r}; known losses: {', '.join(names())}")
-    raise TypeError(f"loss must be a name (str), a glassnet loss function or a Loss, "
-                    f"got {type(identifier).__name__}")
+        identifier = _FUNCTIONS[identifier]
+    return _registry.resolve(identifier, "loss", _CLASSES, Loss, aliases=_ALIASES, known=names(), plural="losses",
+                             accepts="a name (str), a glassnet loss function or a Loss")
 
 
 def from_config(name: str, config: dict) -> Loss:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _registry
+
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where argmax(y_pred) equals the integer label, else 0.0."""
@@ -70,7 +72,4 @@ def get(name, loss=None, output_units=None):
         if loss_name == "binary_crossentropy" or output_units == 1:
             return binary_accuracy
         return categorical_accuracy
-    key = _ALIASES.get(key, key)
-    if key in _FUNCTIONS:
-        return _FUNCTIONS[key]
-    raise ValueError(f"Unknown metric {name!r}; known metrics: {', '.join(names())}")
+    return _FUNCTIONS[_registry.find(name, _FUNCTIONS, "metric", aliases=_ALIASES, known=names())]

@@ -35,8 +35,10 @@ from . import metrics as metrics_module
 from . import optimizers as optimizers_module
 from .layers.base import Layer
 from .layers.core import InputLayer
+from ._registry import register
 
 
+@register("model")
 class Sequential:
     """A linear stack of layers."""
 

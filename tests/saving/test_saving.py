@@ -375,13 +375,13 @@ def test_a_failed_save_leaves_the_old_file_and_no_temporary_file(tmp_path, monke
         raise KeyboardInterrupt if fail_at == "interrupt" else OSError("disk full")
 
     if fail_at in ("optimizer.npz", "interrupt"):
-        real = saving._npz_bytes
+        real = saving.arrays.npz_bytes
         calls = []
 
         def second_call_fails(named):                   # weights.npz is written, then optimizer.npz fails
             calls.append(1)
             return real(named) if len(calls) == 1 else boom()
-        monkeypatch.setattr(saving, "_npz_bytes", second_call_fails)
+        monkeypatch.setattr(saving.arrays, "npz_bytes", second_call_fails)
     else:
         monkeypatch.setattr(os, fail_at, boom)
     with pytest.raises(KeyboardInterrupt if fail_at == "interrupt" else OSError):

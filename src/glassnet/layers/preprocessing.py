@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 
+from .._registry import register
 from .base import Layer
 
 
@@ -27,6 +28,7 @@ def _number(value, what):
     return float(value)
 
 
+@register("layer")
 class Rescaling(Layer):
     """y = x * scale + offset, for example Rescaling(1 / 255) or Rescaling(1 / 127.5, offset=-1)."""
 
