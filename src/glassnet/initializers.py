@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _registry, backend
+from . import _checks, _registry, backend
 from ._registry import register
 
 _TRUNC_STD = 0.87962566103423978   # std of a unit normal truncated to [-2, 2]
@@ -64,9 +64,7 @@ class Constant(Initializer):
 
 class _Random(Initializer):
     def __init__(self, seed=None):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
+        self.seed = _checks.seed(seed)
 
     def _rng(self):
         return backend.global_rng() if self.seed is None else np.random.default_rng(self.seed)

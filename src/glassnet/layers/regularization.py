@@ -65,9 +65,7 @@ class BatchNormalization(Layer):
             raise ValueError(f"BatchNormalization supports axis=-1 (the feature axis), got axis={axis!r}")
         self.axis = -1
         self.momentum = _checks.fraction(momentum, "BatchNormalization momentum", closed=True)
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-            raise ValueError(f"BatchNormalization epsilon must be a number > 0, got {epsilon!r}")
-        self.epsilon = float(epsilon)
+        self.epsilon = _checks.positive_number(epsilon, "BatchNormalization epsilon")
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = _initializers.get(beta_initializer)
         self.gamma_initializer = _initializers.get(gamma_initializer)
