@@ -169,22 +169,37 @@ class MeanAbsoluteError(Loss):
         return g
 
 
-@register("loss")
-class CategoricalCrossentropy(Loss):
-    """Cross-entropy against one-hot targets; fuses with softmax."""
+class _FusedLoss(Loss):
+    """A cross-entropy: it takes probabilities, or logits z with from_logits=True, and fuses with the
+    activation `fuses_with`. Subclasses give `function` (the per-sample function) and
+    `_probability_gradient` (dL/dy_pred for probabilities)."""
 
-    name = "categorical_crossentropy"
-    fuses_with = "softmax"
+    function = None
 
     def __init__(self, from_logits=False):
         self.from_logits = bool(from_logits)
 
     def per_sample(self, y_true, y_pred):
-        return categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+        return type(self).function(y_true, y_pred, from_logits=self.from_logits)
 
     def gradient(self, y_true, y_pred):
         if self.from_logits:
             return self.logits_forward_backward(y_true, y_pred)[1]
+        return self._probability_gradient(y_true, y_pred)
+
+    def _probability_gradient(self, y_true, y_pred):
+        raise NotImplementedError
+
+
+@register("loss")
+class CategoricalCrossentropy(_FusedLoss):
+    """Cross-entropy against one-hot targets; fuses with softmax."""
+
+    name = "categorical_crossentropy"
+    fuses_with = "softmax"
+    function = staticmethod(categorical_crossentropy)
+
+    def _probability_gradient(self, y_true, y_pred):
         eps = backend.epsilon()
         inside = (y_pred > eps) & (y_pred < 1 - eps)          # the clip's gradient is 0 outside
         return -y_true / np.clip(y_pred, eps, 1 - eps) * inside / y_pred.shape[0]
@@ -205,22 +220,15 @@ class CategoricalCrossentropy(Loss):
 
 
 @register("loss")
-class SparseCategoricalCrossentropy(Loss):
+class SparseCategoricalCrossentropy(_FusedLoss):
     """Cross-entropy against integer labels; fuses with softmax."""
 
     name = "sparse_categorical_crossentropy"
     fuses_with = "softmax"
     sparse_labels = True
+    function = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
-
-    def per_sample(self, y_true, y_pred):
-        return sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
-
-    def gradient(self, y_true, y_pred):
-        if self.from_logits:
-            return self.logits_forward_backward(y_true, y_pred)[1]
+    def _probability_gradient(self, y_true, y_pred):
         labels = _labels(y_true, y_pred)
         n = y_pred.shape[0]
         rows = np.arange(n)
@@ -264,21 +272,14 @@ class SparseCategoricalCrossentropy(Loss):
 
 
 @register("loss")
-class BinaryCrossentropy(Loss):
+class BinaryCrossentropy(_FusedLoss):
     """Binary cross-entropy, averaged over output units; fuses with sigmoid."""
 
     name = "binary_crossentropy"
     fuses_with = "sigmoid"
+    function = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
-
-    def per_sample(self, y_true, y_pred):
-        return binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
-
-    def gradient(self, y_true, y_pred):
-        if self.from_logits:
-            return self.logits_forward_backward(y_true, y_pred)[1]
+    def _probability_gradient(self, y_true, y_pred):
         eps = backend.epsilon()
         inside = (y_pred > eps) & (y_pred < 1 - eps)
         p = np.clip(y_pred, eps, 1 - eps)

@@ -130,13 +130,7 @@ class Dense(Layer):
     # -- backward -----------------------------------------------------------
     def backward(self, dy):
         """dL/da -> dL/dx, filling grads["W"] and grads["b"]."""
-        if self._x is None:
-            raise RuntimeError("Dense.backward called before forward")
-        dy = np.asarray(dy)
-        if self._lead is not None:
-            dy = dy.reshape(-1, self.units)
-        if dy.shape != self._z.shape:
-            raise ValueError(f"{self._label()} backward expects dy of shape {self._z.shape}, got {dy.shape}")
+        dy = self._incoming(dy, "dy", "backward")
         dz = self._buffer("dz", dy.shape, dy.dtype)
         fused = self._kernel("dense_backward_" + self.activation, dy, self._y)
         if fused is None:
@@ -147,14 +141,18 @@ class Dense(Layer):
 
     def backward_logits(self, dz):
         """dL/dz -> dL/dx, skipping the activation (its derivative is already in dz)."""
+        return self._backward_linear(self._incoming(dz, "dz", "backward_logits"))
+
+    def _incoming(self, d, what, method):
+        """The gradient `d` arriving at `method` as a 2-D array of z's shape, checked."""
         if self._x is None:
-            raise RuntimeError("Dense.backward_logits called before forward")
-        dz = np.asarray(dz)
+            raise RuntimeError(f"Dense.{method} called before forward")
+        d = np.asarray(d)
         if self._lead is not None:
-            dz = dz.reshape(-1, self.units)
-        if dz.shape != self._z.shape:
-            raise ValueError(f"{self._label()} backward expects dz of shape {self._z.shape}, got {dz.shape}")
-        return self._backward_linear(dz)
+            d = d.reshape(-1, self.units)
+        if d.shape != self._z.shape:
+            raise ValueError(f"{self._label()} backward expects {what} of shape {self._z.shape}, got {d.shape}")
+        return d
 
     def _backward_linear(self, dz, bias_summed=False):
         """dL/dz -> dL/dx and the weight gradients; bias_summed: grads["b"] holds dz's column sums already."""
@@ -191,17 +189,6 @@ class Dense(Layer):
                 "bias_initializer": _initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": _regularizers.serialize(self.bias_regularizer)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("kernel_initializer", "bias_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = _initializers.deserialize(config[key])
-        for key in ("kernel_regularizer", "bias_regularizer"):
-            if isinstance(config.get(key), dict):
-                config[key] = _regularizers.deserialize(config[key])
-        return cls(**config)
 
 
 @register("layer")

@@ -133,12 +133,3 @@ class BatchNormalization(Layer):
                 "gamma_initializer": _initializers.serialize(self.gamma_initializer),
                 "moving_mean_initializer": _initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": _initializers.serialize(self.moving_variance_initializer)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
-                    "moving_variance_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = _initializers.deserialize(config[key])
-        return cls(**config)
