@@ -102,3 +102,8 @@ def name_of(kind, obj) -> str:
             return name
     raise ValueError(f"{type(obj).__name__} is not a registered {kind} class; register it with "
                      f"@glassnet._registry.register({kind!r}) to save it")
+
+
+def config_repr(obj) -> str:
+    """`ClassName(key=value, ...)` from obj.get_config(): the __repr__ of every configurable object."""
+    return f"{type(obj).__name__}({', '.join(f'{k}={v!r}' for k, v in obj.get_config().items())})"

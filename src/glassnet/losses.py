@@ -138,9 +138,7 @@ class Loss:
     def get_config(self) -> dict:
         return {"from_logits": self.from_logits} if self.fuses_with else {}
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+    __repr__ = _registry.config_repr
 
 
 @register("loss")

@@ -43,9 +43,7 @@ class LearningRateSchedule:
     def get_config(self) -> dict:
         return {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items()}
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+    __repr__ = _registry.config_repr
 
 
 @register("schedule")
@@ -297,8 +295,7 @@ class Optimizer:
             config["learning_rate"] = _registry.from_spec(lr, "learning-rate schedule", _registry.classes("schedule"))
         return cls(**config)
 
-    def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+    __repr__ = _registry.config_repr
 
 
 @register("optimizer")

@@ -26,9 +26,7 @@ class Regularizer:
     def get_config(self) -> dict:
         return {}
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+    __repr__ = _registry.config_repr
 
 
 @register("regularizer", "l1_l2")
