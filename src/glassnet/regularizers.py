@@ -53,30 +53,31 @@ class L1L2(Regularizer):
             g += (2 * self.l2) * w
         return g
 
+    #: the factors get_config reports (L1 and L2 have one each)
+    _factors = ("l1", "l2")
+
     def get_config(self):
-        return {"l1": self.l1, "l2": self.l2}
+        return {key: getattr(self, key) for key in self._factors}
 
 
 @register("regularizer", "l2")
 class L2(L1L2):
     """L2 (weight decay as a penalty): l2 * sum(W^2), gradient 2 * l2 * W."""
 
+    _factors = ("l2",)
+
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
-
-    def get_config(self):
-        return {"l2": self.l2}
 
 
 @register("regularizer", "l1")
 class L1(L1L2):
     """L1: l1 * sum(|W|), gradient l1 * sign(W)."""
 
+    _factors = ("l1",)
+
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
-
-    def get_config(self):
-        return {"l1": self.l1}
 
 
 _CLASSES = _registry.classes("regularizer")       # {"l1": L1, "l2": L2, "l1_l2": L1L2}
