@@ -35,7 +35,7 @@ SMOKE_TESTS = [
     "tests/layers/test_layers.py::test_dense_backward_matches_central_differences",
     "tests/models/test_training.py::test_one_sgd_step_matches_a_hand_computation",
     "tests/models/test_summary.py::test_the_details_table_for_the_notes_network",
-    "tests/saving/test_saving.py::test_keras_style_entry_points",
+    "tests/saving/test_model_file.py::test_keras_style_entry_points",
     "tests/cli/test_cli.py::test_console_script_prints_the_version",
     "tests/plot/test_plot.py::test_plot_history_draws_the_history_values_in_loss_and_accuracy_panels",
     "tests/explain/test_explain.py::test_trace_matches_a_hand_computation_of_the_2_3_2_network",

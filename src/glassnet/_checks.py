@@ -2,6 +2,8 @@
 what was expected and what arrived."""
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
@@ -127,13 +129,41 @@ def targets(y, output_shape, dtype, what="y", unit_interval=False):
     return cast(y, dtype, what)
 
 
+def seed(value):
+    """None or a non-negative integer (as an int)."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"seed must be None or a non-negative integer, got {value!r}")
+    return int(value)
+
+
 def batch_size(value, default=32):
     if value is None:
         return default
     return positive_int(value, "batch_size")
 
 
-def fraction(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating)) or not 0 <= value < 1:
-        raise ValueError(f"{what} must be a number in [0, 1), got {value!r}")
+def _is_number(value) -> bool:
+    return not isinstance(value, bool) and isinstance(value, (int, float, np.integer, np.floating))
+
+
+def fraction(value, what, closed=False):
+    """A number in [0, 1) (closed=True: [0, 1]) as a float."""
+    if not _is_number(value) or not (0 <= value <= 1 if closed else 0 <= value < 1):
+        raise ValueError(f"{what} must be a number in {'[0, 1]' if closed else '[0, 1)'}, got {value!r}")
     return float(value)
+
+
+def finite_number(value, what, lower=None, allow_lower=False):
+    """A finite number as a float; with `lower`, one > lower (allow_lower: >= lower)."""
+    if not _is_number(value) or not math.isfinite(value) or (
+            lower is not None and (value < lower if allow_lower else value <= lower)):
+        bound = "" if lower is None else f" {'>=' if allow_lower else '>'} {lower:g}"
+        raise ValueError(f"{what} must be a finite number{bound}, got {value!r}")
+    return float(value)
+
+
+def positive_number(value, what, allow_zero=False):
+    """A finite number > 0 (allow_zero: >= 0) as a float."""
+    return finite_number(value, what, lower=0, allow_lower=allow_zero)

@@ -22,6 +22,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from . import _registry
+
 
 # --------------------------------------------------------------------------
 # The functions
@@ -297,11 +299,7 @@ def canonical_name(identifier) -> str:
     if identifier in ALIASES:
         return ALIASES[identifier]
     if isinstance(identifier, str):
-        key = identifier.lower()
-        key = ALIASES.get(key, key)
-        if key in ACTIVATIONS:
-            return key
-        raise ValueError(f"Unknown activation {identifier!r}; known activations: {', '.join(names())}")
+        return _registry.find(identifier, ACTIVATIONS, "activation", aliases=ALIASES, known=names())
     if callable(identifier):
         for row in ACTIVATIONS.values():
             if identifier is row.function:

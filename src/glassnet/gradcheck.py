@@ -18,6 +18,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import backend
+from .models import Sequential
+
 
 def numerical_gradient(f, x, h=1e-4):
     """Central-difference gradient of scalar f at x (x is perturbed in place and restored).
@@ -104,9 +107,6 @@ def gradient_check(model, x, y, h=1e-5, tolerance=1e-6, max_entries=None, seed=0
     relative error's denominator is floored at `noise_floor(loss, h)` (~1e-4 for a loss of order
     1): a gradient entry smaller than that is compared to it, not to itself.
     """
-    from .models import Sequential
-    from . import backend
-
     if not getattr(model, "compiled", False):
         raise ValueError("gradient_check needs a compiled model (it checks the model's own loss)")
     h = float(h)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import _checks, _registry, backend
+from ._registry import register
 
 _TRUNC_STD = 0.87962566103423978   # std of a unit normal truncated to [-2, 2]
 
@@ -32,21 +33,22 @@ class Initializer:
     def get_config(self) -> dict:
         return {}
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+    __repr__ = _registry.config_repr
 
 
+@register("initializer", "zeros")
 class Zeros(Initializer):
     def __call__(self, shape, dtype=None):
         return np.zeros(shape, dtype=backend.standardize_dtype(dtype))
 
 
+@register("initializer", "ones")
 class Ones(Initializer):
     def __call__(self, shape, dtype=None):
         return np.ones(shape, dtype=backend.standardize_dtype(dtype))
 
 
+@register("initializer", "constant")
 class Constant(Initializer):
     def __init__(self, value=0.0):
         self.value = float(value)
@@ -60,9 +62,7 @@ class Constant(Initializer):
 
 class _Random(Initializer):
     def __init__(self, seed=None):
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
-        self.seed = None if seed is None else int(seed)
+        self.seed = _checks.seed(seed)
 
     def _rng(self):
         return backend.global_rng() if self.seed is None else np.random.default_rng(self.seed)
@@ -71,8 +71,8 @@ class _Random(Initializer):
         return {"seed": self.seed}
 
 
-class RandomNormal(_Random):
-    """N(mean, stddev^2). RandomNormal(stddev=0.01) is the notes' `weight_init_std * randn`."""
+class _Normal(_Random):
+    """A normal distribution of given mean and standard deviation."""
 
     def __init__(self, mean=0.0, stddev=0.05, seed=None):
         super().__init__(seed)
@@ -82,13 +82,23 @@ class RandomNormal(_Random):
 
     def __call__(self, shape, dtype=None):
         dtype = backend.standardize_dtype(dtype)
-        w = self._rng().standard_normal(shape) * self.stddev + self.mean
+        w = self._unit(self._rng(), shape) * self.stddev + self.mean
         return w.astype(dtype, copy=False)
 
     def get_config(self):
         return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
 
 
+@register("initializer", "random_normal")
+class RandomNormal(_Normal):
+    """N(mean, stddev^2). RandomNormal(stddev=0.01) is the notes' `weight_init_std * randn`."""
+
+    @staticmethod
+    def _unit(rng, shape):
+        return rng.standard_normal(shape)
+
+
+@register("initializer", "random_uniform")
 class RandomUniform(_Random):
     def __init__(self, minval=-0.05, maxval=0.05, seed=None):
         super().__init__(seed)
@@ -104,24 +114,16 @@ class RandomUniform(_Random):
         return {"minval": self.minval, "maxval": self.maxval, **super().get_config()}
 
 
-class TruncatedNormal(_Random):
+@register("initializer", "truncated_normal")
+class TruncatedNormal(_Normal):
     """N(mean, stddev^2), values beyond two standard deviations redrawn."""
 
-    def __init__(self, mean=0.0, stddev=0.05, seed=None):
-        super().__init__(seed)
-        if not stddev >= 0:
-            raise ValueError(f"stddev must be >= 0, got {stddev!r}")
-        self.mean, self.stddev = float(mean), float(stddev)
-
-    def __call__(self, shape, dtype=None):
-        dtype = backend.standardize_dtype(dtype)
-        w = _truncated_unit_normal(self._rng(), shape) * self.stddev + self.mean
-        return w.astype(dtype, copy=False)
-
-    def get_config(self):
-        return {"mean": self.mean, "stddev": self.stddev, **super().get_config()}
+    @staticmethod
+    def _unit(rng, shape):
+        return _truncated_unit_normal(rng, shape)
 
 
+@register("initializer", "variance_scaling")
 class VarianceScaling(_Random):
     """Scale the variance by fan_in, fan_out or their average (the family Glorot and He belong to)."""
 
@@ -157,38 +159,43 @@ class VarianceScaling(_Random):
 
 
 class _Preset(VarianceScaling):
-    """A named VarianceScaling whose only argument is the seed."""
+    """A named VarianceScaling (scale, mode, distribution given by `preset`) whose only argument is the seed."""
+
+    preset: tuple = ()
+
+    def __init__(self, seed=None):
+        super().__init__(*self.preset, seed=seed)
 
     def get_config(self):
         return {"seed": self.seed}
 
 
+@register("initializer", "glorot_uniform")
 class GlorotUniform(_Preset):
     """Xavier uniform: U(-l, l), l = sqrt(6 / (fan_in + fan_out)). Keras's Dense default."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "uniform", seed)
+    preset = (1.0, "fan_avg", "uniform")
 
 
+@register("initializer", "glorot_normal")
 class GlorotNormal(_Preset):
     """Xavier normal: truncated normal with stddev sqrt(2 / (fan_in + fan_out))."""
 
-    def __init__(self, seed=None):
-        super().__init__(1.0, "fan_avg", "truncated_normal", seed)
+    preset = (1.0, "fan_avg", "truncated_normal")
 
 
+@register("initializer", "he_normal")
 class HeNormal(_Preset):
     """He normal: truncated normal with stddev sqrt(2 / fan_in); suits ReLU."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "truncated_normal", seed)
+    preset = (2.0, "fan_in", "truncated_normal")
 
 
+@register("initializer", "he_uniform")
 class HeUniform(_Preset):
     """He uniform: U(-l, l), l = sqrt(6 / fan_in)."""
 
-    def __init__(self, seed=None):
-        super().__init__(2.0, "fan_in", "uniform", seed)
+    preset = (2.0, "fan_in", "uniform")
 
 
 def compute_fans(shape):
@@ -213,13 +220,7 @@ def _truncated_unit_normal(rng, shape):
     return w
 
 
-_CLASSES = {
-    "zeros": Zeros, "ones": Ones, "constant": Constant,
-    "random_normal": RandomNormal, "random_uniform": RandomUniform,
-    "truncated_normal": TruncatedNormal, "variance_scaling": VarianceScaling,
-    "glorot_uniform": GlorotUniform, "glorot_normal": GlorotNormal,
-    "he_normal": HeNormal, "he_uniform": HeUniform,
-}
+_CLASSES = _registry.classes("initializer")      # {"zeros": Zeros, ..., "he_uniform": HeUniform}
 _ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal"}
 _CAMEL = {cls.__name__.lower(): name for name, cls in _CLASSES.items()}
 
@@ -229,24 +230,15 @@ def names() -> list[str]:
 
 
 def get(identifier) -> Initializer:
-    """An Initializer for a name ("he_normal", "GlorotUniform", ...) or an instance."""
-    if isinstance(identifier, Initializer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Initializer):
-        return identifier()
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        key = _ALIASES.get(key, _CAMEL.get(key, key))
-        if key in _CLASSES:
-            return _CLASSES[key]()
-        raise ValueError(f"Unknown initializer {identifier!r}; known initializers: {', '.join(names())}")
-    raise TypeError(f"initializer must be a name (str) or an Initializer, got {type(identifier).__name__}")
+    """An Initializer for a name ("he_normal", "GlorotUniform", ...), a {"class_name", "config"} dict,
+    a subclass or an instance."""
+    return _registry.resolve(identifier, "initializer", _CLASSES, Initializer, aliases={**_CAMEL, **_ALIASES},
+                             known=names(), accepts="a name (str) or an Initializer")
 
 
 def serialize(init: Initializer) -> dict:
-    name = next(k for k, v in _CLASSES.items() if type(init) is v)
-    return {"class_name": name, "config": init.get_config()}
+    return {"class_name": _registry.name_of("initializer", init), "config": init.get_config()}
 
 
 def deserialize(config: dict) -> Initializer:
-    return _CLASSES[config["class_name"]](**config.get("config", {}))
+    return _registry.from_spec(config, "initializer", _CLASSES)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import _registry, backend
+from ._registry import register
 from .activations import _row_max, _row_offsets, sigmoid
 
 
@@ -137,11 +138,10 @@ class Loss:
     def get_config(self) -> dict:
         return {"from_logits": self.from_logits} if self.fuses_with else {}
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+    __repr__ = _registry.config_repr
 
 
+@register("loss")
 class MeanSquaredError(Loss):
     name = "mean_squared_error"
 
@@ -154,6 +154,7 @@ class MeanSquaredError(Loss):
         return diff
 
 
+@register("loss")
 class MeanAbsoluteError(Loss):
     name = "mean_absolute_error"
 
@@ -166,21 +167,37 @@ class MeanAbsoluteError(Loss):
         return g
 
 
-class CategoricalCrossentropy(Loss):
-    """Cross-entropy against one-hot targets; fuses with softmax."""
+class _FusedLoss(Loss):
+    """A cross-entropy: it takes probabilities, or logits z with from_logits=True, and fuses with the
+    activation `fuses_with`. Subclasses give `function` (the per-sample function) and
+    `_probability_gradient` (dL/dy_pred for probabilities)."""
 
-    name = "categorical_crossentropy"
-    fuses_with = "softmax"
+    function = None
 
     def __init__(self, from_logits=False):
         self.from_logits = bool(from_logits)
 
     def per_sample(self, y_true, y_pred):
-        return categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
+        return type(self).function(y_true, y_pred, from_logits=self.from_logits)
 
     def gradient(self, y_true, y_pred):
         if self.from_logits:
             return self.logits_forward_backward(y_true, y_pred)[1]
+        return self._probability_gradient(y_true, y_pred)
+
+    def _probability_gradient(self, y_true, y_pred):
+        raise NotImplementedError
+
+
+@register("loss")
+class CategoricalCrossentropy(_FusedLoss):
+    """Cross-entropy against one-hot targets; fuses with softmax."""
+
+    name = "categorical_crossentropy"
+    fuses_with = "softmax"
+    function = staticmethod(categorical_crossentropy)
+
+    def _probability_gradient(self, y_true, y_pred):
         eps = backend.epsilon()
         inside = (y_pred > eps) & (y_pred < 1 - eps)          # the clip's gradient is 0 outside
         return -y_true / np.clip(y_pred, eps, 1 - eps) * inside / y_pred.shape[0]
@@ -200,22 +217,16 @@ class CategoricalCrossentropy(Loss):
         return loss, dz, p
 
 
-class SparseCategoricalCrossentropy(Loss):
+@register("loss")
+class SparseCategoricalCrossentropy(_FusedLoss):
     """Cross-entropy against integer labels; fuses with softmax."""
 
     name = "sparse_categorical_crossentropy"
     fuses_with = "softmax"
     sparse_labels = True
+    function = staticmethod(sparse_categorical_crossentropy)
 
-    def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
-
-    def per_sample(self, y_true, y_pred):
-        return sparse_categorical_crossentropy(y_true, y_pred, from_logits=self.from_logits)
-
-    def gradient(self, y_true, y_pred):
-        if self.from_logits:
-            return self.logits_forward_backward(y_true, y_pred)[1]
+    def _probability_gradient(self, y_true, y_pred):
         labels = _labels(y_true, y_pred)
         n = y_pred.shape[0]
         rows = np.arange(n)
@@ -258,21 +269,15 @@ class SparseCategoricalCrossentropy(Loss):
         return loss, dz, p
 
 
-class BinaryCrossentropy(Loss):
+@register("loss")
+class BinaryCrossentropy(_FusedLoss):
     """Binary cross-entropy, averaged over output units; fuses with sigmoid."""
 
     name = "binary_crossentropy"
     fuses_with = "sigmoid"
+    function = staticmethod(binary_crossentropy)
 
-    def __init__(self, from_logits=False):
-        self.from_logits = bool(from_logits)
-
-    def per_sample(self, y_true, y_pred):
-        return binary_crossentropy(y_true, y_pred, from_logits=self.from_logits)
-
-    def gradient(self, y_true, y_pred):
-        if self.from_logits:
-            return self.logits_forward_backward(y_true, y_pred)[1]
+    def _probability_gradient(self, y_true, y_pred):
         eps = backend.epsilon()
         inside = (y_pred > eps) & (y_pred < 1 - eps)
         p = np.clip(y_pred, eps, 1 - eps)
@@ -291,13 +296,7 @@ class BinaryCrossentropy(Loss):
 # Name resolution
 # --------------------------------------------------------------------------
 
-_CLASSES = {
-    "mean_squared_error": MeanSquaredError,
-    "mean_absolute_error": MeanAbsoluteError,
-    "categorical_crossentropy": CategoricalCrossentropy,
-    "sparse_categorical_crossentropy": SparseCategoricalCrossentropy,
-    "binary_crossentropy": BinaryCrossentropy,
-}
+_CLASSES = {cls.name: cls for cls in _registry.classes("loss").values()}    # "mean_squared_error": ...
 _ALIASES = {
     "mse": "mean_squared_error", "meansquarederror": "mean_squared_error",
     "mae": "mean_absolute_error", "meanabsoluteerror": "mean_absolute_error",
@@ -319,21 +318,12 @@ def names() -> list[str]:
 
 
 def get(identifier) -> Loss:
-    """A Loss object for a name ("mse", "sparse_categorical_crossentropy", ...), function or Loss."""
-    if isinstance(identifier, Loss):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Loss):
-        return identifier()
+    """A Loss object for a name ("mse", "sparse_categorical_crossentropy", ...), a glassnet loss function,
+    a {"class_name", "config"} dict, a Loss subclass or a Loss."""
     if callable(identifier) and identifier in _FUNCTIONS:
-        return _CLASSES[_FUNCTIONS[identifier]]()
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        key = _ALIASES.get(key, key)
-        if key in _CLASSES:
-            return _CLASSES[key]()
-        raise ValueError(f"Unknown loss {identifier!r}; known losses: {', '.join(names())}")
-    raise TypeError(f"loss must be a name (str), a glassnet loss function or a Loss, "
-                    f"got {type(identifier).__name__}")
+        identifier = _FUNCTIONS[identifier]
+    return _registry.resolve(identifier, "loss", _CLASSES, Loss, aliases=_ALIASES, known=names(), plural="losses",
+                             accepts="a name (str), a glassnet loss function or a Loss")
 
 
 def from_config(name: str, config: dict) -> Loss:

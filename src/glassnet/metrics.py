@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _registry
+from ._checks import positive_int as _positive_int
+
 
 def sparse_categorical_accuracy(y_true, y_pred):
     """1.0 where argmax(y_pred) equals the integer label, else 0.0."""
@@ -70,18 +73,12 @@ def get(name, loss=None, output_units=None):
         if loss_name == "binary_crossentropy" or output_units == 1:
             return binary_accuracy
         return categorical_accuracy
-    key = _ALIASES.get(key, key)
-    if key in _FUNCTIONS:
-        return _FUNCTIONS[key]
-    raise ValueError(f"Unknown metric {name!r}; known metrics: {', '.join(names())}")
+    return _FUNCTIONS[_registry.find(name, _FUNCTIONS, "metric", aliases=_ALIASES, known=names())]
 
 
 # ----------------------------------------------------------------------------
 # Confusion matrix (glassnet evaluate prints it, glassnet.plot draws it)
 # ----------------------------------------------------------------------------
-
-from ._checks import positive_int as _positive_int     # noqa: E402  (level 0)
-
 
 def as_labels(y, what="y"):
     """Class labels as an int64 array (n,): integers (or whole floats, booleans); one-hot rows or

@@ -26,7 +26,8 @@ import math
 
 import numpy as np
 
-from . import backend
+from . import _checks, _registry, backend
+from ._registry import register
 
 
 # --------------------------------------------------------------------------
@@ -42,26 +43,17 @@ class LearningRateSchedule:
     def get_config(self) -> dict:
         return {k: list(v) if isinstance(v, list) else v for k, v in self.__dict__.items()}
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+    __repr__ = _registry.config_repr
 
 
-def _positive(value, what, allow_zero=False):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not math.isfinite(value) or (value < 0 if allow_zero else value <= 0):
-        bound = ">= 0" if allow_zero else "> 0"
-        raise ValueError(f"{what} must be a finite number {bound}, got {value!r}")
-    return float(value)
-
-
+@register("schedule")
 class ExponentialDecay(LearningRateSchedule):
     """lr * decay_rate ** (step / decay_steps); with staircase=True the exponent is floored."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate, staircase=False):
-        self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate")
-        self.decay_steps = _positive(decay_steps, "decay_steps")
-        self.decay_rate = _positive(decay_rate, "decay_rate")
+        self.initial_learning_rate = _checks.positive_number(initial_learning_rate, "initial_learning_rate")
+        self.decay_steps = _checks.positive_number(decay_steps, "decay_steps")
+        self.decay_rate = _checks.positive_number(decay_rate, "decay_rate")
         self.staircase = bool(staircase)
 
     def __call__(self, step):
@@ -71,27 +63,29 @@ class ExponentialDecay(LearningRateSchedule):
         return self.initial_learning_rate * self.decay_rate ** p
 
 
+@register("schedule")
 class StepDecay(LearningRateSchedule):
     """Step decay: lr * decay_rate ** floor(step / decay_steps), e.g. halve every 1,000 batches."""
 
     def __init__(self, initial_learning_rate, decay_steps, decay_rate=0.5):
-        self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate")
-        steps = _positive(decay_steps, "decay_steps")
+        self.initial_learning_rate = _checks.positive_number(initial_learning_rate, "initial_learning_rate")
+        steps = _checks.positive_number(decay_steps, "decay_steps")
         if steps != int(steps):                        # int(0.5) would be 0: a division by zero later
             raise ValueError(f"decay_steps must be a whole number of steps >= 1, got {decay_steps!r}")
         self.decay_steps = int(steps)
-        self.decay_rate = _positive(decay_rate, "decay_rate")
+        self.decay_rate = _checks.positive_number(decay_rate, "decay_rate")
 
     def __call__(self, step):
         return self.initial_learning_rate * self.decay_rate ** (step // self.decay_steps)
 
 
+@register("schedule")
 class CosineDecay(LearningRateSchedule):
     """Cosine annealing from lr to alpha * lr over decay_steps, then constant."""
 
     def __init__(self, initial_learning_rate, decay_steps, alpha=0.0):
-        self.initial_learning_rate = _positive(initial_learning_rate, "initial_learning_rate")
-        self.decay_steps = _positive(decay_steps, "decay_steps")
+        self.initial_learning_rate = _checks.positive_number(initial_learning_rate, "initial_learning_rate")
+        self.decay_steps = _checks.positive_number(decay_steps, "decay_steps")
         if not 0 <= alpha <= 1:
             raise ValueError(f"alpha must lie in [0, 1], got {alpha!r}")
         self.alpha = float(alpha)
@@ -102,6 +96,7 @@ class CosineDecay(LearningRateSchedule):
         return self.initial_learning_rate * ((1 - self.alpha) * cosine + self.alpha)
 
 
+@register("schedule")
 class PiecewiseConstantDecay(LearningRateSchedule):
     """values[i] while step <= boundaries[i] (the last value after the last boundary)."""
 
@@ -112,7 +107,7 @@ class PiecewiseConstantDecay(LearningRateSchedule):
         self.boundaries = [int(b) for b in boundaries]
         if any(a >= b for a, b in zip(self.boundaries, self.boundaries[1:])):
             raise ValueError(f"PiecewiseConstantDecay boundaries must increase, got {self.boundaries}")
-        self.values = [_positive(v, "learning rate value") for v in values]
+        self.values = [_checks.positive_number(v, "learning rate value") for v in values]
 
     def __call__(self, step):
         for boundary, value in zip(self.boundaries, self.values):
@@ -139,14 +134,14 @@ class Optimizer:
         if isinstance(learning_rate, LearningRateSchedule) or callable(learning_rate):
             self._learning_rate = learning_rate
         else:
-            self._learning_rate = _positive(learning_rate, "learning_rate")
+            self._learning_rate = _checks.positive_number(learning_rate, "learning_rate")
         given = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                                 ("global_clipnorm", global_clipnorm)) if v is not None]
         if len(given) > 1:
             raise ValueError(f"Use at most one of clipnorm, clipvalue and global_clipnorm, got {given}")
-        self.clipnorm = None if clipnorm is None else _positive(clipnorm, "clipnorm")
-        self.clipvalue = None if clipvalue is None else _positive(clipvalue, "clipvalue")
-        self.global_clipnorm = None if global_clipnorm is None else _positive(global_clipnorm, "global_clipnorm")
+        self.clipnorm = None if clipnorm is None else _checks.positive_number(clipnorm, "clipnorm")
+        self.clipvalue = None if clipvalue is None else _checks.positive_number(clipvalue, "clipvalue")
+        self.global_clipnorm = None if global_clipnorm is None else _checks.positive_number(global_clipnorm, "global_clipnorm")
         self.name = name or type(self).__name__.lower()
         self.iterations = 0
         self._variables: list[np.ndarray] | None = None
@@ -168,7 +163,7 @@ class Optimizer:
         if isinstance(value, LearningRateSchedule) or callable(value):
             self._learning_rate = value
         else:
-            self._learning_rate = _positive(value, "learning_rate")
+            self._learning_rate = _checks.positive_number(value, "learning_rate")
 
     # -- applying gradients ---------------------------------------------------
     def build(self, variables):
@@ -297,26 +292,19 @@ class Optimizer:
         config = dict(config)
         lr = config.get("learning_rate")
         if isinstance(lr, dict):
-            config["learning_rate"] = getattr(schedules, lr["class_name"])(**lr["config"])
+            config["learning_rate"] = _registry.from_spec(lr, "learning-rate schedule", _registry.classes("schedule"))
         return cls(**config)
 
-    def __repr__(self):
-        return f"{type(self).__name__}({', '.join(f'{k}={v!r}' for k, v in self.get_config().items())})"
+    __repr__ = _registry.config_repr
 
 
-def _fraction(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not 0 <= value < 1:
-        raise ValueError(f"{what} must be a number in [0, 1), got {value!r}")
-    return float(value)
-
-
+@register("optimizer")
 class SGD(Optimizer):
     """Stochastic gradient descent, with optional (Nesterov) momentum. Keras default lr 0.01."""
 
     def __init__(self, learning_rate=0.01, momentum=0.0, nesterov=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.momentum = _fraction(momentum, "momentum")
+        self.momentum = _checks.fraction(momentum, "momentum")
         self.nesterov = bool(nesterov)
         self._slots = ("momentum",) if self.momentum else ()
 
@@ -339,6 +327,7 @@ class SGD(Optimizer):
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
 
 
+@register("optimizer")
 class Adagrad(Optimizer):
     """Adagrad: per-weight rates that shrink with the sum of squared gradients."""
 
@@ -346,9 +335,9 @@ class Adagrad(Optimizer):
 
     def __init__(self, learning_rate=0.001, initial_accumulator_value=0.1, epsilon=1e-7, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.initial_accumulator_value = _positive(initial_accumulator_value, "initial_accumulator_value",
+        self.initial_accumulator_value = _checks.positive_number(initial_accumulator_value, "initial_accumulator_value",
                                                    allow_zero=True)
-        self.epsilon = _positive(epsilon, "epsilon", allow_zero=True)
+        self.epsilon = _checks.positive_number(epsilon, "epsilon", allow_zero=True)
 
     def _init_slot(self, name, variable):
         return np.full_like(variable, self.initial_accumulator_value)
@@ -368,14 +357,15 @@ class Adagrad(Optimizer):
                 "epsilon": self.epsilon}
 
 
+@register("optimizer")
 class RMSprop(Optimizer):
     """RMSprop: divide by a moving root mean square of the gradients."""
 
     def __init__(self, learning_rate=0.001, rho=0.9, momentum=0.0, epsilon=1e-7, centered=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.rho = _fraction(rho, "rho")
-        self.momentum = _fraction(momentum, "momentum")
-        self.epsilon = _positive(epsilon, "epsilon", allow_zero=True)
+        self.rho = _checks.fraction(rho, "rho")
+        self.momentum = _checks.fraction(momentum, "momentum")
+        self.epsilon = _checks.positive_number(epsilon, "epsilon", allow_zero=True)
         self.centered = bool(centered)
         self._slots = ("velocity",) + (("momentum",) if self.momentum else ()) + \
             (("average_gradient",) if self.centered else ())
@@ -412,6 +402,7 @@ class RMSprop(Optimizer):
                 "epsilon": self.epsilon, "centered": self.centered}
 
 
+@register("optimizer")
 class Adam(Optimizer):
     """Adam, in Keras's form (bias correction folded into the step size, eps outside the root)."""
 
@@ -419,9 +410,9 @@ class Adam(Optimizer):
 
     def __init__(self, learning_rate=0.001, beta_1=0.9, beta_2=0.999, epsilon=1e-7, amsgrad=False, **kwargs):
         super().__init__(learning_rate, **kwargs)
-        self.beta_1 = _fraction(beta_1, "beta_1")
-        self.beta_2 = _fraction(beta_2, "beta_2")
-        self.epsilon = _positive(epsilon, "epsilon", allow_zero=True)
+        self.beta_1 = _checks.fraction(beta_1, "beta_1")
+        self.beta_2 = _checks.fraction(beta_2, "beta_2")
+        self.epsilon = _checks.positive_number(epsilon, "epsilon", allow_zero=True)
         self.amsgrad = bool(amsgrad)
         if self.amsgrad:
             self._slots = ("m", "v", "v_hat")
@@ -470,13 +461,14 @@ class Adam(Optimizer):
                 "epsilon": self.epsilon, "amsgrad": self.amsgrad}
 
 
+@register("optimizer")
 class AdamW(Adam):
     """Adam with decoupled weight decay: w -= lr * weight_decay * w before each Adam step."""
 
     def __init__(self, learning_rate=0.001, weight_decay=0.004, beta_1=0.9, beta_2=0.999, epsilon=1e-7,
                  amsgrad=False, **kwargs):
         super().__init__(learning_rate, beta_1, beta_2, epsilon, amsgrad, **kwargs)
-        self.weight_decay = _positive(weight_decay, "weight_decay", allow_zero=True)
+        self.weight_decay = _checks.positive_number(weight_decay, "weight_decay", allow_zero=True)
 
     def _decay(self, lr):
         """AdamW's decoupled weight decay: w *= 1 - lr * weight_decay before the Adam step."""
@@ -486,7 +478,7 @@ class AdamW(Adam):
         return {**super().get_config(), "weight_decay": self.weight_decay}
 
 
-_CLASSES = {"sgd": SGD, "adagrad": Adagrad, "rmsprop": RMSprop, "adam": Adam, "adamw": AdamW}
+_CLASSES = {cls.__name__.lower(): cls for cls in _registry.classes("optimizer").values()}
 
 
 def names() -> list[str]:
@@ -494,17 +486,10 @@ def names() -> list[str]:
 
 
 def get(identifier) -> Optimizer:
-    """An Optimizer for a name ("adam", "SGD", ...) with Keras defaults, or an instance."""
-    if isinstance(identifier, Optimizer):
-        return identifier
-    if isinstance(identifier, type) and issubclass(identifier, Optimizer):
-        return identifier()
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _CLASSES:
-            return _CLASSES[key]()
-        raise ValueError(f"Unknown optimizer {identifier!r}; known optimizers: {', '.join(names())}")
-    raise TypeError(f"optimizer must be a name (str) or an Optimizer, got {type(identifier).__name__}")
+    """An Optimizer for a name ("adam", "SGD", ...) with Keras defaults, a {"class_name", "config"}
+    dict, a subclass or an instance."""
+    return _registry.resolve(identifier, "optimizer", _CLASSES, Optimizer,
+                             accepts="a name (str) or an Optimizer")
 
 
 def serialize(opt: Optimizer) -> dict:
@@ -512,7 +497,4 @@ def serialize(opt: Optimizer) -> dict:
 
 
 def deserialize(config: dict) -> Optimizer:
-    cls = {c.__name__: c for c in _CLASSES.values()}.get(config["class_name"])
-    if cls is None:
-        raise ValueError(f"Unknown optimizer class {config['class_name']!r}")
-    return cls.from_config(config["config"])
+    return _registry.from_spec(config, "optimizer", _CLASSES)

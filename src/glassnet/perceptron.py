@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from . import _checks
 from .activations import step
 
 
@@ -47,8 +48,7 @@ class Perceptron:
     def __init__(self, init="zeros", seed=None):
         if init not in ("zeros", "random"):
             raise ValueError(f"init must be 'zeros' or 'random', got {init!r}")
-        if seed is not None and (isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0):
-            raise ValueError(f"seed must be None or a non-negative integer, got {seed!r}")
+        _checks.seed(seed)
         self.init = init
         self.seed = seed
         self.w = None
@@ -106,7 +106,7 @@ class Perceptron:
         """
         x = self._check_x(x, build=True)
         t = self._check_targets(y, len(x))
-        epochs = _positive_int(epochs, "epochs")
+        epochs = _checks.positive_int(epochs, "epochs")
         if isinstance(lr, bool) or not isinstance(lr, (int, float, np.integer, np.floating)) \
                 or not np.isfinite(lr) or lr <= 0:
             raise ValueError(f"lr must be a finite number > 0, got {lr!r}")
@@ -169,12 +169,6 @@ class Perceptron:
         if self.w is None:
             return f"Perceptron(init={self.init!r}, seed={self.seed!r})"
         return f"Perceptron(w={np.array2string(self.w, precision=4)}, b={self.b:.4g}, converged={self.converged})"
-
-
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
 
 
 def _not_converged_message(x, t, epochs, last_errors):

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from . import _checks, _registry
+from ._registry import register
+
 
 class Regularizer:
     def penalty(self, w) -> float:
@@ -23,23 +26,16 @@ class Regularizer:
     def get_config(self) -> dict:
         return {}
 
-    def __repr__(self):
-        args = ", ".join(f"{k}={v!r}" for k, v in self.get_config().items())
-        return f"{type(self).__name__}({args})"
+    __repr__ = _registry.config_repr
 
 
-def _factor(value, name):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite number >= 0, got {value!r}")
-    return float(value)
-
-
+@register("regularizer", "l1_l2")
 class L1L2(Regularizer):
     """l1 * sum(|W|) + l2 * sum(W^2)."""
 
     def __init__(self, l1=0.0, l2=0.0):
-        self.l1, self.l2 = _factor(l1, "l1"), _factor(l2, "l2")
+        self.l1 = _checks.positive_number(l1, "l1", allow_zero=True)
+        self.l2 = _checks.positive_number(l2, "l2", allow_zero=True)
 
     def penalty(self, w):
         total = 0.0
@@ -57,53 +53,51 @@ class L1L2(Regularizer):
             g += (2 * self.l2) * w
         return g
 
+    #: the factors get_config reports (L1 and L2 have one each)
+    _factors = ("l1", "l2")
+
     def get_config(self):
-        return {"l1": self.l1, "l2": self.l2}
+        return {key: getattr(self, key) for key in self._factors}
 
 
+@register("regularizer", "l2")
 class L2(L1L2):
     """L2 (weight decay as a penalty): l2 * sum(W^2), gradient 2 * l2 * W."""
+
+    _factors = ("l2",)
 
     def __init__(self, l2=0.01):
         super().__init__(l2=l2)
 
-    def get_config(self):
-        return {"l2": self.l2}
 
-
+@register("regularizer", "l1")
 class L1(L1L2):
     """L1: l1 * sum(|W|), gradient l1 * sign(W)."""
+
+    _factors = ("l1",)
 
     def __init__(self, l1=0.01):
         super().__init__(l1=l1)
 
-    def get_config(self):
-        return {"l1": self.l1}
 
-
-_CLASSES = {"l1": L1, "l2": L2, "l1_l2": L1L2}
+_CLASSES = _registry.classes("regularizer")       # {"l1": L1, "l2": L2, "l1_l2": L1L2}
 
 
 def get(identifier):
-    """None, a Regularizer, or a name: "l1", "l2", "l1_l2" (Keras defaults 0.01)."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, str):
-        key = identifier.lower()
-        if key in _CLASSES:
-            return _CLASSES[key]()
-        raise ValueError(f"Unknown regularizer {identifier!r}; known regularizers: {', '.join(sorted(_CLASSES))}")
-    raise TypeError(f"regularizer must be None, a name (str) or a Regularizer, got {type(identifier).__name__}")
+    """None, a Regularizer, a {"class_name", "config"} dict, or a name: "l1", "l2", "l1_l2" (Keras defaults 0.01)."""
+    if identifier is None:
+        return None
+    return _registry.resolve(identifier, "regularizer", _CLASSES, Regularizer,
+                             accepts="None, a name (str) or a Regularizer")
 
 
 def serialize(reg):
     if reg is None:
         return None
-    name = next(k for k, v in _CLASSES.items() if type(reg) is v)
-    return {"class_name": name, "config": reg.get_config()}
+    return {"class_name": _registry.name_of("regularizer", reg), "config": reg.get_config()}
 
 
 def deserialize(config):
     if config is None:
         return None
-    return _CLASSES[config["class_name"]](**config["config"])
+    return _registry.from_spec(config, "regularizer", _CLASSES)

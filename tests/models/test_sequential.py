@@ -29,7 +29,9 @@ def _net(dtype="float64"):
 def test_the_public_names_and_the_registry():
     assert gn.Sequential is gn.models.Sequential is Sequential
     assert issubclass(Sequential, Model)
-    assert lookup("model", "Sequential") is Sequential and lookup("model", "Model") is Model
+    assert lookup("model", "Sequential") is Sequential
+    # the base class cannot rebuild itself from a file, so a file naming it is refused by name, not half-loaded
+    assert lookup("model", "Model") is None
     assert gn.models.load_model.__module__ == "glassnet.models.config"
 
 

@@ -361,3 +361,27 @@ def load(spec, path=None, mirrors=(), sha256=None, system_dirs=()):
         if files is not None:
             return _read_idx_set(files, spec)
     raise _not_found(spec, places)
+
+
+def loader(module_name):
+    """The `load_data(path=None)` of a dataset module (mnist, fashion_mnist): it passes the module's
+    SPEC, MIRRORS, SHA256 and SYSTEM_DIRS to `load` on every call, so a test can monkeypatch them."""
+    module = sys.modules[module_name]
+
+    def load_data(path=None):
+        return load(module.SPEC, path, mirrors=module.MIRRORS, sha256=module.SHA256,
+                    system_dirs=module.SYSTEM_DIRS)
+
+    npz = ", ".join(module.SPEC["npz_names"])
+    load_data.__module__ = module_name
+    load_data.__qualname__ = "load_data"
+    load_data.__doc__ = f"""((x_train, y_train), (x_test, y_test)) of {module.SPEC["title"]}: 60,000 and 10,000
+    uint8 images of shape (28, 28), uint8 labels.
+
+    path: None (search, then download), a directory holding the four IDX files
+    (train-images-idx3-ubyte, ..., t10k-labels-idx1-ubyte; each gzip-compressed (.gz)
+    or raw), or an .npz archive with the keys x_train, y_train, x_test, y_test ({npz}).
+    Raises DatasetNotFoundError (a FileNotFoundError) listing every place searched,
+    and ValueError naming the file when one is corrupt.
+    """
+    return load_data

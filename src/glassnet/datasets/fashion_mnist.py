@@ -46,12 +46,4 @@ SHA256 = {
 SYSTEM_DIRS = ["/usr/share/datasets/fashion-mnist"]
 
 
-def load_data(path=None):
-    """((x_train, y_train), (x_test, y_test)): 60,000 and 10,000 uint8 images of shape (28, 28), uint8 labels.
-
-    path: None (search, then download), a directory holding the four IDX files
-    (gzip or raw), or an .npz archive with keys x_train, y_train, x_test, y_test.
-    Raises DatasetNotFoundError (a FileNotFoundError) listing every place
-    searched, and ValueError naming the file when one is corrupt.
-    """
-    return _loader.load(SPEC, path, mirrors=MIRRORS, sha256=SHA256, system_dirs=SYSTEM_DIRS)
+load_data = _loader.loader(__name__)

@@ -128,10 +128,17 @@ class Layer:
             raise ValueError(f"{self._label()} expects a batch of shape "
                              f"(batch, {', '.join(map(str, self._feature_dims()))}), got shape {x.shape}")
         self._ensure_built(x)
-        if x.shape[1:] != self.input_shape[1:]:
-            raise ValueError(f"{self._label()} expects input of shape "
-                             f"(batch, {', '.join(map(str, self.input_shape[1:]))}), got {x.shape}")
+        problem = self._input_mismatch(x)
+        if problem:
+            raise ValueError(f"{self._label()} expects {problem}")
         return x
+
+    def _input_mismatch(self, x):
+        """What is wrong with a batch x (ndim >= 2) for the built layer, or None; subclasses that
+        accept more shapes (Dense: any leading axes) override it."""
+        if x.shape[1:] != self.input_shape[1:]:
+            return f"input of shape (batch, {', '.join(map(str, self.input_shape[1:]))}), got {x.shape}"
+        return None
 
     def _label(self) -> str:
         """How error messages name the layer: "Dense", or "Dense 'hidden'" when it has a name."""

@@ -13,19 +13,16 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _checks
 from .. import activations as _activations
 from .. import backend
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
+from .._registry import register
 from .base import Layer, _feature_shape
 
 
-def _positive_int(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
-        raise ValueError(f"{what} must be a positive integer, got {value!r}")
-    return int(value)
-
-
+@register("layer")
 class Dense(Layer):
     """Fully connected layer: a = activation(x W + b).
 
@@ -38,7 +35,7 @@ class Dense(Layer):
         if input_dim is not None:
             input_shape = (input_dim,)
         super().__init__(input_shape=input_shape, **kwargs)
-        self.units = _positive_int(units, "Dense units")
+        self.units = _checks.positive_int(units, "Dense units")
         self.activation = _activations.canonical_name(activation)
         self._act = _activations.ACTIVATIONS[self.activation]
         self.use_bias = bool(use_bias)
@@ -63,17 +60,15 @@ class Dense(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[:-1]) + (self.units,)
 
-    def _check_input(self, x):
-        if not isinstance(x, np.ndarray):
-            x = np.asarray(x, dtype=self.dtype)
-        if x.ndim < 2:
-            raise ValueError(f"{self._label()} expects a batch of shape (batch, features), "
-                             f"got shape {x.shape}")
-        self._ensure_built(x)
+    def _feature_dims(self):
+        return ("features",)
+
+    def _input_mismatch(self, x):
+        """Dense acts on the last axis: only its width must match (any leading axes are batch axes)."""
         n_in = self.input_shape[-1]
         if x.shape[-1] != n_in:
-            raise ValueError(f"{self._label()} expects {n_in} features per sample, got {x.shape[-1]}")
-        return x
+            return f"{n_in} features per sample, got {x.shape[-1]}"
+        return None
 
     # -- forward ------------------------------------------------------------
     def forward(self, x, training=False):
@@ -135,13 +130,7 @@ class Dense(Layer):
     # -- backward -----------------------------------------------------------
     def backward(self, dy):
         """dL/da -> dL/dx, filling grads["W"] and grads["b"]."""
-        if self._x is None:
-            raise RuntimeError("Dense.backward called before forward")
-        dy = np.asarray(dy)
-        if self._lead is not None:
-            dy = dy.reshape(-1, self.units)
-        if dy.shape != self._z.shape:
-            raise ValueError(f"{self._label()} backward expects dy of shape {self._z.shape}, got {dy.shape}")
+        dy = self._incoming(dy, "dy", "backward")
         dz = self._buffer("dz", dy.shape, dy.dtype)
         fused = self._kernel("dense_backward_" + self.activation, dy, self._y)
         if fused is None:
@@ -152,14 +141,18 @@ class Dense(Layer):
 
     def backward_logits(self, dz):
         """dL/dz -> dL/dx, skipping the activation (its derivative is already in dz)."""
+        return self._backward_linear(self._incoming(dz, "dz", "backward_logits"))
+
+    def _incoming(self, d, what, method):
+        """The gradient `d` arriving at `method` as a 2-D array of z's shape, checked."""
         if self._x is None:
-            raise RuntimeError("Dense.backward_logits called before forward")
-        dz = np.asarray(dz)
+            raise RuntimeError(f"Dense.{method} called before forward")
+        d = np.asarray(d)
         if self._lead is not None:
-            dz = dz.reshape(-1, self.units)
-        if dz.shape != self._z.shape:
-            raise ValueError(f"{self._label()} backward expects dz of shape {self._z.shape}, got {dz.shape}")
-        return self._backward_linear(dz)
+            d = d.reshape(-1, self.units)
+        if d.shape != self._z.shape:
+            raise ValueError(f"{self._label()} backward expects {what} of shape {self._z.shape}, got {d.shape}")
+        return d
 
     def _backward_linear(self, dz, bias_summed=False):
         """dL/dz -> dL/dx and the weight gradients; bias_summed: grads["b"] holds dz's column sums already."""
@@ -197,18 +190,8 @@ class Dense(Layer):
                 "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
                 "bias_regularizer": _regularizers.serialize(self.bias_regularizer)}
 
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("kernel_initializer", "bias_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = _initializers.deserialize(config[key])
-        for key in ("kernel_regularizer", "bias_regularizer"):
-            if isinstance(config.get(key), dict):
-                config[key] = _regularizers.deserialize(config[key])
-        return cls(**config)
 
-
+@register("layer")
 class Activation(Layer):
     """Apply an activation function on its own: Activation("relu")."""
 
@@ -243,6 +226,7 @@ class Activation(Layer):
         return {**super().get_config(), "activation": self.activation}
 
 
+@register("layer")
 class Flatten(Layer):
     """Flatten each sample: (batch, 28, 28) -> (batch, 784)."""
 
@@ -267,6 +251,7 @@ class Flatten(Layer):
         return None if not self.need_input_grad else np.asarray(dy).reshape(self._shape)
 
 
+@register("layer")
 class InputLayer(Layer):
     """Marks the input shape of a Sequential model: gn.layers.Input(shape=(784,)). Holds no weights."""
 

@@ -13,27 +13,21 @@ and the saved model applies the same scaling to whatever it is given later.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
+from .. import _checks
+from .._registry import register
 from .base import Layer
 
 
-def _number(value, what):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(value):
-        raise ValueError(f"Rescaling {what} must be a finite number, got {value!r}")
-    return float(value)
-
-
+@register("layer")
 class Rescaling(Layer):
     """y = x * scale + offset, for example Rescaling(1 / 255) or Rescaling(1 / 127.5, offset=-1)."""
 
     def __init__(self, scale, offset=0.0, **kwargs):
         super().__init__(**kwargs)
-        self.scale = _number(scale, "scale")
-        self.offset = _number(offset, "offset")
+        self.scale = _checks.finite_number(scale, "Rescaling scale")
+        self.offset = _checks.finite_number(offset, "Rescaling offset")
 
     def forward(self, x, training=False):
         x = np.asarray(x)

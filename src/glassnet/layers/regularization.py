@@ -12,25 +12,19 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import _checks, backend
 from .. import initializers as _initializers
+from .._registry import register
 from .base import Layer
 
 
-def _rate(value, what, upper_open=True):
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)) \
-            or not np.isfinite(value) or value < 0 or (value >= 1 if upper_open else value > 1):
-        interval = "[0, 1)" if upper_open else "[0, 1]"
-        raise ValueError(f"{what} must be a number in {interval}, got {value!r}")
-    return float(value)
-
-
+@register("layer")
 class Dropout(Layer):
     """Dropout(rate): zero a fraction `rate` of the inputs while training."""
 
     def __init__(self, rate, seed=None, **kwargs):
         super().__init__(**kwargs)
-        self.rate = _rate(rate, "Dropout rate")
+        self.rate = _checks.fraction(rate, "Dropout rate")
         self.rng = backend.make_rng(seed)       # checks the seed; a Generator passed in is used as is
         self.seed = None if isinstance(seed, np.random.Generator) else seed
         self._mask = None
@@ -59,6 +53,7 @@ class Dropout(Layer):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
 
 
+@register("layer")
 class BatchNormalization(Layer):
     """Normalise each feature over the batch, then gamma * x_hat + beta (Keras defaults)."""
 
@@ -69,10 +64,8 @@ class BatchNormalization(Layer):
         if axis != -1:
             raise ValueError(f"BatchNormalization supports axis=-1 (the feature axis), got axis={axis!r}")
         self.axis = -1
-        self.momentum = _rate(momentum, "BatchNormalization momentum", upper_open=False)
-        if isinstance(epsilon, bool) or not isinstance(epsilon, (int, float)) or not epsilon > 0:
-            raise ValueError(f"BatchNormalization epsilon must be a number > 0, got {epsilon!r}")
-        self.epsilon = float(epsilon)
+        self.momentum = _checks.fraction(momentum, "BatchNormalization momentum", closed=True)
+        self.epsilon = _checks.positive_number(epsilon, "BatchNormalization epsilon")
         self.center, self.scale = bool(center), bool(scale)
         self.beta_initializer = _initializers.get(beta_initializer)
         self.gamma_initializer = _initializers.get(gamma_initializer)
@@ -140,12 +133,3 @@ class BatchNormalization(Layer):
                 "gamma_initializer": _initializers.serialize(self.gamma_initializer),
                 "moving_mean_initializer": _initializers.serialize(self.moving_mean_initializer),
                 "moving_variance_initializer": _initializers.serialize(self.moving_variance_initializer)}
-
-    @classmethod
-    def from_config(cls, config):
-        config = dict(config)
-        for key in ("beta_initializer", "gamma_initializer", "moving_mean_initializer",
-                    "moving_variance_initializer"):
-            if isinstance(config.get(key), dict):
-                config[key] = _initializers.deserialize(config[key])
-        return cls(**config)

@@ -26,14 +26,12 @@ from __future__ import annotations
 import numpy as np
 
 from .. import layers as layers_module
-from .._registry import register
 from ..layers.base import Layer
 from . import summary as summary_module
 from .config import Files
 from .trainer import Trainer
 
 
-@register("model")
 class Model(Trainer, Files):
     """Base class of glassnet models: layers, weights and (from Trainer) training."""
 

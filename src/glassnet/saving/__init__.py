@@ -1,0 +1,38 @@
+"""The model file format: one `.glassnet` file holds a whole model.
+
+    model.save("run/model.glassnet")           # architecture, weights, compile settings, optimizer state
+    model = gn.load_model("run/model.glassnet")   # compiled again, ready to predict or to keep training
+
+    model.save_weights("run/model.weights.npz")   # weights only: a plain NumPy .npz
+    model.load_weights("run/model.weights.npz")
+
+A `.glassnet` file is a zip archive of four members (docs/model-format.md):
+
+    manifest.json   format name and version, glassnet version, SHA-256 and size of every other member
+    config.json     format name and version, glassnet version, the architecture (model.get_config()),
+                    the compile settings (loss, metrics, optimizer), the list of weights (name, shape,
+                    dtype), the optimizer's state layout and the random state of Dropout layers
+    weights.npz     every array of get_weights(), in order, named "dense/W", "dense/b", ...
+    optimizer.npz   the optimizer's slot arrays, "0/m", "0/v", ... (when it has taken a step)
+
+Files are written to a temporary name in the same directory, flushed to disk
+and renamed, so a crash never leaves half a file where a good one was.
+Loading never unpickles: the text is JSON and the arrays are read with
+np.load(..., allow_pickle=False); every member's SHA-256 is checked first.
+Classes named in a file are found in glassnet's registry (glassnet._registry) or
+in custom_objects, never imported by name.
+
+The modules:
+    format            names, version, ModelFileError, paths, finding a class by name
+    archive           the zip: deterministic, atomic writing; bounded, checksummed reading
+    arrays            the .npz members, written in order and read without pickle
+    weights           save_weights / load_weights (weights alone)
+    compile_settings  loss, metrics, optimizer and optimizer state
+    model_file        save_model / load_model / read_config
+"""
+from .format import FORMAT, FORMAT_VERSION, SUFFIX, WEIGHTS_SUFFIX, ModelFileError
+from .model_file import load_model, read_config, save_model
+from .weights import load_weights, save_weights, weight_names
+
+__all__ = ["save_model", "load_model", "save_weights", "load_weights", "read_config", "weight_names",
+           "ModelFileError", "FORMAT", "FORMAT_VERSION", "SUFFIX", "WEIGHTS_SUFFIX"]

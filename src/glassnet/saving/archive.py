@@ -1,0 +1,238 @@
+"""The zip archive of a `.glassnet` file: written deterministically and atomically, read with
+every member's size and SHA-256 checked against manifest.json, and bounded (no huge JSON)."""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import math
+import os
+import secrets
+import zipfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from .format import CONFIG, FORMAT, FORMAT_VERSION, MANIFEST, WEIGHTS, ModelFileError, short
+from .._version import __version__
+
+_JSON_LIMIT = 64 * 2**20                  # manifest.json and config.json are small; refuse anything huge
+_ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # fixed timestamps: the same model always gives the same bytes
+_MAGIC = [(b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\x89HDF\r\n\x1a\n", "an HDF5 file (a Keras .h5 file?)"),
+          (b"\x1f\x8b", "a gzip file"), (b"\x93NUMPY", "a NumPy .npy file"), (b"%PDF", "a PDF document"),
+          (b"\xff\xd8\xff", "a JPEG image"), (b"\x80", "a Python pickle")]
+
+
+# ======================================================================
+# Writing
+# ======================================================================
+
+def zip_info(name, compress) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=_ZIP_DATE)
+    info.compress_type = compress
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def json_bytes(config, what) -> bytes:
+    return json.dumps(_jsonable(config, "config", what), indent=2, allow_nan=False).encode("utf-8")
+
+
+def _jsonable(value, where, what):
+    """`value` as plain JSON types (NumPy scalars become numbers, tuples lists), or a clear ValueError."""
+    if isinstance(value, np.generic) and value.dtype.kind in "biuf":
+        value = value.item()
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"cannot save {what}: {where} is {value!r}; a model file holds finite numbers only")
+        return value
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"cannot save {what}: {where} has a key {key!r} that is not a str")
+            out[key] = _jsonable(item, f"{where}.{key}", what)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(item, f"{where}[{i}]", what) for i, item in enumerate(value)]
+    kind = "a function" if callable(value) else f"a {type(value).__name__}"
+    raise ValueError(f"cannot save {what}: {where} is {kind} ({value!r:.80}), which a model file cannot store "
+                     f"(it holds JSON and arrays only, never pickled Python objects); use numbers, names or "
+                     f"glassnet objects there, or save the weights alone with model.save_weights")
+
+
+def write_archive(fileobj, members):
+    """Write each (name, make_bytes) member, then manifest.json with every member's SHA-256 and size."""
+    listed = {}
+    with zipfile.ZipFile(fileobj, "w", allowZip64=True) as zf:
+        for name, make in members:
+            data = make()
+            compress = zipfile.ZIP_DEFLATED if name.endswith(".json") else zipfile.ZIP_STORED
+            zf.writestr(zip_info(name, compress), data)
+            listed[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+        manifest = {"format": FORMAT, "format_version": FORMAT_VERSION, "glassnet_version": __version__,
+                    "members": listed}
+        zf.writestr(zip_info(MANIFEST, zipfile.ZIP_DEFLATED), json.dumps(manifest, indent=2).encode("utf-8"))
+
+
+def atomic_write(path: Path, write):
+    """Call write(fileobj) on a temporary file next to `path`, fsync it, then rename it over `path`.
+
+    On any error the temporary file is removed and an existing file at `path` is left as it was.
+    """
+    directory = path.parent
+    if not directory.is_dir():
+        raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(directory)!r} does not exist")
+    if path.is_dir():
+        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a directory")
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    while True:
+        tmp = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            fd = os.open(tmp, flags, 0o666)          # the umask applies, as for any new file
+            break
+        except FileExistsError:                      # pragma: no cover - a 32-bit name collision
+            continue
+    try:
+        with os.fdopen(fd, "wb") as fileobj:
+            write(fileobj)
+            fileobj.flush()
+            os.fsync(fileobj.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    if hasattr(os, "O_DIRECTORY"):                   # make the rename itself durable (POSIX)
+        with contextlib.suppress(OSError):
+            dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+
+# ======================================================================
+# Reading
+# ======================================================================
+
+@contextlib.contextmanager
+def open_zip(path):
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
+        raise ModelFileError(path, _not_a_zip(path)) from err
+    with zf:
+        yield zf
+
+
+def _not_a_zip(path) -> str:
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"PK\x03\x04"):
+        return "it starts like a zip archive but its end is missing: the file is truncated or damaged"
+    for magic, kind in _MAGIC:
+        if head.startswith(magic):
+            return f"it is {kind}, not a glassnet model file"
+    try:
+        head.decode("utf-8")
+        kind = "a text file"
+    except UnicodeDecodeError:
+        kind = "not a zip archive"
+    return f"it is {kind}, not a glassnet model file (a zip archive)"
+
+
+def read_archive(path):
+    """(config, {member: bytes}) after checking the manifest, the version and every member's SHA-256."""
+    with open_zip(path) as zf:
+        infos = zf.infolist()
+        names = [info.filename for info in infos]
+        if len(set(names)) != len(names):
+            dup = sorted({n for n in names if names.count(n) > 1})
+            raise ModelFileError(path, f"the archive holds members twice ({', '.join(dup)}): it was tampered with")
+        if MANIFEST not in names:
+            raise ModelFileError(path, _foreign_zip(names))
+        manifest = _json_member(path, zf, MANIFEST)
+        _check_format(path, manifest, MANIFEST)
+        listed = manifest.get("members")
+        if not isinstance(listed, dict) or not all(
+                isinstance(v, dict) and isinstance(v.get("sha256"), str) and len(v["sha256"]) == 64
+                and isinstance(v.get("size"), int) and not isinstance(v.get("size"), bool) for v in listed.values()):
+            raise ModelFileError(path, f"{MANIFEST} does not list its members with a SHA-256 and a size each")
+        for required in (CONFIG, WEIGHTS):
+            if required not in listed:
+                raise ModelFileError(path, f"{MANIFEST} does not list the member {required}")
+        for name in names:
+            if name != MANIFEST and name not in listed:
+                raise ModelFileError(path, f"the archive holds a member {MANIFEST} does not list: {name!r}")
+        members = {}
+        for name, entry in listed.items():
+            if name not in names:
+                raise ModelFileError(path, f"the member {name} is missing (listed in {MANIFEST})")
+            size = zf.getinfo(name).file_size
+            if size != entry["size"]:
+                raise ModelFileError(path, f"{name} has {size} bytes, {MANIFEST} says {entry['size']}: "
+                                           f"the file was modified or damaged")
+            data = _read_member(path, zf, name)
+            if hashlib.sha256(data).hexdigest() != entry["sha256"].lower():
+                raise ModelFileError(path, f"{name} was modified or damaged: its SHA-256 does not match "
+                                           f"the one in {MANIFEST}")
+            members[name] = data
+    config = _parse_json(path, CONFIG, members[CONFIG])
+    _check_format(path, config, CONFIG)
+    if config["format_version"] != manifest["format_version"]:
+        raise ModelFileError(path, f"{CONFIG} says format version {config['format_version']}, "
+                                   f"{MANIFEST} says {manifest['format_version']}")
+    return config, members
+
+
+def _foreign_zip(names) -> str:
+    if names and all(n.endswith(".npy") for n in names):
+        return ("it is a NumPy .npz archive, not a glassnet model file; "
+                "to read weights saved with save_weights use model.load_weights")
+    if "metadata.json" in names and "model.weights.h5" in names:
+        return "it is a Keras .keras file, not a glassnet model file"
+    return f"it is a zip archive but not a glassnet model file: it has no {MANIFEST} (members: {short(names)})"
+
+
+def _read_member(path, zf, name) -> bytes:
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as err:
+        raise ModelFileError(path, f"the member {name} cannot be read ({err}): the file is damaged") from err
+
+
+def _json_member(path, zf, name):
+    if zf.getinfo(name).file_size > _JSON_LIMIT:
+        raise ModelFileError(path, f"{name} is implausibly large ({zf.getinfo(name).file_size} bytes)")
+    return _parse_json(path, name, _read_member(path, zf, name))
+
+
+def _parse_json(path, name, data):
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as err:
+        raise ModelFileError(path, f"{name} is not valid JSON ({err})") from err
+    if not isinstance(value, dict):
+        raise ModelFileError(path, f"{name} must hold a JSON object, got {type(value).__name__}")
+    return value
+
+
+def _check_format(path, doc, name):
+    if doc.get("format") != FORMAT:
+        raise ModelFileError(path, f"it is not a glassnet model file: {name} names the format "
+                                   f"{doc.get('format')!r}, expected {FORMAT!r}")
+    version = doc.get("format_version")
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ModelFileError(path, f"{name} has no valid format_version (got {version!r})")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(path, f"it was written in model format version {version} (by glassnet "
+                                   f"{doc.get('glassnet_version', '?')}); this glassnet ({__version__}) reads "
+                                   f"versions up to {FORMAT_VERSION}: upgrade glassnet to load it")

@@ -1,0 +1,116 @@
+"""The compile settings of a model file: the loss, the metric names, the optimizer (a learning-rate
+schedule included) and the optimizer's state (its slots go to optimizer.npz)."""
+from __future__ import annotations
+
+import numpy as np
+
+from .. import metrics as metrics_module
+from .. import optimizers as optimizers_module
+from . import arrays
+from .format import CONFIG, OPTIMIZER, ModelFileError, find_class
+
+
+# ======================================================================
+# Saving
+# ======================================================================
+
+def describe(model):
+    """({"loss", "metrics", "optimizer"}, optimizer_state or None, [(name, slot array)] or None)."""
+    settings = {
+        "loss": {"class_name": type(model.loss).__name__, "config": model.loss.get_config()},
+        "metrics": [_metric_name(m) for m in model._metric_specs],
+        "optimizer": optimizers_module.serialize(model.optimizer),
+    }
+    return (settings,) + _optimizer_state(model)
+
+
+def _metric_name(spec) -> str:
+    if isinstance(spec, str):
+        return spec
+    for name, fn in metrics_module._FUNCTIONS.items():
+        if fn is spec:
+            return name
+    return metrics_module.name_of(spec)          # a function of the user's: custom_objects at load time
+
+
+def _optimizer_state(model):
+    opt = model.optimizer
+    if opt._variables is None and not opt.iterations:
+        return None, None                          # it has not taken a step: nothing to keep
+    variables = opt._variables or []
+    if model.built and [v.shape for v in variables] != [v.shape for v in model._optimizer_variables()]:
+        return None, None       # state for variables this model no longer has: training it would fail anyway
+    state = opt.get_state()
+    layout = "other"
+    if variables and model.built:
+        if len(variables) == 1 and variables[0] is model._flat_weights:
+            layout = "flat"
+        elif len(variables) == len(model.trainable_weights) and \
+                all(a is b for a, b in zip(variables, model.trainable_weights)):
+            layout = "per_variable"
+    described = [{"shape": list(v.shape), "dtype": v.dtype.name, "slots": list(slot)}
+                 for v, slot in zip(variables, state["slots"])]
+    named = [(f"{i}/{name}", array) for i, slot in enumerate(state["slots"]) for name, array in slot.items()]
+    return {"iterations": state["iterations"], "layout": layout, "variables": described}, named
+
+
+# ======================================================================
+# Loading
+# ======================================================================
+
+def restore(path, model, config, members, custom_objects):
+    """Compile `model` as config.json says, then give its optimizer the saved state."""
+    settings = config["compile"]
+    try:
+        loss_spec = settings["loss"]
+        loss_cls = find_class(path, custom_objects, "loss", loss_spec["class_name"], "loss")
+        loss = loss_cls(**loss_spec.get("config", {}))
+        opt_spec = settings["optimizer"]
+        opt_cls = find_class(path, custom_objects, "optimizer", opt_spec["class_name"], "optimizer")
+        opt_config = dict(opt_spec["config"])
+        lr = opt_config.get("learning_rate")
+        if isinstance(lr, dict):
+            schedule_cls = find_class(path, custom_objects, "schedule", lr["class_name"], "learning-rate schedule")
+            opt_config["learning_rate"] = schedule_cls(**lr["config"])
+        optimizer = opt_cls(**opt_config)
+        metrics = [_metric(path, name, custom_objects) for name in settings.get("metrics", [])]
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
+        raise ModelFileError(path, f"{CONFIG} holds compile settings glassnet cannot use: "
+                                   f"{type(err).__name__}: {err}") from err
+    _restore_state(path, model, config.get("optimizer_state"), members)
+
+
+def _metric(path, name, custom_objects):
+    if name in custom_objects:
+        return custom_objects[name]
+    try:
+        metrics_module.get(name)
+    except ValueError:
+        raise ModelFileError(path, f"{CONFIG} uses the metric {name!r}, which glassnet does not have; "
+                                   f"pass custom_objects={{{name!r}: function}} or compile=False") from None
+    return name
+
+
+def _restore_state(path, model, state, members):
+    if state is None:
+        return
+    if OPTIMIZER not in members:
+        raise ModelFileError(path, f"{CONFIG} describes an optimizer state but the member {OPTIMIZER} is absent")
+    try:
+        variables = state["variables"]
+        expected = [(f"{i}/{s}", tuple(v["shape"]), np.dtype(v["dtype"]))
+                    for i, v in enumerate(variables) for s in v["slots"]]
+        iterations = state["iterations"]
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
+        raise ModelFileError(path, f"{CONFIG} has a malformed optimizer_state ({err})") from err
+    saved = iter(arrays.read_arrays(path, OPTIMIZER, members[OPTIMIZER], expected))
+    slots = [{s: next(saved) for s in v["slots"]} for v in variables]
+    if not model.built:
+        raise ModelFileError(path, "the file holds optimizer state for a model without weights")
+    try:
+        model.optimizer.set_state({"iterations": iterations, "slots": slots}, model._optimizer_variables())
+    except ValueError as err:
+        raise ModelFileError(path, f"its optimizer state does not fit the model: {err}") from err

@@ -1,0 +1,81 @@
+"""What every part of the model file format shares: its names and version, the error it raises,
+path handling, and how a class named in a file is found (the registry, or custom_objects)."""
+from __future__ import annotations
+
+import errno
+import os
+from pathlib import Path
+
+from .. import _registry
+
+FORMAT = "glassnet-model"
+#: Version of the file layout this glassnet writes; it reads every version up to this one.
+FORMAT_VERSION = 1
+SUFFIX = ".glassnet"
+WEIGHTS_SUFFIX = ".weights.npz"
+
+MANIFEST = "manifest.json"
+CONFIG = "config.json"
+WEIGHTS = "weights.npz"
+OPTIMIZER = "optimizer.npz"
+
+
+class ModelFileError(ValueError):
+    """A model or weights file that cannot be loaded; the message names the file and what is wrong."""
+
+    def __init__(self, path, problem):
+        self.path = os.fspath(path)
+        self.problem = problem
+        super().__init__(f"cannot load {self.path!r}: {problem}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problem)
+
+
+def as_path(filepath, what="filepath") -> Path:
+    if isinstance(filepath, Path):
+        return filepath
+    if isinstance(filepath, str) or isinstance(filepath, os.PathLike):
+        path = os.fspath(filepath)
+        if isinstance(path, str) and path:
+            return Path(path)
+    raise TypeError(f"{what} must be a non-empty str or os.PathLike, got {filepath!r}")
+
+
+def existing(filepath, suffix) -> Path:
+    """The file to read: `filepath`, or `filepath` + `suffix` when that has no suffix and only that exists."""
+    path = as_path(filepath)
+    if path.exists():
+        return path
+    if not path.suffix and path.with_name(path.name + suffix).exists():
+        return path.with_name(path.name + suffix)
+    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+
+
+def check_overwrite(path, overwrite):
+    if not overwrite and path.exists():
+        raise FileExistsError(f"{str(path)!r} exists and overwrite=False")
+
+
+def short(names, limit=6) -> str:
+    shown = ", ".join(names[:limit])
+    return shown + (f", ... ({len(names) - limit} more)" if len(names) > limit else "")
+
+
+def check_model(model):
+    """A model a file can describe: an instance of a registered model class (glassnet's Sequential)."""
+    if not isinstance(model, tuple(_registry.classes("model").values())):
+        raise TypeError(f"expected a glassnet Sequential model, got {type(model).__name__}")
+
+
+def find_class(path, custom_objects, kind, name, what):
+    """The class `name` of `kind` ("layer", "loss", ...) that config.json names: the user's own from
+    custom_objects first, then glassnet's registry; anything else is a ModelFileError."""
+    if name in custom_objects:
+        return custom_objects[name]
+    found = _registry.lookup(kind, name) if isinstance(name, str) else None
+    if found is not None:
+        return found
+    known = ", ".join(sorted(_registry.classes(kind)))
+    raise ModelFileError(path, f"{CONFIG} uses the {what} {name!r}, which glassnet does not have "
+                               f"(known: {known}); pass custom_objects={{{name!r}: ...}}")

@@ -1,0 +1,166 @@
+"""The whole model in one `.glassnet` file: save_model, load_model and read_config."""
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import numpy as np
+
+from .. import backend
+from . import archive, arrays, compile_settings
+from .format import (CONFIG, FORMAT, FORMAT_VERSION, OPTIMIZER, SUFFIX, WEIGHTS, ModelFileError, as_path,
+                     check_model, check_overwrite, existing, find_class)
+from .weights import is_built, weight_names
+from .._version import __version__
+
+
+# ======================================================================
+# Saving
+# ======================================================================
+
+def save_model(model, filepath, overwrite=True) -> Path:
+    """Write `model` to one `.glassnet` file (the suffix is added when `filepath` has none).
+
+    Returns the path written. Raises ValueError, before touching the disk, for a model
+    whose settings a file cannot hold (a Python function as learning rate, ...).
+    """
+    check_model(model)
+    path = as_path(filepath)
+    if not path.suffix:
+        path = path.with_name(path.name + SUFFIX)
+    elif path.suffix.lower() == ".npz":
+        raise ValueError(f"model.save writes a {SUFFIX} file, got {str(path)!r}; "
+                         f"to write the weights alone as .npz use model.save_weights")
+    check_overwrite(path, overwrite)
+    config, weights, slots = _describe(model)
+    config_bytes = archive.json_bytes(config, "the model")
+
+    def write(fileobj):
+        members = [(CONFIG, lambda: config_bytes),
+                   (WEIGHTS, lambda: arrays.npz_bytes(weights))]
+        if slots is not None:
+            members.append((OPTIMIZER, lambda: arrays.npz_bytes(slots)))
+        archive.write_archive(fileobj, members)
+
+    archive.atomic_write(path, write)
+    return path
+
+
+def _describe(model):
+    """(config dict, [(name, weight array)], [(name, slot array)] or None) for save_model."""
+    built = is_built(model)
+    weights = list(zip(weight_names(model), model.weights)) if built else []
+    config = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "glassnet_version": __version__,
+        "model": {"class_name": type(model).__name__, "config": model.get_config()},
+        "built": built,
+        "weights": [{"name": n, "shape": list(w.shape), "dtype": w.dtype.name} for n, w in weights],
+        "compile": None,
+        "optimizer_state": None,
+        "rng_states": {},
+    }
+    for layer in model.layers:
+        rng = getattr(layer, "rng", None)
+        if isinstance(rng, np.random.Generator):
+            config["rng_states"][layer.name] = _plain(rng.bit_generator.state)
+    slots = None
+    if model.compiled:
+        config["compile"], config["optimizer_state"], slots = compile_settings.describe(model)
+    return config, weights, slots
+
+
+def _plain(value):
+    """A random generator's state with NumPy arrays and scalars as JSON lists and numbers."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+# ======================================================================
+# Loading
+# ======================================================================
+
+def load_model(filepath, compile=True, custom_objects=None):
+    """The model saved in a `.glassnet` file: same architecture and weights, compiled (with its
+    optimizer state) if it was compiled when saved, so it predicts identically and keeps training.
+
+    compile=False gives the model uncompiled. custom_objects maps names to your own layer,
+    loss, optimizer or schedule classes and metric functions. Loading draws no random numbers
+    from glassnet's global generator. Raises FileNotFoundError for a missing file and
+    ModelFileError (a ValueError) naming the file and the fault for anything else.
+    """
+    path = existing(filepath, SUFFIX)
+    config, members = archive.read_archive(path)
+    custom_objects = dict(custom_objects or {})
+    expected = arrays.expected_weights(path, config)
+    with _global_rng_untouched():
+        model = _rebuild(path, config, custom_objects, expected)
+    weights = arrays.read_arrays(path, WEIGHTS, members[WEIGHTS], expected)
+    for mine, saved in zip(model.weights if model.built else [], weights):
+        mine[...] = saved
+    _restore_rng_states(path, model, config.get("rng_states", {}))
+    if compile and config.get("compile") is not None:
+        compile_settings.restore(path, model, config, members, custom_objects)
+    return model
+
+
+def read_config(filepath) -> dict:
+    """The checked config.json of a `.glassnet` file, without building the model (for tools)."""
+    return archive.read_archive(existing(filepath, SUFFIX))[0]
+
+
+@contextlib.contextmanager
+def _global_rng_untouched():
+    """Building layers draws initial weights from the global generator; put its state back afterwards."""
+    rng = backend.global_rng()
+    state = rng.bit_generator.state
+    try:
+        yield
+    finally:
+        rng.bit_generator.state = state
+
+
+def _rebuild(path, config, custom_objects, expected):
+    spec = config.get("model")
+    try:
+        model_cls = find_class(path, custom_objects, "model", spec["class_name"], "model class")
+        cfg = spec["config"]
+        model = model_cls(name=cfg.get("name"))
+        if cfg.get("input_shape") is not None:
+            model._input_feature_shape = tuple(int(d) for d in cfg["input_shape"])
+        for layer_spec in cfg["layers"]:
+            cls = find_class(path, custom_objects, "layer", layer_spec["class_name"], "layer class")
+            model.add(cls.from_config(dict(layer_spec.get("config", {}))))
+        if config.get("built") and model.layers:
+            model._require_built()
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
+        raise ModelFileError(path, f"{CONFIG} does not describe a model glassnet can build: "
+                                   f"{type(err).__name__}: {err}") from err
+    described = [(name, shape, dtype.name) for name, shape, dtype in expected]
+    own = [(n, w.shape, w.dtype.name) for n, w in zip(weight_names(model), model.weights)] if model.built else []
+    if described != own:
+        for mine, listed in zip(own + [None] * len(described), described + [None] * len(own)):
+            if mine != listed:
+                raise ModelFileError(path, f"{CONFIG} lists the weight {listed} but its architecture "
+                                           f"gives {mine}: the file is inconsistent")
+    return model
+
+
+def _restore_rng_states(path, model, states):
+    by_name = {layer.name: layer for layer in model.layers}
+    name = None
+    try:
+        for name, state in states.items():
+            rng = getattr(by_name[name], "rng")
+            rng.bit_generator.state = state
+    except (KeyError, AttributeError, TypeError, ValueError, OverflowError) as err:
+        raise ModelFileError(path, f"{CONFIG} holds a random-generator state that does not fit layer "
+                                   f"{name!r} ({type(err).__name__}: {err})") from err

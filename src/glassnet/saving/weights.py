@@ -1,0 +1,83 @@
+"""Weights alone: save_weights writes a plain NumPy `.npz` ("dense/W", ... in get_weights() order);
+load_weights reads one (or the weights of a `.glassnet` file), checking everything before any change."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from . import archive, arrays
+from .format import (MANIFEST, SUFFIX, WEIGHTS, WEIGHTS_SUFFIX, ModelFileError, as_path, check_model,
+                     check_overwrite, existing, short)
+
+
+def weight_names(model) -> list[str]:
+    """The name of every array of model.get_weights(): "dense/W", "dense/b", ..."""
+    return [f"{layer.name}/{key}" for layer in model.layers for key in layer.weight_names]
+
+
+def is_built(model) -> bool:
+    return model.built or (bool(model.layers) and model._input_feature_shape is not None)
+
+
+def require_weights(model, what):
+    if not is_built(model):
+        raise ValueError(f"{what}: the model has no weights yet: give the first layer input_shape=(n,), "
+                         f"call build((None, n)), or fit it on data")
+    model._require_built()
+
+
+def save_weights(model, filepath, overwrite=True) -> Path:
+    """Write the weights alone to a NumPy `.npz` ("dense/W", ... in get_weights() order).
+
+    A path without a suffix gets `.weights.npz`; any other suffix than `.npz` is refused.
+    """
+    check_model(model)
+    path = as_path(filepath)
+    if not path.suffix:
+        path = path.with_name(path.name + WEIGHTS_SUFFIX)
+    elif path.suffix.lower() != ".npz":
+        raise ValueError(f"save_weights writes a NumPy .npz file: give a path ending in .npz "
+                         f"(such as 'model{WEIGHTS_SUFFIX}'), got {str(path)!r}; model.save writes "
+                         f"the whole model as {SUFFIX}")
+    check_overwrite(path, overwrite)
+    require_weights(model, "save_weights")
+    named = list(zip(weight_names(model), model.weights))
+    archive.atomic_write(path, lambda fileobj: arrays.write_npz(fileobj, named))
+    return path
+
+
+def load_weights(model, filepath):
+    """Set `model`'s weights from a save_weights `.npz` (or from a `.glassnet` model file).
+
+    Arrays are matched by name ("dense/W", ...) when the file's names are the model's, else by
+    position (so np.savez(path, *model.get_weights()) works too). Counts and shapes are checked
+    before any weight changes; values are cast to the model's dtype.
+    """
+    check_model(model)
+    path = existing(filepath, WEIGHTS_SUFFIX)
+    require_weights(model, "load_weights")
+    with archive.open_zip(path) as zf:
+        is_model_file = MANIFEST in zf.namelist()
+    if is_model_file:
+        config, members = archive.read_archive(path)
+        listed = arrays.read_arrays(path, WEIGHTS, members[WEIGHTS], arrays.expected_weights(path, config))
+        found = dict(zip((w["name"] for w in config["weights"]), listed))
+    else:
+        with open(path, "rb") as f:
+            found = arrays.npz_arrays(path, "the file", f.read())
+    names, own = weight_names(model), model.weights
+    if set(found) == set(names):
+        pairs = [(name, name, found[name]) for name in names]
+    elif len(found) == len(names):
+        pairs = list(zip(found, names, found.values()))
+    else:
+        raise ModelFileError(path, f"it holds {len(found)} arrays ({short(list(found))}), "
+                                   f"the model has {len(names)} weights ({short(names)})")
+    for (key, name, array), mine in zip(pairs, own):
+        if array.shape != mine.shape:
+            raise ModelFileError(path, f"array {key!r} has shape {array.shape}, "
+                                       f"the model's {name} needs {mine.shape}; no weight was changed")
+        if array.dtype.kind not in "fiu":
+            raise ModelFileError(path, f"array {key!r} holds {array.dtype} values, not numbers; "
+                                       f"no weight was changed")
+    for (_, _, array), mine in zip(pairs, own):
+        mine[...] = array
