@@ -87,22 +87,31 @@ def same_length(x, y, xname="x", yname="y"):
                          f"got {len(x)} and {len(y)}")
 
 
-def class_labels(y, n_classes, what="y"):
-    """Integer labels in [0, n_classes), shape (n,) or (n, 1) -> intp array (n,)."""
+def label_vector(y, what="y", shape_hint=""):
+    """Class labels as a 1-D array: shape (n,) or (n, 1), integers or whole floats, finite.
+
+    The shared part of `class_labels` (a model's labels) and `metrics.as_labels` (a confusion
+    matrix's); each adds its own range rule."""
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:
-        raise ValueError(f"{what} must hold one integer class label per sample (shape (n,)), got shape {y.shape}; "
-                         "for one-hot targets use loss='categorical_crossentropy'")
+        raise ValueError(f"{what} must hold one integer class label per sample (shape (n,)), got shape "
+                         f"{y.shape}{shape_hint}")
     if y.dtype.kind == "f":
         if not np.isfinite(y).all():
             raise ValueError(f"{what} must be finite, got NaN or infinite labels")
         if np.any(y != np.round(y)):
-            raise ValueError(f"{what} must hold integer class labels, got fractional values such as "
-                             f"{y[y != np.round(y)][0]!r}")
+            raise ValueError(f"{what} must hold integer class labels (whole numbers 0, 1, ...), got fractional "
+                             f"values such as {y[y != np.round(y)][0]!r}")
     elif y.dtype.kind not in "iub":
         raise TypeError(f"{what} must hold integer class labels, got dtype {y.dtype}")
+    return y
+
+
+def class_labels(y, n_classes, what="y"):
+    """Integer labels in [0, n_classes), shape (n,) or (n, 1) -> intp array (n,)."""
+    y = label_vector(y, what, "; for one-hot targets use loss='categorical_crossentropy'")
     if y.size:
         lo, hi = y.min(), y.max()
         if lo < 0 or hi >= n_classes:

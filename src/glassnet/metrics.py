@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _registry
-from ._checks import positive_int as _positive_int
+from . import _checks
 
 
 def sparse_categorical_accuracy(y_true, y_pred):
@@ -84,24 +84,11 @@ def as_labels(y, what="y"):
     """Class labels as an int64 array (n,): integers (or whole floats, booleans); one-hot rows or
     class probabilities (n, k) with k > 1 are turned into labels with argmax."""
     y = np.asarray(y)
-    if y.dtype.kind not in "biuf":
-        raise TypeError(f"{what} must hold integer class labels, got dtype {y.dtype}")
-    if y.ndim == 2 and y.shape[1] > 1:
+    if y.ndim == 2 and y.shape[1] > 1 and y.dtype.kind in "biuf":
         if y.dtype.kind == "f" and not np.isfinite(y).all():
             raise ValueError(f"{what} must be finite, got NaN or infinite values")
         return y.argmax(axis=1).astype(np.int64)
-    if y.ndim == 2 and y.shape[1] == 1:
-        y = y[:, 0]
-    if y.ndim != 1:
-        raise ValueError(f"{what} must hold one class label per sample (shape (n,)) or one-hot rows "
-                         f"(shape (n, k)), got shape {y.shape}")
-    if y.dtype.kind == "f":
-        if not np.isfinite(y).all():
-            raise ValueError(f"{what} must be finite, got NaN or infinite labels")
-        if np.any(y != np.round(y)):
-            raise ValueError(f"{what} must hold whole numbers (class labels 0, 1, ...), got values such as "
-                             f"{y[y != np.round(y)][0]!r}")
-    y = y.astype(np.int64)
+    y = _checks.label_vector(y, what, " or one-hot rows (shape (n, k))").astype(np.int64)
     if y.size and y.min() < 0:
         raise ValueError(f"{what} holds negative labels ({int(y.min())}); class labels are 0, 1, ...")
     return y
@@ -122,7 +109,7 @@ def confusion_matrix(y_true, y_pred, num_classes=None):
     if num_classes is None:
         k = largest + 1
     else:
-        k = _positive_int(num_classes, "num_classes")
+        k = _checks.positive_int(num_classes, "num_classes")
         if largest >= k:
             which = "y_true" if t.max(initial=-1) >= k else "y_pred"
             raise ValueError(f"{which} holds label {largest}, outside the {k} classes 0..{k - 1}")

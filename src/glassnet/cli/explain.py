@@ -20,6 +20,15 @@ GRADCHECK_DEFAULTS = {"hidden": (5, 3), "activation": "tanh", "loss": "sparse_ca
                       "features": 4, "classes": 3}
 
 
+def _network_options(parser, defaults, whose):
+    """--hidden and --activation: the tiny network's hidden layers (explain's, or gradcheck's random one)."""
+    widths = ",".join(map(str, defaults["hidden"]))
+    parser.add_argument("--hidden", type=hidden, default=None, metavar="W[,W...]",
+                        help=f"hidden layer widths{whose} (default: {widths})")
+    parser.add_argument("--activation", type=activation, default=None, metavar="NAME",
+                        help=f"activation of the hidden layers{whose} (default: {defaults['activation']})")
+
+
 def add_parsers(sub):
     explain = sub.add_parser(
         "explain", formatter_class=Formatter, help="print one training step of a tiny network, number by number",
@@ -42,10 +51,7 @@ def add_parsers(sub):
     explain.add_argument("--markdown", action="store_true", help="print Markdown tables instead of text")
     explain.add_argument("--precision", type=precision, default=None, metavar="N|full",
                          help="significant digits, or 'full' for every digit (default: 4; full with --example)")
-    explain.add_argument("--hidden", type=hidden, default=None, metavar="W[,W...]",
-                         help="hidden layer widths (default: 3)")
-    explain.add_argument("--activation", type=activation, default=None, metavar="NAME",
-                         help="activation of the hidden layers (default: sigmoid)")
+    _network_options(explain, EXPLAIN_DEFAULTS, "")
     explain.add_argument("--optimizer", type=optimizer, default=None, metavar="NAME",
                          help="sgd, adagrad, rmsprop, adam or adamw (default: sgd)")
     explain.add_argument("--lr", "--learning-rate", dest="lr", type=positive_float, default=None, metavar="RATE",
@@ -72,10 +78,7 @@ def add_parsers(sub):
                "  glassnet gradcheck runs/<run>/model.glassnet --max-entries 20")
     check.add_argument("model", metavar="MODEL", nargs="?", default=None,
                        help="a .glassnet model file or run folder (default: a small random network)")
-    check.add_argument("--hidden", type=hidden, default=None, metavar="W[,W...]",
-                       help="hidden layer widths of the random network (default: 5,3)")
-    check.add_argument("--activation", type=activation, default=None, metavar="NAME",
-                       help="activation of its hidden layers (default: tanh)")
+    _network_options(check, GRADCHECK_DEFAULTS, " of the random network")
     check.add_argument("--loss", type=loss_name, default=None, metavar="NAME",
                        help="its loss: sparse_categorical_crossentropy (default), categorical_crossentropy, "
                             "binary_crossentropy, mse or mae; the output activation follows (softmax, sigmoid, "
