@@ -260,7 +260,7 @@ def main(argv=None):
         worker(args.config, args.images, args.threads, args.epochs)
         return 0
 
-    from bench.run import Quiet
+    from bench.measure import Quiet
     quiet = Quiet(args.wait_idle)
     quiet.check("profile")
     glassnet, config, data = _setup(args.config, args.images, args.threads)

@@ -39,7 +39,7 @@ SMOKE_TESTS = [
     "tests/cli/test_cli.py::test_console_script_prints_the_version",
     "tests/plot/test_plot.py::test_plot_history_draws_the_history_values_in_loss_and_accuracy_panels",
     "tests/explain/test_explain.py::test_trace_matches_a_hand_computation_of_the_2_3_2_network",
-    "tests/datasets/test_datasets.py::test_shipped_files_match_the_official_digests",
+    "tests/datasets/test_mnist.py::test_shipped_files_match_the_official_digests",
     "tests/project/test_docs.py::test_readme_examples_run",
     "tests/project/test_examples.py::test_note004_forward_pass",
 ]
