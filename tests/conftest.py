@@ -26,7 +26,7 @@ def isolated_random_state(monkeypatch):
 SMOKE_TESTS = [
     "tests/test_activations.py::test_sigmoid",
     "tests/test_losses.py::test_categorical_crossentropy_hand_worked",
-    "tests/test_optimizers.py::test_sgd_momentum_two_steps_literal",
+    "tests/optimizers/test_sgd.py::test_sgd_momentum_two_steps_literal",
     "tests/test_gradcheck.py::test_numerical_gradient_reproduces_the_notes",
     "tests/test_backend.py::test_float32_is_the_default",
     "tests/test_kernels.py::test_auto_uses_numba_for_float32_only",
