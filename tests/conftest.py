@@ -31,7 +31,7 @@ SMOKE_TESTS = [
     "tests/test_backend.py::test_float32_is_the_default",
     "tests/test_kernels.py::test_auto_uses_numba_for_float32_only",
     "tests/test_perceptron.py::test_fit_on_and_gives_the_hand_worked_result",
-    "tests/test_callbacks.py::test_early_stopping_min_delta",
+    "tests/callbacks/test_early_stopping.py::test_early_stopping_min_delta",
     "tests/layers/test_layers.py::test_dense_backward_matches_central_differences",
     "tests/models/test_training.py::test_one_sgd_step_matches_a_hand_computation",
     "tests/models/test_summary.py::test_the_details_table_for_the_notes_network",
