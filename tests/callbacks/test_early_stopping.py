@@ -1,8 +1,6 @@
 """EarlyStopping: the patience rule on scripted metrics, min_delta, modes, restore_best_weights.
 
-References are computed independently: validation scores by hand from predict(), the
-early-stopping epoch from the patience rule applied to a scripted metric, learning rates
-from the schedule, and SGD steps from compute_gradients.
+References: the stopping epoch from the patience rule (expected_stop) applied to a scripted metric.
 """
 import math
 

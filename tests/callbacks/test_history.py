@@ -1,8 +1,6 @@
 """History: one entry per epoch; validation and training scores against evaluate() and by-hand values.
 
-References are computed independently: validation scores by hand from predict(), the
-early-stopping epoch from the patience rule applied to a scripted metric, learning rates
-from the schedule, and SGD steps from compute_gradients.
+References: validation scores by hand from predict(), and evaluate().
 """
 import math
 

@@ -1,9 +1,4 @@
-"""LambdaCallback and the hooks' calling pattern in fit and evaluate.
-
-References are computed independently: validation scores by hand from predict(), the
-early-stopping epoch from the patience rule applied to a scripted metric, learning rates
-from the schedule, and SGD steps from compute_gradients.
-"""
+"""LambdaCallback and the hooks' calling pattern in fit and evaluate."""
 import math
 
 import numpy as np

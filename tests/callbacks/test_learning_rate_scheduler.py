@@ -1,8 +1,6 @@
 """LearningRateScheduler: the rate set and logged per epoch is the one SGD uses.
 
-References are computed independently: validation scores by hand from predict(), the
-early-stopping epoch from the patience rule applied to a scripted metric, learning rates
-from the schedule, and SGD steps from compute_gradients.
+References: learning rates from the schedule, and SGD steps from compute_gradients.
 """
 import numpy as np
 import pytest

@@ -1,9 +1,4 @@
-"""The progress display (ProgbarLogger): lines off a terminal, the live bar on one.
-
-References are computed independently: validation scores by hand from predict(), the
-early-stopping epoch from the patience rule applied to a scripted metric, learning rates
-from the schedule, and SGD steps from compute_gradients.
-"""
+"""The progress display (ProgbarLogger): lines off a terminal, the live bar on one."""
 import io
 import math
 import re

@@ -1,9 +1,4 @@
-"""TerminateOnNaN: a diverging run stops within its first epoch, a healthy one finishes.
-
-References are computed independently: validation scores by hand from predict(), the
-early-stopping epoch from the patience rule applied to a scripted metric, learning rates
-from the schedule, and SGD steps from compute_gradients.
-"""
+"""TerminateOnNaN: a diverging run stops within its first epoch, a healthy one finishes."""
 import math
 
 import numpy as np

@@ -1,9 +1,7 @@
 """Adam, AMSGrad and AdamW: hand-worked steps and several-step references; separate state per variable.
 
-References are independent of glassnet: numbers worked out by hand (written
-out in each test), closed forms for the schedules, and torch.optim for 20-step
-runs.  glassnet follows Keras 3's formulas (see the module docstring of
-glassnet.optimizers).
+References: steps worked out by hand (written out in each test) and _adam_reference, Keras 3's
+formula with the bias correction folded into the step size.
 """
 import math
 

@@ -1,9 +1,7 @@
 """Adagrad and RMSprop: hand-worked steps and several-step references.
 
-References are independent of glassnet: numbers worked out by hand (written
-out in each test), closed forms for the schedules, and torch.optim for 20-step
-runs.  glassnet follows Keras 3's formulas (see the module docstring of
-glassnet.optimizers).
+References: steps worked out by hand (written out in each test) and a plain NumPy loop of
+each update rule; Keras 3's formulas, epsilon inside the square root.
 """
 import math
 

@@ -1,10 +1,4 @@
-"""Every optimizer against torch.optim: 20 steps in float64.
-
-References are independent of glassnet: numbers worked out by hand (written
-out in each test), closed forms for the schedules, and torch.optim for 20-step
-runs.  glassnet follows Keras 3's formulas (see the module docstring of
-glassnet.optimizers).
-"""
+"""Every optimizer against torch.optim: 20 steps in float64."""
 import zlib
 
 import numpy as np

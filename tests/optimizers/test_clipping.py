@@ -1,9 +1,6 @@
 """Gradient clipping: clipvalue, clipnorm, global_clipnorm.
 
-References are independent of glassnet: numbers worked out by hand (written
-out in each test), closed forms for the schedules, and torch.optim for 20-step
-runs.  glassnet follows Keras 3's formulas (see the module docstring of
-glassnet.optimizers).
+References: the clipped gradients computed by hand, then the optimizer's own formula.
 """
 import numpy as np
 import pytest

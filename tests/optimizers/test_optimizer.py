@@ -1,10 +1,4 @@
-"""The Optimizer base: apply_gradients, get, validation, config, dtype, in-place updates, state.
-
-References are independent of glassnet: numbers worked out by hand (written
-out in each test), closed forms for the schedules, and torch.optim for 20-step
-runs.  glassnet follows Keras 3's formulas (see the module docstring of
-glassnet.optimizers).
-"""
+"""The Optimizer base: apply_gradients, get, validation, config, dtype, in-place updates, state."""
 import json
 
 import numpy as np

@@ -1,9 +1,6 @@
 """Learning-rate schedules: closed forms, config, validation, and an optimizer stepping through one.
 
-References are independent of glassnet: numbers worked out by hand (written
-out in each test), closed forms for the schedules, and torch.optim for 20-step
-runs.  glassnet follows Keras 3's formulas (see the module docstring of
-glassnet.optimizers).
+References: the closed form of each schedule, evaluated independently.
 """
 import math
 

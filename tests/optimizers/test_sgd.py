@@ -1,9 +1,7 @@
 """SGD: hand-worked steps and several-step references (momentum, Nesterov).
 
-References are independent of glassnet: numbers worked out by hand (written
-out in each test), closed forms for the schedules, and torch.optim for 20-step
-runs.  glassnet follows Keras 3's formulas (see the module docstring of
-glassnet.optimizers).
+References: steps worked out by hand (written out in each test) and a plain NumPy loop of
+the update rule; Keras 3's formulas (the module docstring of glassnet.optimizers).
 """
 import numpy as np
 
