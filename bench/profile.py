@@ -16,7 +16,7 @@ warm-up on 512 images) and reports:
 3. with --py-spy, native sampling of one epoch (`py-spy record --native`), each
    sample put in a part by its innermost native frame (OpenBLAS -> matmul; the
    Python interpreter or garbage collector -> Python overhead) and otherwise by
-   the innermost glassnet function (optimizers.py -> optimizer, activations.py ->
+   the innermost glassnet function (optimizers/ -> optimizer, activations.py ->
    activation, np.take in fit -> batch gather, ...).  Shares x the step's time
    give microseconds per step.
 """
@@ -48,7 +48,7 @@ PARTS = [  # (part, test on (file, function, native leaf)); the first that match
     ("Python overhead: garbage collector", lambda f, fn, leaf: leaf == "gc"),
     ("Python overhead: interpreter, calls, checks", lambda f, fn, leaf: leaf == "python"),
     ("compiled kernels (numba: Adam, Dense's bias and activation)", lambda f, fn, leaf: f.endswith("_kernels.py")),
-    ("optimizer update", lambda f, fn, leaf: f.endswith("optimizers.py")),
+    ("optimizer update", lambda f, fn, leaf: os.sep + "optimizers" + os.sep in f),
     ("activation (forward and derivative)", lambda f, fn, leaf: f.endswith("activations.py")),
     ("softmax + cross-entropy", lambda f, fn, leaf: f.endswith("losses.py")),
     ("metrics (accuracy)", lambda f, fn, leaf: f.endswith("metrics.py")),

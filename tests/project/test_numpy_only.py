@@ -22,7 +22,7 @@ TESTS = [
     "models/test_fast_paths.py",                    # float32 fit/evaluate/predict against references
     "models/test_training.py",                      # XOR, MNIST to 90%, bit-for-bit seeds, NaN stop
     "saving/test_model_file.py",                    # resumed training equals the uninterrupted run
-    "test_optimizers.py::test_float32_variables_stay_float32",   # Adam's update kernel
+    "optimizers/test_optimizer.py::test_float32_variables_stay_float32",   # Adam's update kernel
     "project/test_docs.py::test_readme_examples_run",
     "project/test_docs.py::test_docs_examples_run[models.md]",
     "project/test_docs.py::test_docs_examples_run[layers.md]",
