@@ -16,7 +16,7 @@ from . import (activations, backend, callbacks, datasets, initializers, layers, 
 from .backend import floatx, set_floatx, set_random_seed
 from .gradcheck import gradient_check, numerical_gradient
 from .layers import Input
-from .models import Sequential
+from .models import Model, Sequential
 from . import saving
 from .saving import ModelFileError, load_model
 from . import doctor, explain, perceptron
@@ -27,7 +27,7 @@ from ._version import __version__
 utils = type("utils", (), {"set_random_seed": staticmethod(set_random_seed),
                            "to_categorical": staticmethod(datasets.to_categorical)})
 
-__all__ = ["Sequential", "Input", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
+__all__ = ["Sequential", "Model", "Input", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "floatx", "set_floatx",
            "set_random_seed", "gradient_check", "numerical_gradient", "saving", "load_model", "ModelFileError",
            "doctor", "explain", "perceptron", "Perceptron", "Trace", "plot", "__version__"]

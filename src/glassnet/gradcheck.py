@@ -19,7 +19,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
-from .models import Sequential
 
 
 def numerical_gradient(f, x, h=1e-4):
@@ -119,7 +118,7 @@ def gradient_check(model, x, y, h=1e-5, tolerance=1e-6, max_entries=None, seed=0
     global_rng = backend.global_rng()
     global_state = global_rng.bit_generator.state       # building the copy draws initial weights
     try:
-        clone = Sequential.from_config(model.get_config(), dtype="float64")
+        clone = type(model).from_config(model.get_config(), dtype="float64")
         clone.build((None,) + tuple(model._input_feature_shape))
     finally:
         global_rng.bit_generator.state = global_state

@@ -2,7 +2,9 @@
 may name registers itself as a "layer" in glassnet._registry."""
 from .. import _registry
 from .base import Layer
+from .base import KerasTensor
 from .core import Activation, Dense, Flatten, Input, InputLayer
+from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .preprocessing import Rescaling
 from .regularization import BatchNormalization, Dropout
 
@@ -15,4 +17,5 @@ def deserialize(config: dict) -> Layer:
 
 
 __all__ = ["Layer", "Dense", "Activation", "Flatten", "Input", "InputLayer", "Dropout",
-           "BatchNormalization", "Rescaling", "serialize", "deserialize"]
+           "BatchNormalization", "Rescaling", "serialize", "deserialize",
+           "KerasTensor", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]

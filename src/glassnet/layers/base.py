@@ -79,7 +79,31 @@ class Layer:
 
     # -- conveniences -----------------------------------------------------
     def __call__(self, x, training=False):
+        """On arrays: forward(x).  On symbolic tensors (gn.Input(...) and what layers made of them):
+        build for their shape and return the symbolic output, a step of a graph model."""
+        if isinstance(x, KerasTensor) or (isinstance(x, (list, tuple)) and x
+                                           and all(isinstance(t, KerasTensor) for t in x)):
+            return _call_symbolic(self, x)
         return self.forward(x, training=training)
+
+    @property
+    def input(self):
+        """The symbolic tensor(s) this layer was called on (graph models)."""
+        return self._only_node()[0]
+
+    @property
+    def output(self):
+        """The symbolic tensor this layer produced (graph models)."""
+        return self._only_node()[1]
+
+    def _only_node(self):
+        nodes = getattr(self, "_nodes", [])
+        if not nodes:
+            raise AttributeError(f"{self._label()} has not been called on a symbolic tensor (gn.Input(...)), "
+                                 f"so it has no input or output")
+        if len(nodes) > 1:
+            raise AttributeError(f"{self._label()} was called {len(nodes)} times; it has no single input or output")
+        return nodes[0]
 
     @property
     def weights(self) -> list[np.ndarray]:
@@ -170,6 +194,56 @@ class Layer:
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"
+
+
+class KerasTensor:
+    """A symbolic tensor: the shape (None, ...) and dtype of the data at one point of a graph model,
+    and the layer that produces it from which tensors (`_layer`, `_inbound`)."""
+
+    def __init__(self, shape, dtype, layer, inbound=()):
+        self.shape = tuple(shape)
+        self.dtype = dtype
+        self._layer = layer
+        self._inbound = tuple(inbound)
+
+    @property
+    def name(self):
+        return self._layer.name
+
+    def __repr__(self):
+        return f"<KerasTensor shape={self.shape} dtype={self.dtype} made by {self._layer._label()}>"
+
+
+def _call_symbolic(layer, x):
+    """layer(x) on symbolic tensors: check or build the layer for their shapes, record the call."""
+    many = isinstance(x, (list, tuple))
+    inbound = list(x) if many else [x]
+    shapes = [t.shape for t in inbound]
+    shape = shapes if many else shapes[0]
+    if not many and layer._declared_input_shape is not None and tuple(shape[1:]) != layer._declared_input_shape:
+        raise ValueError(f"{layer._label()} was declared for inputs of shape {layer._declared_input_shape}, "
+                         f"but is called on a tensor of shape {tuple(shape)}")
+    if not layer.built:
+        try:
+            layer.build(shape)
+        except (ValueError, TypeError) as err:
+            raise ValueError(f"{layer._label()} cannot take inputs of shape "
+                             f"{_shapes_text(shapes, many)}: {err}") from None
+    else:
+        built = [tuple(s) for s in layer.input_shape] if many else tuple(layer.input_shape)
+        wanted = [tuple(s) for s in shapes] if many else tuple(shape)
+        if built != wanted:
+            raise ValueError(f"{layer._label()} was built for inputs of shape {layer.input_shape}, but is called "
+                             f"on {_shapes_text(shapes, many)}")
+    out = KerasTensor(layer.output_shape, layer.dtype, layer, inbound)
+    if not hasattr(layer, "_nodes"):
+        layer._nodes = []
+    layer._nodes.append((x, out))
+    return out
+
+
+def _shapes_text(shapes, many):
+    return "[" + ", ".join(map(str, shapes)) + "]" if many else str(tuple(shapes[0]))
 
 
 def _feature_shape(shape):

@@ -19,7 +19,7 @@ from .. import backend
 from .. import initializers as _initializers
 from .. import regularizers as _regularizers
 from .._registry import register
-from .base import Layer, _feature_shape
+from .base import KerasTensor, Layer, _feature_shape
 
 
 @register("layer")
@@ -260,6 +260,7 @@ class InputLayer(Layer):
         if shape is None:
             raise ValueError("Input needs shape=, for example Input(shape=(784,))")
         super().__init__(input_shape=_feature_shape(shape), **kwargs)
+        self.build((None,) + self._declared_input_shape)
 
     def forward(self, x, training=False):
         return x
@@ -273,6 +274,8 @@ class InputLayer(Layer):
         return config
 
 
-def Input(shape, name=None, dtype=None):
-    """Keras's Input(shape=...): put first in a Sequential list to declare the input width."""
-    return InputLayer(shape=shape, name=name, dtype=dtype)
+def Input(shape=None, name=None, dtype=None):
+    """Keras's Input(shape=...): a symbolic tensor of shape (None, *shape), the start of a graph model
+    (gn.Model(inputs, outputs)); put first in a Sequential list, it declares the input shape."""
+    layer = InputLayer(shape=shape, name=name, dtype=dtype)
+    return KerasTensor(layer.output_shape, layer.dtype, layer)

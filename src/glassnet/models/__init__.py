@@ -2,6 +2,7 @@
 
     model.py       Model: layers, building, weights (one flat buffer), get/set_weights
     sequential.py  Sequential(Model): an ordered list of layers with add() and pop()
+    functional.py  Functional(Model): a graph of layers, Model(inputs, outputs) (Keras's functional API)
     trainer.py     Trainer (mixed into Model): compile, fit, evaluate, predict, train_on_batch, ...
     step.py        step(): the one function that runs forward, loss, backward and update; Recorder
     summary.py     model.summary()'s tables
@@ -12,7 +13,8 @@ from __future__ import annotations
 
 from .config import load_model
 from .model import Model
+from .functional import Functional
 from .sequential import Sequential
 from .step import Recorder, Snapshot, restored, step
 
-__all__ = ["Model", "Sequential", "load_model", "Recorder", "Snapshot", "restored", "step"]
+__all__ = ["Model", "Functional", "Sequential", "load_model", "Recorder", "Snapshot", "restored", "step"]

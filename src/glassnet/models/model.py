@@ -35,6 +35,13 @@ from .trainer import Trainer
 class Model(Trainer, Files):
     """Base class of glassnet models: layers, weights and (from Trainer) training."""
 
+    def __new__(cls, *args, **kwargs):
+        """Model(inputs, outputs) makes a graph model (models/functional.py), as in Keras."""
+        if cls is Model and (args or "inputs" in kwargs or "outputs" in kwargs):
+            from .functional import Functional
+            return super().__new__(Functional)
+        return super().__new__(cls)
+
     def __init__(self, name=None):
         self.name = name or "model"
         self.layers: list[Layer] = []

@@ -16,7 +16,7 @@ from the logits and the backward pass starts from dL/dz = (p - t) / n.
 from __future__ import annotations
 
 from .._registry import register
-from ..layers.base import Layer
+from ..layers.base import KerasTensor, Layer
 from ..layers.core import InputLayer
 from . import config as config_module
 from .model import Model
@@ -33,6 +33,8 @@ class Sequential(Model):
 
     def add(self, layer):
         """Append a layer (an Input(shape=...) only declares the input shape)."""
+        if isinstance(layer, KerasTensor) and isinstance(layer._layer, InputLayer):
+            layer = layer._layer                     # gn.Input(shape=...): declares the input shape
         if not isinstance(layer, Layer):
             raise TypeError(f"Sequential.add expects a glassnet layer, got {type(layer).__name__}")
         if isinstance(layer, InputLayer):

@@ -31,6 +31,12 @@ def _summary_table(model) -> str:
     longest = max(len(f"{layer.name} ({type(layer).__name__})") for layer in model.layers)
     widths = (max(33, longest + 2), 24, 15)          # Keras's widths, wider for long layer names
     head = ("Layer (type)", "Output Shape", "Param #")
+    graph = hasattr(model, "connected_to")           # a graph model: Keras's "Connected to" column
+    if graph:
+        links = [", ".join(f"{name}[0][0]" for name in model.connected_to(i)) or "-"
+                 for i in range(len(model.layers))]
+        widths += (max(22, max(len(t) for t in links) + 2),)
+        head += ("Connected to",)
 
     def row(cells, edge, sep):
         parts = []
@@ -47,7 +53,8 @@ def _summary_table(model) -> str:
         shape = "(" + ", ".join("None" if d is None else str(d) for d in layer.output_shape) + ")"
         if len(layer.output_shape) == 1:
             shape = shape[:-1] + ",)"
-        lines.append(row((f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}"), "│", "│"))
+        cells = (f"{layer.name} ({type(layer).__name__})", shape, f"{layer.count_params():,}")
+        lines.append(row(cells + ((links[i],) if graph else ()), "│", "│"))
         if i < len(model.layers) - 1:
             lines.append(rule("├", "┼", "┤", "─"))
     lines.append(rule("└", "┴", "┘", "─"))

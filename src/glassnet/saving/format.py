@@ -63,7 +63,7 @@ def short(names, limit=6) -> str:
 
 
 def check_model(model):
-    """A model a file can describe: an instance of a registered model class (glassnet's Sequential)."""
+    """A model a file can describe: an instance of a registered model class (Sequential, Functional)."""
     if not isinstance(model, tuple(_registry.classes("model").values())):
         raise TypeError(f"expected a glassnet Sequential model, got {type(model).__name__}")
 

@@ -131,6 +131,11 @@ def _rebuild(path, config, custom_objects, expected):
     try:
         model_cls = find_class(path, custom_objects, "model", spec["class_name"], "model class")
         cfg = spec["config"]
+        if "input_layers" in cfg:                # a graph model (Functional): layers with their inbound layers
+            for layer_spec in cfg["layers"]:
+                find_class(path, custom_objects, "layer", layer_spec["class_name"], "layer class")
+            model = model_cls.from_config(cfg, custom_objects=custom_objects)
+            return _check_weights_listed(path, model, expected)
         model = model_cls(name=cfg.get("name"))
         if cfg.get("input_shape") is not None:
             model._input_feature_shape = tuple(int(d) for d in cfg["input_shape"])
@@ -144,6 +149,10 @@ def _rebuild(path, config, custom_objects, expected):
     except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
         raise ModelFileError(path, f"{CONFIG} does not describe a model glassnet can build: "
                                    f"{type(err).__name__}: {err}") from err
+    return _check_weights_listed(path, model, expected)
+
+
+def _check_weights_listed(path, model, expected):
     described = [(name, shape, dtype.name) for name, shape, dtype in expected]
     own = [(n, w.shape, w.dtype.name) for n, w in zip(weight_names(model), model.weights)] if model.built else []
     if described != own:
