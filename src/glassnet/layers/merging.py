@@ -64,10 +64,10 @@ class _Merge(Layer):
         if any(x.ndim < 2 for x in xs):
             raise ValueError(f"{self._label()} expects batches of shape (batch, ...), got shapes "
                              f"{', '.join(str(x.shape) for x in xs)}")
-        if not self.built:
-            self.build([(None,) + x.shape[1:] for x in xs])
         shapes = [x.shape for x in xs]
         self._check_shapes(shapes)
+        if not self.built:
+            self.build([(None,) + x.shape[1:] for x in xs])
         if any(s[0] != shapes[0][0] for s in shapes):
             raise ValueError(f"{self._label()} needs inputs with one batch size, got shapes "
                              f"{', '.join(map(str, shapes))}")
