@@ -84,8 +84,8 @@ class Functional(Model):
             stack.append((tensor, True))
             if isinstance(layer, InputLayer):
                 if tensor is not self._input:
-                    raise ValueError(f"the outputs depend on an Input that is not the model's input "
-                                     f"({layer._label()} of shape {tensor.shape}); pass it as inputs")
+                    raise ValueError(f"the outputs do not depend on the model's inputs alone: they read another "
+                                     f"Input ({layer._label()} of shape {tensor.shape}); pass that one as inputs")
                 continue
             for t in reversed(tensor._inbound):
                 stack.append((t, False))
