@@ -2,7 +2,8 @@
 
 References: the same network as a Sequential (bit for bit); a two-branch network with a skip
 connection written out in NumPy here, forward, backward and plain gradient descent (its
-gradients checked by float64 central differences); the model's file read back.
+gradients checked by float64 central differences); a shared layer's weight gradient against central
+differences of the loss written in NumPy; the model's file read back.
 """
 import runpy
 from pathlib import Path
@@ -231,10 +232,63 @@ def test_a_layer_called_on_an_incompatible_shape_is_refused():
         Add()([x, wide])
 
 
-def test_a_layer_used_twice_is_refused_for_now():
+# ---------------------------------------------------------------------------- shared layers
+def _shared_model():
+    """x -> s(x) and s(relu(x V + c)) with one Dense s (weights W, b) -> added -> softmax."""
+    x = gn.Input(shape=(3,), dtype="float64")
+    shared = Dense(3, activation="tanh", name="s", dtype="float64")
+    h = Dense(3, activation="relu", name="h", dtype="float64")(x)
+    e = Add(dtype="float64")([shared(x), shared(h)])
+    return gn.Model(x, Dense(2, activation="softmax", name="out", dtype="float64")(e)), shared
+
+
+def test_a_shared_layer_sums_the_gradients_of_its_calls():
+    rng = np.random.default_rng(4)
+    x, y = rng.normal(size=(12, 3)), rng.integers(0, 2, 12)
+    with saved_random_state():
+        gn.set_random_seed(8)
+        model, shared = _shared_model()
+    assert [l.name for l in model.layers] == ["input_layer", "s", "h", "add", "out"]
+    with pytest.raises(AttributeError, match="was called 2 times"):
+        shared.output
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    _, grads = model.compute_gradients(x, y)
+    (W, b), (V, c), (U, d) = [model.get_layer(n).get_weights() for n in ("s", "h", "out")]
+
+    def loss(W):
+        h = np.maximum(x @ V + c, 0)
+        z = (np.tanh(x @ W + b) + np.tanh(h @ W + b)) @ U + d
+        z = z - z.max(1, keepdims=True)
+        return float(-np.mean(z[np.arange(len(y)), y] - np.log(np.exp(z).sum(1))))
+
+    assert relative_error(grads[0], central_difference(loss, W.copy())) < 1e-7
+    assert gn.gradient_check(model, x, y).passed
+    lines = []
+    model.summary(print_fn=lines.append, details=False)
+    assert "input_layer[0][0], h[0][0]" in lines[0] and "s[0][0], s[1][0]" in lines[0]
+
+
+def test_a_shared_output_layer_trains_saves_and_loads(tmp_path):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(10, 3)).astype(np.float32)
+    t = (x > 0).astype(np.float32)
+    inputs = gn.Input(shape=(3,))
+    shared = Dense(3, activation="sigmoid")
+    model = gn.Model(inputs, shared(Add()([shared(inputs), inputs])))
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    assert gn.gradient_check(model, x, t).passed
+    model.fit(x, t, epochs=2, batch_size=4, verbose=0, doctor=False)
+    again = gn.load_model(model.save(tmp_path / "shared"))
+    np.testing.assert_array_equal(again.predict(x), model.predict(x))
+    assert again.train_on_batch(x, t) == model.train_on_batch(x, t)
+    with pytest.raises(ValueError, match="a recorder .* cannot watch a model with shared layers yet"):
+        model.trace(x, t)
+
+
+def test_a_regularized_shared_layer_is_refused():
     x = gn.Input(shape=(3,))
-    shared = Dense(3)
-    with pytest.raises(ValueError, match="called more than once in this model \\(shared weights\\)"):
+    shared = Dense(3, kernel_regularizer="l2")
+    with pytest.raises(ValueError, match="called 2 times \\(shared weights\\) and has a regularizer"):
         gn.Model(x, Add()([shared(x), shared(Dense(3)(x))]))
 
 

@@ -13,8 +13,9 @@ topological order (the InputLayer first, the output layer last), and run_forward
 walk that order, so the one training step (models/step.py) runs it unchanged.  Backward sums the
 gradients of a tensor read by several layers (a skip connection).
 
-Not yet: several inputs or outputs, nested models, and a layer called twice in one model (shared
-weights): each is refused with a ValueError.
+A layer called several times (shared weights) keeps one cache per call and sums the gradients of
+its weights over the calls.  Not yet: several inputs or outputs, nested models, a recorder (trace)
+on a model with shared layers, and shared layers with regularizers: each is refused with a ValueError.
 """
 from __future__ import annotations
 
@@ -50,19 +51,20 @@ class Functional(Model):
         if not isinstance(self._input._layer, InputLayer):
             raise ValueError(f"Model inputs must come from gn.Input(...), got the output of "
                              f"{self._input._layer._label()}")
-        order = self._topological_order()
-        for layer in order:
+        for layer in self._order_nodes():
             self._track(layer)
             self.layers.append(layer)
         self._input_feature_shape = tuple(self._input.shape[1:])
         self.build()
 
     # ------------------------------------------------------------------
-    # The graph
+    # The graph: nodes (one per layer call) and layers (each once)
     # ------------------------------------------------------------------
-    def _topological_order(self):
-        """The layers between the input and the output, each after the layers it reads."""
-        order, state, nodes = [], {}, {}          # state: id(tensor) -> "open" / "done"
+    def _order_nodes(self):
+        """Order the calls (nodes) between the input and the output so that each comes after the
+        calls it reads; return the layers, each once, in the order of their first call (the
+        output layer last)."""
+        order, state = [], {}                     # state: id(tensor) -> "open" / "done"
         stack = [(self._output, False)]
         while stack:
             tensor, expanded = stack.pop()
@@ -75,17 +77,13 @@ class Functional(Model):
                 continue
             if state.get(key) == "open":
                 raise ValueError("the layers form a cycle")
-            layer = tensor._layer
-            if layer in nodes and nodes[layer] is not tensor:
-                raise ValueError(f"{layer._label()} is called more than once in this model (shared weights); "
-                                 f"glassnet's graph models do not support shared layers yet: use one layer per call")
-            nodes[layer] = tensor
             state[key] = "open"
             stack.append((tensor, True))
-            if isinstance(layer, InputLayer):
+            if isinstance(tensor._layer, InputLayer):
                 if tensor is not self._input:
                     raise ValueError(f"the outputs do not depend on the model's inputs alone: they read another "
-                                     f"Input ({layer._label()} of shape {tensor.shape}); pass that one as inputs")
+                                     f"Input ({tensor._layer._label()} of shape {tensor.shape}); pass that one "
+                                     f"as inputs")
                 continue
             for t in reversed(tensor._inbound):
                 stack.append((t, False))
@@ -94,55 +92,102 @@ class Functional(Model):
                              "to the outputs; call the layers on that Input")
         if self._output is self._input:
             raise ValueError("the outputs are the inputs: call at least one layer on the Input")
-        self._tensors = order                      # order[i] is made by layers[i]
-        return [t._layer for t in order]
+        self._tensors = order                      # order[i] is made by node i
+        last = self._output._layer
+        layers, seen = [], {id(last)}
+        for t in order:
+            if id(t._layer) not in seen:
+                seen.add(id(t._layer))
+                layers.append(t._layer)
+        calls = {}
+        for t in order:
+            calls[id(t._layer)] = calls.get(id(t._layer), 0) + 1
+        for layer in layers + [last]:
+            if calls[id(layer)] > 1 and (getattr(layer, "kernel_regularizer", None)
+                                         or getattr(layer, "bias_regularizer", None)):
+                raise ValueError(f"{layer._label()} is called {calls[id(layer)]} times (shared weights) and has a "
+                                 f"regularizer; glassnet does not support regularized shared layers yet")
+        return layers + [last]
 
     def _link(self):
-        """Index the graph: for each layer, the positions of the layers whose outputs it reads."""
+        """Index the graph: per node its layer, the nodes it reads, whether its layer is shared."""
         position = {id(t): i for i, t in enumerate(self._tensors)}
         self._sources = [[position[id(t)] for t in tensor._inbound] for tensor in self._tensors]
-        self._many = [isinstance(layer.input_shape, list) for layer in self.layers]
-        # Layers that need a gradient: those with weights and those that feed into them.
+        self._node_layers = [t._layer for t in self._tensors]
+        self._many = [isinstance(layer.input_shape, list) for layer in self._node_layers]
+        count, self._call_number = {}, []
+        for layer in self._node_layers:
+            self._call_number.append(count.get(id(layer), 0))
+            count[id(layer)] = count.get(id(layer), 0) + 1
+        self._shared = [count[id(layer)] > 1 for layer in self._node_layers]
+        self._caches = [None] * len(self._tensors)
+        # Nodes that need a gradient: those whose layer has weights and those that feed into them.
         wants = []
-        for i, layer in enumerate(self.layers):
+        for i, layer in enumerate(self._node_layers):
             wants.append(bool(layer.params) or any(wants[j] for j in self._sources[i]))
         self._wants = wants
-        for i, layer in enumerate(self.layers):
-            layer.need_input_grad = any(wants[j] for j in self._sources[i])
+        for layer in self.layers:
+            layer.need_input_grad = False
+        for i, layer in enumerate(self._node_layers):
+            layer.need_input_grad = layer.need_input_grad or any(wants[j] for j in self._sources[i])
 
     # ------------------------------------------------------------------
     # The step's interface (models/model.py)
     # ------------------------------------------------------------------
     def run_forward(self, x, training, call=None):
-        """Every layer but the output layer, in topological order: the output layer's input(s)."""
-        values = [None] * len(self.layers)
-        values[0] = x if call is None else call(0, self.layers[0], x)
-        sources, many, layers = self._sources, self._many, self.layers
-        for i in range(1, len(layers) - 1):
-            src = sources[i]
+        """Every call but the output layer's last, in topological order: the output layer's input(s).
+
+        A shared layer's call keeps what its backward needs (a shallow copy of the layer's
+        attributes, computed into fresh arrays), to be put back before that call's backward."""
+        if call is not None and any(self._shared):
+            raise ValueError("a recorder (model.trace, train_on_batch(recorder=...)) cannot watch a model with "
+                             "shared layers yet")
+        nodes = self._node_layers
+        values = [None] * len(nodes)
+        values[0] = x if call is None else call(0, nodes[0], x)
+        sources, many, shared = self._sources, self._many, self._shared
+        for i in range(1, len(nodes) - 1):
+            src, layer = sources[i], nodes[i]
             h = [values[j] for j in src] if many[i] else values[src[0]]
-            values[i] = layers[i].forward(h, training=training) if call is None else call(i, layers[i], h)
-        last = len(layers) - 1
+            if shared[i]:
+                layer._reuse = False                 # each call needs its own arrays
+                values[i] = layer.forward(h, training=training)
+                self._caches[i] = dict(layer.__dict__)
+            else:
+                values[i] = layer.forward(h, training=training) if call is None else call(i, layer, h)
+        last = len(nodes) - 1
+        if shared[last]:
+            nodes[last]._reuse = False
         return [values[j] for j in sources[last]] if many[last] else values[sources[last][0]]
 
     def run_backward(self, d, call=None):
-        """From dL/d(the output layer's input(s)) back through every layer that needs a gradient;
-        a tensor read by several layers gets the sum of their gradients."""
-        n = len(self.layers)
+        """From dL/d(the output layer's input(s)) back through every call that needs a gradient.
+        A tensor read by several calls gets the sum of their gradients, and so does the weight of a
+        layer called several times."""
+        n = len(self._node_layers)
         grads = [None] * n
         self._send(grads, n - 1, d)
-        layers, wants = self.layers, self._wants
+        nodes, wants, shared = self._node_layers, self._wants, self._shared
+        done = {id(nodes[-1])}                       # the step ran the output layer's backward
         for i in range(n - 2, 0, -1):
             if not wants[i] or grads[i] is None:
                 continue
-            g, grads[i] = grads[i], None
-            dx = layers[i].backward(g) if call is None else call(i, layers[i], g)
-            if layers[i].need_input_grad:
+            g, grads[i], layer = grads[i], None, nodes[i]
+            if shared[i]:
+                layer.__dict__.update(self._caches[i])
+                earlier = [w.copy() for w in layer.grads.values()] if id(layer) in done else None
+                done.add(id(layer))
+                dx = layer.backward(g)
+                for mine, before in zip(layer.grads.values(), earlier or ()):
+                    mine += before
+            else:
+                dx = layer.backward(g) if call is None else call(i, layer, g)
+            if layer.need_input_grad:
                 self._send(grads, i, dx)
         return None
 
     def _send(self, grads, i, dx):
-        """Add dL/d(layer i's input(s)) to the gradients of the tensors it read."""
+        """Add dL/d(node i's input(s)) to the gradients of the tensors it read."""
         src = self._sources[i]
         parts = dx if self._many[i] else [dx]
         for j, g in zip(src, parts):
@@ -202,30 +247,31 @@ class Functional(Model):
         raise ValueError(f"no layer named {name!r}; the layers are {', '.join(l.name for l in self.layers)}")
 
     def connected_to(self, index):
-        """The names of the layers whose outputs layers[index] reads (summary's "Connected to")."""
-        return [self.layers[j].name for j in self._sources[index]] if index else []
+        """What layers[index] reads, as Keras's summary writes it: ["dense[0][0]", ...] (layer name,
+        which of its calls, which output), for each of the layer's calls."""
+        layer = self.layers[index]
+        return [f"{self._node_layers[j].name}[{self._call_number[j]}][0]"
+                for i, node_layer in enumerate(self._node_layers) if node_layer is layer for j in self._sources[i]]
 
     # ------------------------------------------------------------------
     # Config
     # ------------------------------------------------------------------
     def get_config(self) -> dict:
-        """{"name", "layers": [{"class_name", "config", "inbound": [layer names]}], "input_layers",
-        "output_layers"}: the layers in topological order, each with the layers it reads."""
-        specs = []
-        for i, layer in enumerate(self.layers):
-            spec = layers_module.serialize(layer)
-            spec["inbound"] = self.connected_to(i)
-            spec["merge"] = self._many[i]
-            specs.append(spec)
-        return {"name": self.name, "layers": specs, "input_layers": [self.layers[0].name],
-                "output_layers": [self.layers[-1].name]}
+        """{"name", "layers": [layer specs], "nodes": [{"layer", "inbound": [[layer name, call]], "merge"}],
+        "input_layers", "output_layers"}: every layer once, then its calls in topological order."""
+        nodes = [{"layer": layer.name, "merge": self._many[i],
+                  "inbound": [[self._node_layers[j].name, self._call_number[j]] for j in self._sources[i]]}
+                 for i, layer in enumerate(self._node_layers)]
+        return {"name": self.name, "layers": [layers_module.serialize(layer) for layer in self.layers],
+                "nodes": nodes, "input_layers": [[self.layers[0].name, 0]],
+                "output_layers": [[self.layers[-1].name, self._call_number[-1]]]}
 
     @classmethod
     def from_config(cls, config, dtype=None, custom_objects=None):
         """The model get_config() describes, with new weights; dtype overrides every layer's;
         custom_objects maps class names to your own layer classes."""
         custom_objects = dict(custom_objects or {})
-        tensors = {}
+        layers = {}
         for spec in config["layers"]:
             name = spec["class_name"]
             layer_cls = custom_objects.get(name) or _registry.lookup("layer", name)
@@ -235,16 +281,22 @@ class Functional(Model):
             if dtype is not None:
                 layer_config["dtype"] = backend.standardize_dtype(dtype)
             layer = layer_cls.from_config(layer_config)
+            layers[layer.name] = layer
+        tensors, calls = {}, {}
+        for node in config["nodes"]:
+            layer = layers[node["layer"]]
             if isinstance(layer, InputLayer):
                 out = KerasTensor(layer.output_shape, layer.dtype, layer)
             else:
-                missing = [n for n in spec["inbound"] if n not in tensors]
-                if missing or not spec["inbound"]:
-                    raise ValueError(f"layer {layer_config.get('name')!r} reads {missing or 'nothing'}, "
-                                     f"which no earlier layer of the config makes")
-                inbound = [tensors[n] for n in spec["inbound"]]
-                out = layer(inbound if spec.get("merge") else inbound[0])
-            tensors[layer_config.get("name")] = out
-        inputs = [tensors[n] for n in config["input_layers"]]
-        outputs = [tensors[n] for n in config["output_layers"]]
+                missing = [ref for ref in node["inbound"] if tuple(ref) not in tensors]
+                if missing or not node["inbound"]:
+                    raise ValueError(f"a call of layer {layer.name!r} reads {missing or 'nothing'}, which no "
+                                     f"earlier call of the config makes")
+                inbound = [tensors[tuple(ref)] for ref in node["inbound"]]
+                out = layer(inbound if node.get("merge") else inbound[0])
+            k = calls.get(layer.name, 0)
+            calls[layer.name] = k + 1
+            tensors[(layer.name, k)] = out
+        inputs = [tensors[tuple(ref)] for ref in config["input_layers"]]
+        outputs = [tensors[tuple(ref)] for ref in config["output_layers"]]
         return cls(inputs, outputs, name=config.get("name"))

@@ -33,7 +33,7 @@ def _summary_table(model) -> str:
     head = ("Layer (type)", "Output Shape", "Param #")
     graph = hasattr(model, "connected_to")           # a graph model: Keras's "Connected to" column
     if graph:
-        links = [", ".join(f"{name}[0][0]" for name in model.connected_to(i)) or "-"
+        links = [", ".join(model.connected_to(i)) or "-"
                  for i in range(len(model.layers))]
         widths += (max(22, max(len(t) for t in links) + 2),)
         head += ("Connected to",)
