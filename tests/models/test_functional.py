@@ -165,6 +165,7 @@ def test_layers_get_layer_input_output_and_summary():
     assert model.get_layer("c") is model.layers[3] and model.get_layer(index=-1).name == "out"
     assert model.get_layer("a").output.shape == (None, 8) and model.get_layer("e").input[0].shape == (None, 8)
     assert model.input.shape == (None, 2) and model.output is model.get_layer("out").output
+    assert model.layers[0].output is model.input and model.input.dtype == "float32"
     assert model.count_params() == 24 + 24 + 136 + 18
     with pytest.raises(ValueError, match="no layer named 'z'; the layers are input_layer, a, b"):
         model.get_layer("z")

@@ -278,4 +278,6 @@ def Input(shape=None, name=None, dtype=None):
     """Keras's Input(shape=...): a symbolic tensor of shape (None, *shape), the start of a graph model
     (gn.Model(inputs, outputs)); put first in a Sequential list, it declares the input shape."""
     layer = InputLayer(shape=shape, name=name, dtype=dtype)
-    return KerasTensor(layer.output_shape, layer.dtype, layer)
+    tensor = KerasTensor(layer.output_shape, layer.dtype, layer)
+    layer._nodes = [(tensor, tensor)]             # layer.input and layer.output, as in Keras
+    return tensor

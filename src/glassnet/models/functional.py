@@ -287,6 +287,7 @@ class Functional(Model):
             layer = layers[node["layer"]]
             if isinstance(layer, InputLayer):
                 out = KerasTensor(layer.output_shape, layer.dtype, layer)
+                layer._nodes = [(out, out)]
             else:
                 missing = [ref for ref in node["inbound"] if tuple(ref) not in tensors]
                 if missing or not node["inbound"]:
