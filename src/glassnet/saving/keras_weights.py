@@ -3,7 +3,9 @@
 The layout, learnt from files Keras 3 writes:
 
     vars                          a group with the attribute name=<model name>, no datasets
-    layers/<layer name>/vars      a group with the attribute name=<layer name>; datasets "0", "1", ...
+    layers/<group>/vars           a group with the attribute name=<layer name>; datasets "0", "1", ...
+                                  (<group> is the layer's class in snake case, numbered when it repeats:
+                                  dense, dense_1, batch_normalization, ...; see group_names)
                                   in the layer's weight order (Dense: kernel, bias; BatchNormalization:
                                   gamma, beta, moving_mean, moving_variance), one group per layer
                                   (InputLayer excluded), weightless layers included
@@ -16,6 +18,7 @@ byte count checked before a value is read, every layer's shapes checked before a
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
 
 import numpy as np
@@ -50,6 +53,18 @@ def keras_layers(model):
     return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 
+def group_names(model) -> list[str]:
+    """The group of each of keras_layers(model) under "layers/": Keras names them not by the layer's
+    name but by its class in snake case, numbered in order when a class repeats: dense, dense_1, ..."""
+    names, used = [], {}
+    for layer in keras_layers(model):
+        base = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2",
+                                                              type(layer).__name__)).lower()
+        used[base] = used.get(base, -1) + 1
+        names.append(base if used[base] == 0 else f"{base}_{used[base]}")
+    return names
+
+
 # ======================================================================
 # Writing
 # ======================================================================
@@ -61,8 +76,8 @@ def h5_bytes(model) -> bytes:
     with h5py.File(buffer, "w") as f:
         f.create_group("vars").attrs["name"] = model.name
         layers = f.create_group("layers")
-        for layer in keras_layers(model):
-            group = layers.create_group(layer.name).create_group("vars")
+        for layer, group_name in zip(keras_layers(model), group_names(model)):
+            group = layers.create_group(group_name).create_group("vars")
             group.attrs["name"] = layer.name
             for i, array in enumerate(layer.weights):
                 group.create_dataset(str(i), data=np.asarray(array))
@@ -153,13 +168,13 @@ def _dataset(h5py, path, group, key, label, where):
 def assign(path, model, found, where="the weights file"):
     """Set every layer's weights from `found` ({layer name: arrays}), all checked before any change."""
     pairs = []
-    names = [layer.name for layer in keras_layers(model)]
+    names = group_names(model)
     missing = [n for n in names if n not in found]
     if missing:
-        raise ModelFileError(path, f"{where} has no weights for the layers {short(missing)} "
+        raise ModelFileError(path, f"{where} has no weights for the layers layers/{short(missing)} "
                                    f"(it holds {short(sorted(found))}); no weight was changed")
-    for layer in keras_layers(model):
-        arrays, own = found[layer.name], layer.weights
+    for layer, group_name in zip(keras_layers(model), names):
+        arrays, own = found[group_name], layer.weights
         if len(arrays) != len(own):
             raise ModelFileError(path, f"{where} holds {len(arrays)} arrays for layer {layer.name!r}, which "
                                        f"has {len(own)} ({', '.join(layer.weight_names) or 'none'}); "
