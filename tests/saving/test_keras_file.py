@@ -21,7 +21,8 @@ import glassnet as gn
 from glassnet.saving import ModelFileError, keras_compile, keras_weights
 
 h5py = pytest.importorskip("h5py")
-pytestmark = pytest.mark.usefixtures("isolated_random_state")
+pytestmark = [pytest.mark.usefixtures("isolated_random_state"),
+              pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]   # Keras on torch
 TOL = 1e-6       # float32 results of two libraries summing in different orders: |a - b| <= 1e-6 + 1e-6 |b|
 ACTIVATIONS = ["relu", "sigmoid", "tanh", "elu", "leaky_relu", "swish", "linear", "softmax"]
 
@@ -219,6 +220,16 @@ def test_what_keras_files_cannot_hold_is_refused_before_writing(tmp_path):
     unbuilt = gn.Sequential([gn.layers.Dense(1)])
     with pytest.raises(ValueError, match="no weights yet"):
         unbuilt.save(tmp_path / "u.keras")
+
+
+def test_compile_settings_keras_cannot_read_are_left_out_with_a_warning(tmp_path):
+    model = gn.Sequential([gn.layers.Dense(2, input_shape=(3,))])
+    model.compile(optimizer=gn.optimizers.SGD(gn.optimizers.ExponentialDecay(0.1, 10, 0.5)), loss="mse")
+    with pytest.warns(keras_compile.KerasCompileWarning, match="learning-rate schedule"):
+        path = model.save(tmp_path / "s.keras")
+    with zipfile.ZipFile(path) as zf:
+        assert "compile_config" not in json.loads(zf.read("config.json"))
+    assert not gn.load_model(path).compiled
 
 
 def test_missing_h5py_names_the_extra(tmp_path, monkeypatch):
