@@ -212,6 +212,17 @@ def test_round_trip_in_glassnet_and_other_suffixes_keep_the_glassnet_format(tmp_
             assert "manifest.json" in zf.namelist()
 
 
+def test_a_glassnet_archive_under_a_keras_name_still_loads(tmp_path):
+    model, _ = _saved(tmp_path)
+    old = tmp_path / "old.keras"                         # what glassnet wrote for "x.keras" before Keras files
+    model.save(tmp_path / "m.glassnet").rename(old)
+    x = np.random.default_rng(1).normal(size=(4, 5)).astype(np.float32)
+    assert np.array_equal(gn.load_model(old).predict(x), model.predict(x))
+    other = gn.Sequential([gn.layers.Dense(4, activation="tanh", input_shape=(5,)), gn.layers.Dense(2)])
+    other.load_weights(old)
+    assert np.array_equal(other.predict(x), model.predict(x))
+
+
 def test_what_keras_files_cannot_hold_is_refused_before_writing(tmp_path):
     model = gn.Sequential([gn.layers.Dense(1, activation="step", input_shape=(2,))])
     with pytest.raises(ValueError, match="'step'.*Keras 3"):

@@ -287,6 +287,13 @@ def _layer(path, spec, custom_objects):
         raise ModelFileError(path, f"{CONFIG}: {where} cannot be built in glassnet: {err}") from err
 
 
+def is_keras_archive(path) -> bool:
+    """Is the zip at `path` a Keras file? (False for a glassnet archive: earlier glassnet versions wrote
+    their own format under a `.keras` name, and such files still load.)"""
+    with archive.open_zip(path) as zf:
+        return "manifest.json" not in zf.namelist()
+
+
 def load_weights_from_keras(model, filepath):
     """Set `model`'s weights from the model.weights.h5 of a `.keras` file."""
     keras_weights.h5py_module()

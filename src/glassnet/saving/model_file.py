@@ -100,7 +100,7 @@ def load_model(filepath, compile=True, custom_objects=None):
     ModelFileError (a ValueError) naming the file and the fault for anything else.
     """
     path = existing(filepath, SUFFIX)
-    if path.suffix.lower() == keras_file.KERAS_SUFFIX:
+    if path.suffix.lower() == keras_file.KERAS_SUFFIX and keras_file.is_keras_archive(path):
         return keras_file.load_keras(path, compile=compile, custom_objects=custom_objects)
     config, members = archive.read_archive(path)
     custom_objects = dict(custom_objects or {})

@@ -64,7 +64,8 @@ def load_weights(model, filepath):
         return keras_weights.load_weights_h5(model, path)
     if path.suffix.lower() == ".keras":
         from . import keras_file
-        return keras_file.load_weights_from_keras(model, path)
+        if keras_file.is_keras_archive(path):
+            return keras_file.load_weights_from_keras(model, path)
     require_weights(model, "load_weights")
     with archive.open_zip(path) as zf:
         is_model_file = MANIFEST in zf.namelist()
