@@ -148,6 +148,36 @@ def test_keras_compile_settings_that_do_not_map_load_uncompiled_with_a_warning(k
     assert not gn.load_model(tmp_path / "lion.keras", compile=False).compiled
 
 
+def _max_gap(a, b):
+    return max(float(np.abs(u - w).max()) for u, w in zip(a.get_weights(), b.get_weights()))
+
+
+def test_adam_state_goes_both_ways_and_training_continues_alike(keras, tmp_path):
+    x = np.random.default_rng(0).normal(size=(32, 5)).astype(np.float32)
+    y = np.random.default_rng(1).integers(0, 3, 32)
+    gn.set_random_seed(10)
+    model = gn.Sequential([gn.layers.Dense(6, activation="tanh", input_shape=(5,)),
+                           gn.layers.Dense(3, activation="softmax")])
+    model.compile(optimizer=gn.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=3, batch_size=32, verbose=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)              # no "Skipping variable loading for optimizer"
+        kmodel = keras.saving.load_model(model.save(tmp_path / "g.keras"))
+    assert int(kmodel.optimizer.iterations) == 3
+    fresh = gn.load_model(tmp_path / "g.keras")
+    fresh.compile(optimizer=gn.optimizers.Adam(0.05), loss="sparse_categorical_crossentropy")   # moments reset
+    for m in (model, kmodel, fresh):
+        m.fit(x, y, epochs=2, batch_size=32, verbose=0, shuffle=False)
+    assert _max_gap(model, kmodel) < 1e-5 < 1e-3 < _max_gap(model, fresh)
+
+    kmodel.save(tmp_path / "k.keras")
+    loaded = gn.load_model(tmp_path / "k.keras")
+    assert loaded.optimizer.iterations == 5
+    for m in (loaded, kmodel):
+        m.fit(x, y, epochs=2, batch_size=32, verbose=0, shuffle=False)
+    assert _max_gap(loaded, kmodel) < 1e-5
+
+
 # ---------------------------------------------------------------------------- .weights.h5 both ways
 def test_weights_h5_both_ways(keras, tmp_path):
     gn.set_random_seed(6)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import inspect
 import warnings
 
+import numpy as np
+
 from .. import _registry
 from .. import losses as losses_module
 from .. import metrics as metrics_module
@@ -81,7 +83,8 @@ class _NoMap(Exception):
 
 
 def from_keras(path, model, compile_config):
-    """Compile `model` as compile_config says; when a setting does not map, warn and leave it uncompiled."""
+    """Compile `model` as compile_config says (True); when a setting does not map, warn and leave it
+    uncompiled (False)."""
     try:
         if not isinstance(compile_config, dict):
             raise _NoMap("compile_config is not a JSON object")
@@ -95,6 +98,8 @@ def from_keras(path, model, compile_config):
     except (_NoMap, TypeError, ValueError, KeyError) as err:
         warnings.warn(f"{path}: loaded uncompiled: the compile settings in {CONFIG} do not map to glassnet "
                       f"({err}); call model.compile(...) before training", KerasCompileWarning, stacklevel=4)
+        return False
+    return True
 
 
 def _optimizer(spec):
@@ -165,3 +170,68 @@ def _metrics(spec):
         metrics_module.get(item)          # ValueError for a name glassnet does not know
         names.append(item)
     return names
+
+
+# ======================================================================
+# Adam's state, both ways
+# ======================================================================
+# Keras 3 keeps an optimizer's variables as [iterations, learning_rate, then for each trainable
+# variable its slots in turn]; for Adam and AdamW the slots are (momentum, velocity), which are
+# glassnet's (m, v) (same update, same bias correction). glassnet hands its optimizer one flat
+# buffer of every trainable weight (or one variable per weight with clipnorm), so the state is
+# split or joined along the trainable weights. Other optimizers' state is not carried.
+
+def _adam_like(opt):
+    return type(opt).__name__ in ("Adam", "AdamW") and not getattr(opt, "amsgrad", False)
+
+
+def state_to_keras(model):
+    """(optimizer name, [Keras variables]) for a compiled glassnet Adam that has taken steps, else None."""
+    opt = model.optimizer if model.compiled else None
+    if opt is None or not _adam_like(opt) or not opt.iterations or opt._variables is None or not model.built:
+        return None
+    weights = model.trainable_weights
+    variables = opt._variables
+    if [v.shape for v in variables] != [v.shape for v in model._optimizer_variables()]:
+        return None
+    slots = opt.get_state()["slots"]
+    if len(variables) == 1 and variables[0] is model._flat_weights:
+        ms, vs = _split(slots[0]["m"], weights), _split(slots[0]["v"], weights)
+    else:
+        ms, vs = [s["m"] for s in slots], [s["v"] for s in slots]
+    out = [np.array(opt.iterations, dtype=np.int64), np.array(opt.learning_rate, dtype=np.float32)]
+    for m, v in zip(ms, vs):
+        out += [m, v]
+    return opt.name, out
+
+
+def _split(flat, weights):
+    parts, offset = [], 0
+    for w in weights:
+        parts.append(flat[offset:offset + w.size].reshape(w.shape))
+        offset += w.size
+    return parts
+
+
+def state_from_keras(path, model, saved):
+    """Give a just-compiled glassnet Adam the state Keras saved (`saved`: its optimizer variables)."""
+    opt = model.optimizer
+    if not saved or len(saved) == 2 and not int(np.asarray(saved[0])):
+        return                                       # Keras saved an optimizer that never stepped
+    weights = model.trainable_weights
+    shapes = [w.shape for w in weights]
+    if not _adam_like(opt) or len(saved) != 2 + 2 * len(weights) or \
+            [a.shape for a in saved[2::2]] != shapes or [a.shape for a in saved[3::2]] != shapes or \
+            np.asarray(saved[0]).dtype.kind not in "iu" or np.asarray(saved[0]).shape != ():
+        warnings.warn(f"{path}: the optimizer state in the file does not map to glassnet's "
+                      f"{type(opt).__name__}; training starts with fresh optimizer state",
+                      KerasCompileWarning, stacklevel=4)
+        return
+    variables = model._optimizer_variables()
+    dtype = variables[0].dtype
+    ms, vs = [a.astype(dtype) for a in saved[2::2]], [a.astype(dtype) for a in saved[3::2]]
+    if len(variables) == 1 and variables[0] is model._flat_weights:
+        slots = [{"m": np.concatenate([m.ravel() for m in ms]), "v": np.concatenate([v.ravel() for v in vs])}]
+    else:
+        slots = [{"m": m, "v": v} for m, v in zip(ms, vs)]
+    opt.set_state({"iterations": int(np.asarray(saved[0])), "slots": slots}, variables)

@@ -48,7 +48,8 @@ def save_keras(model, filepath, overwrite=True):
     config_bytes = archive.json_bytes(config, "the model")
     metadata = json.dumps({"keras_version": KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}).encode()
-    weights = keras_weights.h5_bytes(model)
+    state = keras_compile.state_to_keras(model) if "compile_config" in config else None
+    weights = keras_weights.h5_bytes(model, state)
 
     def write(fileobj):
         with zipfile.ZipFile(fileobj, "w", allowZip64=True) as zf:
@@ -129,9 +130,10 @@ def load_keras(filepath, compile=True, custom_objects=None):
     config, weights = read_members(path)
     custom_objects = dict(custom_objects or {})
     model = build_model(path, config, custom_objects)
-    keras_weights.assign(path, model, keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5), WEIGHTS_H5)
-    if compile and config.get("compile_config"):
-        keras_compile.from_keras(path, model, config["compile_config"])
+    found = keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5)
+    keras_weights.assign(path, model, found, WEIGHTS_H5)
+    if compile and config.get("compile_config") and keras_compile.from_keras(path, model, config["compile_config"]):
+        keras_compile.state_from_keras(path, model, found.get(keras_weights.OPTIMIZER_KEY))
     return model
 
 

@@ -69,8 +69,9 @@ def group_names(model) -> list[str]:
 # Writing
 # ======================================================================
 
-def h5_bytes(model) -> bytes:
-    """The Keras 3 weights file of `model`, as bytes (written with h5py into memory)."""
+def h5_bytes(model, optimizer=None) -> bytes:
+    """The Keras 3 weights file of `model`, as bytes (written with h5py into memory); `optimizer`:
+    (its name, [its variables in Keras's order]) to write under optimizer/vars, or None."""
     h5py = h5py_module()
     buffer = io.BytesIO()
     with h5py.File(buffer, "w") as f:
@@ -80,6 +81,11 @@ def h5_bytes(model) -> bytes:
             group = layers.create_group(group_name).create_group("vars")
             group.attrs["name"] = layer.name
             for i, array in enumerate(layer.weights):
+                group.create_dataset(str(i), data=np.asarray(array))
+        if optimizer is not None:
+            group = f.create_group("optimizer").create_group("vars")
+            group.attrs["name"] = optimizer[0]
+            for i, array in enumerate(optimizer[1]):
                 group.create_dataset(str(i), data=np.asarray(array))
     return buffer.getvalue()
 
@@ -100,8 +106,12 @@ def save_weights_h5(model, filepath, overwrite=True) -> Path:
 # Reading
 # ======================================================================
 
+OPTIMIZER_KEY = "/optimizer"      # read_layer_arrays' key for the optimizer's variables (never a layer's group)
+
+
 def read_layer_arrays(path, source, where="the weights file") -> dict[str, list[np.ndarray]]:
-    """{layer name: [arrays in order]} from a Keras weights file (`source`: a path or bytes)."""
+    """{layer group: [arrays in order]} from a Keras weights file (`source`: a path, a file or bytes);
+    the optimizer's variables, when the file holds them, under OPTIMIZER_KEY."""
     h5py = h5py_module()
     fileobj = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     try:
@@ -110,29 +120,34 @@ def read_layer_arrays(path, source, where="the weights file") -> dict[str, list[
         raise ModelFileError(path, f"{where} is not an HDF5 file ({err})") from err
     with f:
         layers = _group(h5py, path, f, "layers", where)
-        found, total, count = {}, 0, 0
+        found, budget = {}, {"count": 0, "bytes": 0}
         for name in list(layers.keys()):
-            layer = _group(h5py, path, layers, name, where)
-            if "vars" not in layer:
-                found[name] = []
-                continue
-            group = _group(h5py, path, layer, "vars", where)
-            keys = list(group.keys())
-            if sorted(keys, key=lambda k: (len(k), k)) != [str(i) for i in range(len(keys))]:
-                raise ModelFileError(path, f"{where}: layers/{name}/vars holds {short(keys)}, "
-                                           f"expected datasets named 0, 1, 2, ...")
-            arrays = []
-            for key in (str(i) for i in range(len(keys))):
-                count += 1
-                if count > _MAX_DATASETS:
-                    raise ModelFileError(path, f"{where} holds more than {_MAX_DATASETS} arrays")
-                ds = _dataset(h5py, path, group, key, f"layers/{name}/vars/{key}", where)
-                total += ds.size * ds.dtype.itemsize
-                if total > _MAX_TOTAL_BYTES:
-                    raise ModelFileError(path, f"{where} declares more than {_MAX_TOTAL_BYTES} bytes of weights")
-                arrays.append(np.asarray(ds[()]))
-            found[name] = arrays
+            found[name] = _vars(h5py, path, _group(h5py, path, layers, name, where), f"layers/{name}", where, budget)
+        if "optimizer" in f:
+            found[OPTIMIZER_KEY] = _vars(h5py, path, _group(h5py, path, f, "optimizer", where), "optimizer",
+                                         where, budget)
     return found
+
+
+def _vars(h5py, path, parent, label, where, budget):
+    """The datasets "0", "1", ... of parent/vars, in order, within the file's budget of arrays and bytes."""
+    if "vars" not in parent:
+        return []
+    group = _group(h5py, path, parent, "vars", where)
+    keys = list(group.keys())
+    if sorted(keys, key=lambda k: (len(k), k)) != [str(i) for i in range(len(keys))]:
+        raise ModelFileError(path, f"{where}: {label}/vars holds {short(keys)}, expected datasets named 0, 1, 2, ...")
+    arrays = []
+    for key in (str(i) for i in range(len(keys))):
+        budget["count"] += 1
+        if budget["count"] > _MAX_DATASETS:
+            raise ModelFileError(path, f"{where} holds more than {_MAX_DATASETS} arrays")
+        ds = _dataset(h5py, path, group, key, f"{label}/vars/{key}", where)
+        budget["bytes"] += ds.size * ds.dtype.itemsize
+        if budget["bytes"] > _MAX_TOTAL_BYTES:
+            raise ModelFileError(path, f"{where} declares more than {_MAX_TOTAL_BYTES} bytes of weights")
+        arrays.append(np.asarray(ds[()]))
+    return arrays
 
 
 def _group(h5py, path, parent, name, where):
