@@ -178,6 +178,23 @@ def test_adam_state_goes_both_ways_and_training_continues_alike(keras, tmp_path)
     assert _max_gap(loaded, kmodel) < 1e-5
 
 
+def test_l1_l2_regularizers_go_both_ways_and_constraints_are_dropped_with_a_warning(keras, tmp_path):
+    gn.set_random_seed(11)
+    model = gn.Sequential([gn.layers.Dense(3, input_shape=(4,), kernel_regularizer=gn.regularizers.L1L2(0.01, 0.02),
+                                           bias_regularizer=gn.regularizers.L2(0.03))])
+    loaded = _quiet(keras.saving.load_model, model.save(tmp_path / "g.keras"))
+    reg = loaded.layers[0].kernel_regularizer
+    assert type(reg).__name__ == "L1L2" and (float(reg.l1), float(reg.l2)) == pytest.approx((0.01, 0.02))
+    assert float(loaded.layers[0].bias_regularizer.l2) == pytest.approx(0.03)
+
+    kmodel = keras.Sequential([keras.Input((4,)), keras.layers.Dense(
+        3, kernel_regularizer=keras.regularizers.L1(0.04), kernel_constraint=keras.constraints.NonNeg())])
+    kmodel.save(tmp_path / "k.keras")
+    with pytest.warns(UserWarning, match="no kernel_constraint"):
+        back = gn.load_model(tmp_path / "k.keras")
+    assert type(back.layers[0].kernel_regularizer).__name__ == "L1" and back.layers[0].kernel_regularizer.l1 == pytest.approx(0.04)
+
+
 # ---------------------------------------------------------------------------- .weights.h5 both ways
 def test_weights_h5_both_ways(keras, tmp_path):
     gn.set_random_seed(6)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime
 import json
+import warnings
 import zipfile
 
 from .. import _registry
@@ -78,12 +79,39 @@ def _keras_activation(name, layer):
     return _ACT_TO_KERAS.get(name, name)
 
 
+_REGULARIZERS = {"L1": "l1", "L2": "l2", "L1L2": "l1_l2"}     # Keras class -> glassnet's registry name
+
+
+def _keras_regularizer(reg):
+    """A glassnet L1, L2 or L1L2 as Keras describes it (the same penalty: l1 sum|W| + l2 sum W^2)."""
+    if reg is None:
+        return None
+    name = type(reg).__name__
+    if _REGULARIZERS.get(name) != _registry.name_of("regularizer", reg):
+        raise ValueError(f"cannot save as .keras: the regularizer {name} is not one Keras 3 has; save as .glassnet")
+    return {"module": "keras.regularizers", "class_name": name, "config": reg.get_config(), "registered_name": None}
+
+
+def _regularizer(spec):
+    """A Keras L1, L2 or L1L2 regularizer config as glassnet's; anything else is a ValueError."""
+    if spec is None:
+        return None
+    name = spec.get("class_name") if isinstance(spec, dict) else spec
+    if name not in ("L1", "L2", "L1L2"):
+        raise ValueError(f"the regularizer {name!r} is not one glassnet has (L1, L2, L1L2)")
+    config = spec.get("config") or {} if isinstance(spec, dict) else {}
+    return _registry.lookup("regularizer", _REGULARIZERS[name])(**{k: v for k, v in config.items()
+                                                                  if k in ("l1", "l2")})
+
+
 def _layer_spec(layer):
     kind = type(layer).__name__
     base = {"name": layer.name, "trainable": layer.trainable, "dtype": _policy(layer.dtype)}
     if kind == "Dense":
         config = {"units": layer.units, "activation": _keras_activation(layer.activation, layer),
-                  "use_bias": layer.use_bias}
+                  "use_bias": layer.use_bias,
+                  "kernel_regularizer": _keras_regularizer(layer.kernel_regularizer),
+                  "bias_regularizer": _keras_regularizer(layer.bias_regularizer)}
     elif kind == "Activation":
         config = {"activation": _keras_activation(layer.activation, layer)}
     elif kind == "Flatten":
@@ -188,7 +216,9 @@ def _activation(value):
 
 
 def _dense(c):
-    return {"units": c["units"], "activation": _activation(c.get("activation")), "use_bias": c.get("use_bias", True)}
+    return {"units": c["units"], "activation": _activation(c.get("activation")), "use_bias": c.get("use_bias", True),
+            "kernel_regularizer": _regularizer(c.get("kernel_regularizer")),
+            "bias_regularizer": _regularizer(c.get("bias_regularizer"))}
 
 
 def _batch_norm(c):
@@ -221,8 +251,8 @@ _FROM_KERAS = {
     "BatchNormalization": _batch_norm,
     "Rescaling": lambda c: {"scale": c["scale"], "offset": c.get("offset", 0.0)},
 }
-_IGNORED_IF_EMPTY = ("kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint",
-                     "activity_regularizer", "quantization_config", "lora_rank")
+_DROPPED = ("kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint", "beta_regularizer",
+            "gamma_regularizer", "activity_regularizer")
 
 
 def build_model(path, config, custom_objects):
@@ -276,6 +306,10 @@ def _layer(path, spec, custom_objects):
                                    f"not have (it reads {', '.join(['InputLayer', *sorted(_FROM_KERAS)])}); "
                                    f"pass custom_objects={{{class_name!r}: ...}}")
     where = f"layer {c.get('name')!r} ({class_name})"
+    dropped = [key for key in _DROPPED if c.get(key) is not None]
+    if dropped:
+        warnings.warn(f"{path}: {where}: glassnet has no {', '.join(dropped)}; loaded without "
+                      f"(predictions are unchanged, training differs)", UserWarning, stacklevel=4)
     try:
         kwargs = convert(c)
     except (KeyError, TypeError) as err:
