@@ -315,6 +315,16 @@ def test_huge_declared_member_is_refused_before_reading(tmp_path):
         gn.load_model(path)
 
 
+def test_a_compressed_dataset_declaring_far_more_than_the_file_holds_is_refused(tmp_path):
+    model = gn.Sequential([gn.layers.Dense(3000, input_shape=(3000,), use_bias=False)])
+    bomb = tmp_path / "bomb.weights.h5"
+    with h5py.File(bomb, "w") as f:                     # 36 MB of zeros, stored gzip-compressed in a few KB
+        f.create_group("layers/dense/vars").create_dataset("0", shape=(3000, 3000), dtype="f4",
+                                                            compression="gzip", fillvalue=0.0)
+    with pytest.raises(ModelFileError, match="declares more than .* bytes of weights"):
+        model.load_weights(bomb)
+
+
 def test_unknown_layer_class_is_named(tmp_path):
     _, path = _saved(tmp_path)
 

@@ -18,6 +18,7 @@ byte count checked before a value is read, every layer's shapes checked before a
 from __future__ import annotations
 
 import io
+import os
 import re
 from pathlib import Path
 
@@ -32,6 +33,7 @@ _MAX_NDIM = 8
 _MAX_ELEMENTS = 2**31            # one weight array; a bigger one is not a model glassnet can hold
 _MAX_TOTAL_BYTES = 2**33          # all of them together
 _MAX_DATASETS = 10_000
+_EXPANSION = 100                  # declared bytes per stored byte, at most (HDF5 compression filters)
 
 
 class H5pyMissingError(ImportError):
@@ -114,13 +116,16 @@ def read_layer_arrays(path, source, where="the weights file") -> dict[str, list[
     the optimizer's variables, when the file holds them, under OPTIMIZER_KEY."""
     h5py = h5py_module()
     fileobj = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    size = len(source) if isinstance(source, (bytes, bytearray)) else os.fstat(fileobj.fileno()).st_size
+    # Keras stores arrays uncompressed; a file declaring far more bytes than it holds is a decompression bomb
+    limit = min(_MAX_TOTAL_BYTES, _EXPANSION * size + 2**20)
     try:
         f = h5py.File(fileobj, "r")
     except (OSError, ValueError) as err:
         raise ModelFileError(path, f"{where} is not an HDF5 file ({err})") from err
     with f:
         layers = _group(h5py, path, f, "layers", where)
-        found, budget = {}, {"count": 0, "bytes": 0}
+        found, budget = {}, {"count": 0, "bytes": 0, "limit": limit}
         for name in list(layers.keys()):
             found[name] = _vars(h5py, path, _group(h5py, path, layers, name, where), f"layers/{name}", where, budget)
         if "optimizer" in f:
@@ -144,8 +149,9 @@ def _vars(h5py, path, parent, label, where, budget):
             raise ModelFileError(path, f"{where} holds more than {_MAX_DATASETS} arrays")
         ds = _dataset(h5py, path, group, key, f"{label}/vars/{key}", where)
         budget["bytes"] += ds.size * ds.dtype.itemsize
-        if budget["bytes"] > _MAX_TOTAL_BYTES:
-            raise ModelFileError(path, f"{where} declares more than {_MAX_TOTAL_BYTES} bytes of weights")
+        if budget["bytes"] > budget["limit"]:
+            raise ModelFileError(path, f"{where} declares more than {budget['limit']} bytes of weights in a file "
+                                       f"of far fewer bytes: it is damaged or hostile")
         arrays.append(np.asarray(ds[()]))
     return arrays
 
