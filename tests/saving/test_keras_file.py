@@ -325,6 +325,19 @@ def test_a_compressed_dataset_declaring_far_more_than_the_file_holds_is_refused(
         model.load_weights(bomb)
 
 
+def test_an_absurd_shape_in_the_config_is_refused_before_anything_is_allocated(tmp_path):
+    _, path = _saved(tmp_path)
+
+    def huge(members):
+        config = json.loads(members["config.json"])
+        config["config"]["layers"][0]["config"]["batch_shape"] = [None, 10**9]
+        members["config.json"] = json.dumps(config).encode()
+
+    _rewrite(path, huge)
+    with pytest.raises(ModelFileError, match="far more than model.weights.h5 holds"):
+        gn.load_model(path)
+
+
 def test_unknown_layer_class_is_named(tmp_path):
     _, path = _saved(tmp_path)
 

@@ -20,6 +20,8 @@ import json
 import warnings
 import zipfile
 
+import numpy as np
+
 from .. import _registry
 from . import archive, keras_compile, keras_weights
 from .format import ModelFileError, as_path, check_model, check_overwrite, existing, find_class
@@ -157,7 +159,7 @@ def load_keras(filepath, compile=True, custom_objects=None):
     path = existing(filepath, KERAS_SUFFIX)
     config, weights = read_members(path)
     custom_objects = dict(custom_objects or {})
-    model = build_model(path, config, custom_objects)
+    model = build_model(path, config, custom_objects, len(weights))
     found = keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5)
     keras_weights.assign(path, model, found, WEIGHTS_H5)
     if compile and config.get("compile_config") and keras_compile.from_keras(path, model, config["compile_config"]):
@@ -255,7 +257,32 @@ _DROPPED = ("kernel_constraint", "bias_constraint", "beta_constraint", "gamma_co
             "gamma_regularizer", "activity_regularizer")
 
 
-def build_model(path, config, custom_objects):
+def _checked_shape(path, shape):
+    if not isinstance(shape, (list, tuple)) or not shape or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**31 for d in shape) \
+            or int(np.prod(shape, dtype=np.float64)) >= 2**31:
+        raise ModelFileError(path, f"{CONFIG} gives the input shape {shape!r:.80}; expected positive sizes "
+                                   f"(fewer than 2**31 features)")
+    return tuple(shape)
+
+
+def _grow(path, layer, features, elements, max_elements):
+    """The features after `layer` and the weights counted so far; refuse a model bigger than its file."""
+    kind = type(layer).__name__
+    if kind == "Flatten":
+        return (int(np.prod(features)),), elements
+    if kind == "Dense":
+        elements += features[-1] * layer.units + layer.units
+        features = (*features[:-1], layer.units)
+    elif kind == "BatchNormalization":
+        elements += 4 * features[-1]
+    if elements > max_elements:
+        raise ModelFileError(path, f"{CONFIG} describes a model of more than {elements} weights, far more than "
+                                   f"{WEIGHTS_H5} holds: it is damaged or hostile")
+    return features, elements
+
+
+def build_model(path, config, custom_objects, weights_size=2**40):
     """A glassnet Sequential from a Keras config.json (weights not yet set)."""
     if config.get("class_name") != "Sequential":
         raise ModelFileError(path, f"{CONFIG} describes a {config.get('class_name')!r} model; glassnet reads "
@@ -267,7 +294,10 @@ def build_model(path, config, custom_objects):
         if not isinstance(specs, list):
             raise TypeError("layers is not a list")
         model = model_cls(name=body.get("name"))
-        shape = None
+        shape, features, elements = None, None, 0
+        # weights are stored uncompressed: a config asking for far more than the file holds is refused
+        # before anything is allocated
+        max_elements = keras_weights._EXPANSION * weights_size // 4 + 2**20
         for spec in specs:
             if spec.get("class_name") == "InputLayer":
                 c = spec["config"]
@@ -280,7 +310,9 @@ def build_model(path, config, custom_objects):
                     shape = build["input_shape"][1:]
             layer = _layer(path, spec, custom_objects)
             if shape is not None and not model.layers:
-                model._input_feature_shape = tuple(int(d) for d in shape)
+                model._input_feature_shape = features = _checked_shape(path, shape)
+            if features is not None:
+                features, elements = _grow(path, layer, features, elements, max_elements)
             model.add(layer)
         if not model.layers:
             raise ModelFileError(path, f"{CONFIG} describes a model without layers")
