@@ -151,8 +151,8 @@ class ModelCheckpoint(Callback):
     """Save the model (or its weights) at the end of every epoch, or only when `monitor` improves.
 
     As Keras: filepath may hold `{epoch:02d}` (counted from 1) and any log value such as
-    `{val_loss:.4f}`; it must end in `.glassnet` (model.save), or in `.npz` with
-    save_weights_only=True (model.save_weights). Missing directories are created.
+    `{val_loss:.4f}`; it must end in `.glassnet` or `.keras` (model.save), or in `.npz` or
+    `.weights.h5` with save_weights_only=True (model.save_weights). Missing directories are created.
     mode "auto" maximises monitors with "acc" in their name (or ending in "auc") and minimises the
     others; `best` starts at initial_value_threshold (else +-inf) and carries over between fits.
     Only save_freq="epoch" is supported.
@@ -164,13 +164,16 @@ class ModelCheckpoint(Callback):
         filepath = os.fspath(filepath)
         if not isinstance(filepath, str) or not filepath:
             raise TypeError(f"ModelCheckpoint filepath must be a non-empty str or os.PathLike, got {filepath!r}")
-        if save_weights_only and not filepath.lower().endswith(".npz"):
-            raise ValueError(f"with save_weights_only=True, ModelCheckpoint filepath must end in .npz "
-                             f"(such as 'ckpt/{{epoch:02d}}.weights.npz'), got {filepath!r}")
-        if not save_weights_only and not filepath.lower().endswith(".glassnet"):
-            raise ValueError(f"ModelCheckpoint filepath must end in .glassnet (the model file), such as "
-                             f"'ckpt/model-{{epoch:02d}}.glassnet', got {filepath!r}; for weights alone pass "
-                             f"save_weights_only=True and a path ending in .npz")
+        lower = filepath.lower()
+        if save_weights_only and not lower.endswith((".npz", ".weights.h5")):
+            raise ValueError(f"with save_weights_only=True, ModelCheckpoint filepath must end in .npz or, for "
+                             f"Keras 3's layout, .weights.h5 (such as 'ckpt/{{epoch:02d}}.weights.npz'), "
+                             f"got {filepath!r}")
+        if not save_weights_only and not lower.endswith((".glassnet", ".keras")):
+            raise ValueError(f"ModelCheckpoint filepath must end in .glassnet (the model file) or .keras "
+                             f"(a Keras 3 file), such as 'ckpt/model-{{epoch:02d}}.glassnet', got {filepath!r}; "
+                             f"for weights alone pass save_weights_only=True and a path ending in .npz "
+                             f"or .weights.h5")
         if mode not in ("auto", "min", "max"):
             raise ValueError(f"ModelCheckpoint mode must be 'auto', 'min' or 'max', got {mode!r}")
         if save_freq != "epoch":

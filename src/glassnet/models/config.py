@@ -42,22 +42,26 @@ class Files:
 
     def save(self, filepath, overwrite=True):
         """Write the whole model to one `.glassnet` file: architecture, weights, compile settings
-        and optimizer state (added as the suffix when `filepath` has none). Written atomically."""
+        and optimizer state (added as the suffix when `filepath` has none). Written atomically.
+        A path ending in `.keras` gives a Keras 3 `.keras` file instead (needs h5py)."""
         from .. import saving
         return saving.save_model(self, filepath, overwrite=overwrite)
 
     def save_weights(self, filepath, overwrite=True):
-        """Write only the weights, to a NumPy `.npz` file ("dense/W", ... in get_weights() order)."""
+        """Write only the weights, to a NumPy `.npz` file ("dense/W", ... in get_weights() order), or in
+        Keras 3's layout for a path ending in `.weights.h5` (needs h5py)."""
         from .. import saving
         return saving.save_weights(self, filepath, overwrite=overwrite)
 
     def load_weights(self, filepath):
-        """Set the weights from save_weights()' `.npz` (or a `.glassnet` file); shapes are checked first."""
+        """Set the weights from save_weights()' `.npz` (or a `.glassnet`, Keras 3 `.weights.h5` or `.keras`
+        file); shapes are checked first."""
         from .. import saving
         saving.load_weights(self, filepath)
 
 
 def load_model(filepath, compile=True, custom_objects=None):
-    """Keras's keras.models.load_model: the model saved in a `.glassnet` file (see glassnet.saving)."""
+    """Keras's keras.models.load_model: the model saved in a `.glassnet` file, or a Keras 3 `.keras`
+    file (see glassnet.saving)."""
     from .. import saving
     return saving.load_model(filepath, compile=compile, custom_objects=custom_objects)

@@ -29,6 +29,9 @@ The modules:
     weights           save_weights / load_weights (weights alone)
     compile_settings  loss, metrics, optimizer and optimizer state
     model_file        save_model / load_model / read_config
+    keras_file        Keras 3 `.keras` files (save_model / load_model route a `.keras` path here; needs h5py)
+    keras_weights     Keras 3's HDF5 weights layout (`.weights.h5`, and model.weights.h5 inside `.keras`)
+    keras_compile     a `.keras` file's compile_config, both ways (KerasCompileWarning when it does not map)
 """
 from .format import FORMAT, FORMAT_VERSION, SUFFIX, WEIGHTS_SUFFIX, ModelFileError
 from .model_file import load_model, read_config, save_model

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
-from . import archive, arrays, compile_settings
+from . import archive, arrays, compile_settings, keras_file
 from .format import (CONFIG, FORMAT, FORMAT_VERSION, OPTIMIZER, SUFFIX, WEIGHTS, ModelFileError, as_path,
                      check_model, check_overwrite, existing, find_class)
 from .weights import is_built, weight_names
@@ -19,13 +19,16 @@ from .._version import __version__
 # ======================================================================
 
 def save_model(model, filepath, overwrite=True) -> Path:
-    """Write `model` to one `.glassnet` file (the suffix is added when `filepath` has none).
+    """Write `model` to one `.glassnet` file (the suffix is added when `filepath` has none), or,
+    for a path ending in `.keras`, to a Keras 3 `.keras` file (keras_file; needs h5py).
 
     Returns the path written. Raises ValueError, before touching the disk, for a model
     whose settings a file cannot hold (a Python function as learning rate, ...).
     """
     check_model(model)
     path = as_path(filepath)
+    if path.suffix.lower() == keras_file.KERAS_SUFFIX:
+        return keras_file.save_keras(model, path, overwrite=overwrite)
     if not path.suffix:
         path = path.with_name(path.name + SUFFIX)
     elif path.suffix.lower() == ".npz":
@@ -89,6 +92,7 @@ def _plain(value):
 def load_model(filepath, compile=True, custom_objects=None):
     """The model saved in a `.glassnet` file: same architecture and weights, compiled (with its
     optimizer state) if it was compiled when saved, so it predicts identically and keeps training.
+    A path ending in `.keras` is read as a Keras 3 file (keras_file.load_keras; needs h5py).
 
     compile=False gives the model uncompiled. custom_objects maps names to your own layer,
     loss, optimizer or schedule classes and metric functions. Loading draws no random numbers
@@ -96,6 +100,8 @@ def load_model(filepath, compile=True, custom_objects=None):
     ModelFileError (a ValueError) naming the file and the fault for anything else.
     """
     path = existing(filepath, SUFFIX)
+    if path.suffix.lower() == keras_file.KERAS_SUFFIX and keras_file.is_keras_archive(path):
+        return keras_file.load_keras(path, compile=compile, custom_objects=custom_objects)
     config, members = archive.read_archive(path)
     custom_objects = dict(custom_objects or {})
     expected = arrays.expected_weights(path, config)

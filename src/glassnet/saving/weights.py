@@ -26,18 +26,22 @@ def require_weights(model, what):
 
 
 def save_weights(model, filepath, overwrite=True) -> Path:
-    """Write the weights alone to a NumPy `.npz` ("dense/W", ... in get_weights() order).
+    """Write the weights alone to a NumPy `.npz` ("dense/W", ... in get_weights() order), or, for
+    a path ending in `.h5` (`.weights.h5`), in Keras 3's weights layout (keras_weights; needs h5py).
 
     A path without a suffix gets `.weights.npz`; any other suffix than `.npz` is refused.
     """
     check_model(model)
     path = as_path(filepath)
+    if path.suffix.lower() == ".h5":
+        from . import keras_weights
+        return keras_weights.save_weights_h5(model, path, overwrite=overwrite)
     if not path.suffix:
         path = path.with_name(path.name + WEIGHTS_SUFFIX)
     elif path.suffix.lower() != ".npz":
-        raise ValueError(f"save_weights writes a NumPy .npz file: give a path ending in .npz "
-                         f"(such as 'model{WEIGHTS_SUFFIX}'), got {str(path)!r}; model.save writes "
-                         f"the whole model as {SUFFIX}")
+        raise ValueError(f"save_weights writes a NumPy .npz file, or Keras 3's .weights.h5: give a path "
+                         f"ending in .npz (such as 'model{WEIGHTS_SUFFIX}') or .weights.h5, got {str(path)!r}; "
+                         f"model.save writes the whole model as {SUFFIX} (or .keras)")
     check_overwrite(path, overwrite)
     require_weights(model, "save_weights")
     named = list(zip(weight_names(model), model.weights))
@@ -46,7 +50,8 @@ def save_weights(model, filepath, overwrite=True) -> Path:
 
 
 def load_weights(model, filepath):
-    """Set `model`'s weights from a save_weights `.npz` (or from a `.glassnet` model file).
+    """Set `model`'s weights from a save_weights `.npz` (or from a `.glassnet` model file; from a
+    Keras 3 `.weights.h5` or `.keras` file by layer name).
 
     Arrays are matched by name ("dense/W", ...) when the file's names are the model's, else by
     position (so np.savez(path, *model.get_weights()) works too). Counts and shapes are checked
@@ -54,6 +59,13 @@ def load_weights(model, filepath):
     """
     check_model(model)
     path = existing(filepath, WEIGHTS_SUFFIX)
+    if path.suffix.lower() == ".h5":
+        from . import keras_weights
+        return keras_weights.load_weights_h5(model, path)
+    if path.suffix.lower() == ".keras":
+        from . import keras_file
+        if keras_file.is_keras_archive(path):
+            return keras_file.load_weights_from_keras(model, path)
     require_weights(model, "load_weights")
     with archive.open_zip(path) as zf:
         is_model_file = MANIFEST in zf.namelist()

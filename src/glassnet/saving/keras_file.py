@@ -1,0 +1,375 @@
+"""Keras 3 `.keras` files for Sequential models: save_keras writes one, load_keras reads one.
+
+A `.keras` file is a zip archive (stored, not compressed) of three members:
+
+    metadata.json      {"keras_version": ..., "date_saved": ...}
+    config.json        {"module": "keras", "class_name": "Sequential", "config": {"name", "layers": [...]},
+                        "build_config": {"input_shape": [null, ...]}, "compile_config": {...} or absent}
+                       each layer as {"module": "keras.layers", "class_name", "config", "build_config"}
+    model.weights.h5   the weights in Keras 3's HDF5 layout (keras_weights)
+
+Layers glassnet reads and writes: InputLayer, Dense, Activation, Flatten, Dropout,
+BatchNormalization, Rescaling. The compile settings (keras_compile) go both ways when they map.
+Reading is bounded: member sizes are checked before anything is read, member names must be
+plain (no absolute paths, no ".."), and config.json is parsed as JSON; nothing is unpickled.
+"""
+from __future__ import annotations
+
+import datetime
+import json
+import warnings
+import zipfile
+
+import numpy as np
+
+from .. import _registry
+from . import archive, keras_compile, keras_weights
+from .format import ModelFileError, as_path, check_model, check_overwrite, existing, find_class
+from .weights import require_weights
+
+KERAS_SUFFIX = ".keras"
+KERAS_VERSION = "3.15.1"                    # the Keras release whose layout glassnet writes
+CONFIG, METADATA, WEIGHTS_H5 = "config.json", "metadata.json", "model.weights.h5"
+_JSON_LIMIT = 64 * 2**20
+_WEIGHTS_LIMIT = 2**33
+_ACT_TO_KERAS = {"swish": "silu"}           # glassnet name -> Keras name, where they differ
+_NO_KERAS = {"step"}                        # glassnet activations Keras 3 does not have
+
+
+# ======================================================================
+# Saving
+# ======================================================================
+
+def save_keras(model, filepath, overwrite=True):
+    """Write `model` (a built glassnet Sequential) as a Keras 3 `.keras` file, atomically."""
+    check_model(model)
+    keras_weights.h5py_module()
+    path = as_path(filepath)
+    check_overwrite(path, overwrite)
+    require_weights(model, "save")
+    config = keras_config(model)
+    config_bytes = archive.json_bytes(config, "the model")
+    metadata = json.dumps({"keras_version": KERAS_VERSION,
+                           "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}).encode()
+    state = keras_compile.state_to_keras(model) if "compile_config" in config else None
+    weights = keras_weights.h5_bytes(model, state)
+
+    def write(fileobj):
+        with zipfile.ZipFile(fileobj, "w", allowZip64=True) as zf:
+            for name, data in ((METADATA, metadata), (CONFIG, config_bytes), (WEIGHTS_H5, weights)):
+                zf.writestr(archive.zip_info(name, zipfile.ZIP_STORED), data)
+
+    archive.atomic_write(path, write)
+    return path
+
+
+def _policy(dtype):
+    return {"module": "keras", "class_name": "DTypePolicy", "config": {"name": dtype}, "registered_name": None}
+
+
+def _spec(class_name, config, input_shape=None):
+    spec = {"module": "keras.layers", "class_name": class_name, "config": config, "registered_name": None}
+    if input_shape is not None:
+        spec["build_config"] = {"input_shape": [None, *input_shape[1:]]}
+    return spec
+
+
+def _keras_activation(name, layer):
+    if name in _NO_KERAS:
+        raise ValueError(f"cannot save as .keras: layer {layer.name!r} uses the activation {name!r}, which "
+                         f"Keras 3 does not have; save it as .glassnet instead")
+    return _ACT_TO_KERAS.get(name, name)
+
+
+_REGULARIZERS = {"L1": "l1", "L2": "l2", "L1L2": "l1_l2"}     # Keras class -> glassnet's registry name
+
+
+def _keras_regularizer(reg):
+    """A glassnet L1, L2 or L1L2 as Keras describes it (the same penalty: l1 sum|W| + l2 sum W^2)."""
+    if reg is None:
+        return None
+    name = type(reg).__name__
+    if _REGULARIZERS.get(name) != _registry.name_of("regularizer", reg):
+        raise ValueError(f"cannot save as .keras: the regularizer {name} is not one Keras 3 has; save as .glassnet")
+    return {"module": "keras.regularizers", "class_name": name, "config": reg.get_config(), "registered_name": None}
+
+
+def _regularizer(spec):
+    """A Keras L1, L2 or L1L2 regularizer config as glassnet's; anything else is a ValueError."""
+    if spec is None:
+        return None
+    name = spec.get("class_name") if isinstance(spec, dict) else spec
+    if name not in ("L1", "L2", "L1L2"):
+        raise ValueError(f"the regularizer {name!r} is not one glassnet has (L1, L2, L1L2)")
+    config = spec.get("config") or {} if isinstance(spec, dict) else {}
+    return _registry.lookup("regularizer", _REGULARIZERS[name])(**{k: v for k, v in config.items()
+                                                                  if k in ("l1", "l2")})
+
+
+def _layer_spec(layer):
+    kind = type(layer).__name__
+    base = {"name": layer.name, "trainable": layer.trainable, "dtype": _policy(layer.dtype)}
+    if kind == "Dense":
+        config = {"units": layer.units, "activation": _keras_activation(layer.activation, layer),
+                  "use_bias": layer.use_bias,
+                  "kernel_regularizer": _keras_regularizer(layer.kernel_regularizer),
+                  "bias_regularizer": _keras_regularizer(layer.bias_regularizer)}
+    elif kind == "Activation":
+        config = {"activation": _keras_activation(layer.activation, layer)}
+    elif kind == "Flatten":
+        config = {"data_format": "channels_last"}
+    elif kind == "Dropout":
+        config = {"rate": layer.rate, "seed": layer.seed, "noise_shape": None}
+    elif kind == "BatchNormalization":
+        config = {"axis": -1, "momentum": layer.momentum, "epsilon": layer.epsilon,
+                  "center": layer.center, "scale": layer.scale}
+    elif kind == "Rescaling":
+        config = {"scale": layer.scale, "offset": layer.offset}
+    else:
+        raise ValueError(f"cannot save as .keras: glassnet writes Keras files for the layers "
+                         f"{', '.join(sorted(_FROM_KERAS))}, got {kind} ({layer.name!r}); save it as .glassnet")
+    return _spec(kind, {**base, **config}, layer.input_shape)
+
+
+def keras_config(model) -> dict:
+    """The config.json of a Keras 3 `.keras` file describing `model`."""
+    model._require_built()
+    shape = [None, *model._input_feature_shape]
+    dtype = model.layers[0].dtype if model.layers else "float32"
+    layers = [_spec("InputLayer", {"batch_shape": shape, "dtype": dtype, "sparse": False, "ragged": False,
+                                   "name": "input_layer", "optional": False})]
+    layers += [_layer_spec(layer) for layer in keras_weights.keras_layers(model)]
+    config = {"module": "keras", "class_name": "Sequential",
+              "config": {"name": model.name, "trainable": True, "dtype": _policy(dtype), "layers": layers,
+                         "build_input_shape": shape},
+              "registered_name": None, "build_config": {"input_shape": shape}}
+    compiled = keras_compile.to_keras(model) if model.compiled else None
+    if compiled is not None:
+        config["compile_config"] = compiled
+    return config
+
+
+# ======================================================================
+# Loading
+# ======================================================================
+
+def load_keras(filepath, compile=True, custom_objects=None):
+    """The glassnet Sequential described by a Keras 3 `.keras` file, compiled when its settings map."""
+    keras_weights.h5py_module()
+    path = existing(filepath, KERAS_SUFFIX)
+    config, weights = read_members(path)
+    custom_objects = dict(custom_objects or {})
+    model = build_model(path, config, custom_objects, len(weights))
+    found = keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5)
+    keras_weights.assign(path, model, found, WEIGHTS_H5)
+    if compile and config.get("compile_config") and keras_compile.from_keras(path, model, config["compile_config"]):
+        keras_compile.state_from_keras(path, model, found.get(keras_weights.OPTIMIZER_KEY))
+    return model
+
+
+def read_members(path):
+    """(config dict, weights bytes) of a `.keras` archive; every member name and size checked first."""
+    with archive.open_zip(path) as zf:
+        infos = zf.infolist()
+        names = [info.filename for info in infos]
+        for name in names:
+            parts = name.replace("\\", "/").split("/")
+            if name.startswith(("/", "\\")) or ".." in parts or ":" in name:
+                raise ModelFileError(path, f"the archive has a member named {name!r}, a path out of the archive; "
+                                           f"such files are refused")
+        if len(set(names)) != len(names):
+            raise ModelFileError(path, "the archive holds a member twice: it was tampered with")
+        for required in (CONFIG, WEIGHTS_H5):
+            if required not in names:
+                raise ModelFileError(path, f"it is not a Keras .keras file: the member {required} is missing "
+                                           f"(members: {', '.join(names[:6])})")
+        for info in infos:
+            limit = _WEIGHTS_LIMIT if info.filename == WEIGHTS_H5 else _JSON_LIMIT
+            if info.file_size > limit:
+                raise ModelFileError(path, f"the member {info.filename} declares {info.file_size} bytes, more "
+                                           f"than the {limit} allowed: the file is damaged or hostile")
+        try:
+            config = json.loads(zf.read(CONFIG).decode("utf-8"))
+            weights = zf.read(WEIGHTS_H5)
+        except (UnicodeDecodeError, ValueError, zipfile.BadZipFile, OSError, EOFError) as err:
+            raise ModelFileError(path, f"a member cannot be read ({type(err).__name__}: {err})") from err
+    if not isinstance(config, dict):
+        raise ModelFileError(path, f"{CONFIG} must hold a JSON object")
+    return config, weights
+
+
+def _dtype(path, config, where):
+    dtype = config.get("dtype", "float32")
+    if isinstance(dtype, dict):
+        dtype = (dtype.get("config") or {}).get("name")
+    if dtype is None:
+        return None
+    if dtype not in ("float32", "float64"):
+        raise ModelFileError(path, f"{where} uses the dtype {dtype!r}; glassnet reads float32 and float64 models")
+    return dtype
+
+
+def _activation(value):
+    if isinstance(value, dict):           # {"class_name": "function", "config": "relu"} in some Keras files
+        value = value.get("config")
+    if isinstance(value, str) and value.lower() == "silu":
+        return "swish"
+    return value
+
+
+def _dense(c):
+    return {"units": c["units"], "activation": _activation(c.get("activation")), "use_bias": c.get("use_bias", True),
+            "kernel_regularizer": _regularizer(c.get("kernel_regularizer")),
+            "bias_regularizer": _regularizer(c.get("bias_regularizer"))}
+
+
+def _batch_norm(c):
+    axis = c.get("axis", -1)
+    if isinstance(axis, list) and len(axis) == 1:
+        axis = axis[0]
+    if c.get("renorm") or c.get("synchronized"):
+        raise ValueError("BatchNormalization with renorm or synchronized is not supported")
+    return {"axis": axis, "momentum": c.get("momentum", 0.99), "epsilon": c.get("epsilon", 1e-3),
+            "center": c.get("center", True), "scale": c.get("scale", True)}
+
+
+def _flatten(c):
+    if c.get("data_format", "channels_last") not in (None, "channels_last"):
+        raise ValueError(f"Flatten with data_format={c.get('data_format')!r} is not supported (channels_last only)")
+    return {}
+
+
+def _dropout(c):
+    if c.get("noise_shape") is not None:
+        raise ValueError("Dropout with a noise_shape is not supported")
+    return {"rate": c["rate"], "seed": c.get("seed")}
+
+
+_FROM_KERAS = {
+    "Dense": _dense,
+    "Activation": lambda c: {"activation": _activation(c["activation"])},
+    "Flatten": _flatten,
+    "Dropout": _dropout,
+    "BatchNormalization": _batch_norm,
+    "Rescaling": lambda c: {"scale": c["scale"], "offset": c.get("offset", 0.0)},
+}
+_DROPPED = ("kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint", "beta_regularizer",
+            "gamma_regularizer", "activity_regularizer")
+
+
+def _checked_shape(path, shape):
+    if not isinstance(shape, (list, tuple)) or not shape or not all(
+            isinstance(d, int) and not isinstance(d, bool) and 0 < d < 2**31 for d in shape) \
+            or int(np.prod(shape, dtype=np.float64)) >= 2**31:
+        raise ModelFileError(path, f"{CONFIG} gives the input shape {shape!r:.80}; expected positive sizes "
+                                   f"(fewer than 2**31 features)")
+    return tuple(shape)
+
+
+def _grow(path, layer, features, elements, max_elements):
+    """The features after `layer` and the weights counted so far; refuse a model bigger than its file."""
+    kind = type(layer).__name__
+    if kind == "Flatten":
+        return (int(np.prod(features)),), elements
+    if kind == "Dense":
+        elements += features[-1] * layer.units + layer.units
+        features = (*features[:-1], layer.units)
+    elif kind == "BatchNormalization":
+        elements += 4 * features[-1]
+    if elements > max_elements:
+        raise ModelFileError(path, f"{CONFIG} describes a model of more than {elements} weights, far more than "
+                                   f"{WEIGHTS_H5} holds: it is damaged or hostile")
+    return features, elements
+
+
+def build_model(path, config, custom_objects, weights_size=2**40):
+    """A glassnet Sequential from a Keras config.json (weights not yet set)."""
+    if config.get("class_name") != "Sequential":
+        raise ModelFileError(path, f"{CONFIG} describes a {config.get('class_name')!r} model; glassnet reads "
+                                   f"Keras Sequential models only")
+    model_cls = _registry.lookup("model", "Sequential")
+    try:
+        body = config["config"]
+        specs = body["layers"]
+        if not isinstance(specs, list):
+            raise TypeError("layers is not a list")
+        model = model_cls(name=body.get("name"))
+        shape, features, elements = None, None, 0
+        # weights are stored uncompressed: a config asking for far more than the file holds is refused
+        # before anything is allocated
+        max_elements = keras_weights._EXPANSION * weights_size // 4 + 2**20
+        for spec in specs:
+            if spec.get("class_name") == "InputLayer":
+                c = spec["config"]
+                batch_shape = c.get("batch_shape") or c.get("batch_input_shape")
+                shape = batch_shape[1:] if batch_shape is not None else c["shape"]
+                continue
+            if shape is None:
+                build = spec.get("build_config") or config.get("build_config") or {}
+                if build.get("input_shape") is not None:
+                    shape = build["input_shape"][1:]
+            layer = _layer(path, spec, custom_objects)
+            if shape is not None and not model.layers:
+                model._input_feature_shape = features = _checked_shape(path, shape)
+            if features is not None:
+                features, elements = _grow(path, layer, features, elements, max_elements)
+            model.add(layer)
+        if not model.layers:
+            raise ModelFileError(path, f"{CONFIG} describes a model without layers")
+        if model._input_feature_shape is None:
+            raise ModelFileError(path, f"{CONFIG} does not give the input shape (the Keras model was never built)")
+        model._require_built()
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
+        raise ModelFileError(path, f"{CONFIG} does not describe a model glassnet can build: "
+                                   f"{type(err).__name__}: {err}") from err
+    return model
+
+
+def _layer(path, spec, custom_objects):
+    class_name = spec.get("class_name")
+    c = dict(spec.get("config") or {})
+    if class_name in custom_objects:
+        return find_class(path, custom_objects, "layer", class_name, "layer class").from_config(c)
+    convert = _FROM_KERAS.get(class_name) if isinstance(class_name, str) else None
+    if convert is None:
+        raise ModelFileError(path, f"{CONFIG} uses the Keras layer class {class_name!r}, which glassnet does "
+                                   f"not have (it reads {', '.join(['InputLayer', *sorted(_FROM_KERAS)])}); "
+                                   f"pass custom_objects={{{class_name!r}: ...}}")
+    where = f"layer {c.get('name')!r} ({class_name})"
+    dropped = [key for key in _DROPPED if c.get(key) is not None]
+    if dropped:
+        warnings.warn(f"{path}: {where}: glassnet has no {', '.join(dropped)}; loaded without "
+                      f"(predictions are unchanged, training differs)", UserWarning, stacklevel=4)
+    try:
+        kwargs = convert(c)
+    except (KeyError, TypeError) as err:
+        raise ModelFileError(path, f"{CONFIG}: {where} is incomplete ({type(err).__name__}: {err})") from err
+    except ValueError as err:
+        raise ModelFileError(path, f"{CONFIG}: {where}: {err}") from err
+    cls = _registry.lookup("layer", class_name)
+    try:
+        return cls(name=c.get("name"), dtype=_dtype(path, c, where), trainable=c.get("trainable", True), **kwargs)
+    except (TypeError, ValueError) as err:
+        raise ModelFileError(path, f"{CONFIG}: {where} cannot be built in glassnet: {err}") from err
+
+
+def is_keras_archive(path) -> bool:
+    """Is the zip at `path` a Keras file? (False for a glassnet archive: earlier glassnet versions wrote
+    their own format under a `.keras` name, and such files still load.)"""
+    with archive.open_zip(path) as zf:
+        return "manifest.json" not in zf.namelist()
+
+
+def load_weights_from_keras(model, filepath):
+    """Set `model`'s weights from the model.weights.h5 of a `.keras` file."""
+    keras_weights.h5py_module()
+    path = existing(filepath, KERAS_SUFFIX)
+    require_weights(model, "load_weights")
+    _, weights = read_members(path)
+    keras_weights.assign(path, model, keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5), WEIGHTS_H5)
+
+
+__all__ = ["save_keras", "load_keras", "keras_config", "read_members", "build_model", "load_weights_from_keras",
+           "KERAS_SUFFIX"]

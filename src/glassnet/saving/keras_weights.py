@@ -1,0 +1,224 @@
+"""Weights in Keras 3's HDF5 layout (`model.weights.h5` inside a `.keras` file, or a `.weights.h5` file).
+
+The layout, learnt from files Keras 3 writes:
+
+    vars                          a group with the attribute name=<model name>, no datasets
+    layers/<group>/vars           a group with the attribute name=<layer name>; datasets "0", "1", ...
+                                  (<group> is the layer's class in snake case, numbered when it repeats:
+                                  dense, dense_1, batch_normalization, ...; see group_names)
+                                  in the layer's weight order (Dense: kernel, bias; BatchNormalization:
+                                  gamma, beta, moving_mean, moving_variance), one group per layer
+                                  (InputLayer excluded), weightless layers included
+    optimizer/vars                (Keras only) the optimizer's variables; glassnet ignores them
+
+h5py is an optional extra (pip install "glassnet[keras]"). Reading is bounded: only plain numeric
+datasets (no object or variable-length types, no external storage, no links), every shape and
+byte count checked before a value is read, every layer's shapes checked before any weight changes.
+"""
+from __future__ import annotations
+
+import io
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+from . import archive
+from .format import ModelFileError, as_path, check_model, check_overwrite, existing, short
+from .weights import require_weights
+
+KERAS_WEIGHTS_SUFFIX = ".weights.h5"
+_MAX_NDIM = 8
+_MAX_ELEMENTS = 2**31            # one weight array; a bigger one is not a model glassnet can hold
+_MAX_TOTAL_BYTES = 2**33          # all of them together
+_MAX_DATASETS = 10_000
+_EXPANSION = 100                  # declared bytes per stored byte, at most (HDF5 compression filters)
+
+
+class H5pyMissingError(ImportError):
+    """h5py is needed for Keras files and is not installed."""
+
+
+def h5py_module():
+    """The h5py module, or an H5pyMissingError telling how to install it."""
+    try:
+        import h5py
+    except ImportError as err:
+        raise H5pyMissingError('Keras files (.keras, .weights.h5) need h5py: pip install "glassnet[keras]" '
+                               '(or pip install h5py)') from err
+    return h5py
+
+
+def keras_layers(model):
+    """The layers that have a group in a Keras weights file (every layer of a glassnet Sequential)."""
+    return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
+
+
+def group_names(model) -> list[str]:
+    """The group of each of keras_layers(model) under "layers/": Keras names them not by the layer's
+    name but by its class in snake case, numbered in order when a class repeats: dense, dense_1, ..."""
+    names, used = [], {}
+    for layer in keras_layers(model):
+        base = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2",
+                                                              type(layer).__name__)).lower()
+        used[base] = used.get(base, -1) + 1
+        names.append(base if used[base] == 0 else f"{base}_{used[base]}")
+    return names
+
+
+# ======================================================================
+# Writing
+# ======================================================================
+
+def h5_bytes(model, optimizer=None) -> bytes:
+    """The Keras 3 weights file of `model`, as bytes (written with h5py into memory); `optimizer`:
+    (its name, [its variables in Keras's order]) to write under optimizer/vars, or None."""
+    h5py = h5py_module()
+    buffer = io.BytesIO()
+    with h5py.File(buffer, "w") as f:
+        f.create_group("vars").attrs["name"] = model.name
+        layers = f.create_group("layers")
+        for layer, group_name in zip(keras_layers(model), group_names(model)):
+            group = layers.create_group(group_name).create_group("vars")
+            group.attrs["name"] = layer.name
+            for i, array in enumerate(layer.weights):
+                group.create_dataset(str(i), data=np.asarray(array))
+        if optimizer is not None:
+            group = f.create_group("optimizer").create_group("vars")
+            group.attrs["name"] = optimizer[0]
+            for i, array in enumerate(optimizer[1]):
+                group.create_dataset(str(i), data=np.asarray(array))
+    return buffer.getvalue()
+
+
+def save_weights_h5(model, filepath, overwrite=True) -> Path:
+    """Write `model`'s weights as a Keras 3 `.weights.h5` file (atomically)."""
+    check_model(model)
+    h5py_module()
+    path = as_path(filepath)
+    check_overwrite(path, overwrite)
+    require_weights(model, "save_weights")
+    data = h5_bytes(model)
+    archive.atomic_write(path, lambda fileobj: fileobj.write(data))
+    return path
+
+
+# ======================================================================
+# Reading
+# ======================================================================
+
+OPTIMIZER_KEY = "/optimizer"      # read_layer_arrays' key for the optimizer's variables (never a layer's group)
+
+
+def read_layer_arrays(path, source, where="the weights file") -> dict[str, list[np.ndarray]]:
+    """{layer group: [arrays in order]} from a Keras weights file (`source`: a path, a file or bytes);
+    the optimizer's variables, when the file holds them, under OPTIMIZER_KEY."""
+    h5py = h5py_module()
+    fileobj = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
+    size = len(source) if isinstance(source, (bytes, bytearray)) else os.fstat(fileobj.fileno()).st_size
+    # Keras stores arrays uncompressed; a file declaring far more bytes than it holds is a decompression bomb
+    limit = min(_MAX_TOTAL_BYTES, _EXPANSION * size + 2**20)
+    try:
+        f = h5py.File(fileobj, "r")
+    except (OSError, ValueError) as err:
+        raise ModelFileError(path, f"{where} is not an HDF5 file ({err})") from err
+    with f:
+        layers = _group(h5py, path, f, "layers", where)
+        found, budget = {}, {"count": 0, "bytes": 0, "limit": limit}
+        for name in list(layers.keys()):
+            found[name] = _vars(h5py, path, _group(h5py, path, layers, name, where), f"layers/{name}", where, budget)
+        if "optimizer" in f:
+            found[OPTIMIZER_KEY] = _vars(h5py, path, _group(h5py, path, f, "optimizer", where), "optimizer",
+                                         where, budget)
+    return found
+
+
+def _vars(h5py, path, parent, label, where, budget):
+    """The datasets "0", "1", ... of parent/vars, in order, within the file's budget of arrays and bytes."""
+    if "vars" not in parent:
+        return []
+    group = _group(h5py, path, parent, "vars", where)
+    keys = list(group.keys())
+    if sorted(keys, key=lambda k: (len(k), k)) != [str(i) for i in range(len(keys))]:
+        raise ModelFileError(path, f"{where}: {label}/vars holds {short(keys)}, expected datasets named 0, 1, 2, ...")
+    arrays = []
+    for key in (str(i) for i in range(len(keys))):
+        budget["count"] += 1
+        if budget["count"] > _MAX_DATASETS:
+            raise ModelFileError(path, f"{where} holds more than {_MAX_DATASETS} arrays")
+        ds = _dataset(h5py, path, group, key, f"{label}/vars/{key}", where)
+        budget["bytes"] += ds.size * ds.dtype.itemsize
+        if budget["bytes"] > budget["limit"]:
+            raise ModelFileError(path, f"{where} declares more than {budget['limit']} bytes of weights in a file "
+                                       f"of far fewer bytes: it is damaged or hostile")
+        arrays.append(np.asarray(ds[()]))
+    return arrays
+
+
+def _group(h5py, path, parent, name, where):
+    link = parent.get(name, getlink=True)
+    if link is None:
+        raise ModelFileError(path, f"{where} has no group {name!r} under {parent.name!r}: "
+                                   f"it is not in Keras 3's weights layout")
+    if not isinstance(link, h5py.HardLink):
+        raise ModelFileError(path, f"{where}: {parent.name}/{name} is a {type(link).__name__}; "
+                                   f"links are refused (a file is read on its own)")
+    item = parent[name]
+    if not isinstance(item, h5py.Group):
+        raise ModelFileError(path, f"{where}: {item.name} is not a group")
+    return item
+
+
+def _dataset(h5py, path, group, key, label, where):
+    link = group.get(key, getlink=True)
+    if not isinstance(link, h5py.HardLink):
+        raise ModelFileError(path, f"{where}: {label} is a {type(link).__name__}; links are refused")
+    ds = group[key]
+    if not isinstance(ds, h5py.Dataset):
+        raise ModelFileError(path, f"{where}: {label} is not a dataset")
+    if ds.dtype.kind not in "fiub" or ds.dtype.fields is not None or h5py.check_vlen_dtype(ds.dtype) is not None:
+        raise ModelFileError(path, f"{where}: {label} holds {ds.dtype} values; only plain numbers are read")
+    if ds.external:
+        raise ModelFileError(path, f"{where}: {label} keeps its data in an external file; that is refused")
+    if ds.shape is None or len(ds.shape) > _MAX_NDIM or ds.size > _MAX_ELEMENTS:
+        raise ModelFileError(path, f"{where}: {label} has the implausible shape {ds.shape}")
+    return ds
+
+
+def assign(path, model, found, where="the weights file"):
+    """Set every layer's weights from `found` ({layer name: arrays}), all checked before any change."""
+    pairs = []
+    names = group_names(model)
+    missing = [n for n in names if n not in found]
+    if missing:
+        raise ModelFileError(path, f"{where} has no weights for the layers layers/{short(missing)} "
+                                   f"(it holds {short(sorted(found))}); no weight was changed")
+    for layer, group_name in zip(keras_layers(model), names):
+        arrays, own = found[group_name], layer.weights
+        if len(arrays) != len(own):
+            raise ModelFileError(path, f"{where} holds {len(arrays)} arrays for layer {layer.name!r}, which "
+                                       f"has {len(own)} ({', '.join(layer.weight_names) or 'none'}); "
+                                       f"no weight was changed")
+        for key, mine, array in zip(layer.weight_names, own, arrays):
+            if array.shape != mine.shape:
+                raise ModelFileError(path, f"{where}: layer {layer.name!r} weight {key!r} has shape "
+                                           f"{array.shape}, the model needs {mine.shape}; no weight was changed")
+            if not np.all(np.isfinite(array)):
+                raise ModelFileError(path, f"{where}: layer {layer.name!r} weight {key!r} holds non-finite "
+                                           f"values; no weight was changed")
+            pairs.append((mine, array))
+    for mine, array in pairs:
+        mine[...] = array
+
+
+def load_weights_h5(model, filepath):
+    """Set `model`'s weights from a Keras 3 `.weights.h5` file (matched by layer name)."""
+    check_model(model)
+    h5py_module()
+    path = existing(filepath, KERAS_WEIGHTS_SUFFIX)
+    require_weights(model, "load_weights")
+    if path.stat().st_size > _MAX_TOTAL_BYTES + 2**26:
+        raise ModelFileError(path, "it is implausibly large for a weights file")
+    with open(path, "rb") as fileobj:
+        assign(path, model, read_layer_arrays(path, fileobj))
