@@ -390,3 +390,21 @@ def test_string_datasets_and_links_are_refused(tmp_path):
     with pytest.raises(ModelFileError, match="not in Keras 3's weights layout"):
         model.load_weights(bad)
     assert issubclass(keras_weights.H5pyMissingError, ImportError)
+
+
+def test_graph_models_are_refused_before_anything_is_written(tmp_path):
+    """Keras files map Sequential models only: a graph model is refused, no file appears, no weight changes."""
+    pytest.importorskip("h5py")
+    x = gn.Input(shape=(3,))
+    a, b = gn.layers.Dense(2)(x), gn.layers.Dense(2)(x)
+    model = gn.Model(x, gn.layers.Dense(1)(gn.layers.Concatenate()([a, b])))
+    for call, name in ((model.save, "m.keras"), (model.save_weights, "m.weights.h5")):
+        with pytest.raises(TypeError, match=r"supports Sequential models only, got a Functional.*\.glassnet"):
+            call(tmp_path / name)
+        assert not (tmp_path / name).exists()
+    seq = gn.Sequential([gn.layers.Dense(1, input_shape=(3,))])
+    seq.save_weights(tmp_path / "s.weights.h5")
+    before = model.get_weights()
+    with pytest.raises(TypeError, match="supports Sequential models only"):
+        model.load_weights(tmp_path / "s.weights.h5")
+    assert all(np.array_equal(u, v) for u, v in zip(before, model.get_weights()))

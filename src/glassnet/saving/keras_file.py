@@ -24,7 +24,7 @@ import numpy as np
 
 from .. import _registry
 from . import archive, keras_compile, keras_weights
-from .format import ModelFileError, as_path, check_model, check_overwrite, existing, find_class
+from .format import ModelFileError, as_path, check_overwrite, existing, find_class
 from .weights import require_weights
 
 KERAS_SUFFIX = ".keras"
@@ -42,7 +42,7 @@ _NO_KERAS = {"step"}                        # glassnet activations Keras 3 does 
 
 def save_keras(model, filepath, overwrite=True):
     """Write `model` (a built glassnet Sequential) as a Keras 3 `.keras` file, atomically."""
-    check_model(model)
+    keras_weights.check_sequential(model, "a Keras .keras file")
     keras_weights.h5py_module()
     path = as_path(filepath)
     check_overwrite(path, overwrite)
@@ -364,6 +364,7 @@ def is_keras_archive(path) -> bool:
 
 def load_weights_from_keras(model, filepath):
     """Set `model`'s weights from the model.weights.h5 of a `.keras` file."""
+    keras_weights.check_sequential(model, "a Keras .keras file")
     keras_weights.h5py_module()
     path = existing(filepath, KERAS_SUFFIX)
     require_weights(model, "load_weights")

@@ -24,6 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _registry
 from . import archive
 from .format import ModelFileError, as_path, check_model, check_overwrite, existing, short
 from .weights import require_weights
@@ -48,6 +49,16 @@ def h5py_module():
         raise H5pyMissingError('Keras files (.keras, .weights.h5) need h5py: pip install "glassnet[keras]" '
                                '(or pip install h5py)') from err
     return h5py
+
+
+def check_sequential(model, what):
+    """Keras files are written and read for Sequential models only (a graph model's nodes are not
+    mapped yet): anything else is refused before a byte is written or a weight is changed."""
+    check_model(model)
+    sequential = _registry.lookup("model", "Sequential")
+    if not isinstance(model, sequential):
+        raise TypeError(f"{what} supports Sequential models only, got a {type(model).__name__}; "
+                        f"save it as a .glassnet file (model.save('model.glassnet')) instead")
 
 
 def keras_layers(model):
@@ -94,7 +105,7 @@ def h5_bytes(model, optimizer=None) -> bytes:
 
 def save_weights_h5(model, filepath, overwrite=True) -> Path:
     """Write `model`'s weights as a Keras 3 `.weights.h5` file (atomically)."""
-    check_model(model)
+    check_sequential(model, "a Keras .weights.h5 file")
     h5py_module()
     path = as_path(filepath)
     check_overwrite(path, overwrite)
@@ -214,7 +225,7 @@ def assign(path, model, found, where="the weights file"):
 
 def load_weights_h5(model, filepath):
     """Set `model`'s weights from a Keras 3 `.weights.h5` file (matched by layer name)."""
-    check_model(model)
+    check_sequential(model, "a Keras .weights.h5 file")
     h5py_module()
     path = existing(filepath, KERAS_WEIGHTS_SUFFIX)
     require_weights(model, "load_weights")
