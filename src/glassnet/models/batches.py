@@ -51,6 +51,38 @@ class _Batches:
         return buf
 
 
+class Several:
+    """The arrays of a model with several inputs, one per input in model.inputs order, all with
+    the same number of rows: len() counts rows and slicing slices every array."""
+
+    def __init__(self, arrays):
+        self.arrays = list(arrays)
+
+    def __len__(self):
+        return len(self.arrays[0])
+
+    def __getitem__(self, index):
+        return Several([a[index] for a in self.arrays])
+
+
+class _SeveralBatches:
+    """_Batches for each array of a Several: gather() and rows() give a Several of batches."""
+
+    def __init__(self, x, batch_size, dtype):
+        self.parts = [_Batches(a, batch_size, dtype) for a in x.arrays]
+
+    def gather(self, idx):
+        return Several([b.gather(idx) for b in self.parts])
+
+    def rows(self, start, stop):
+        return Several([b.rows(start, stop) for b in self.parts])
+
+
+def batches(x, batch_size, dtype):
+    """x (an array or a Several) read batch by batch in `dtype`."""
+    return _SeveralBatches(x, batch_size, dtype) if isinstance(x, Several) else _Batches(x, batch_size, dtype)
+
+
 def kept(model, key, like):
     """A scratch array shaped like `like`, kept while the model runs (fit, evaluate), else None
     (as Layer._buffer: the largest batch so far, and a view of its first rows for a smaller one)."""

@@ -7,24 +7,26 @@
     outputs = gn.layers.Dense(2, activation="softmax")(h)
     model = gn.Model(inputs, outputs)          # a Functional, compiled and fitted like a Sequential
 
-A `Functional` is a `Model` whose layers form a directed acyclic graph: one input, one output,
+A `Functional` is a `Model` whose layers form a directed acyclic graph: one or several inputs
+(x is then a list or dict of arrays, held as a batches.Several), one output,
 any branches and merges (glassnet.layers.merging) in between.  `layers` lists them in a
 topological order (the InputLayer first, the output layer last), and run_forward / run_backward
 walk that order, so the one training step (models/step.py) runs it unchanged.  Backward sums the
 gradients of a tensor read by several layers (a skip connection).
 
 A layer called several times (shared weights) keeps one cache per call and sums the gradients of
-its weights over the calls.  Not yet: several inputs or outputs, nested models, a recorder (trace)
-on a model with shared layers, and shared layers with regularizers: each is refused with a ValueError.
+its weights over the calls.  Not yet: several outputs, nested models, a recorder (trace)
+on a model with shared layers or several inputs, and shared layers with regularizers: each is refused with a ValueError.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from .. import _registry, backend
+from .. import _checks, _registry, backend
 from .. import layers as layers_module
 from ..layers.base import KerasTensor
 from ..layers.core import InputLayer
+from .batches import Several
 from .model import Model
 
 
@@ -46,14 +48,25 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name=None):
         super().__init__(name=name or "functional")
-        self._input = _single(inputs, "input")
+        keys = None
+        if isinstance(inputs, dict):
+            keys, inputs = [str(k) for k in inputs], list(inputs.values())
+        if isinstance(inputs, (list, tuple)) and len(inputs) > 1:
+            self._inputs = [_single(t, "input") for t in inputs]
+        else:
+            self._inputs = [_single(inputs, "input")]
+        self._input = self._inputs[0]
         self._output = _single(outputs, "output")
-        if not isinstance(self._input._layer, InputLayer):
-            raise ValueError(f"Model inputs must come from gn.Input(...), got the output of "
-                             f"{self._input._layer._label()}")
+        for t in self._inputs:
+            if not isinstance(t._layer, InputLayer):
+                raise ValueError(f"Model inputs must come from gn.Input(...), got the output of "
+                                 f"{t._layer._label()}")
+        if len({id(t) for t in self._inputs}) != len(self._inputs):
+            raise ValueError("the same Input is given twice as inputs")
         for layer in self._order_nodes():
             self._track(layer)
             self.layers.append(layer)
+        self._input_keys = keys or [t._layer.name for t in self._inputs]
         self._input_feature_shape = tuple(self._input.shape[1:])
         self.build()
 
@@ -80,17 +93,18 @@ class Functional(Model):
             state[key] = "open"
             stack.append((tensor, True))
             if isinstance(tensor._layer, InputLayer):
-                if tensor is not self._input:
+                if not any(tensor is t for t in self._inputs):
                     raise ValueError(f"the outputs do not depend on the model's inputs alone: they read another "
                                      f"Input ({tensor._layer._label()} of shape {tensor.shape}); pass that one "
                                      f"as inputs")
                 continue
             for t in reversed(tensor._inbound):
                 stack.append((t, False))
-        if id(self._input) not in state:
-            raise ValueError("the outputs do not depend on the inputs: no path leads from the Input given as inputs "
-                             "to the outputs; call the layers on that Input")
-        if self._output is self._input:
+        for k, t in enumerate(self._inputs):
+            if id(t) not in state:
+                raise ValueError(f"the outputs do not depend on the inputs: no path leads from input {k} "
+                                 f"({t._layer._label()}) to the outputs; call the layers on that Input")
+        if any(self._output is t for t in self._inputs):
             raise ValueError("the outputs are the inputs: call at least one layer on the Input")
         self._tensors = order                      # order[i] is made by node i
         last = self._output._layer
@@ -114,6 +128,7 @@ class Functional(Model):
         position = {id(t): i for i, t in enumerate(self._tensors)}
         self._sources = [[position[id(t)] for t in tensor._inbound] for tensor in self._tensors]
         self._node_layers = [t._layer for t in self._tensors]
+        self._input_nodes = [position[id(t)] for t in self._inputs]
         self._many = [isinstance(layer.input_shape, list) for layer in self._node_layers]
         count, self._call_number = {}, []
         for layer in self._node_layers:
@@ -144,10 +159,19 @@ class Functional(Model):
                              "shared layers yet")
         nodes = self._node_layers
         values = [None] * len(nodes)
-        values[0] = x if call is None else call(0, nodes[0], x)
+        if len(self._inputs) > 1:
+            if call is not None:
+                raise ValueError("a recorder (model.trace, train_on_batch(recorder=...)) cannot watch a model with "
+                                 "several inputs yet")
+            for i, array in zip(self._input_nodes, x.arrays):
+                values[i] = array
+        else:
+            values[0] = x if call is None else call(0, nodes[0], x)
         sources, many, shared = self._sources, self._many, self._shared
         for i in range(1, len(nodes) - 1):
             src, layer = sources[i], nodes[i]
+            if not src:                              # another Input: its array is in values already
+                continue
             h = [values[j] for j in src] if many[i] else values[src[0]]
             if shared[i]:
                 layer._reuse = False                 # each call needs its own arrays
@@ -217,7 +241,49 @@ class Functional(Model):
 
     @property
     def inputs(self):
-        return [self._input]
+        return list(self._inputs)
+
+    @property
+    def input_shape(self):
+        """(None, ...) of the input; a list of them for a model with several inputs (as Keras)."""
+        shapes = [tuple(t.shape) for t in self._inputs]
+        return shapes if len(shapes) > 1 else shapes[0]
+
+    def _check_x(self, x, what="x"):
+        """x for the inputs: one array, or with several inputs a list (in inputs order) or a dict
+        keyed by the Inputs' names, each checked against its Input; a Several of them."""
+        n = len(self._inputs)
+        if n == 1:
+            if isinstance(x, (list, tuple)) and len(x) == 1 and not np.isscalar(x[0]) and np.ndim(x[0]) >= 2:
+                x = x[0]
+            return super()._check_x(x, what)
+        if isinstance(x, Several):                  # checked already (compute_gradients, gradient_check)
+            x = x.arrays
+        if isinstance(x, dict):
+            unknown = sorted(set(map(str, x)) - set(self._input_keys))
+            missing = [k for k in self._input_keys if k not in x]
+            if unknown or missing:
+                raise ValueError(f"{what} must be a dict keyed by the model's input names {self._input_keys}, "
+                                 f"got keys {sorted(map(str, x))}")
+            parts, names = [x[k] for k in self._input_keys], [f"{what}[{k!r}]" for k in self._input_keys]
+        elif isinstance(x, (list, tuple)):
+            if len(x) != n:
+                raise ValueError(f"the model has {n} inputs ({', '.join(self._input_keys)}): {what} must be a list "
+                                 f"of {n} arrays, got a list of {len(x)}")
+            parts, names = list(x), [f"{what}[{i}]" for i in range(n)]
+        else:
+            raise TypeError(f"the model has {n} inputs ({', '.join(self._input_keys)}): {what} must be a list of "
+                            f"{n} arrays or a dict keyed by input name, got {type(x).__name__}")
+        arrays = []
+        for part, name, t in zip(parts, names, self._inputs):
+            part = _checks.as_features(part, name)
+            _checks.check_width(part, tuple(t.shape[1:]), t._layer, name)
+            arrays.append(part)
+        for part, name in zip(arrays[1:], names[1:]):
+            if len(part) != len(arrays[0]):
+                raise ValueError(f"{names[0]} and {name} must have the same number of samples, "
+                                 f"got {len(arrays[0])} and {len(part)}")
+        return Several(arrays)
 
     @property
     def outputs(self):
@@ -263,7 +329,7 @@ class Functional(Model):
                   "inbound": [[self._node_layers[j].name, self._call_number[j]] for j in self._sources[i]]}
                  for i, layer in enumerate(self._node_layers)]
         return {"name": self.name, "layers": [layers_module.serialize(layer) for layer in self.layers],
-                "nodes": nodes, "input_layers": [[self.layers[0].name, 0]],
+                "nodes": nodes, "input_layers": [[t._layer.name, 0] for t in self._inputs],
                 "output_layers": [[self.layers[-1].name, self._call_number[-1]]]}
 
     @classmethod

@@ -71,6 +71,9 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
     """
     recording = None
     if recorder is not None:
+        if len(getattr(model, "inputs", ())) > 1:
+            raise ValueError("a recorder (model.trace, train_on_batch(recorder=...)) cannot watch a model with "
+                             "several inputs yet")
         recorder.begin(model, x, y)
         recording, want_outputs = _Recording(recorder, training), True
     if y is None:

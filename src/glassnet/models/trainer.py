@@ -21,7 +21,7 @@ from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from . import batches as batches_module
 from . import step as step_module
-from .batches import _Batches
+from .batches import Several, batches as _batches
 from .step import step
 
 
@@ -123,12 +123,18 @@ class Trainer:
         y = self._check_y(y, yname)
         _checks.same_length(x, y, xname, yname)
         if not convert:
-            _checks.check_castable(x, self.dtype, xname)
+            self._check_castable(x, xname)
             return x, y
         return self._as_dtype(x, xname), y
 
     def _as_dtype(self, x, what="x"):
+        if isinstance(x, Several):
+            return Several([_checks.cast(a, self.dtype, f"{what}[{i}]") for i, a in enumerate(x.arrays)])
         return _checks.cast(x, self.dtype, what)
+
+    def _check_castable(self, x, what="x"):
+        for i, a in enumerate(x.arrays if isinstance(x, Several) else [x]):
+            _checks.check_castable(a, self.dtype, f"{what}[{i}]" if isinstance(x, Several) else what)
 
     # ------------------------------------------------------------------
     # The step's phases (models/step.py), as methods
@@ -215,7 +221,7 @@ class Trainer:
         # small array); per batch: x's rows gathered (and converted) into one kept buffer, one step,
         # and the scores added up as plain numbers.  Layers reuse their buffers meanwhile.
         rng = backend.make_rng()
-        batches = _Batches(x, batch_size, self.dtype)
+        batches = _batches(x, batch_size, self.dtype)
         labels = y.ndim == 1                       # class labels: reorder them all once per epoch
         ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
         want_outputs = self._needs_outputs
@@ -280,7 +286,7 @@ class Trainer:
         """Loss and metrics over (x, y), batch by batch (x streamed as in fit); call inside _running()."""
         loss_sum, metric_sums, seen = 0.0, [0.0] * len(self._metrics), 0
         n = len(x)
-        batches = _Batches(x, batch_size, self.dtype)
+        batches = _batches(x, batch_size, self.dtype)
         for batch, start in enumerate(range(0, n, batch_size)):
             stop = min(start + batch_size, n)
             xb, yb = batches.rows(start, stop), y[start:stop]
@@ -338,10 +344,10 @@ class Trainer:
         """
         batch_size = _checks.batch_size(batch_size)
         x = self._check_x(x)
-        _checks.check_castable(x, self.dtype, "x")
+        self._check_castable(x, "x")
         n = len(x)
         out = np.empty((n,) + tuple(self.output_layer.output_shape[1:]), dtype=self.dtype)
-        batches = _Batches(x, batch_size, self.dtype)
+        batches = _batches(x, batch_size, self.dtype)
         with self._running(min(batch_size, n)):
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
