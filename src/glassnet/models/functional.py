@@ -15,7 +15,8 @@ walk that order, so the one training step (models/step.py) runs it unchanged.  B
 gradients of a tensor read by several layers (a skip connection).
 
 A layer called several times (shared weights) keeps one cache per call and sums the gradients of
-its weights over the calls.  Not yet: several outputs, nested models, a recorder (trace)
+its weights over the calls.  A built model with one input and one output may be called
+as a layer (models/nested.py).  Not yet: several outputs, a recorder (trace)
 on a model with shared layers or several inputs, and shared layers with regularizers: each is refused with a ValueError.
 """
 from __future__ import annotations
@@ -42,6 +43,7 @@ def _single(value, what):
     return value
 
 
+@_registry.register("layer")
 @_registry.register("model")
 class Functional(Model):
     """A model made of layers called on symbolic tensors: Model(inputs, outputs)."""
@@ -140,6 +142,7 @@ class Functional(Model):
         wants = []
         for i, layer in enumerate(self._node_layers):
             wants.append(bool(layer.params) or any(wants[j] for j in self._sources[i]))
+        wants[0] = wants[0] or self._need_input_grad       # a layer of another model: dL/d(our input)
         self._wants = wants
         for layer in self.layers:
             layer.need_input_grad = False
@@ -208,7 +211,10 @@ class Functional(Model):
                 dx = layer.backward(g) if call is None else call(i, layer, g)
             if layer.need_input_grad:
                 self._send(grads, i, dx)
-        return None
+        return grads[0]
+
+    def _set_input_grads(self):
+        self._link()
 
     def _send(self, grads, i, dx):
         """Add dL/d(node i's input(s)) to the gradients of the tensors it read."""
@@ -337,6 +343,7 @@ class Functional(Model):
         """The model get_config() describes, with new weights; dtype overrides every layer's;
         custom_objects maps class names to your own layer classes."""
         custom_objects = dict(custom_objects or {})
+        dtype = dtype or config.get("dtype")      # set when we are a layer of a model rebuilt in another dtype
         layers = {}
         for spec in config["layers"]:
             name = spec["class_name"]

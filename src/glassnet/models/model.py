@@ -29,10 +29,11 @@ from .. import layers as layers_module
 from ..layers.base import Layer
 from . import summary as summary_module
 from .config import Files
+from .nested import AsLayer, adopt_nested, check_owners, leaves
 from .trainer import Trainer
 
 
-class Model(Trainer, Files):
+class Model(AsLayer, Trainer, Files):
     """Base class of glassnet models: layers, weights and (from Trainer) training."""
 
     def __new__(cls, *args, **kwargs):
@@ -132,11 +133,9 @@ class Model(Trainer, Files):
                 raise ValueError(f"layer {layer.name!r} was built for inputs {layer.input_shape}, "
                                  f"but receives {shape}")
             shape = layer.output_shape
-        # The data needs no gradient: layers up to the first one with weights skip dL/dx.
-        first = next((i for i, l in enumerate(self.layers) if l.params), len(self.layers) - 1)
-        for i, layer in enumerate(self.layers):
-            layer.need_input_grad = i > first
-        self._first_trainable = first
+        # The data needs no gradient: layers up to the first one with weights skip dL/dx (unless this
+        # model is a layer of another that needs dL/d(our input): models/nested.py).
+        self._set_input_grads()
         self._pack_weights()
         self.built = True
         opt = self.optimizer
@@ -147,12 +146,14 @@ class Model(Trainer, Files):
 
     def _pack_weights(self):
         """Move every trainable weight and its gradient into one flat buffer each (views per layer)."""
-        entries = [(layer, key) for layer in self.layers if layer.trainable for key in layer.params]
+        check_owners(self)
+        entries = [(layer, key) for layer, trainable in leaves(self.layers) if trainable for key in layer.params]
         total = sum(layer.params[key].size for layer, key in entries)
         flat_w = np.empty(total, dtype=self.dtype)
         flat_g = np.zeros(total, dtype=self.dtype)
-        offset = 0
+        offset, offsets = 0, []
         for layer, key in entries:
+            offsets.append(offset)
             w = layer.params[key]
             view = flat_w[offset:offset + w.size].reshape(w.shape)
             view[...] = w
@@ -162,6 +163,7 @@ class Model(Trainer, Files):
         self._flat_weights, self._flat_grads = flat_w, flat_g
         self._flat_lists = ([flat_g], [flat_w])          # what the step hands the optimizer
         self._trainable_entries = entries
+        adopt_nested(self.layers, entries, offsets, flat_w, flat_g, self)
 
     def _require_built(self):
         if not self.built:

@@ -22,6 +22,7 @@ from . import config as config_module
 from .model import Model
 
 
+@register("layer")
 @register("model")
 class Sequential(Model):
     """A linear stack of layers."""
@@ -35,8 +36,12 @@ class Sequential(Model):
         """Append a layer (an Input(shape=...) only declares the input shape)."""
         if isinstance(layer, KerasTensor) and isinstance(layer._layer, InputLayer):
             layer = layer._layer                     # gn.Input(shape=...): declares the input shape
-        if not isinstance(layer, Layer):
-            raise TypeError(f"Sequential.add expects a glassnet layer, got {type(layer).__name__}")
+        if not isinstance(layer, (Layer, Model)):
+            raise TypeError(f"Sequential.add expects a glassnet layer or model, got {type(layer).__name__}")
+        if isinstance(layer, Model):
+            if layer is self:
+                raise ValueError("a model cannot be a layer of itself")
+            layer._require_one_in_one_out()
         if isinstance(layer, InputLayer):
             if self.layers:
                 raise ValueError("Input(shape=...) must come before the other layers")
@@ -65,4 +70,6 @@ class Sequential(Model):
 
     @classmethod
     def from_config(cls, config, dtype=None):
-        return config_module.layers_from_config(cls, config, dtype)
+        """dtype (or the config's "dtype", set when the model is a layer of a model rebuilt in another
+        dtype) overrides every layer's."""
+        return config_module.layers_from_config(cls, config, dtype or config.get("dtype"))

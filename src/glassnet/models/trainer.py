@@ -22,6 +22,7 @@ from .. import optimizers as optimizers_module
 from . import batches as batches_module
 from . import step as step_module
 from .batches import Several, batches as _batches
+from .nested import leaves
 from .step import step
 
 
@@ -75,7 +76,7 @@ class Trainer:
                        and getattr(last, "activation", None) == self.loss.fuses_with
                        and hasattr(last, "forward_logits"))
         self._logits_loss = self._fused or self.loss.from_logits
-        self._regularized = [l for l in self.layers if hasattr(l, "regularization_loss")
+        self._regularized = [l for l, _ in leaves(self.layers) if hasattr(l, "regularization_loss")
                              and (getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None))]
         # Accuracy after a softmax is argmax(p) == label, and argmax(p) is argmax of the logits z, which
         # the fused loss has anyway: fit and evaluate count those matches, without the probabilities.
