@@ -19,6 +19,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import backend
+from .models.nested import AsLayer
 
 
 def numerical_gradient(f, x, h=1e-4):
@@ -126,7 +127,8 @@ def gradient_check(model, x, y, h=1e-5, tolerance=1e-6, max_entries=None, seed=0
     clone.compile(optimizer="sgd", loss=type(model.loss)(**model.loss.get_config()))
     clone._prepare()
     x64, y64 = clone._check_xy(x, y)
-    rngs = [layer.rng for layer in clone.layers if isinstance(getattr(layer, "rng", None), np.random.Generator)]
+    rngs = [layer.rng for _, layer in _named_leaves(clone.layers)
+            if isinstance(getattr(layer, "rng", None), np.random.Generator)]
     rng_states = [r.bit_generator.state for r in rngs]
 
     def reset():
@@ -135,9 +137,9 @@ def gradient_check(model, x, y, h=1e-5, tolerance=1e-6, max_entries=None, seed=0
 
     def loss_value():
         reset()
-        states = [{k: v.copy() for k, v in l.state.items()} for l in clone.layers]
+        states = [{k: v.copy() for k, v in l.state.items()} for _, l in _named_leaves(clone.layers)]
         loss, _, _ = clone._forward_loss(x64, y64, training=True)
-        for l, s in zip(clone.layers, states):
+        for (_, l), s in zip(_named_leaves(clone.layers), states):
             for k, v in s.items():
                 l.state[k][...] = v
         return loss + clone._regularization_loss()
@@ -148,7 +150,7 @@ def gradient_check(model, x, y, h=1e-5, tolerance=1e-6, max_entries=None, seed=0
     chooser = np.random.default_rng(seed)
     errors = {}
     gi = 0
-    for layer in clone.layers:
+    for prefix, layer in _named_leaves(clone.layers):
         for key, w in layer.params.items():
             analytic = grads[gi]
             gi += 1
@@ -168,9 +170,20 @@ def gradient_check(model, x, y, h=1e-5, tolerance=1e-6, max_entries=None, seed=0
                 flat_w[i] = original
                 numeric[j] = (plus - minus) / (2 * h)
             err = relative_error(analytic.reshape(-1)[idx], numeric, floor)
-            errors[f"{layer.name}/{key}"] = float(err.max()) if err.size else 0.0
+            errors[f"{prefix}{layer.name}/{key}"] = float(err.max()) if err.size else 0.0
         gi += len(layer.state)
     return GradientCheck(errors, tolerance)
+
+
+def _named_leaves(layers, prefix=""):
+    """[(prefix, layer)]: the layers that hold weights, a model used as a layer opened up ("inner/")."""
+    out = []
+    for layer in layers:
+        if isinstance(layer, AsLayer):
+            out.extend(_named_leaves(layer.layers, f"{prefix}{layer.name}/"))
+        else:
+            out.append((prefix, layer))
+    return out
 
 
 def noise_floor(loss, h, floor=1e-7) -> float:

@@ -10,6 +10,7 @@ import pytest
 
 import glassnet as gn
 from glassnet.layers import Dense
+from reference import saved_random_state
 
 
 def _data(n=16, seed=0):
@@ -106,3 +107,18 @@ def test_models_that_cannot_be_layers_are_refused():
         model.add(model)
     with pytest.raises(ValueError, match=r"was declared for inputs of shape \(4,\), but is called on a tensor of shape \(None, 3\)"):
         model(gn.Input(shape=(3,)))
+
+
+def test_an_inner_model_with_moving_statistics_and_dropout_checks_and_lists_its_gradients_in_place():
+    x, y = _data(12)
+    with saved_random_state():
+        gn.set_random_seed(2)
+        inner = gn.Sequential([Dense(6, activation="tanh", input_shape=(4,)), gn.layers.BatchNormalization(),
+                               gn.layers.Dropout(0.3, seed=1), Dense(5, activation="tanh")], name="inner")
+        model = gn.Sequential([Dense(4, activation="tanh", input_shape=(4,)), inner,
+                               Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    loss, grads = model.compute_gradients(x, y)
+    assert [g.shape for g in grads] == [w.shape for w in model.get_weights()]
+    check = gn.gradient_check(model, x.astype(np.float64), y)
+    assert "inner/dense/W" in check and check.passed

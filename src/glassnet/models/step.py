@@ -28,6 +28,7 @@ import copy
 import numpy as np
 
 from .. import activations
+from .nested import leaves
 
 
 class Recorder:
@@ -216,7 +217,7 @@ class Snapshot:
         opt = self.optimizer = model.optimizer
         keep = {id(v): v for v in (getattr(opt, "_variables", None) or [])}     # bound, not copied
         self.optimizer_state = None if opt is None else copy.deepcopy(opt.__dict__, keep)
-        self.rngs = [(layer.rng, layer.rng.bit_generator.state) for layer in model.layers
+        self.rngs = [(layer.rng, layer.rng.bit_generator.state) for layer, _ in leaves(model.layers)
                      if isinstance(getattr(layer, "rng", None), np.random.Generator)]
 
     def restore(self):

@@ -408,16 +408,15 @@ class Trainer:
         not trainable (BatchNormalization's moving mean and variance) get zero gradients.
         """
         x, y = self._check_xy(x, y)
-        saved = [{k: v.copy() for k, v in layer.state.items()} for layer in self.layers]
+        saved = [{k: v.copy() for k, v in layer.state.items()} for layer, _ in leaves(self.layers)]
         loss, _ = step(self, x, y, update=False)
-        for layer, state in zip(self.layers, saved):
+        for (layer, _), state in zip(leaves(self.layers), saved):
             for k, v in state.items():
                 layer.state[k][...] = v
         grads = []
-        for i, layer in enumerate(self.layers):
+        for layer, _ in leaves(self.layers):          # inner models' layers in place, as get_weights()
             for key in layer.params:
-                grads.append(layer.grads[key].copy() if i >= self._first_trainable
-                             else np.zeros_like(layer.params[key]))
+                grads.append(layer.grads[key].copy())
             for w in layer.state.values():
                 grads.append(np.zeros_like(w))
         return float(loss), grads
