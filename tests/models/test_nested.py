@@ -122,3 +122,17 @@ def test_an_inner_model_with_moving_statistics_and_dropout_checks_and_lists_its_
     assert [g.shape for g in grads] == [w.shape for w in model.get_weights()]
     check = gn.gradient_check(model, x.astype(np.float64), y)
     assert "inner/dense/W" in check and check.passed
+
+
+def test_a_nested_model_cannot_be_changed_or_rebuilt():
+    """Its weights live in the outer model's buffer: add, pop and build on it are refused, nothing changes."""
+    inner = gn.Sequential([gn.layers.Dense(3, activation="tanh", input_shape=(4,))], name="inner")
+    outer = gn.Sequential([inner, gn.layers.Dense(2, activation="softmax")], name="outer")
+    before = outer.get_weights()
+    for call, what in ((lambda: inner.add(gn.layers.Dense(2)), "adding a layer to"),
+                       (inner.pop, "removing a layer from"), (lambda: inner._pack_weights(), "rebuilding")):
+        with pytest.raises(ValueError, match=f"model 'inner' is a layer of model 'outer': {what} it"):
+            call()
+    assert len(inner.layers) == 1
+    assert all(np.array_equal(u, v) for u, v in zip(before, outer.get_weights()))
+    assert np.shares_memory(inner.layers[0].params["W"], outer._flat_weights)

@@ -144,8 +144,17 @@ class Model(AsLayer, Trainer, Files):
             opt._variables, opt.slots, opt.iterations = None, [], 0   # the weights changed shape: start afresh
         self._prepared = False
 
+    def _check_not_nested(self, what):
+        """A model that is a layer of another keeps its weights in that model's buffer: changing its
+        layers or rebuilding it would silently move them out, so it is refused."""
+        owner = getattr(self, "_owner", None)
+        if owner is not None:
+            raise ValueError(f"model {self.name!r} is a layer of model {owner.name!r}: {what} it would take its "
+                             f"weights out of {owner.name!r}; build a new model instead")
+
     def _pack_weights(self):
         """Move every trainable weight and its gradient into one flat buffer each (views per layer)."""
+        self._check_not_nested("rebuilding")
         check_owners(self)
         entries = [(layer, key) for layer, trainable in leaves(self.layers) if trainable for key in layer.params]
         total = sum(layer.params[key].size for layer, key in entries)

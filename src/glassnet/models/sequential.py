@@ -34,6 +34,7 @@ class Sequential(Model):
 
     def add(self, layer):
         """Append a layer (an Input(shape=...) only declares the input shape)."""
+        self._check_not_nested("adding a layer to")
         if isinstance(layer, KerasTensor) and isinstance(layer._layer, InputLayer):
             layer = layer._layer                     # gn.Input(shape=...): declares the input shape
         if not isinstance(layer, (Layer, Model)):
@@ -57,6 +58,7 @@ class Sequential(Model):
 
     def pop(self):
         """Remove and return the last layer."""
+        self._check_not_nested("removing a layer from")
         if not self.layers:
             raise ValueError("pop() on a model with no layers")
         layer = self.layers.pop()
