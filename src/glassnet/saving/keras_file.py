@@ -23,7 +23,7 @@ import zipfile
 import numpy as np
 
 from .. import _registry
-from . import archive, keras_compile, keras_weights
+from . import archive, keras_compile, keras_graph, keras_weights
 from .format import ModelFileError, as_path, check_overwrite, existing, find_class
 from .weights import require_weights
 
@@ -134,6 +134,8 @@ def _layer_spec(layer):
 def keras_config(model) -> dict:
     """The config.json of a Keras 3 `.keras` file describing `model`."""
     model._require_built()
+    if keras_graph.is_graph(model):
+        return keras_graph.graph_config(model)
     shape = [None, *model._input_feature_shape]
     dtype = model.layers[0].dtype if model.layers else "float32"
     layers = [_spec("InputLayer", {"batch_shape": shape, "dtype": dtype, "sparse": False, "ragged": False,
@@ -283,10 +285,19 @@ def _grow(path, layer, features, elements, max_elements):
 
 
 def build_model(path, config, custom_objects, weights_size=2**40):
-    """A glassnet Sequential from a Keras config.json (weights not yet set)."""
+    """A glassnet Sequential or Functional from a Keras config.json (weights not yet set)."""
+    if config.get("class_name") == "Functional":
+        try:
+            return keras_graph.build_graph(path, config, custom_objects,
+                                           keras_weights._EXPANSION * weights_size // 4 + 2**20)
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
+            raise ModelFileError(path, f"{CONFIG} does not describe a graph model glassnet can build: "
+                                       f"{type(err).__name__}: {err}") from err
     if config.get("class_name") != "Sequential":
         raise ModelFileError(path, f"{CONFIG} describes a {config.get('class_name')!r} model; glassnet reads "
-                                   f"Keras Sequential models only")
+                                   f"Keras Sequential and Functional models only")
     model_cls = _registry.lookup("model", "Sequential")
     try:
         body = config["config"]

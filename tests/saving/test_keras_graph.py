@@ -1,0 +1,206 @@
+"""Keras 3 `.keras` and `.weights.h5` files for graph models (glassnet.saving.keras_graph).
+
+The reference is real Keras 3 on the torch backend: a glassnet Functional (branches, every merge
+layer, a shared layer) saved as .keras loads in Keras and predicts the same; a Keras Functional
+trained and saved loads in glassnet and predicts the same; .weights.h5 goes both ways. Hostile
+configs (a reference to a missing layer, a cycle, a call index out of range, several inputs, a
+nested model) each give a clear ModelFileError. Keras is imported once for the module.
+"""
+import io
+import json
+import os
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+from glassnet.saving import ModelFileError, keras_weights
+
+h5py = pytest.importorskip("h5py")
+pytestmark = [pytest.mark.usefixtures("isolated_random_state"),
+              pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
+TOL = 1e-6
+
+
+@pytest.fixture(scope="module")
+def keras():
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"the Keras reference tests run Keras on torch, this Keras runs on {keras.backend.backend()}")
+    return keras
+
+
+def _quiet(fn, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return fn(*args, **kwargs)
+
+
+def _data(n=16, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.normal(size=(n, 2, 3)).astype(np.float32), rng.integers(0, 3, n)
+
+
+def _graph(lib):
+    """The same graph in glassnet or Keras: Rescaling, Flatten, branches, every merge, a shared Dense,
+    BatchNormalization, Dropout, Activation."""
+    L = lib.layers
+    x = lib.Input((2, 3))
+    h = L.Flatten()(L.Rescaling(0.5, offset=0.1)(x))
+    a = L.Dense(4, activation="relu")(h)
+    b = L.Dense(4, activation="tanh")(h)
+    c = L.Dense(4)(L.BatchNormalization()(h))
+    shared = L.Dense(4, activation="sigmoid", name="shared")
+    s1, s2 = shared(a), shared(L.Dropout(0.2)(b))
+    merged = [L.Add()([a, b, c]), L.Subtract()([a, b]), L.Multiply()([a, c]), L.Average()([b, c]),
+              L.Maximum()([s1, c]), L.Minimum()([s2, a])]
+    h = L.Concatenate()(merged)
+    out = L.Activation("softmax")(L.Dense(3)(h))
+    return lib.Model(x, out, name="graph")
+
+
+def _rewrite(src, dst, edit):
+    """Copy the .keras archive `src` to `dst` with its config.json changed by edit(config)."""
+    with zipfile.ZipFile(src) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    config = json.loads(members["config.json"])
+    edit(config)
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(dst, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return dst
+
+
+# ---------------------------------------------------------------------------- glassnet -> Keras
+def test_glassnet_graph_keras_file_loads_in_keras_and_predicts_the_same(keras, tmp_path):
+    gn.set_random_seed(1)
+    x, y = _data()
+    model = _graph(gn)
+    model.compile(optimizer=gn.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    path = model.save(tmp_path / "g.keras")
+    with zipfile.ZipFile(path) as zf:
+        config = json.loads(zf.read("config.json"))
+    assert config["class_name"] == "Functional"
+    shared = next(s for s in config["config"]["layers"] if s["name"] == "shared")
+    assert len(shared["inbound_nodes"]) == 2
+    loaded = _quiet(keras.saving.load_model, path)
+    assert [layer.name for layer in loaded.layers] == [layer.name for layer in keras_weights.keras_layers(model)]
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)), model.predict(x), rtol=TOL, atol=TOL)
+    assert type(loaded.optimizer).__name__ == "Adam"
+
+
+# ---------------------------------------------------------------------------- Keras -> glassnet
+def test_keras_graph_file_loads_in_glassnet_and_predicts_the_same(keras, tmp_path):
+    keras.utils.set_random_seed(2)
+    x, y = _data(seed=2)
+    model = _graph(keras)
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    model.save(tmp_path / "k.keras")
+    loaded = gn.models.load_model(tmp_path / "k.keras")
+    assert type(loaded).__name__ == "Functional"
+    assert [layer.name for layer in keras_weights.keras_layers(loaded)] == [layer.name for layer in model.layers]
+    np.testing.assert_allclose(loaded.predict(x), np.asarray(model.predict(x, verbose=0)), rtol=TOL, atol=TOL)
+    loaded.fit(x, y, epochs=1, verbose=0)                     # glassnet can keep training it
+
+
+# ---------------------------------------------------------------------------- .weights.h5 both ways
+def test_graph_weights_h5_go_both_ways(keras, tmp_path):
+    keras.utils.set_random_seed(3)
+    x, _ = _data(seed=3)
+    kmodel = _graph(keras)
+    kmodel.save(tmp_path / "k.keras")
+    gmodel = gn.models.load_model(tmp_path / "k.keras")
+    # glassnet -> Keras: new weights in glassnet, read by the Keras model
+    gmodel.set_weights([np.random.default_rng(4).normal(size=w.shape).astype(w.dtype) * 0.3
+                        for w in gmodel.get_weights()])
+    gmodel.save_weights(tmp_path / "g.weights.h5")
+    _quiet(kmodel.load_weights, tmp_path / "g.weights.h5")
+    np.testing.assert_allclose(np.asarray(kmodel.predict(x, verbose=0)), gmodel.predict(x), rtol=TOL, atol=TOL)
+    # Keras -> glassnet: a freshly built glassnet graph reads Keras's weights
+    keras.utils.set_random_seed(5)
+    kmodel = _graph(keras)
+    kmodel.save_weights(tmp_path / "k.weights.h5")
+    gn.set_random_seed(5)
+    fresh = _graph(gn)
+    fresh.load_weights(tmp_path / "k.weights.h5")
+    np.testing.assert_allclose(fresh.predict(x), np.asarray(kmodel.predict(x, verbose=0)), rtol=TOL, atol=TOL)
+
+
+# ---------------------------------------------------------------------------- refusals
+@pytest.fixture
+def saved(tmp_path):
+    gn.set_random_seed(6)
+    x = gn.Input((3,), name="inp")
+    a, b = gn.layers.Dense(2, name="a")(x), gn.layers.Dense(2, name="b")(x)
+    model = gn.Model(x, gn.layers.Dense(1, name="out")(gn.layers.Add(name="add")([a, b])))
+    return model.save(tmp_path / "g.keras")
+
+
+def _layer(config, name):
+    return next(s for s in config["config"]["layers"] if s["name"] == name)
+
+
+def _history(config, name, node=0, arg=None):
+    args = _layer(config, name)["inbound_nodes"][node]["args"][0]
+    return (args[arg] if arg is not None else args)["config"]["keras_history"]
+
+
+def _missing(config):
+    _history(config, "add", arg=1)[0] = "ghost"
+
+
+def _cycle(config):
+    _history(config, "a")[0] = "b"
+    _history(config, "b")[0] = "a"
+
+
+def _out_of_range(config):
+    _history(config, "out", arg=None)[1] = 7
+
+
+def _two_inputs(config):
+    config["config"]["input_layers"] = [["inp", 0, 0], ["inp2", 0, 0]]
+
+
+def _nested(config):
+    _layer(config, "a")["class_name"] = "Functional"
+
+
+def _unknown(config):
+    _layer(config, "b")["class_name"] = "LSTM"
+
+
+def _self_loop(config):
+    _history(config, "a")[0:2] = ["a", 0]
+
+
+@pytest.mark.parametrize("edit, match", [
+    (_missing, r"layer 'add' reads the layer 'ghost', which the model does not have"),
+    (_cycle, r"in a cycle"),
+    (_self_loop, r"in a cycle"),
+    (_out_of_range, r"reads call 7 of layer 'add', which has 1 call"),
+    (_two_inputs, r"2 inputs; glassnet graph models have one input and one output"),
+    (_nested, r"nested Functional model"),
+    (_unknown, r"'LSTM', which glassnet does not have"),
+])
+def test_hostile_graph_configs_are_clear_model_file_errors(saved, tmp_path, edit, match):
+    bad = _rewrite(saved, tmp_path / "bad.keras", edit)
+    with pytest.raises(ModelFileError, match=match):
+        gn.models.load_model(bad)
+
+
+def test_a_long_chain_loads_without_recursion(tmp_path):
+    x = gn.Input((2,))
+    h = x
+    for _ in range(1500):
+        h = gn.layers.Activation("linear")(h)
+    model = gn.Model(x, gn.layers.Dense(1)(h))
+    loaded = gn.models.load_model(model.save(tmp_path / "long.keras"))
+    data = np.ones((2, 2), np.float32)
+    np.testing.assert_allclose(loaded.predict(data), model.predict(data), rtol=TOL, atol=TOL)
