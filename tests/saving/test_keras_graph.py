@@ -103,7 +103,7 @@ def test_keras_graph_file_loads_in_glassnet_and_predicts_the_same(keras, tmp_pat
     model.fit(x, y, epochs=2, batch_size=4, verbose=0)
     model.save(tmp_path / "k.keras")
     loaded = gn.models.load_model(tmp_path / "k.keras")
-    assert type(loaded).__name__ == "Functional"
+    assert type(loaded).__name__ == "Functional" and loaded.compiled
     assert [layer.name for layer in keras_weights.keras_layers(loaded)] == [layer.name for layer in model.layers]
     np.testing.assert_allclose(loaded.predict(x), np.asarray(model.predict(x, verbose=0)), rtol=TOL, atol=TOL)
     loaded.fit(x, y, epochs=1, verbose=0)                     # glassnet can keep training it

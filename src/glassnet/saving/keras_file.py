@@ -1,4 +1,5 @@
-"""Keras 3 `.keras` files for Sequential models: save_keras writes one, load_keras reads one.
+"""Keras 3 `.keras` files for Sequential and graph models: save_keras writes one, load_keras reads one
+(a graph model's config: keras_graph).
 
 A `.keras` file is a zip archive (stored, not compressed) of three members:
 
@@ -41,7 +42,7 @@ _NO_KERAS = {"step"}                        # glassnet activations Keras 3 does 
 # ======================================================================
 
 def save_keras(model, filepath, overwrite=True):
-    """Write `model` (a built glassnet Sequential) as a Keras 3 `.keras` file, atomically."""
+    """Write `model` (a built glassnet Sequential or Functional) as a Keras 3 `.keras` file, atomically."""
     keras_weights.check_sequential(model, "a Keras .keras file")
     keras_weights.h5py_module()
     path = as_path(filepath)
@@ -51,7 +52,9 @@ def save_keras(model, filepath, overwrite=True):
     config_bytes = archive.json_bytes(config, "the model")
     metadata = json.dumps({"keras_version": KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}).encode()
-    state = keras_compile.state_to_keras(model) if "compile_config" in config else None
+    # a graph model's optimizer state is not written yet (Keras orders its variables by its layer order)
+    graph = keras_graph.is_graph(model)
+    state = keras_compile.state_to_keras(model) if "compile_config" in config and not graph else None
     weights = keras_weights.h5_bytes(model, state)
 
     def write(fileobj):
@@ -156,7 +159,7 @@ def keras_config(model) -> dict:
 # ======================================================================
 
 def load_keras(filepath, compile=True, custom_objects=None):
-    """The glassnet Sequential described by a Keras 3 `.keras` file, compiled when its settings map."""
+    """The glassnet Sequential or Functional described by a Keras 3 `.keras` file, compiled when its settings map."""
     keras_weights.h5py_module()
     path = existing(filepath, KERAS_SUFFIX)
     config, weights = read_members(path)
@@ -164,7 +167,8 @@ def load_keras(filepath, compile=True, custom_objects=None):
     model = build_model(path, config, custom_objects, len(weights))
     found = keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5)
     keras_weights.assign(path, model, found, WEIGHTS_H5)
-    if compile and config.get("compile_config") and keras_compile.from_keras(path, model, config["compile_config"]):
+    if compile and config.get("compile_config") and keras_compile.from_keras(path, model, config["compile_config"]) \
+            and not keras_graph.is_graph(model):                # a graph model's optimizer state: not read yet
         keras_compile.state_from_keras(path, model, found.get(keras_weights.OPTIMIZER_KEY))
     return model
 
