@@ -94,6 +94,48 @@ def test_glassnet_graph_keras_file_loads_in_keras_and_predicts_the_same(keras, t
     assert type(loaded.optimizer).__name__ == "Adam"
 
 
+def _glassnet_moments(model):
+    """{(layer name, k): (m, v)} of a glassnet Adam, for each layer's k-th trainable weight."""
+    from glassnet.saving.keras_compile import _split
+    slots, weights = model.optimizer.get_state()["slots"], model.trainable_weights
+    if len(slots) == 1 and len(weights) > 1:
+        ms, vs = _split(slots[0]["m"], weights), _split(slots[0]["v"], weights)
+    else:
+        ms, vs = [s["m"] for s in slots], [s["v"] for s in slots]
+    out, count = {}, {}
+    for (layer, _), m, v in zip(model._trainable_entries, ms, vs):
+        k = count[layer.name] = count.get(layer.name, -1) + 1
+        out[(layer.name, k)] = (m, v)
+    return out
+
+
+def test_graph_adam_state_goes_to_keras_and_back_weight_by_weight(keras, tmp_path):
+    gn.set_random_seed(7)
+    x, y = _data(seed=7)
+    model = _graph(gn)
+    model.compile(optimizer=gn.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.fit(x, y, epochs=2, batch_size=4, verbose=0)
+    mine = _glassnet_moments(model)
+    loaded = _quiet(keras.saving.load_model, model.save(tmp_path / "g.keras"))
+    opt = loaded.optimizer
+    assert int(opt.iterations) == model.optimizer.iterations
+    checked = 0
+    for layer in loaded.layers:
+        for k, var in enumerate(layer.trainable_variables):
+            i = opt._get_variable_index(var)
+            np.testing.assert_allclose(np.asarray(opt._momentums[i]), mine[(layer.name, k)][0], rtol=TOL, atol=TOL)
+            np.testing.assert_allclose(np.asarray(opt._velocities[i]), mine[(layer.name, k)][1], rtol=TOL, atol=TOL)
+            checked += 1
+    assert checked == len(mine)
+    _quiet(loaded.save, tmp_path / "k.keras")
+    again = gn.models.load_model(tmp_path / "k.keras")
+    assert again.optimizer.iterations == model.optimizer.iterations
+    theirs = _glassnet_moments(again)
+    for key, (m, v) in mine.items():
+        np.testing.assert_allclose(theirs[key][0], m, rtol=TOL, atol=TOL)
+        np.testing.assert_allclose(theirs[key][1], v, rtol=TOL, atol=TOL)
+
+
 # ---------------------------------------------------------------------------- Keras -> glassnet
 def test_keras_graph_file_loads_in_glassnet_and_predicts_the_same(keras, tmp_path):
     keras.utils.set_random_seed(2)

@@ -52,9 +52,7 @@ def save_keras(model, filepath, overwrite=True):
     config_bytes = archive.json_bytes(config, "the model")
     metadata = json.dumps({"keras_version": KERAS_VERSION,
                            "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S")}).encode()
-    # a graph model's optimizer state is not written yet (Keras orders its variables by its layer order)
-    graph = keras_graph.is_graph(model)
-    state = keras_compile.state_to_keras(model) if "compile_config" in config and not graph else None
+    state = keras_compile.state_to_keras(model) if "compile_config" in config else None
     weights = keras_weights.h5_bytes(model, state)
 
     def write(fileobj):
@@ -167,8 +165,7 @@ def load_keras(filepath, compile=True, custom_objects=None):
     model = build_model(path, config, custom_objects, len(weights))
     found = keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5)
     keras_weights.assign(path, model, found, WEIGHTS_H5)
-    if compile and config.get("compile_config") and keras_compile.from_keras(path, model, config["compile_config"]) \
-            and not keras_graph.is_graph(model):                # a graph model's optimizer state: not read yet
+    if compile and config.get("compile_config") and keras_compile.from_keras(path, model, config["compile_config"]):
         keras_compile.state_from_keras(path, model, found.get(keras_weights.OPTIMIZER_KEY))
     return model
 
