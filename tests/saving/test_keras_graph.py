@@ -246,3 +246,29 @@ def test_a_long_chain_loads_without_recursion(tmp_path):
     loaded = gn.models.load_model(model.save(tmp_path / "long.keras"))
     data = np.ones((2, 2), np.float32)
     np.testing.assert_allclose(loaded.predict(data), model.predict(data), rtol=TOL, atol=TOL)
+
+
+def test_deeply_nested_or_malformed_graph_configs_are_model_file_errors(saved, tmp_path):
+    def deep(config):
+        config["config"]["layers"][1]["inbound_nodes"] = json.loads("[" * 50 + "]" * 50)
+    bad = _rewrite(saved, tmp_path / "deep.keras", deep)
+    with pytest.raises(ModelFileError, match="'args'"):
+        gn.models.load_model(bad)
+    with zipfile.ZipFile(saved) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    members["config.json"] = b"[" * 200_000 + b"]" * 200_000          # deeper than Python's recursion limit
+    with zipfile.ZipFile(tmp_path / "nest.keras", "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    with pytest.raises(ModelFileError):
+        gn.models.load_model(tmp_path / "nest.keras")
+
+    def no_output(config):
+        config["config"]["output_layers"] = ["nowhere", 0, 0]
+    with pytest.raises(ModelFileError, match="output_layers names call 0 of 'nowhere'"):
+        gn.models.load_model(_rewrite(saved, tmp_path / "out.keras", no_output))
+
+    def not_input(config):
+        config["config"]["input_layers"] = ["a", 0, 0]
+    with pytest.raises(ModelFileError, match="not an InputLayer"):
+        gn.models.load_model(_rewrite(saved, tmp_path / "in.keras", not_input))

@@ -194,7 +194,7 @@ def read_members(path):
         try:
             config = json.loads(zf.read(CONFIG).decode("utf-8"))
             weights = zf.read(WEIGHTS_H5)
-        except (UnicodeDecodeError, ValueError, zipfile.BadZipFile, OSError, EOFError) as err:
+        except (UnicodeDecodeError, ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as err:
             raise ModelFileError(path, f"a member cannot be read ({type(err).__name__}: {err})") from err
     if not isinstance(config, dict):
         raise ModelFileError(path, f"{CONFIG} must hold a JSON object")
