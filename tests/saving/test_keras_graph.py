@@ -272,3 +272,27 @@ def test_deeply_nested_or_malformed_graph_configs_are_model_file_errors(saved, t
         config["config"]["input_layers"] = ["a", 0, 0]
     with pytest.raises(ModelFileError, match="not an InputLayer"):
         gn.models.load_model(_rewrite(saved, tmp_path / "in.keras", not_input))
+
+
+def test_keras_models_glassnet_lacks_are_refused_by_name(keras, tmp_path):
+    a, b = keras.Input((3,), name="left"), keras.Input((3,), name="right")
+    two_in = keras.Model([a, b], keras.layers.Dense(1)(keras.layers.Add()([a, b])))
+    two_in.save(tmp_path / "two_in.keras")
+    with pytest.raises(ModelFileError, match="2 inputs"):
+        gn.models.load_model(tmp_path / "two_in.keras")
+    x = keras.Input((3,))
+    two_out = keras.Model(x, [keras.layers.Dense(1)(x), keras.layers.Dense(2)(x)])
+    two_out.save(tmp_path / "two_out.keras")
+    with pytest.raises(ModelFileError, match="2 outputs"):
+        gn.models.load_model(tmp_path / "two_out.keras")
+    inner = keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)], name="inner")
+    x = keras.Input((3,))
+    nested = keras.Model(x, keras.layers.Dense(1)(inner(x)))
+    nested.save(tmp_path / "nested.keras")
+    with pytest.raises(ModelFileError, match="nested Sequential model"):
+        gn.models.load_model(tmp_path / "nested.keras")
+    x = keras.Input((3,))
+    lstm = keras.Model(x, keras.layers.Dense(1)(keras.layers.LayerNormalization()(x)))
+    lstm.save(tmp_path / "ln.keras")
+    with pytest.raises(ModelFileError, match="'LayerNormalization', which glassnet does not have"):
+        gn.models.load_model(tmp_path / "ln.keras")

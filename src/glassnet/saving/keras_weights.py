@@ -8,7 +8,8 @@ The layout, learnt from files Keras 3 writes:
                                   dense, dense_1, batch_normalization, ...; see group_names)
                                   in the layer's weight order (Dense: kernel, bias; BatchNormalization:
                                   gamma, beta, moving_mean, moving_variance), one group per layer
-                                  (InputLayer excluded), weightless layers included
+                                  (a Sequential's InputLayer excluded, a graph model's included, in
+                                  Keras's layer order: keras_graph.keras_order), weightless layers included
     optimizer/vars                (Keras only) the optimizer's variables; glassnet ignores them
 
 h5py is an optional extra (pip install "glassnet[keras]"). Reading is bounded: only plain numeric
