@@ -296,3 +296,17 @@ def test_keras_models_glassnet_lacks_are_refused_by_name(keras, tmp_path):
     lstm.save(tmp_path / "ln.keras")
     with pytest.raises(ModelFileError, match="'LayerNormalization', which glassnet does not have"):
         gn.models.load_model(tmp_path / "ln.keras")
+
+
+def test_a_long_chain_listed_backwards_loads_quickly(tmp_path):
+    x = gn.Input((2,))
+    h = x
+    for _ in range(1500):
+        h = gn.layers.Activation("linear")(h)
+    model = gn.Model(x, gn.layers.Dense(1)(h))
+    path = model.save(tmp_path / "long.keras")
+    reversed_path = _rewrite(path, tmp_path / "backwards.keras",
+                             lambda c: c["config"].__setitem__("layers", c["config"]["layers"][::-1]))
+    data = np.ones((2, 2), np.float32)
+    np.testing.assert_allclose(gn.models.load_model(reversed_path).predict(data), model.predict(data),
+                               rtol=TOL, atol=TOL)

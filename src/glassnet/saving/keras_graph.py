@@ -212,26 +212,36 @@ def build_graph(path, config, custom_objects, max_elements):
                     raise ModelFileError(path, f"{CONFIG}: layer {name!r} reads call {k} of layer {source!r}, "
                                                f"which has {count} call(s)")
     tensors = {(n, 0): t for n, t in layers.items() if type(t).__name__ == "KerasTensor"}
-    done, elements = {n: 0 for n in nodes}, 0
-    pending = [(n, k) for n, calls in nodes.items() for k in range(len(calls))]
-    while pending:
-        waiting = []
-        for name, k in pending:
-            refs, many = nodes[name][k]
-            if k != done[name] or any(r not in tensors for r in refs):
-                waiting.append((name, k))
-                continue
-            elements = _count(path, layers[name], [tensors[r] for r in refs], elements, max_elements)
-            inputs = [tensors[r] for r in refs]
-            try:
-                tensors[(name, k)] = layers[name](inputs if many else inputs[0])
-            except (TypeError, ValueError) as err:
-                raise ModelFileError(path, f"{CONFIG}: call {k} of layer {name!r} fails: {err}") from err
-            done[name] += 1
-        if len(waiting) == len(pending):
-            raise ModelFileError(path, f"{CONFIG}: the layers {', '.join(sorted({n for n, _ in waiting}))[:200]} "
-                                       f"read each other in a cycle; a model is a graph without cycles")
-        pending = waiting
+    # each call waits for the tensors it reads and for its layer's previous call (Kahn's algorithm:
+    # linear in the number of calls, whatever order the file lists them in)
+    waiting, readers, ready = {}, {}, []
+    for name, calls in nodes.items():
+        for k, (refs, _) in enumerate(calls):
+            needs = {r for r in refs if r not in tensors} | ({(name, k - 1)} if k else set())
+            waiting[(name, k)] = len(needs)
+            for r in needs:
+                readers.setdefault(r, []).append((name, k))
+            if not needs:
+                ready.append((name, k))
+    elements, made = 0, 0
+    while ready:
+        name, k = ready.pop()
+        refs, many = nodes[name][k]
+        inputs = [tensors[r] for r in refs]
+        elements = _count(path, layers[name], inputs, elements, max_elements)
+        try:
+            tensors[(name, k)] = layers[name](inputs if many else inputs[0])
+        except (TypeError, ValueError) as err:
+            raise ModelFileError(path, f"{CONFIG}: call {k} of layer {name!r} fails: {err}") from err
+        made += 1
+        for reader in readers.pop((name, k), ()):
+            waiting[reader] -= 1
+            if not waiting[reader]:
+                ready.append(reader)
+    if made != len(waiting):
+        stuck = sorted({n for (n, k), count in waiting.items() if count})
+        raise ModelFileError(path, f"{CONFIG}: the layers {', '.join(stuck)[:200]} read each other in a cycle; "
+                                   f"a model is a graph without cycles")
     output = tensors.get(tuple(output_ref[:2]))
     if output is None:
         raise ModelFileError(path, f"{CONFIG}: output_layers names call {output_ref[1]} of {output_ref[0]!r}, "
