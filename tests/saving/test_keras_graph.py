@@ -159,10 +159,12 @@ def test_graph_weights_h5_go_both_ways(keras, tmp_path):
     kmodel.save(tmp_path / "k.keras")
     gmodel = gn.models.load_model(tmp_path / "k.keras")
     # glassnet -> Keras: new weights in glassnet, read by the Keras model
-    gmodel.set_weights([np.random.default_rng(4).normal(size=w.shape).astype(w.dtype) * 0.3
+    rng = np.random.default_rng(4)                            # positive: BatchNormalization's variance
+    gmodel.set_weights([(np.abs(rng.normal(size=w.shape)) * 0.3 + 0.05).astype(w.dtype)
                         for w in gmodel.get_weights()])
     gmodel.save_weights(tmp_path / "g.weights.h5")
     _quiet(kmodel.load_weights, tmp_path / "g.weights.h5")
+    assert np.all(np.isfinite(gmodel.predict(x)))
     np.testing.assert_allclose(np.asarray(kmodel.predict(x, verbose=0)), gmodel.predict(x), rtol=TOL, atol=TOL)
     # Keras -> glassnet: a freshly built glassnet graph reads Keras's weights
     keras.utils.set_random_seed(5)
