@@ -393,18 +393,21 @@ def test_string_datasets_and_links_are_refused(tmp_path):
 
 
 def test_graph_models_are_refused_before_anything_is_written(tmp_path):
-    """Keras files map Sequential models only: a graph model is refused, no file appears, no weight changes."""
+    """A graph model Keras cannot hold (a glassnet-only activation) is refused before a file appears;
+    a Sequential's weights file does not fit a graph model, and no weight changes."""
     pytest.importorskip("h5py")
     x = gn.Input(shape=(3,))
-    a, b = gn.layers.Dense(2)(x), gn.layers.Dense(2)(x)
+    a, b = gn.layers.Dense(2, activation="step")(x), gn.layers.Dense(2)(x)
     model = gn.Model(x, gn.layers.Dense(1)(gn.layers.Concatenate()([a, b])))
-    for call, name in ((model.save, "m.keras"), (model.save_weights, "m.weights.h5")):
-        with pytest.raises(TypeError, match=r"supports Sequential models only, got a Functional.*\.glassnet"):
-            call(tmp_path / name)
-        assert not (tmp_path / name).exists()
+    with pytest.raises(ValueError, match=r"activation 'step', which Keras 3 does not have.*\.glassnet"):
+        model.save(tmp_path / "m.keras")
+    assert not (tmp_path / "m.keras").exists()
+    with pytest.raises(TypeError, match="expected a glassnet"):
+        keras_weights.save_weights_h5(object(), tmp_path / "o.weights.h5")
+    assert not (tmp_path / "o.weights.h5").exists()
     seq = gn.Sequential([gn.layers.Dense(1, input_shape=(3,))])
     seq.save_weights(tmp_path / "s.weights.h5")
     before = model.get_weights()
-    with pytest.raises(TypeError, match="supports Sequential models only"):
+    with pytest.raises(ModelFileError, match="no weights for the layers"):
         model.load_weights(tmp_path / "s.weights.h5")
     assert all(np.array_equal(u, v) for u, v in zip(before, model.get_weights()))

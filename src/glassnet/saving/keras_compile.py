@@ -200,9 +200,20 @@ def state_to_keras(model):
     else:
         ms, vs = [s["m"] for s in slots], [s["v"] for s in slots]
     out = [np.array(opt.iterations, dtype=np.int64), np.array(opt.learning_rate, dtype=np.float32)]
-    for m, v in zip(ms, vs):
-        out += [m, v]
+    for i in keras_weight_order(model):
+        out += [ms[i], vs[i]]
     return opt.name, out
+
+
+def keras_weight_order(model):
+    """Positions in model.trainable_weights, in the order Keras keeps a model's trainable variables
+    (layer by layer in Keras's layer order; for a Sequential that is glassnet's own order)."""
+    from . import keras_graph
+    entries = model._trainable_entries
+    if not keras_graph.is_graph(model):
+        return list(range(len(entries)))
+    position = {id(layer): i for i, layer in enumerate(keras_graph.keras_order(model))}
+    return sorted(range(len(entries)), key=lambda i: position[id(entries[i][0])])
 
 
 def _split(flat, weights):
@@ -219,7 +230,8 @@ def state_from_keras(path, model, saved):
     if not saved or len(saved) == 2 and not int(np.asarray(saved[0])):
         return                                       # Keras saved an optimizer that never stepped
     weights = model.trainable_weights
-    shapes = [w.shape for w in weights]
+    order = keras_weight_order(model)
+    shapes = [weights[i].shape for i in order]
     if not _adam_like(opt) or len(saved) != 2 + 2 * len(weights) or \
             [a.shape for a in saved[2::2]] != shapes or [a.shape for a in saved[3::2]] != shapes or \
             np.asarray(saved[0]).dtype.kind not in "iu" or np.asarray(saved[0]).shape != ():
@@ -229,7 +241,9 @@ def state_from_keras(path, model, saved):
         return
     variables = model._optimizer_variables()
     dtype = variables[0].dtype
-    ms, vs = [a.astype(dtype) for a in saved[2::2]], [a.astype(dtype) for a in saved[3::2]]
+    ms, vs = [None] * len(order), [None] * len(order)
+    for i, m, v in zip(order, saved[2::2], saved[3::2]):       # Keras's order back to glassnet's
+        ms[i], vs[i] = m.astype(dtype), v.astype(dtype)
     if len(variables) == 1 and variables[0] is model._flat_weights:
         slots = [{"m": np.concatenate([m.ravel() for m in ms]), "v": np.concatenate([v.ravel() for v in vs])}]
     else:

@@ -1,4 +1,5 @@
-"""Keras 3 `.keras` files for Sequential models: save_keras writes one, load_keras reads one.
+"""Keras 3 `.keras` files for Sequential and graph models: save_keras writes one, load_keras reads one
+(a graph model's config: keras_graph).
 
 A `.keras` file is a zip archive (stored, not compressed) of three members:
 
@@ -23,7 +24,7 @@ import zipfile
 import numpy as np
 
 from .. import _registry
-from . import archive, keras_compile, keras_weights
+from . import archive, keras_compile, keras_graph, keras_weights
 from .format import ModelFileError, as_path, check_overwrite, existing, find_class
 from .weights import require_weights
 
@@ -41,7 +42,7 @@ _NO_KERAS = {"step"}                        # glassnet activations Keras 3 does 
 # ======================================================================
 
 def save_keras(model, filepath, overwrite=True):
-    """Write `model` (a built glassnet Sequential) as a Keras 3 `.keras` file, atomically."""
+    """Write `model` (a built glassnet Sequential or Functional) as a Keras 3 `.keras` file, atomically."""
     keras_weights.check_sequential(model, "a Keras .keras file")
     keras_weights.h5py_module()
     path = as_path(filepath)
@@ -134,6 +135,8 @@ def _layer_spec(layer):
 def keras_config(model) -> dict:
     """The config.json of a Keras 3 `.keras` file describing `model`."""
     model._require_built()
+    if keras_graph.is_graph(model):
+        return keras_graph.graph_config(model)
     shape = [None, *model._input_feature_shape]
     dtype = model.layers[0].dtype if model.layers else "float32"
     layers = [_spec("InputLayer", {"batch_shape": shape, "dtype": dtype, "sparse": False, "ragged": False,
@@ -154,7 +157,7 @@ def keras_config(model) -> dict:
 # ======================================================================
 
 def load_keras(filepath, compile=True, custom_objects=None):
-    """The glassnet Sequential described by a Keras 3 `.keras` file, compiled when its settings map."""
+    """The glassnet Sequential or Functional described by a Keras 3 `.keras` file, compiled when its settings map."""
     keras_weights.h5py_module()
     path = existing(filepath, KERAS_SUFFIX)
     config, weights = read_members(path)
@@ -191,7 +194,7 @@ def read_members(path):
         try:
             config = json.loads(zf.read(CONFIG).decode("utf-8"))
             weights = zf.read(WEIGHTS_H5)
-        except (UnicodeDecodeError, ValueError, zipfile.BadZipFile, OSError, EOFError) as err:
+        except (UnicodeDecodeError, ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as err:
             raise ModelFileError(path, f"a member cannot be read ({type(err).__name__}: {err})") from err
     if not isinstance(config, dict):
         raise ModelFileError(path, f"{CONFIG} must hold a JSON object")
@@ -283,10 +286,19 @@ def _grow(path, layer, features, elements, max_elements):
 
 
 def build_model(path, config, custom_objects, weights_size=2**40):
-    """A glassnet Sequential from a Keras config.json (weights not yet set)."""
+    """A glassnet Sequential or Functional from a Keras config.json (weights not yet set)."""
+    if config.get("class_name") == "Functional":
+        try:
+            return keras_graph.build_graph(path, config, custom_objects,
+                                           keras_weights._EXPANSION * weights_size // 4 + 2**20)
+        except ModelFileError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
+            raise ModelFileError(path, f"{CONFIG} does not describe a graph model glassnet can build: "
+                                       f"{type(err).__name__}: {err}") from err
     if config.get("class_name") != "Sequential":
         raise ModelFileError(path, f"{CONFIG} describes a {config.get('class_name')!r} model; glassnet reads "
-                                   f"Keras Sequential models only")
+                                   f"Keras Sequential and Functional models only")
     model_cls = _registry.lookup("model", "Sequential")
     try:
         body = config["config"]

@@ -8,7 +8,8 @@ The layout, learnt from files Keras 3 writes:
                                   dense, dense_1, batch_normalization, ...; see group_names)
                                   in the layer's weight order (Dense: kernel, bias; BatchNormalization:
                                   gamma, beta, moving_mean, moving_variance), one group per layer
-                                  (InputLayer excluded), weightless layers included
+                                  (a Sequential's InputLayer excluded, a graph model's included, in
+                                  Keras's layer order: keras_graph.keras_order), weightless layers included
     optimizer/vars                (Keras only) the optimizer's variables; glassnet ignores them
 
 h5py is an optional extra (pip install "glassnet[keras]"). Reading is bounded: only plain numeric
@@ -52,17 +53,21 @@ def h5py_module():
 
 
 def check_sequential(model, what):
-    """Keras files are written and read for Sequential models only (a graph model's nodes are not
-    mapped yet): anything else is refused before a byte is written or a weight is changed."""
+    """Keras files are written and read for Sequential models and graph models (Functional: one input,
+    one output); anything else is refused before a byte is written or a weight is changed."""
     check_model(model)
-    sequential = _registry.lookup("model", "Sequential")
-    if not isinstance(model, sequential):
-        raise TypeError(f"{what} supports Sequential models only, got a {type(model).__name__}; "
-                        f"save it as a .glassnet file (model.save('model.glassnet')) instead")
+    supported = (_registry.lookup("model", "Sequential"), _registry.lookup("model", "Functional"))
+    if not isinstance(model, supported):
+        raise TypeError(f"{what} supports Sequential and Functional (graph) models only, got a "
+                        f"{type(model).__name__}; save it as a .glassnet file (model.save('model.glassnet')) instead")
 
 
 def keras_layers(model):
-    """The layers that have a group in a Keras weights file (every layer of a glassnet Sequential)."""
+    """The layers that have a group in a Keras weights file, in Keras's order: every layer of a
+    glassnet Sequential but its InputLayer; every layer of a graph model, its InputLayer included."""
+    from . import keras_graph
+    if keras_graph.is_graph(model):
+        return keras_graph.keras_order(model)
     return [layer for layer in model.layers if type(layer).__name__ != "InputLayer"]
 
 
