@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import _registry
+from ..models import Model
 from . import archive
 from .format import ModelFileError, as_path, check_model, check_overwrite, existing, short
 from .weights import require_weights
@@ -60,6 +61,13 @@ def check_sequential(model, what):
     if not isinstance(model, supported):
         raise TypeError(f"{what} supports Sequential and Functional (graph) models only, got a "
                         f"{type(model).__name__}; save it as a .glassnet file (model.save('model.glassnet')) instead")
+    if isinstance(model.input_shape, list):
+        raise TypeError(f"{what} supports models with one input only, got {len(model.input_shape)} inputs; "
+                        f"save it as a .glassnet file (model.save('model.glassnet')) instead")
+    nested = [layer.name for layer in model.layers if isinstance(layer, Model)]
+    if nested:
+        raise TypeError(f"{what} does not map a model used as a layer yet, got {', '.join(map(repr, nested))}; "
+                        f"save it as a .glassnet file (model.save('model.glassnet')) instead")
 
 
 def keras_layers(model):
