@@ -27,15 +27,6 @@ TOL = 1e-6       # float32 results of two libraries summing in different orders:
 ACTIVATIONS = ["relu", "sigmoid", "tanh", "elu", "leaky_relu", "swish", "linear", "softmax"]
 
 
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip(f"the Keras reference tests run Keras on torch, this Keras runs on {keras.backend.backend()}")
-    return keras
-
-
 def _images(n=24, seed=0):
     rng = np.random.default_rng(seed)
     return (rng.random((n, 28, 28)) * 255).astype(np.float32), rng.integers(0, 3, n)

@@ -6,9 +6,7 @@ trained and saved loads in glassnet and predicts the same; .weights.h5 goes both
 configs (a reference to a missing layer, a cycle, a call index out of range, several inputs, a
 nested model) each give a clear ModelFileError. Keras is imported once for the module.
 """
-import io
 import json
-import os
 import warnings
 import zipfile
 
@@ -22,15 +20,6 @@ h5py = pytest.importorskip("h5py")
 pytestmark = [pytest.mark.usefixtures("isolated_random_state"),
               pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
 TOL = 1e-6
-
-
-@pytest.fixture(scope="module")
-def keras():
-    os.environ.setdefault("KERAS_BACKEND", "torch")
-    keras = pytest.importorskip("keras")
-    if keras.backend.backend() != "torch":
-        pytest.skip(f"the Keras reference tests run Keras on torch, this Keras runs on {keras.backend.backend()}")
-    return keras
 
 
 def _quiet(fn, *args, **kwargs):

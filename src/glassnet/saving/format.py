@@ -2,6 +2,7 @@
 path handling, and how a class named in a file is found (the registry, or custom_objects)."""
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 from pathlib import Path
@@ -79,3 +80,16 @@ def find_class(path, custom_objects, kind, name, what):
     known = ", ".join(sorted(_registry.classes(kind)))
     raise ModelFileError(path, f"{CONFIG} uses the {what} {name!r}, which glassnet does not have "
                                f"(known: {known}); pass custom_objects={{{name!r}: ...}}")
+
+
+@contextlib.contextmanager
+def building(path):
+    """Around the code that builds a model from a file's config: whatever a malformed config makes
+    the layers or models raise becomes one ModelFileError naming the file (a ModelFileError passes)."""
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
+        raise ModelFileError(path, f"{CONFIG} does not describe a model glassnet can build: "
+                                   f"{type(err).__name__}: {err}") from err

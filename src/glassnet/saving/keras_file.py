@@ -25,7 +25,7 @@ import numpy as np
 
 from .. import _registry
 from . import archive, keras_compile, keras_graph, keras_weights
-from .format import ModelFileError, as_path, check_overwrite, existing, find_class
+from .format import ModelFileError, as_path, building, check_overwrite, existing, find_class
 from .weights import require_weights
 
 KERAS_SUFFIX = ".keras"
@@ -300,7 +300,7 @@ def build_model(path, config, custom_objects, weights_size=2**40):
         raise ModelFileError(path, f"{CONFIG} describes a {config.get('class_name')!r} model; glassnet reads "
                                    f"Keras Sequential and Functional models only")
     model_cls = _registry.lookup("model", "Sequential")
-    try:
+    with building(path):
         body = config["config"]
         specs = body["layers"]
         if not isinstance(specs, list):
@@ -331,11 +331,6 @@ def build_model(path, config, custom_objects, weights_size=2**40):
         if model._input_feature_shape is None:
             raise ModelFileError(path, f"{CONFIG} does not give the input shape (the Keras model was never built)")
         model._require_built()
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
-        raise ModelFileError(path, f"{CONFIG} does not describe a model glassnet can build: "
-                                   f"{type(err).__name__}: {err}") from err
     return model
 
 

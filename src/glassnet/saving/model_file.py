@@ -9,7 +9,7 @@ import numpy as np
 from .. import backend
 from . import archive, arrays, compile_settings, keras_file
 from .format import (CONFIG, FORMAT, FORMAT_VERSION, OPTIMIZER, SUFFIX, WEIGHTS, ModelFileError, as_path,
-                     check_model, check_overwrite, existing, find_class)
+                     building, check_model, check_overwrite, existing, find_class)
 from .weights import is_built, weight_names
 from .._version import __version__
 
@@ -134,7 +134,7 @@ def _global_rng_untouched():
 
 def _rebuild(path, config, custom_objects, expected):
     spec = config.get("model")
-    try:
+    with building(path):
         model_cls = find_class(path, custom_objects, "model", spec["class_name"], "model class")
         cfg = spec["config"]
         if "input_layers" in cfg:                # a graph model (Functional): layers with their inbound layers
@@ -150,11 +150,6 @@ def _rebuild(path, config, custom_objects, expected):
             model.add(cls.from_config(dict(layer_spec.get("config", {}))))
         if config.get("built") and model.layers:
             model._require_built()
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
-        raise ModelFileError(path, f"{CONFIG} does not describe a model glassnet can build: "
-                                   f"{type(err).__name__}: {err}") from err
     return _check_weights_listed(path, model, expected)
 
 
