@@ -124,7 +124,11 @@ def gradient_check(model, x, y, h=1e-5, tolerance=1e-6, max_entries=None, seed=0
     finally:
         global_rng.bit_generator.state = global_state
     clone.set_weights([w.astype(np.float64) for w in model.get_weights()])
-    clone.compile(optimizer="sgd", loss=type(model.loss)(**model.loss.get_config()))
+    if getattr(model, "_heads", None) is not None:          # several outputs: a loss (or None) each
+        clone.compile(optimizer="sgd", loss=[None if l is None else type(l)(**l.get_config()) for l in model.loss],
+                      loss_weights=list(model._loss_weights))
+    else:
+        clone.compile(optimizer="sgd", loss=type(model.loss)(**model.loss.get_config()))
     clone._prepare()
     x64, y64 = clone._check_xy(x, y)
     rngs = [layer.rng for _, layer in _named_leaves(clone.layers)

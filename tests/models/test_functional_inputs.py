@@ -111,7 +111,10 @@ def test_every_input_must_reach_the_outputs():
         gn.Model([a, a], Dense(2)(a))
 
 
-def test_several_outputs_are_refused_clearly():
+def test_the_same_output_twice_is_refused_clearly():
     a = gn.Input(shape=(3,))
-    with pytest.raises(ValueError, match="Model supports one output tensor so far, got a list of 2"):
-        gn.Model(a, [Dense(2)(a), Dense(1)(a)])
+    out = Dense(2)(a)
+    with pytest.raises(ValueError, match="the same tensor is given twice as outputs"):
+        gn.Model(a, [out, out])
+    with pytest.raises(ValueError, match="the outputs are the inputs"):
+        gn.Model(a, [out, a])

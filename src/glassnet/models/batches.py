@@ -52,17 +52,21 @@ class _Batches:
 
 
 class Several:
-    """The arrays of a model with several inputs, one per input in model.inputs order, all with
-    the same number of rows: len() counts rows and slicing slices every array."""
+    """The arrays of a model with several inputs (one per input, in model.inputs order) or the
+    targets of one with several outputs (None for an output without targets), all with the same
+    number of rows: len() counts rows, slicing and take() act on every array."""
 
     def __init__(self, arrays):
         self.arrays = list(arrays)
 
     def __len__(self):
-        return len(self.arrays[0])
+        return len(next(a for a in self.arrays if a is not None))
 
     def __getitem__(self, index):
-        return Several([a[index] for a in self.arrays])
+        return Several([None if a is None else a[index] for a in self.arrays])
+
+    def take(self, rows):
+        return Several([None if a is None else a.take(rows, axis=0) for a in self.arrays])
 
 
 class _SeveralBatches:

@@ -58,7 +58,18 @@ class Functional(Model):
         else:
             self._inputs = [_single(inputs, "input")]
         self._input = self._inputs[0]
-        self._output = _single(outputs, "output")
+        self._output_keys = None
+        if isinstance(outputs, dict):
+            self._output_keys, outputs = [str(k) for k in outputs], list(outputs.values())
+            if not outputs:
+                raise ValueError("outputs is an empty dict; give at least one symbolic tensor")
+        if isinstance(outputs, (list, tuple)) and (len(outputs) > 1 or self._output_keys):
+            self._outputs = [_single(t, "output") for t in outputs]
+        else:
+            self._outputs = [_single(outputs, "output")]
+        if len({id(t) for t in self._outputs}) != len(self._outputs):
+            raise ValueError("the same tensor is given twice as outputs")
+        self._output = self._outputs[0]
         for t in self._inputs:
             if not isinstance(t._layer, InputLayer):
                 raise ValueError(f"Model inputs must come from gn.Input(...), got the output of "
@@ -80,7 +91,7 @@ class Functional(Model):
         calls it reads; return the layers, each once, in the order of their first call (the
         output layer last)."""
         order, state = [], {}                     # state: id(tensor) -> "open" / "done"
-        stack = [(self._output, False)]
+        stack = [(t, False) for t in reversed(self._outputs)]
         while stack:
             tensor, expanded = stack.pop()
             key = id(tensor)
@@ -106,10 +117,10 @@ class Functional(Model):
             if id(t) not in state:
                 raise ValueError(f"the outputs do not depend on the inputs: no path leads from input {k} "
                                  f"({t._layer._label()}) to the outputs; call the layers on that Input")
-        if any(self._output is t for t in self._inputs):
+        if any(o is t for o in self._outputs for t in self._inputs):
             raise ValueError("the outputs are the inputs: call at least one layer on the Input")
         self._tensors = order                      # order[i] is made by node i
-        last = self._output._layer
+        last = self._output._layer if len(self._outputs) == 1 else None
         layers, seen = [], {id(last)}
         for t in order:
             if id(t._layer) not in seen:
@@ -118,12 +129,14 @@ class Functional(Model):
         calls = {}
         for t in order:
             calls[id(t._layer)] = calls.get(id(t._layer), 0) + 1
-        for layer in layers + [last]:
+        if last is not None:
+            layers.append(last)                    # one output: its layer comes last (the step runs it)
+        for layer in layers:
             if calls[id(layer)] > 1 and (getattr(layer, "kernel_regularizer", None)
                                          or getattr(layer, "bias_regularizer", None)):
                 raise ValueError(f"{layer._label()} is called {calls[id(layer)]} times (shared weights) and has a "
                                  f"regularizer; glassnet does not support regularized shared layers yet")
-        return layers + [last]
+        return layers
 
     def _link(self):
         """Index the graph: per node its layer, the nodes it reads, whether its layer is shared."""
@@ -138,6 +151,18 @@ class Functional(Model):
             count[id(layer)] = count.get(id(layer), 0) + 1
         self._shared = [count[id(layer)] > 1 for layer in self._node_layers]
         self._caches = [None] * len(self._tensors)
+        # The outputs' nodes.  The step runs an output's layer itself (the fused loss path needs its
+        # logits) when nothing else reads that output and the layer is called once: those nodes are
+        # skipped by run_forward and run_backward.  With one output, that is always the last node.
+        self._head_nodes = [position[id(t)] for t in self._outputs]
+        read = {j for src in self._sources for j in src}
+        n = len(self._tensors)
+        if len(self._outputs) == 1:
+            self._step_heads = [True]
+        else:
+            self._step_heads = [i not in read and not self._shared[i] and bool(self._sources[i])
+                                for i in self._head_nodes]
+        self._skip = {i for i, ran in zip(self._head_nodes, self._step_heads) if ran}
         # Nodes that need a gradient: those whose layer has weights and those that feed into them.
         wants = []
         for i, layer in enumerate(self._node_layers):
@@ -153,7 +178,9 @@ class Functional(Model):
     # The step's interface (models/model.py)
     # ------------------------------------------------------------------
     def run_forward(self, x, training, call=None):
-        """Every call but the output layer's last, in topological order: the output layer's input(s).
+        """Every call but the outputs' calls the step runs, in topological order: the output layer's
+        input(s); with several outputs a list, per output, of its layer's input(s) when the step runs
+        that layer (model.output_nodes) and else of the output itself.
 
         A shared layer's call keeps what its backward needs (a shallow copy of the layer's
         attributes, computed into fresh arrays), to be put back before that call's backward."""
@@ -170,10 +197,12 @@ class Functional(Model):
                 values[i] = array
         else:
             values[0] = x if call is None else call(0, nodes[0], x)
-        sources, many, shared = self._sources, self._many, self._shared
-        for i in range(1, len(nodes) - 1):
+        sources, many, shared, skip = self._sources, self._many, self._shared, self._skip
+        for i in range(1, len(nodes)):
             src, layer = sources[i], nodes[i]
-            if not src:                              # another Input: its array is in values already
+            if not src or i in skip:                 # another Input (its array is in values), or the step's
+                if shared[i]:
+                    layer._reuse = False
                 continue
             h = [values[j] for j in src] if many[i] else values[src[0]]
             if shared[i]:
@@ -182,22 +211,37 @@ class Functional(Model):
                 self._caches[i] = dict(layer.__dict__)
             else:
                 values[i] = layer.forward(h, training=training) if call is None else call(i, layer, h)
-        last = len(nodes) - 1
-        if shared[last]:
-            nodes[last]._reuse = False
-        return [values[j] for j in sources[last]] if many[last] else values[sources[last][0]]
+        if len(self._outputs) == 1:
+            return self._input_of(values, len(nodes) - 1)
+        return [self._input_of(values, i) if ran else values[i]
+                for i, ran in zip(self._head_nodes, self._step_heads)]
+
+    def _input_of(self, values, i):
+        src = self._sources[i]
+        return [values[j] for j in src] if self._many[i] else values[src[0]]
 
     def run_backward(self, d, call=None):
-        """From dL/d(the output layer's input(s)) back through every call that needs a gradient.
+        """From dL/d(the output layer's input(s)) back through every call that needs a gradient;
+        with several outputs, d is a list per output of dL/d(its layer's input(s)) when the step ran
+        that layer, else dL/d(the output), or None (no loss on that output).
         A tensor read by several calls gets the sum of their gradients, and so does the weight of a
         layer called several times."""
         n = len(self._node_layers)
         grads = [None] * n
-        self._send(grads, n - 1, d)
-        nodes, wants, shared = self._node_layers, self._wants, self._shared
-        done = {id(nodes[-1])}                       # the step ran the output layer's backward
-        for i in range(n - 2, 0, -1):
-            if not wants[i] or grads[i] is None:
+        if len(self._outputs) == 1:
+            self._send(grads, n - 1, d)
+        else:
+            for i, ran, g in zip(self._head_nodes, self._step_heads, d):
+                if g is None:
+                    continue
+                if ran:
+                    self._send(grads, i, g)
+                elif self._wants[i]:
+                    grads[i] = g if grads[i] is None else grads[i] + g
+        nodes, wants, shared, skip = self._node_layers, self._wants, self._shared, self._skip
+        done = {id(nodes[i]) for i in skip}          # the step ran these layers' backward
+        for i in range(n - 1, 0, -1):
+            if i in skip or not wants[i] or grads[i] is None:
                 continue
             g, grads[i], layer = grads[i], None, nodes[i]
             if shared[i]:
@@ -293,7 +337,7 @@ class Functional(Model):
 
     @property
     def outputs(self):
-        return [self._output]
+        return list(self._outputs)
 
     @property
     def input(self):
@@ -301,7 +345,33 @@ class Functional(Model):
 
     @property
     def output(self):
-        return self._output
+        """The output tensor; a list of them for a model with several outputs (as Keras)."""
+        return self._output if len(self._outputs) == 1 else list(self._outputs)
+
+    @property
+    def output_names(self):
+        """The outputs' names: the keys of a dict of outputs, else the layers that make them.  Keras
+        names each output's loss and metrics after them in the History ("digit_loss", "digit_accuracy")."""
+        if self._output_keys:
+            return list(self._output_keys)
+        names, seen = [], {}
+        for t in self._outputs:
+            name = t._layer.name
+            seen[name] = seen.get(name, -1) + 1
+            names.append(name if not seen[name] else f"{name}_{seen[name]}")
+        return names
+
+    @property
+    def output_nodes(self):
+        """[(layer, run_by_step)] per output.  run_by_step: the step runs that call of the layer
+        itself (nothing else reads the output and the layer is called once), so a loss fused with
+        its activation can start from its logits; otherwise run_forward returns the output."""
+        return [(self._node_layers[i], ran) for i, ran in zip(self._head_nodes, self._step_heads)]
+
+    @property
+    def output_shape(self):
+        shapes = [tuple(t.shape) for t in self._outputs]
+        return shapes if len(shapes) > 1 else shapes[0]
 
     def get_layer(self, name=None, index=None):
         """The layer called `name`, or at position `index` of model.layers (Keras's get_layer)."""
@@ -336,7 +406,8 @@ class Functional(Model):
                  for i, layer in enumerate(self._node_layers)]
         return {"name": self.name, "layers": [layers_module.serialize(layer) for layer in self.layers],
                 "nodes": nodes, "input_layers": [[t._layer.name, 0] for t in self._inputs],
-                "output_layers": [[self.layers[-1].name, self._call_number[-1]]]}
+                "output_layers": [[self._node_layers[i].name, self._call_number[i]] for i in self._head_nodes],
+                **({"output_keys": list(self._output_keys)} if self._output_keys else {})}
 
     @classmethod
     def from_config(cls, config, dtype=None, custom_objects=None):
@@ -373,4 +444,9 @@ class Functional(Model):
             tensors[(layer.name, k)] = out
         inputs = [tensors[tuple(ref)] for ref in config["input_layers"]]
         outputs = [tensors[tuple(ref)] for ref in config["output_layers"]]
+        keys = config.get("output_keys")
+        if keys is not None:
+            if not isinstance(keys, list) or len(keys) != len(outputs):
+                raise ValueError(f"output_keys must name each of the {len(outputs)} outputs, got {keys!r}")
+            outputs = dict(zip(keys, outputs))
         return cls(inputs, outputs, name=config.get("name"))

@@ -57,6 +57,7 @@ class Model(AsLayer, Trainer, Files):
         self._reusing = False            # True while fit/evaluate/predict run: see Trainer._running()
         self._scratch: dict[str, np.ndarray] = {}
         self._prepared = False
+        self._heads = None               # a model with several outputs: one models.outputs.Head each
 
     # ------------------------------------------------------------------
     # Layers

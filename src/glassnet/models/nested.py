@@ -45,9 +45,10 @@ class AsLayer:
         return super().__call__(x, training=training)
 
     def _require_one_in_one_out(self):
-        if len(getattr(self, "inputs", [None])) != 1:
-            raise ValueError(f"model {self.name!r} has {len(self.inputs)} inputs; only a model with one input "
-                             f"and one output can be used as a layer so far")
+        for what in ("inputs", "outputs"):
+            if len(getattr(self, what, [None])) != 1:
+                raise ValueError(f"model {self.name!r} has {len(getattr(self, what))} {what}; only a model with one "
+                                 f"input and one output can be used as a layer so far")
 
     @property
     def _declared_input_shape(self):

@@ -28,6 +28,7 @@ import copy
 import numpy as np
 
 from .. import activations
+from . import outputs
 from .nested import leaves
 
 
@@ -71,12 +72,15 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
     need them (fit without metrics that read them).  recorder: a Recorder that sees the step.
     """
     recording = None
+    several = len(getattr(model, "outputs", ())) > 1
     if recorder is not None:
-        if len(getattr(model, "inputs", ())) > 1:
+        if len(getattr(model, "inputs", ())) > 1 or several:
             raise ValueError("a recorder (model.trace, train_on_batch(recorder=...)) cannot watch a model with "
-                             "several inputs yet")
+                             f"several {'outputs' if several else 'inputs'} yet")
         recorder.begin(model, x, y)
         recording, want_outputs = _Recording(recorder, training), True
+    if several:
+        return _step_outputs(model, x, y, training, backward, update, penalty)
     if y is None:
         call = None if recording is None else recording.forward
         h = model.run_forward(x, training, call)
@@ -99,13 +103,32 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
     return loss, out
 
 
+def _step_outputs(model, x, y, training, backward, update, penalty):
+    """step() for a model with several outputs (models/outputs.py): the same phases, per output."""
+    if y is None:
+        return None, outputs.predict_outputs(model, x, training)
+    if not model._prepared:
+        model._prepare()
+    loss, outs, dzs = forward_loss(model, x, y, training, want_dz=backward)
+    if backward:
+        outputs.backward(model, y, outs, dzs)
+    if penalty and model._regularized:
+        loss += model._regularization_loss()
+    if update:
+        apply_gradients(model)
+    return loss, outs
+
+
 def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recording=None):
     """The forward pass and the loss: (loss, outputs, dL/d(the output layer's logits) or None).
 
     With a fused (or from_logits) loss the logits are kept in model._logits (accuracy counts
     argmax matches on them); want_outputs / want_dz = False let the loss skip what nobody reads.
-    recording: the step's _Recording when a recorder watches.
+    recording: the step's _Recording when a recorder watches.  A model with several outputs:
+    (the weighted sum of their losses, the list of outputs, the list of dL/d(logits) or None).
     """
+    if model._heads is not None:
+        return outputs.forward_loss(model, x, y, training, want_dz)
     last = model._last                           # model.output_layer, as _prepare() found it
     if recording is None:
         h = model.run_forward(x, training)

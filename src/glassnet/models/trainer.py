@@ -20,6 +20,7 @@ from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from . import batches as batches_module
+from . import outputs as outputs_module
 from . import step as step_module
 from .batches import Several, batches as _batches
 from .nested import leaves
@@ -32,14 +33,35 @@ class Trainer:
     # ------------------------------------------------------------------
     # Compiling
     # ------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
         """Choose the optimizer, the loss and the metrics (names or objects, as in Keras).
 
-        Everything is resolved before anything is assigned: a bad name leaves the model as it was.
+        A model with several outputs takes a loss per output, loss_weights and metrics per output,
+        each as one value for every output, a list in output order or a dict keyed by output name
+        (models/outputs.py).  Everything is resolved before anything is assigned: a bad name leaves
+        the model as it was.
         """
+        if len(getattr(self, "outputs", ())) > 1:
+            optimizer = optimizers_module.get(optimizer)
+            heads = outputs_module.compile_heads(self, loss, loss_weights, metrics)
+            self.optimizer, self._heads = optimizer, heads
+            self.loss = [h.loss for h in heads]
+            self._metric_specs = [list(h.metric_specs) for h in heads]
+            self._loss_weights = [h.weight for h in heads]
+            self.metrics_names = outputs_module.metrics_names(heads)
+            self.compiled, self._prepared = True, False
+            return
         if loss is None:
             raise ValueError(f"compile needs a loss; known losses: {', '.join(losses_module.names())}")
+        if loss_weights is not None:
+            weights = list(loss_weights.values()) if isinstance(loss_weights, dict) else \
+                list(loss_weights) if isinstance(loss_weights, (list, tuple)) else [loss_weights]
+            if len(weights) != 1 or _checks.finite_number(weights[0], "loss_weights") != 1.0:
+                raise ValueError(f"loss_weights weigh the losses of a model with several outputs; this model has one "
+                                 f"output, whose loss weight can only be 1, got {loss_weights!r}")
         optimizer = optimizers_module.get(optimizer)
+        if isinstance(loss, (list, tuple)) and len(loss) == 1:
+            loss = loss[0]
         loss = losses_module.get(loss)
         if metrics is None:
             metrics = []
@@ -53,6 +75,7 @@ class Trainer:
         self.optimizer = optimizer
         self.loss = loss
         self._metric_specs = metrics
+        self._loss_weights = None
         self.metrics_names = ["loss"] + [m if isinstance(m, str) else metrics_module.name_of(m) for m in metrics]
         self.compiled = True
         self._prepared = False
@@ -68,6 +91,12 @@ class Trainer:
         self._require_built()
         if self._prepared:
             return
+        self._regularized = [l for l, _ in leaves(self.layers) if hasattr(l, "regularization_loss")
+                             and (getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None))]
+        if self._heads is not None:
+            outputs_module.prepare(self)
+            self._prepared = True
+            return
         units = self.output_layer.output_shape[-1]
         self._metrics = [(name, metrics_module.get(spec, self.loss, units))
                          for name, spec in zip(self.metrics_names[1:], self._metric_specs)]
@@ -76,8 +105,6 @@ class Trainer:
                        and getattr(last, "activation", None) == self.loss.fuses_with
                        and hasattr(last, "forward_logits"))
         self._logits_loss = self._fused or self.loss.from_logits
-        self._regularized = [l for l, _ in leaves(self.layers) if hasattr(l, "regularization_loss")
-                             and (getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None))]
         # Accuracy after a softmax is argmax(p) == label, and argmax(p) is argmax of the logits z, which
         # the fused loss has anyway: fit and evaluate count those matches, without the probabilities.
         softmax_logits = self._logits_loss and self.loss.fuses_with == "softmax"
@@ -89,8 +116,8 @@ class Trainer:
                 kind = "argmax_onehot"
             else:
                 kind = "outputs"
-            self._scorers.append((kind, fn))
-        self._needs_outputs = any(kind == "outputs" for kind, _ in self._scorers)
+            self._scorers.append((kind, fn, None))
+        self._needs_outputs = any(kind == "outputs" for kind, _, _ in self._scorers)
         self._prepared = True
 
     # ------------------------------------------------------------------
@@ -108,6 +135,8 @@ class Trainer:
         return x
 
     def _check_y(self, y, what="y"):
+        if self._heads is not None:
+            return outputs_module.check_y(self, y, what)
         out = self.output_layer.output_shape[1:]
         if self.loss.sparse_labels:
             if y is None:
@@ -151,8 +180,11 @@ class Trainer:
     def _scores(self, y, out):
         """The batch's metric sums (matches for accuracies), in compile order."""
         sums = []
-        for kind, fn in self._scorers:
-            if kind == "argmax_label":
+        for kind, fn, k in self._scorers:
+            if k is not None:                        # one output of several
+                sums.append(self._head_losses[k] * len(y) if kind == "head_loss"
+                            else float(np.sum(fn(y.arrays[k], out[k]))))
+            elif kind == "argmax_label":
                 sums.append(int(np.count_nonzero(self._logits.argmax(axis=-1) == y)))
             elif kind == "argmax_onehot":
                 sums.append(int(np.count_nonzero(self._logits.argmax(axis=-1) == y.argmax(axis=-1))))
@@ -223,7 +255,7 @@ class Trainer:
         # and the scores added up as plain numbers.  Layers reuse their buffers meanwhile.
         rng = backend.make_rng()
         batches = _batches(x, batch_size, self.dtype)
-        labels = y.ndim == 1                       # class labels: reorder them all once per epoch
+        labels = isinstance(y, Several) or y.ndim == 1   # labels (or several outputs' targets): reorder once per epoch
         ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
         want_outputs = self._needs_outputs
         self.stop_training = False
@@ -347,13 +379,17 @@ class Trainer:
         x = self._check_x(x)
         self._check_castable(x, "x")
         n = len(x)
-        out = np.empty((n,) + tuple(self.output_layer.output_shape[1:]), dtype=self.dtype)
+        shapes = [tuple(t.shape[1:]) for t in self.outputs] if self._several_outputs else \
+            [tuple(self.output_layer.output_shape[1:])]
+        outs = [np.empty((n,) + shape, dtype=self.dtype) for shape in shapes]
         batches = _batches(x, batch_size, self.dtype)
         with self._running(min(batch_size, n)):
             for start in range(0, n, batch_size):
                 stop = min(start + batch_size, n)
-                out[start:stop] = step(self, batches.rows(start, stop), None, training=False, backward=False,
-                                       update=False)[1]
+                got = step(self, batches.rows(start, stop), None, training=False, backward=False, update=False)[1]
+                for out, part in zip(outs, got if self._several_outputs else [got]):
+                    out[start:stop] = part
+        out = outputs_module.structured(self, outs) if self._several_outputs else outs[0]
         if verbose:
             steps = math.ceil(n / batch_size)
             print(f"{steps}/{steps}", flush=True)
@@ -361,8 +397,13 @@ class Trainer:
 
     def __call__(self, x, training=False):
         """Forward pass on one batch (no batching, no copies): model(x)."""
-        return step(self, self._as_dtype(self._check_x(x)), None, training=training, backward=False,
-                    update=False)[1]
+        out = step(self, self._as_dtype(self._check_x(x)), None, training=training, backward=False,
+                   update=False)[1]
+        return outputs_module.structured(self, out) if self._several_outputs else out
+
+    @property
+    def _several_outputs(self):
+        return len(getattr(self, "outputs", ())) > 1
 
     def train_on_batch(self, x, y, return_dict=False, recorder=None):
         """One optimizer step on this batch; returns its loss (and metrics) before the update.

@@ -16,12 +16,18 @@ from .format import CONFIG, OPTIMIZER, ModelFileError, find_class
 
 def describe(model):
     """({"loss", "metrics", "optimizer"}, optimizer_state or None, [(name, slot array)] or None)."""
-    settings = {
-        "loss": {"class_name": type(model.loss).__name__, "config": model.loss.get_config()},
-        "metrics": [_metric_name(m) for m in model._metric_specs],
-        "optimizer": optimizers_module.serialize(model.optimizer),
-    }
+    if getattr(model, "_heads", None) is not None:     # several outputs: per output, in output order
+        settings = {"loss": [None if loss is None else _loss_spec(loss) for loss in model.loss],
+                    "loss_weights": list(model._loss_weights),
+                    "metrics": [[_metric_name(m) for m in specs] for specs in model._metric_specs]}
+    else:
+        settings = {"loss": _loss_spec(model.loss), "metrics": [_metric_name(m) for m in model._metric_specs]}
+    settings["optimizer"] = optimizers_module.serialize(model.optimizer)
     return (settings,) + _optimizer_state(model)
+
+
+def _loss_spec(loss):
+    return {"class_name": type(loss).__name__, "config": loss.get_config()}
 
 
 def _metric_name(spec) -> str:
@@ -62,9 +68,13 @@ def restore(path, model, config, members, custom_objects):
     """Compile `model` as config.json says, then give its optimizer the saved state."""
     settings = config["compile"]
     try:
-        loss_spec = settings["loss"]
-        loss_cls = find_class(path, custom_objects, "loss", loss_spec["class_name"], "loss")
-        loss = loss_cls(**loss_spec.get("config", {}))
+        several = isinstance(settings["loss"], list)
+        if several:
+            if len(settings["loss"]) > 1_000:
+                raise ValueError(f"{len(settings['loss'])} losses")
+            loss = [None if spec is None else _loss(path, spec, custom_objects) for spec in settings["loss"]]
+        else:
+            loss = _loss(path, settings["loss"], custom_objects)
         opt_spec = settings["optimizer"]
         opt_cls = find_class(path, custom_objects, "optimizer", opt_spec["class_name"], "optimizer")
         opt_config = dict(opt_spec["config"])
@@ -73,14 +83,24 @@ def restore(path, model, config, members, custom_objects):
             schedule_cls = find_class(path, custom_objects, "schedule", lr["class_name"], "learning-rate schedule")
             opt_config["learning_rate"] = schedule_cls(**lr["config"])
         optimizer = opt_cls(**opt_config)
-        metrics = [_metric(path, name, custom_objects) for name in settings.get("metrics", [])]
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        if several:
+            metrics = [[_metric(path, name, custom_objects) for name in names] for names in settings.get("metrics", [])]
+            model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
+                          loss_weights=settings.get("loss_weights"))
+        else:
+            metrics = [_metric(path, name, custom_objects) for name in settings.get("metrics", [])]
+            model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
         raise ModelFileError(path, f"{CONFIG} holds compile settings glassnet cannot use: "
                                    f"{type(err).__name__}: {err}") from err
     _restore_state(path, model, config.get("optimizer_state"), members)
+
+
+def _loss(path, spec, custom_objects):
+    loss_cls = find_class(path, custom_objects, "loss", spec["class_name"], "loss")
+    return loss_cls(**spec.get("config", {}))
 
 
 def _metric(path, name, custom_objects):
