@@ -76,3 +76,14 @@ def pytest_collection_modifyitems(config, items):
     keep = [item for item in items if item.nodeid.split("[", 1)[0] in wanted]
     config.hook.pytest_deselected(items=[item for item in items if item.nodeid.split("[", 1)[0] not in wanted])
     items[:] = keep
+
+
+# ---------------------------------------------------------------------------- Keras 3 as a reference
+@pytest.fixture(scope="module")
+def keras():
+    """Keras 3 on the torch backend, or the test is skipped (CI installs both)."""
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras")
+    if keras.backend.backend() != "torch":
+        pytest.skip(f"the Keras reference tests run Keras on torch, this Keras runs on {keras.backend.backend()}")
+    return keras

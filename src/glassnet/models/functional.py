@@ -8,16 +8,16 @@
     model = gn.Model(inputs, outputs)          # a Functional, compiled and fitted like a Sequential
 
 A `Functional` is a `Model` whose layers form a directed acyclic graph: one or several inputs
-(x is then a list or dict of arrays, held as a batches.Several), one output,
-any branches and merges (glassnet.layers.merging) in between.  `layers` lists them in a
+(x is then a list or dict of arrays, held as a batches.Several), one or several outputs (a loss
+per output: models/outputs.py), any branches and merges (glassnet.layers.merging) in between.  `layers` lists them in a
 topological order (the InputLayer first, the output layer last), and run_forward / run_backward
 walk that order, so the one training step (models/step.py) runs it unchanged.  Backward sums the
 gradients of a tensor read by several layers (a skip connection).
 
 A layer called several times (shared weights) keeps one cache per call and sums the gradients of
 its weights over the calls.  A built model with one input and one output may be called
-as a layer (models/nested.py).  Not yet: several outputs, a recorder (trace)
-on a model with shared layers or several inputs, and shared layers with regularizers: each is refused with a ValueError.
+as a layer (models/nested.py).  Not yet: a recorder (trace) on a model with shared layers,
+several inputs or several outputs, and shared layers with regularizers: each is refused with a ValueError.
 """
 from __future__ import annotations
 
