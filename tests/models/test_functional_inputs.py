@@ -99,8 +99,6 @@ def test_the_data_is_checked_against_each_input():
         model.predict({"a": xa, "c": xb})
     with pytest.raises(ValueError, match="x and y must have the same number of samples, got 12 and 4"):
         model.train_on_batch([xa, xb], y[:4])
-    with pytest.raises(ValueError, match="cannot watch a model with several inputs yet"):
-        model.trace([xa, xb], y)
 
 
 def test_every_input_must_reach_the_outputs():

@@ -199,15 +199,11 @@ def test_a_model_with_one_output_takes_a_loss_weight_of_one_only():
         model.compile(optimizer="sgd", loss="mse", loss_weights=[2.0])
 
 
-def test_a_model_with_several_outputs_is_not_a_layer_and_not_traced():
+def test_a_model_with_several_outputs_is_not_a_layer():
     inputs, _, kind, size = _seeded(_two_heads)
     model = gn.Model(inputs, [kind, size])
     with pytest.raises(ValueError, match="has 2 outputs; only a model with one input and one output"):
         model(gn.Input(shape=(4,)))
-    model.compile(optimizer="sgd", loss=["sparse_categorical_crossentropy", "mse"])
-    x, labels, sizes = _data(2)
-    with pytest.raises(ValueError, match="several outputs"):
-        model.trace(x, [labels, sizes])
 
 
 # ---------------------------------------------------------------------------- files and scripts

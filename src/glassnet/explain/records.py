@@ -77,6 +77,9 @@ class Trace:
         self.optimizer_name = ""
         self.optimizer_config: dict = {}
         self.learning_rate = None
+        self.input_names = self.output_names = None     # models with several inputs / outputs
+        self.output_indices = None                       # several outputs: their positions in layers
+        self.output_losses: dict = {}                    # several outputs: {name: (loss, weight)}
         self.plain_sgd = False
         self.applied = True
         self.lang = "en"
@@ -85,6 +88,9 @@ class Trace:
 
     @property
     def outputs(self):
+        """The output layer's output; with several outputs, a list of them in output order."""
+        if self.output_names:
+            return [self.layers[i].output for i in self.output_indices]
         return self.layers[-1].output if self.layers else None
 
     def __getitem__(self, key):

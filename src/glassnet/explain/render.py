@@ -29,7 +29,7 @@ def _heading(layer, w):
 def document(trace, lang, deltas):
     """The trace as a list of items (title, section, layer, text, row), for both renderers."""
     w = _words(lang)
-    n = 0 if trace.x is None else len(trace.x)
+    n = 0 if trace.x is None else len(trace.x[0] if trace.input_names else trace.x)
     word = w["sample"] if n == 1 else w["samples"]
     title = w["title"].format(name=trace.model_name, arch=trace.architecture, n=n, samples=word, dtype=trace.dtype)
     doc = [("title", title)]
@@ -40,8 +40,17 @@ def document(trace, lang, deltas):
     doc.append(("section", w["forward"]))
     doc.append(("text", w["x_note"]))
     doc.append(("layer", w["input_layer"]))
-    doc.append(("row", f"x  {w['input']}", trace.x))
-    doc.append(("row", f"t  {w['target']}", trace.y))
+    if trace.input_names:
+        for name, x in zip(trace.input_names, trace.x):
+            doc.append(("row", f"x[{name}]  {w['input']}", x))
+    else:
+        doc.append(("row", f"x  {w['input']}", trace.x))
+    if trace.output_names:
+        for name, t in zip(trace.output_names, trace.y):
+            if t is not None:
+                doc.append(("row", f"t[{name}]  {w['target']}", t))
+    else:
+        doc.append(("row", f"t  {w['target']}", trace.y))
     for layer in trace.layers:
         doc.append(("layer", _heading(layer, w)))
         if layer.kind == "Dense":
@@ -56,6 +65,8 @@ def document(trace, lang, deltas):
                 doc.append(("row", "z", layer.z))
             doc.append(("row", f"a  {w['output']}", layer.output))
     doc.append(("layer", f"{w['loss_function']}: {trace.loss_name}"))
+    for name, (value, weight) in trace.output_losses.items():
+        doc.append(("row", f"L[{name}]  {w['loss']} (x {_number(weight, None)})", np.float64(value)))
     doc.append(("row", f"L  {w['loss']}", np.float64(trace.loss if not trace.regularization else trace.data_loss)))
     if trace.regularization:
         doc.append(("row", f"+ {w['regularization']}", np.float64(trace.regularization)))
@@ -65,6 +76,8 @@ def document(trace, lang, deltas):
     doc.append(("section", w["backward"]))
     doc.append(("text", w["delta_note"]))
     last = trace.layers[-1] if trace.layers else None
+    if trace.output_names:                    # several outputs: dL/da of each comes from its own loss
+        last = None
     for layer in reversed(trace.layers):
         doc.append(("layer", _heading(layer, w)))
         if not layer.backward_ran:
@@ -79,6 +92,8 @@ def document(trace, lang, deltas):
             if layer is last:
                 rule = _DA_RULES.get(trace.loss_name, "dL/da")
                 doc.append(("row", f"{rule}  {w['grad_a_loss']}", layer.grad_output))
+            elif trace.output_names and layer.role == "output":
+                doc.append(("row", f"dL/da  {w['grad_a_loss']}", layer.grad_output))
             else:
                 doc.append(("row", f"dL/da {w['grad_a_next']}", layer.grad_output))
             if layer.grad_z is not None:
@@ -112,7 +127,18 @@ def document(trace, lang, deltas):
                 continue
             doc.append(("row", f"{key}  {w['after']}", layer.weights_after[key]))
             doc.append(("row", f"{key}  {w['change']}", layer.weights_after[key] - layer.weights[key]))
-    return doc
+    return _one_array_per_row(doc)
+
+
+def _one_array_per_row(doc):
+    """A row holding a list (a merge layer's inputs or its dL/dx, one per input) becomes a row per array."""
+    out = []
+    for item in doc:
+        if item[0] == "row" and isinstance(item[2], list):
+            out.extend(("row", f"{item[1]} [{k}]", part) for k, part in enumerate(item[2]))
+        else:
+            out.append(item)
+    return out
 
 
 def _optimizer_line(trace, w):

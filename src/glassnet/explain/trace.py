@@ -15,6 +15,9 @@ from .words import _words
 
 
 def _copy(a):
+    """A copy of an array, or of each array of a list (a merge layer's inputs, its dL/dx)."""
+    if isinstance(a, (list, tuple)):
+        return [_copy(part) for part in a]
     return None if a is None else np.array(a, copy=True)
 
 
@@ -28,26 +31,39 @@ class _TraceRecorder(Recorder):
     def begin(self, model, x, y):
         if not self.update_applies:
             self.snapshot = Snapshot(model)
-        tr, layers = self.tr, model.layers
-        self.layers = list(layers)
-        weighted = [i for i, l in enumerate(layers) if l.params]
-        hidden_number = {i: k + 1 for k, i in enumerate(weighted[:-1])} if weighted else {}
-        for i, layer in enumerate(layers):
-            role = "output" if weighted and i == weighted[-1] else \
-                f"hidden {hidden_number[i]}" if i in hidden_number else "other"
+        tr, calls = self.tr, model.calls               # one record per call (a shared layer: per call)
+        self.layers = calls
+        outputs = model.output_calls
+        if len(outputs) == 1:                          # one output: the last layer with weights
+            weighted = [i for i, l in enumerate(calls) if l.params]
+            outputs = weighted[-1:]
+        hidden = [i for i, l in enumerate(calls) if l.params and i not in outputs]
+        hidden_number = {i: k + 1 for k, i in enumerate(hidden)}
+        count = {}
+        for i, layer in enumerate(calls):
+            role = "output" if i in outputs else f"hidden {hidden_number[i]}" if i in hidden_number else "other"
             activation = getattr(layer, "activation", None)
-            rec = LayerTrace(layer.name, type(layer).__name__, role,
+            count[id(layer)] = count.get(id(layer), 0) + 1
+            name = layer.name if count[id(layer)] == 1 else f"{layer.name} (call {count[id(layer)]})"
+            rec = LayerTrace(name, type(layer).__name__, role,
                              activation if isinstance(activation, str) else None, getattr(layer, "units", None))
             rec.weights = {k: v.copy() for k, v in layer.params.items()}
             rec.trainable = layer.trainable
             self.records.append(rec)
-        tr.x, tr.y = x.copy(), np.array(y, copy=True)
+        several_in = len(getattr(model, "inputs", ())) > 1
+        several_out = len(getattr(model, "outputs", ())) > 1
+        tr.x = [a.copy() for a in x.arrays] if several_in else x.copy()
+        tr.y = [None if a is None else a.copy() for a in y.arrays] if several_out else np.array(y, copy=True)
+        tr.input_names = [t.name for t in model.inputs] if several_in else None
+        tr.output_names = model.output_names if several_out else None
+        tr.output_indices = list(model.output_calls) if several_out else None
         tr.model_name = model.name
-        widths = [str(int(np.prod(model.input_shape[1:])))] + \
-                 [str(l.units) for l in layers if getattr(l, "units", None) is not None]
+        shapes = model.input_shape if several_in else [model.input_shape]
+        widths = ["+".join(str(int(np.prod(s[1:]))) for s in shapes)] + \
+                 [str(l.units) for l in calls if getattr(l, "units", None) is not None]
         tr.architecture = "-".join(widths)
         tr.dtype = str(model.dtype)
-        tr.loss_name = model.loss.name
+        tr.loss_name = ", ".join(l.name for l in model.loss if l is not None) if several_out else model.loss.name
         opt = model.optimizer
         tr.optimizer_name = type(opt).__name__
         tr.optimizer_config = opt.get_config() if hasattr(opt, "get_config") else {}
@@ -61,14 +77,17 @@ class _TraceRecorder(Recorder):
         if logits is not None:
             rec.z = _copy(logits)
 
+    def loss_per_output(self, losses):
+        self.tr.output_losses = {name: (float(v), float(w)) for name, (v, w) in losses.items()}
+
     def loss(self, data_loss, regularization, fused=False):
         tr = self.tr
         tr.data_loss, tr.regularization = float(data_loss), float(regularization)
         tr.loss = tr.data_loss + tr.regularization
-        self.records[-1].fused = bool(fused)
 
     def layer_backward(self, index, layer, grad_output, grad_input, grads, grad_logits=None):
         rec = self.records[index]
+        rec.fused = grad_output is None and grad_logits is not None      # dL/dz came straight from the loss
         rec.grad_output, rec.grad_z, rec.grad_input = _copy(grad_output), _copy(grad_logits), _copy(grad_input)
         rec.grads = {k: grads[k].copy() for k in layer.params}
         rec.backward_ran = True

@@ -16,8 +16,8 @@ gradients of a tensor read by several layers (a skip connection).
 
 A layer called several times (shared weights) keeps one cache per call and sums the gradients of
 its weights over the calls.  A built model with one input and one output may be called
-as a layer (models/nested.py).  Not yet: a recorder (trace) on a model with shared layers,
-several inputs or several outputs, and shared layers with regularizers: each is refused with a ValueError.
+as a layer (models/nested.py).  A recorder (trace) sees each call, a shared layer's once per call.
+Not yet: shared layers with regularizers (refused with a ValueError).
 """
 from __future__ import annotations
 
@@ -184,17 +184,11 @@ class Functional(Model):
 
         A shared layer's call keeps what its backward needs (a shallow copy of the layer's
         attributes, computed into fresh arrays), to be put back before that call's backward."""
-        if call is not None and any(self._shared):
-            raise ValueError("a recorder (model.trace, train_on_batch(recorder=...)) cannot watch a model with "
-                             "shared layers yet")
         nodes = self._node_layers
         values = [None] * len(nodes)
         if len(self._inputs) > 1:
-            if call is not None:
-                raise ValueError("a recorder (model.trace, train_on_batch(recorder=...)) cannot watch a model with "
-                                 "several inputs yet")
             for i, array in zip(self._input_nodes, x.arrays):
-                values[i] = array
+                values[i] = array if call is None else call(i, nodes[i], array)
         else:
             values[0] = x if call is None else call(0, nodes[0], x)
         sources, many, shared, skip = self._sources, self._many, self._shared, self._skip
@@ -207,10 +201,9 @@ class Functional(Model):
             h = [values[j] for j in src] if many[i] else values[src[0]]
             if shared[i]:
                 layer._reuse = False                 # each call needs its own arrays
-                values[i] = layer.forward(h, training=training)
+            values[i] = layer.forward(h, training=training) if call is None else call(i, layer, h)
+            if shared[i]:
                 self._caches[i] = dict(layer.__dict__)
-            else:
-                values[i] = layer.forward(h, training=training) if call is None else call(i, layer, h)
         if len(self._outputs) == 1:
             return self._input_of(values, len(nodes) - 1)
         return [self._input_of(values, i) if ran else values[i]
@@ -248,11 +241,10 @@ class Functional(Model):
                 layer.__dict__.update(self._caches[i])
                 earlier = [w.copy() for w in layer.grads.values()] if id(layer) in done else None
                 done.add(id(layer))
-                dx = layer.backward(g)
+            dx = layer.backward(g) if call is None else call(i, layer, g)
+            if shared[i]:                            # the recorder saw this call's own gradients
                 for mine, before in zip(layer.grads.values(), earlier or ()):
                     mine += before
-            else:
-                dx = layer.backward(g) if call is None else call(i, layer, g)
             if layer.need_input_grad:
                 self._send(grads, i, dx)
         return grads[0]
@@ -360,6 +352,17 @@ class Functional(Model):
             seen[name] = seen.get(name, -1) + 1
             names.append(name if not seen[name] else f"{name}_{seen[name]}")
         return names
+
+    @property
+    def calls(self):
+        """The layer of each call, in the order forward runs them (a recorder's `index` points
+        here): model.layers, except that a layer called several times appears once per call."""
+        return list(self._node_layers)
+
+    @property
+    def output_calls(self):
+        """The position in `calls` of each output's call."""
+        return list(self._head_nodes)
 
     @property
     def output_nodes(self):

@@ -11,6 +11,8 @@ The training step (models/step.py) talks to a model only through this small inte
 model with another layout (a graph of layers) only has to provide it:
 
     layers                        every layer, in the order forward runs them
+    calls, output_calls           the layer of each call (a graph may call a layer twice), and
+                                  which calls make the outputs: a recorder's `index` is a call's
     output_layer                  the layer whose output the loss reads
     run_forward(x, training, call=None)
                                   run every layer but the output layer; returns the output
@@ -80,6 +82,17 @@ class Model(AsLayer, Trainer, Files):
     @property
     def output_layer(self):
         return self.layers[-1]
+
+    @property
+    def calls(self):
+        """The layer of each call forward makes, in order (a recorder's `index` points here); for
+        a Sequential, model.layers."""
+        return list(self.layers)
+
+    @property
+    def output_calls(self):
+        """The position in `calls` of each output's call."""
+        return [len(self.layers) - 1]
 
     def run_forward(self, x, training, call=None):
         """Every layer but the output layer, in order: the output layer's input."""

@@ -167,17 +167,18 @@ def check_y(model, y, what="y"):
     return Several(arrays)
 
 
-def forward_loss(model, x, y, training, want_dz=True):
+def forward_loss(model, x, y, training, want_dz=True, recording=None):
     """The forward pass and the weighted sum of the outputs' losses: (loss, outputs, per-output
-    dL/d(logits) or None).  model._head_losses gets each output's own (unweighted) loss."""
-    hs = model.run_forward(x, training)
+    dL/d(logits) or None).  model._head_losses gets each output's own (unweighted) loss.
+    recording: the step's _Recording when a recorder watches (models/step.py)."""
+    hs = model.run_forward(x, training, None if recording is None else recording.forward)
     total, outs, dzs, own = 0.0, [], [], []
-    for k, (head, h) in enumerate(zip(model._heads, hs)):
+    for k, (head, h, index) in enumerate(zip(model._heads, hs, model.output_calls)):
         loss, yk, dz = head.loss, y.arrays[k], None
         if head.fused:
             z = head.layer.forward_logits(h, training)
         elif head.run_by_step:
-            z = head.layer.forward(h, training=training)
+            z = head.layer.forward(h, training=training) if recording is None else recording.forward(index, head.layer, h)
         else:
             z = h
         if loss is None:
@@ -187,6 +188,8 @@ def forward_loss(model, x, y, training, want_dz=True):
         else:
             out = z
             value = float(np.mean(loss.per_sample(yk, out)))
+        if recording is not None and head.fused:
+            recording.recorder.layer_forward(index, head.layer, h, out, logits=z)
         own.append(value)
         outs.append(out)
         dzs.append(dz)
@@ -195,13 +198,13 @@ def forward_loss(model, x, y, training, want_dz=True):
     return total, outs, dzs
 
 
-def backward(model, y, outs, dzs):
+def backward(model, y, outs, dzs, recording=None):
     """Each output's loss gradient, times its weight, through the output layers the step runs,
     then model.run_backward over the rest of the graph."""
     ds = []
     if any(h.loss is None for h in model._heads):
         model._flat_grads[...] = 0               # layers that reach no loss get no gradient
-    for k, head in enumerate(model._heads):
+    for k, (head, index) in enumerate(zip(model._heads, model.output_calls)):
         if head.loss is None:
             ds.append(None)
             continue
@@ -211,17 +214,27 @@ def backward(model, y, outs, dzs):
                 grad *= head.weight
             if head.fused:
                 ds.append(head.layer.backward_logits(grad))
+                if recording is not None:
+                    recording.recorder.layer_backward(index, head.layer, None, ds[-1], head.layer.grads,
+                                                      grad_logits=grad)
                 continue
         else:
             grad = head.loss.gradient(y.arrays[k], outs[k])
             if head.weight != 1.0:
                 grad = grad * head.weight
-        ds.append(head.layer.backward(grad) if head.run_by_step else grad)
-    model.run_backward(ds)
+        if not head.run_by_step:
+            ds.append(grad)
+        else:
+            ds.append(head.layer.backward(grad) if recording is None else recording.backward(index, head.layer, grad))
+    model.run_backward(ds, None if recording is None else recording.backward)
 
 
-def predict_outputs(model, x, training):
+def predict_outputs(model, x, training, recording=None):
     """Forward only: the list of the outputs' arrays."""
+    if recording is not None:
+        hs = model.run_forward(x, training, recording.forward)
+        return [recording.forward(i, layer, h) if ran else h
+                for (layer, ran), h, i in zip(model.output_nodes, hs, model.output_calls)]
     hs = model.run_forward(x, training)
     return [layer.forward(h, training=training) if run_by_step else h
             for (layer, run_by_step), h in zip(model.output_nodes, hs)]

@@ -36,7 +36,8 @@ class Recorder:
     """What a step shows to whoever watches it; every method does nothing here (subclass it).
 
     Arrays handed over are the step's own (they change in the next step): copy what you keep.
-    `index` is the layer's position in model.layers.
+    `index` is the call's position in model.calls: the layer's position in model.layers, unless
+    a graph calls a layer several times (then each call has its own index).
     """
 
     def begin(self, model, x, y):
@@ -49,7 +50,11 @@ class Recorder:
 
     def loss(self, data_loss, regularization, fused=False):
         """The loss on the batch and the regularization penalty (0.0 without regularizers); fused:
-        the loss took the output layer's logits (dL/dz comes straight from it)."""
+        the loss took the output layer's logits (dL/dz comes straight from it).  With several
+        outputs, data_loss is the weighted sum of their losses."""
+
+    def loss_per_output(self, losses):
+        """A model with several outputs: {output name: (its loss, its weight)}, before loss()."""
 
     def layer_backward(self, index, layer, grad_output, grad_input, grads, grad_logits=None):
         """A layer ran backward: dL/d(its output) (None when the loss is fused with its activation),
@@ -72,15 +77,11 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
     need them (fit without metrics that read them).  recorder: a Recorder that sees the step.
     """
     recording = None
-    several = len(getattr(model, "outputs", ())) > 1
     if recorder is not None:
-        if len(getattr(model, "inputs", ())) > 1 or several:
-            raise ValueError("a recorder (model.trace, train_on_batch(recorder=...)) cannot watch a model with "
-                             f"several {'outputs' if several else 'inputs'} yet")
         recorder.begin(model, x, y)
         recording, want_outputs = _Recording(recorder, training), True
-    if several:
-        return _step_outputs(model, x, y, training, backward, update, penalty)
+    if len(getattr(model, "outputs", ())) > 1:
+        return _step_outputs(model, x, y, training, backward, update, penalty, recording)
     if y is None:
         call = None if recording is None else recording.forward
         h = model.run_forward(x, training, call)
@@ -103,19 +104,22 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
     return loss, out
 
 
-def _step_outputs(model, x, y, training, backward, update, penalty):
+def _step_outputs(model, x, y, training, backward, update, penalty, recording):
     """step() for a model with several outputs (models/outputs.py): the same phases, per output."""
     if y is None:
-        return None, outputs.predict_outputs(model, x, training)
+        return None, outputs.predict_outputs(model, x, training, recording)
     if not model._prepared:
         model._prepare()
-    loss, outs, dzs = forward_loss(model, x, y, training, want_dz=backward)
+    loss, outs, dzs = forward_loss(model, x, y, training, want_dz=backward, recording=recording)
+    extra = model._regularization_loss() if penalty and model._regularized else 0.0
+    if recording is not None:
+        recording.recorder.loss_per_output({h.name: (v, h.weight) for h, v in zip(model._heads, model._head_losses)})
+        recording.recorder.loss(loss, extra)
     if backward:
-        outputs.backward(model, y, outs, dzs)
-    if penalty and model._regularized:
-        loss += model._regularization_loss()
+        outputs.backward(model, y, outs, dzs, recording)
+    loss += extra
     if update:
-        apply_gradients(model)
+        apply_gradients(model, None if recording is None else recording.recorder)
     return loss, outs
 
 
@@ -128,7 +132,7 @@ def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recordi
     (the weighted sum of their losses, the list of outputs, the list of dL/d(logits) or None).
     """
     if model._heads is not None:
-        return outputs.forward_loss(model, x, y, training, want_dz)
+        return outputs.forward_loss(model, x, y, training, want_dz, recording)
     last = model._last                           # model.output_layer, as _prepare() found it
     if recording is None:
         h = model.run_forward(x, training)
