@@ -2,7 +2,7 @@
 may name registers itself as a "layer" in glassnet._registry."""
 from .. import _registry
 from .base import Layer
-from .base import KerasTensor
+from .base import KerasTensor, Variable
 from .core import Activation, Dense, Flatten, Input, InputLayer
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .preprocessing import Rescaling
@@ -18,4 +18,4 @@ def deserialize(config: dict) -> Layer:
 
 __all__ = ["Layer", "Dense", "Activation", "Flatten", "Input", "InputLayer", "Dropout",
            "BatchNormalization", "Rescaling", "serialize", "deserialize",
-           "KerasTensor", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]
+           "KerasTensor", "Variable", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]

@@ -24,6 +24,53 @@ import numpy as np
 from .. import backend
 
 
+class Variable(np.ndarray):
+    """A layer's weight as Keras shows it (dense.kernel, dense.bias, bn.moving_mean): the weight
+    array itself, not a copy, so what you change shows in the layer; with Keras's variable methods.
+
+        w = dense.kernel              # shape (inputs, units); w.path == "dense/kernel"
+        w.numpy()                     # a plain copy
+        w.assign(np.zeros(w.shape))   # write in place (shape and finiteness checked)
+
+    Arithmetic on it gives plain NumPy arrays."""
+
+    path = ""
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if return_scalar:
+            return array[()]
+        return array.view(np.ndarray)
+
+    @property
+    def value(self):
+        """The weight as a plain ndarray (a view)."""
+        return self.view(np.ndarray)
+
+    @property
+    def name(self):
+        return self.path.rsplit("/", 1)[-1]
+
+    def numpy(self):
+        return np.array(self.view(np.ndarray), copy=True)
+
+    def assign(self, value):
+        """Write value into the weight in place (Keras's variable.assign)."""
+        value = np.asarray(value)
+        if value.shape != self.shape:
+            raise ValueError(f"{self.path} has shape {self.shape}; assign got shape {value.shape}")
+        if value.dtype.kind not in "biuf" or not np.isfinite(value).all():
+            raise ValueError(f"{self.path} takes finite numbers; assign got {value.dtype} values"
+                             + ("" if value.dtype.kind not in "biuf" else " that are not all finite"))
+        self.view(np.ndarray)[...] = value
+        return self
+
+    def assign_add(self, delta):
+        return self.assign(self.view(np.ndarray) + np.asarray(delta))
+
+    def assign_sub(self, delta):
+        return self.assign(self.view(np.ndarray) - np.asarray(delta))
+
+
 def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
@@ -50,6 +97,18 @@ class Layer:
         self._buffers: dict[str, np.ndarray] = {}
         #: the model clears this for its first layer: dL/dx of the data is never needed
         self.need_input_grad = True
+
+    def _variable(self, store, key, keras_name):
+        """One weight as a Variable (Keras's layer.kernel, ...): None when the layer has no such weight."""
+        if not self.built:
+            raise AttributeError(f"layer {self.name!r} has no {keras_name} yet: it is created when the layer "
+                                 f"is built (by its model, or by its first forward)")
+        array = getattr(self, store).get(key)
+        if array is None:
+            return None
+        variable = array.view(Variable)
+        variable.path = f"{self.name}/{keras_name}"
+        return variable
 
     # -- the contract -----------------------------------------------------
     def build(self, input_shape):

@@ -46,6 +46,9 @@ class Dense(Layer):
         self._x = self._z = self._y = None
         self._lead = None            # leading axes of an N-D input, restored on the way out
 
+    kernel = property(lambda self: self._variable("params", "W", "kernel"), doc="W, as Keras names it (a Variable)")
+    bias = property(lambda self: self._variable("params", "b", "bias"), doc="b, as Keras names it (None without a bias)")
+
     def build(self, input_shape):
         input_shape = tuple(input_shape)
         n_in = input_shape[-1]

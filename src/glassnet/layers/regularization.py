@@ -73,6 +73,11 @@ class BatchNormalization(Layer):
         self.moving_variance_initializer = _initializers.get(moving_variance_initializer)
         self._cache = None
 
+    gamma = property(lambda self: self._variable("params", "gamma", "gamma"))
+    beta = property(lambda self: self._variable("params", "beta", "beta"))
+    moving_mean = property(lambda self: self._variable("state", "moving_mean", "moving_mean"))
+    moving_variance = property(lambda self: self._variable("state", "moving_variance", "moving_variance"))
+
     def build(self, input_shape):
         c = input_shape[-1]
         self.params = {}
