@@ -81,6 +81,21 @@ def test_flops_against_a_hand_count():
     assert f" FLOPs per sample: {hand} to predict" in details
 
 
+def test_a_model_used_as_a_layer_twice_counts_its_layers_twice():
+    encoder = gn.Sequential([gn.layers.Dense(4, activation="relu", input_shape=(5,)), gn.layers.Dense(2)],
+                            name="encoder")
+    a, b = gn.Input(shape=(5,), name="a"), gn.Input(shape=(5,), name="b")
+    shared = gn.layers.Dense(3, name="shared")
+    joined = gn.layers.Concatenate(name="both")([shared(encoder(a)), shared(encoder(b))])
+    model = gn.Model([a, b], gn.layers.Dense(1, name="out")(joined))
+    details = _printed(model)[1]
+    inner = (2 * 5 * 4 + 4) + (2 * 4 * 2 + 2)              # 44 + 18 per call of the encoder
+    assert _cells(details, "encoder")[4] == f"2 calls x {inner} = {2 * inner}"
+    assert _cells(details, "encoder")[2] == "a model of 2 layers"
+    assert _cells(details, "shared")[4] == f"2 calls x {2 * 2 * 3 + 3} = {2 * 15}"
+    assert f" FLOPs per sample: {2 * inner + 2 * 15 + (2 * 6 + 1)} to predict" in details
+
+
 def test_batch_normalization_dropout_and_flatten_rows():
     model = gn.Sequential([
         gn.layers.Flatten(input_shape=(28, 28)),

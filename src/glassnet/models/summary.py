@@ -110,6 +110,11 @@ def _layer_details(layer, itemsize):
         inits = [f"{key} {_initializer_name(getattr(layer, key + '_initializer'))}" for key in layer.params]
         elements = int(np.prod(out_shape))
         return params, ", ".join(inits) or "-", memory, f"4 x {elements:,} = {4 * elements:,}", 4 * elements
+    if getattr(layer, "layers", None) is not None:                          # a model used as a layer
+        flops = sum(_layer_details(inner, itemsize)[4] for inner in layer.calls)
+        sizes = [w.size for w in layer.weights]
+        params = " + ".join(f"{s:,}" for s in sizes) + (f" = {count:,}" if len(sizes) > 1 else "") if count else "0"
+        return params, f"a model of {len(layer.layers)} layers", memory, f"its layers: {flops:,}", flops
     if type(layer).__name__ == "Dropout":
         what = f"dropout {layer.rate:g} (training only)"
     elif type(layer).__name__ == "Flatten":
@@ -135,8 +140,14 @@ def _summary_details(model) -> str:
     head = ("Layer", "Parameters", "Activation, initializer", "Memory", "FLOPs per sample")
     rows = []
     total_flops = 0
+    calls = {}
+    for layer in model.calls:                    # a layer called several times costs that many times
+        calls[id(layer)] = calls.get(id(layer), 0) + 1
     for layer in model.layers:
         params, what, memory, formula, flops = _layer_details(layer, itemsize)
+        k = calls.get(id(layer), 1)
+        if k > 1 and flops:
+            formula, flops = f"{k} calls x {flops:,} = {k * flops:,}", k * flops
         rows.append((layer.name, params, what, memory, formula))
         total_flops += flops
     widths = [max(len(r[i]) for r in rows + [head]) + 2 for i in range(len(head))]
