@@ -122,6 +122,9 @@ def build_sequential(path, config, custom_objects, budget, chain=()):
             model._input_feature_shape = features = _checked_shape(path, shape)
         if is_model_spec(spec):
             layer = inner_model(path, spec, custom_objects, budget, chain)
+            if features is not None and tuple(layer.input_shape[1:]) != features:
+                raise ModelFileError(path, f"{CONFIG}: the model {layer.name!r} takes inputs of shape "
+                                           f"{tuple(layer.input_shape[1:])}, but receives {features}")
             features = tuple(layer.output_shape[1:])     # it is built: what follows is charged from here
         else:
             layer = _layer(path, spec, custom_objects)
