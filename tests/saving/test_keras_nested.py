@@ -306,7 +306,8 @@ def _inner(edit):
     ("three", lambda c: c["config"].__setitem__("output_layers", [["dense", 0, 0], ["inner", 0, 0]]),
      r"a model with 2 outputs; glassnet reads graph models with one output so far"),
     ("nested", _wrap(MAX_NESTING), rf"the model 'wrap_{MAX_NESTING - 1}' > .* > 'wrap_0' > 'inner' is nested "
-                                   rf"{MAX_NESTING + 1} models deep; glassnet reads models nested at most {MAX_NESTING}"),
+                                   rf"{MAX_NESTING + 1} models deep; glassnet reads models nested at most "
+                                   rf"{MAX_NESTING} deep"),
     ("nested", _inner(lambda s: s.__setitem__("class_name", "Model")),
      r"the layer 'inner' is a 'Model' model; glassnet reads Keras Sequential and Functional models only"),
     ("nested", _inner(lambda s: s["config"].pop("layers")), r"the model 'inner' \(Sequential\) has no list of layers"),

@@ -29,7 +29,6 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _registry
 from ..models import Model
 from . import archive
 from .keras_nested import MAX_NESTING, is_model
@@ -67,7 +66,7 @@ def check_supported(model, what):
         raise TypeError(f"{what} supports Sequential and Functional (graph) models only, got a "
                         f"{type(model).__name__}; save it as a .glassnet file (model.save('model.glassnet')) instead")
     level = [model]
-    for depth in range(MAX_NESTING + 1):
+    for _ in range(MAX_NESTING + 1):
         inner = [layer for m in level for layer in m.layers if isinstance(layer, Model)]
         if not inner:
             return
@@ -76,8 +75,9 @@ def check_supported(model, what):
             raise TypeError(f"{what} maps Sequential and Functional models used as layers, got {', '.join(odd)}; "
                             f"save it as a .glassnet file (model.save('model.glassnet')) instead")
         level = inner
-    raise TypeError(f"{what} holds models nested at most {MAX_NESTING} deep, got {', '.join(repr(m.name) for m in level)} "
-                    f"deeper; save it as a .glassnet file (model.save('model.glassnet')) instead")
+    deeper = ", ".join(repr(m.name) for m in level)
+    raise TypeError(f"{what} holds models nested at most {MAX_NESTING} deep, got {deeper} deeper; "
+                    f"save it as a .glassnet file (model.save('model.glassnet')) instead")
 
 
 def keras_layers(model):
