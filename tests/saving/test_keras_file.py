@@ -402,19 +402,3 @@ def test_graph_models_are_refused_before_anything_is_written(tmp_path):
     with pytest.raises(ModelFileError, match="no weights for the layers"):
         model.load_weights(tmp_path / "s.weights.h5")
     assert all(np.array_equal(u, v) for u, v in zip(before, model.get_weights()))
-
-
-def test_models_keras_files_do_not_map_are_refused(tmp_path):
-    """Several inputs, or a model used as a layer: refused by name for .keras and .weights.h5, nothing written."""
-    pytest.importorskip("h5py")
-    a, b = gn.Input(shape=(3,), name="a"), gn.Input(shape=(2,), name="b")
-    two_inputs = gn.Model([a, b], gn.layers.Dense(1)(gn.layers.Concatenate()([a, b])))
-    inner = gn.Sequential([gn.layers.Dense(3, input_shape=(4,))], name="inner")
-    nested = gn.Sequential([inner, gn.layers.Dense(2)])
-    for model, message in ((two_inputs, "one input only, got 2 inputs"),
-                           (nested, "does not map a model used as a layer yet, got 'inner'")):
-        for name in ("m.keras", "m.weights.h5"):
-            call = model.save if name.endswith(".keras") else model.save_weights
-            with pytest.raises(TypeError, match=message):
-                call(tmp_path / name)
-            assert not (tmp_path / name).exists()

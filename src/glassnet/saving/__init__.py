@@ -30,6 +30,8 @@ The modules:
     compile_settings  loss, metrics, optimizer and optimizer state
     model_file        save_model / load_model / read_config
     keras_file        Keras 3 `.keras` files (save_model / load_model route a `.keras` path here; needs h5py)
+    keras_graph       a graph model's config (several inputs, Keras's layer order)
+    keras_nested      models used as layers, the Sequential reader, the nesting limit
     keras_weights     Keras 3's HDF5 weights layout (`.weights.h5`, and model.weights.h5 inside `.keras`)
     keras_compile     a `.keras` file's compile_config, both ways (KerasCompileWarning when it does not map)
 """

@@ -207,12 +207,11 @@ def state_to_keras(model):
 
 def keras_weight_order(model):
     """Positions in model.trainable_weights, in the order Keras keeps a model's trainable variables
-    (layer by layer in Keras's layer order; for a Sequential that is glassnet's own order)."""
-    from . import keras_graph
+    (layer by layer in Keras's layer order, into models used as layers where they stand; for a
+    Sequential of plain layers that is glassnet's own order)."""
+    from .keras_nested import keras_leaves
     entries = model._trainable_entries
-    if not keras_graph.is_graph(model):
-        return list(range(len(entries)))
-    position = {id(layer): i for i, layer in enumerate(keras_graph.keras_order(model))}
+    position = {id(layer): i for i, layer in enumerate(keras_leaves(model))}
     return sorted(range(len(entries)), key=lambda i: position[id(entries[i][0])])
 
 

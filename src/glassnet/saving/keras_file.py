@@ -1,5 +1,5 @@
 """Keras 3 `.keras` files for Sequential and graph models: save_keras writes one, load_keras reads one
-(a graph model's config: keras_graph).
+(a graph model's config: keras_graph; models used as layers and the Sequential reader: keras_nested).
 
 A `.keras` file is a zip archive (stored, not compressed) of three members:
 
@@ -24,8 +24,9 @@ import zipfile
 import numpy as np
 
 from .. import _registry
-from . import archive, keras_compile, keras_graph, keras_weights
-from .format import ModelFileError, as_path, building, check_overwrite, existing, find_class
+from ..models import Model
+from . import archive, keras_compile, keras_graph, keras_nested, keras_weights
+from .format import ModelFileError, as_path, check_overwrite, existing, find_class
 from .weights import require_weights
 
 KERAS_SUFFIX = ".keras"
@@ -43,7 +44,7 @@ _NO_KERAS = {"step"}                        # glassnet activations Keras 3 does 
 
 def save_keras(model, filepath, overwrite=True):
     """Write `model` (a built glassnet Sequential or Functional) as a Keras 3 `.keras` file, atomically."""
-    keras_weights.check_sequential(model, "a Keras .keras file")
+    keras_weights.check_supported(model, "a Keras .keras file")
     keras_weights.h5py_module()
     path = as_path(filepath)
     check_overwrite(path, overwrite)
@@ -107,9 +108,13 @@ def _regularizer(spec):
                                                                   if k in ("l1", "l2")})
 
 
-def _layer_spec(layer):
+def _layer_spec(layer, trainable=True):
+    """The Keras spec of one layer; `trainable`: False inside a model that is not trainable (Keras
+    writes the flag on every layer of such a model). A model used as a layer gives a model spec."""
+    if isinstance(layer, Model):
+        return keras_config(layer, nested=True, trainable=trainable)
     kind = type(layer).__name__
-    base = {"name": layer.name, "trainable": layer.trainable, "dtype": _policy(layer.dtype)}
+    base = {"name": layer.name, "trainable": layer.trainable and trainable, "dtype": _policy(layer.dtype)}
     if kind == "Dense":
         config = {"units": layer.units, "activation": _keras_activation(layer.activation, layer),
                   "use_bias": layer.use_bias,
@@ -132,21 +137,25 @@ def _layer_spec(layer):
     return _spec(kind, {**base, **config}, layer.input_shape)
 
 
-def keras_config(model) -> dict:
-    """The config.json of a Keras 3 `.keras` file describing `model`."""
+def keras_config(model, nested=False, trainable=True) -> dict:
+    """The config.json of a Keras 3 `.keras` file describing `model`; nested=True: the spec of a model
+    used as a layer of another (no compile settings; `trainable`: False when an outer model is not)."""
     model._require_built()
+    trainable = trainable and model.trainable
     if keras_graph.is_graph(model):
-        return keras_graph.graph_config(model)
-    shape = [None, *model._input_feature_shape]
-    dtype = model.layers[0].dtype if model.layers else "float32"
-    layers = [_spec("InputLayer", {"batch_shape": shape, "dtype": dtype, "sparse": False, "ragged": False,
-                                   "name": "input_layer", "optional": False})]
-    layers += [_layer_spec(layer) for layer in keras_weights.keras_layers(model)]
-    config = {"module": "keras", "class_name": "Sequential",
-              "config": {"name": model.name, "trainable": True, "dtype": _policy(dtype), "layers": layers,
-                         "build_input_shape": shape},
-              "registered_name": None, "build_config": {"input_shape": shape}}
-    compiled = keras_compile.to_keras(model) if model.compiled else None
+        config = keras_graph.graph_config(model, trainable)
+    else:
+        shape = [None, *model._input_feature_shape]
+        dtype = model.layers[0].dtype if model.layers else "float32"
+        layers = [_spec("InputLayer", {"batch_shape": shape, "dtype": dtype, "sparse": False, "ragged": False,
+                                       "name": f"{model.name}_input" if nested else "input_layer",
+                                       "optional": False})]
+        layers += [_layer_spec(layer, trainable) for layer in keras_weights.keras_layers(model)]
+        config = {"module": "keras", "class_name": "Sequential",
+                  "config": {"name": model.name, "trainable": trainable, "dtype": _policy(dtype), "layers": layers,
+                             "build_input_shape": shape},
+                  "registered_name": None, "build_config": {"input_shape": shape}}
+    compiled = keras_compile.to_keras(model) if model.compiled and not nested else None
     if compiled is not None:
         config["compile_config"] = compiled
     return config
@@ -269,69 +278,12 @@ def _checked_shape(path, shape):
     return tuple(shape)
 
 
-def _grow(path, layer, features, elements, max_elements):
-    """The features after `layer` and the weights counted so far; refuse a model bigger than its file."""
-    kind = type(layer).__name__
-    if kind == "Flatten":
-        return (int(np.prod(features)),), elements
-    if kind == "Dense":
-        elements += features[-1] * layer.units + layer.units
-        features = (*features[:-1], layer.units)
-    elif kind == "BatchNormalization":
-        elements += 4 * features[-1]
-    if elements > max_elements:
-        raise ModelFileError(path, f"{CONFIG} describes a model of more than {elements} weights, far more than "
-                                   f"{WEIGHTS_H5} holds: it is damaged or hostile")
-    return features, elements
-
-
 def build_model(path, config, custom_objects, weights_size=2**40):
-    """A glassnet Sequential or Functional from a Keras config.json (weights not yet set)."""
-    if config.get("class_name") == "Functional":
-        try:
-            return keras_graph.build_graph(path, config, custom_objects,
-                                           keras_weights._EXPANSION * weights_size // 4 + 2**20)
-        except ModelFileError:
-            raise
-        except (KeyError, TypeError, ValueError, AttributeError, IndexError, OverflowError) as err:
-            raise ModelFileError(path, f"{CONFIG} does not describe a graph model glassnet can build: "
-                                       f"{type(err).__name__}: {err}") from err
-    if config.get("class_name") != "Sequential":
-        raise ModelFileError(path, f"{CONFIG} describes a {config.get('class_name')!r} model; glassnet reads "
-                                   f"Keras Sequential and Functional models only")
-    model_cls = _registry.lookup("model", "Sequential")
-    with building(path):
-        body = config["config"]
-        specs = body["layers"]
-        if not isinstance(specs, list):
-            raise TypeError("layers is not a list")
-        model = model_cls(name=body.get("name"))
-        shape, features, elements = None, None, 0
-        # weights are stored uncompressed: a config asking for far more than the file holds is refused
-        # before anything is allocated
-        max_elements = keras_weights._EXPANSION * weights_size // 4 + 2**20
-        for spec in specs:
-            if spec.get("class_name") == "InputLayer":
-                c = spec["config"]
-                batch_shape = c.get("batch_shape") or c.get("batch_input_shape")
-                shape = batch_shape[1:] if batch_shape is not None else c["shape"]
-                continue
-            if shape is None:
-                build = spec.get("build_config") or config.get("build_config") or {}
-                if build.get("input_shape") is not None:
-                    shape = build["input_shape"][1:]
-            layer = _layer(path, spec, custom_objects)
-            if shape is not None and not model.layers:
-                model._input_feature_shape = features = _checked_shape(path, shape)
-            if features is not None:
-                features, elements = _grow(path, layer, features, elements, max_elements)
-            model.add(layer)
-        if not model.layers:
-            raise ModelFileError(path, f"{CONFIG} describes a model without layers")
-        if model._input_feature_shape is None:
-            raise ModelFileError(path, f"{CONFIG} does not give the input shape (the Keras model was never built)")
-        model._require_built()
-    return model
+    """A glassnet Sequential or Functional (holding models as layers, perhaps) from a Keras config.json,
+    weights not yet set; weights are stored uncompressed, so a config asking for far more weights than
+    `weights_size` bytes can hold is refused before anything is allocated."""
+    budget = keras_nested.Budget(keras_weights._EXPANSION * weights_size // 4 + 2**20, WEIGHTS_H5)
+    return keras_nested.build(path, config, custom_objects, budget)
 
 
 def _layer(path, spec, custom_objects):
@@ -371,7 +323,7 @@ def is_keras_archive(path) -> bool:
 
 def load_weights_from_keras(model, filepath):
     """Set `model`'s weights from the model.weights.h5 of a `.keras` file."""
-    keras_weights.check_sequential(model, "a Keras .keras file")
+    keras_weights.check_supported(model, "a Keras .keras file")
     keras_weights.h5py_module()
     path = existing(filepath, KERAS_SUFFIX)
     require_weights(model, "load_weights")

@@ -1,10 +1,15 @@
-"""Keras 3 `.keras` configs for glassnet graph models (Functional): one input, one output, any DAG.
+"""Keras 3 `.keras` configs for glassnet graph models (Functional): one or several inputs, one output,
+any DAG, models used as layers among its layers (keras_nested).
 
 The layout, learnt from files Keras 3 writes:
 
     {"module": "keras.src.models.functional", "class_name": "Functional", "registered_name": "Functional",
-     "config": {"name", "trainable", "layers": [...], "input_layers": [name, 0, 0],
-                "output_layers": [name, node, 0]}, "build_config": {"input_shape": null}}
+     "config": {"name", "trainable", "layers": [...], "input_layers": ..., "output_layers": ...},
+     "build_config": {"input_shape": null}}
+
+input_layers and output_layers hold one endpoint [layer name, node index, 0] when there is one, a
+list of them when there are several (Model([a, b], ...)), or a dict {key: endpoint} when the model
+was made with a dict (Model({"x": a, "y": b}, ...); Keras then wants x as a dict).
 
 Each layer spec carries its "name" and "inbound_nodes": one node per call, {"args": [tensor] or
 [[tensor, ...]] (a merge layer), "kwargs": {}}, a tensor being {"class_name": "__keras_tensor__",
@@ -20,11 +25,11 @@ from __future__ import annotations
 
 from .. import _registry
 from .format import ModelFileError
+from .keras_nested import is_model_spec
 
 CONFIG = "config.json"
 MERGES = ("Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum")
 _MAX_NODES = 20_000
-_MODELS = ("Functional", "Sequential", "Model")
 
 
 def is_graph(model) -> bool:
@@ -60,10 +65,19 @@ def keras_order(model):
 # Writing
 # ======================================================================
 
-def graph_config(model) -> dict:
-    """The config.json of a Keras 3 `.keras` file describing the glassnet Functional `model`."""
-    from . import keras_compile
+def _endpoint_value(refs, keys=None):
+    """input_layers / output_layers as Keras writes them: one [name, node, 0], a list of several, or
+    a dict keyed by `keys`."""
+    if keys is not None:
+        return dict(zip(keys, refs))
+    return refs[0] if len(refs) == 1 else refs
+
+
+def graph_config(model, trainable=True) -> dict:
+    """The config.json of a Keras 3 `.keras` file describing the glassnet Functional `model` (without
+    its compile settings); `trainable`: False inside a model that is not trainable."""
     from .keras_file import _layer_spec, _policy, _spec
+    from .keras_nested import is_model
     model._require_built()
     nodes, calls = model._node_layers, model._call_number
 
@@ -80,45 +94,59 @@ def graph_config(model) -> dict:
             spec = _spec("InputLayer", {"batch_shape": [None, *layer.output_shape[1:]], "dtype": layer.dtype,
                                         "sparse": False, "ragged": False, "name": layer.name, "optional": False})
         elif kind in MERGES:
-            config = {"name": layer.name, "trainable": layer.trainable, "dtype": _policy(layer.dtype)}
+            config = {"name": layer.name, "trainable": layer.trainable and trainable, "dtype": _policy(layer.dtype)}
             if kind == "Concatenate":
                 config["axis"] = layer.axis
             spec = {"module": "keras.layers", "class_name": kind, "config": config, "registered_name": None,
                     "build_config": {"input_shape": [[None, *s[1:]] for s in layer.input_shape]}}
         else:
-            spec = _layer_spec(layer)
+            spec = _layer_spec(layer, trainable)
         spec["name"] = layer.name
+        kwargs = {"mask": None} if is_model(layer) else {}
         spec["inbound_nodes"] = [
             {"args": [[ref(j) for j in model._sources[i]]] if model._many[i] else [ref(model._sources[i][0])],
-             "kwargs": {}}
-            for i in range(1, len(nodes)) if nodes[i] is layer]
+             "kwargs": dict(kwargs)}
+            for i in range(1, len(nodes)) if nodes[i] is layer and model._sources[i]]
         specs.append(spec)
-    config = {"module": "keras.src.models.functional", "class_name": "Functional",
-              "config": {"name": model.name, "trainable": True, "layers": specs,
-                         "input_layers": [nodes[0].name, 0, 0],
-                         "output_layers": [nodes[-1].name, calls[-1], 0]},
-              "registered_name": "Functional", "build_config": {"input_shape": None}}
-    compiled = keras_compile.to_keras(model) if model.compiled else None
-    if compiled is not None:
-        config["compile_config"] = compiled
-    return config
+    inputs = [[nodes[i].name, 0, 0] for i in model._input_nodes]
+    keys = model._input_keys if model._input_keys != [ref[0] for ref in inputs] else None
+    return {"module": "keras.src.models.functional", "class_name": "Functional",
+            "config": {"name": model.name, "trainable": trainable, "layers": specs,
+                       "input_layers": _endpoint_value(inputs, keys),
+                       "output_layers": _endpoint_value([[nodes[-1].name, calls[-1], 0]])},
+            "registered_name": "Functional", "build_config": {"input_shape": None}}
 
 
 # ======================================================================
 # Reading
 # ======================================================================
 
-def _endpoint(path, value, what):
-    """[name, node, 0] (or a list of one such) from input_layers / output_layers."""
-    if isinstance(value, list) and value and all(isinstance(v, list) for v in value):
-        if len(value) != 1:
-            raise ModelFileError(path, f"{CONFIG} describes a model with {len(value)} {what}s; glassnet graph "
-                                       f"models have one input and one output")
-        value = value[0]
-    if not (isinstance(value, list) and len(value) == 3 and isinstance(value[0], str)
-            and all(isinstance(v, int) and not isinstance(v, bool) for v in value[1:])):
-        raise ModelFileError(path, f"{CONFIG}: {what}_layers is {value!r:.80}; expected [layer name, node, 0]")
-    return value
+_MAX_ENDPOINTS = 1_000
+
+
+def _endpoints(path, value, what):
+    """([key or None], [[name, node, 0], ...]) from input_layers / output_layers: one endpoint, a list
+    of them, or a dict of them (keys kept: the model is then made with a dict)."""
+    keys = None
+    if isinstance(value, dict):
+        keys, value = list(value), list(value.values())
+        if not all(isinstance(k, str) for k in keys):
+            raise ModelFileError(path, f"{CONFIG}: {what}_layers has keys that are not strings")
+    elif isinstance(value, list) and value and all(isinstance(v, list) for v in value):
+        pass
+    else:
+        value = [value]
+    if not value or len(value) > _MAX_ENDPOINTS:
+        raise ModelFileError(path, f"{CONFIG}: {what}_layers names {len(value)} {what}s; expected 1 to "
+                                   f"{_MAX_ENDPOINTS}")
+    for ref in value:
+        if not (isinstance(ref, list) and len(ref) == 3 and isinstance(ref[0], str)
+                and all(isinstance(v, int) and not isinstance(v, bool) for v in ref[1:])):
+            raise ModelFileError(path, f"{CONFIG}: {what}_layers holds {ref!r:.80}; expected [layer name, node, 0]")
+        if ref[2] != 0:
+            raise ModelFileError(path, f"{CONFIG}: {what}_layers names output {ref[2]} of layer {ref[0]!r}; "
+                                       f"glassnet layers have one output")
+    return keys, value
 
 
 def _refs(path, node, where):
@@ -161,25 +189,27 @@ def _merge_layer(path, spec):
         raise ModelFileError(path, f"{CONFIG}: {where} cannot be built in glassnet: {err}") from err
 
 
-def build_graph(path, config, custom_objects, max_elements):
-    """A glassnet Functional from a Keras Functional config.json (weights not yet set)."""
+def build_graph(path, config, custom_objects, budget, chain=()):
+    """A glassnet Functional from a Keras Functional spec (weights not yet set); `budget`: the
+    keras_nested.Budget its weights are charged to; `chain`: the models it sits in."""
     from .keras_file import _checked_shape, _layer
+    from .keras_nested import inner_model
     from ..layers.core import Input
     body = config["config"]
     specs = body["layers"]
     if not isinstance(specs, list) or not specs:
         raise ModelFileError(path, f"{CONFIG}: the model's layers are not a non-empty list")
-    input_ref = _endpoint(path, body.get("input_layers"), "input")
-    output_ref = _endpoint(path, body.get("output_layers"), "output")
+    input_keys, input_refs = _endpoints(path, body.get("input_layers"), "input")
+    _, output_refs = _endpoints(path, body.get("output_layers"), "output")
+    if len(output_refs) != 1:
+        raise ModelFileError(path, f"{CONFIG} describes a model with {len(output_refs)} outputs; glassnet reads "
+                                   f"graph models with one output so far")
     layers, nodes, total = {}, {}, 0
     for spec in specs:
         if not isinstance(spec, dict):
             raise ModelFileError(path, f"{CONFIG}: a layer spec is not an object")
         kind = spec.get("class_name")
         name = spec.get("name") or (spec.get("config") or {}).get("name")
-        if kind in _MODELS:
-            raise ModelFileError(path, f"{CONFIG}: layer {name!r} is a nested {kind} model; glassnet does not "
-                                       f"read nested models")
         if not isinstance(name, str) or name in layers:
             raise ModelFileError(path, f"{CONFIG}: a layer has the missing or repeated name {name!r:.80}")
         inbound = spec.get("inbound_nodes", [])
@@ -195,12 +225,19 @@ def build_graph(path, config, custom_objects, max_elements):
             layers[name] = Input(shape=shape, name=name, dtype=c.get("dtype") or None)
             nodes[name] = []
             continue
-        layers[name] = _merge_layer(path, spec) if kind in MERGES and kind not in custom_objects \
-            else _layer(path, spec, custom_objects)
+        if is_model_spec(spec) and kind not in custom_objects:
+            layers[name] = inner_model(path, spec, custom_objects, budget, chain)
+        elif kind in MERGES and kind not in custom_objects:
+            layers[name] = _merge_layer(path, spec)
+        else:
+            layers[name] = _layer(path, spec, custom_objects)
         nodes[name] = [_refs(path, node, f"layer {name!r}") for node in inbound]
-    if type(layers.get(input_ref[0])).__name__ != "KerasTensor" or input_ref[1] != 0:
-        raise ModelFileError(path, f"{CONFIG}: input_layers names {input_ref[0]!r} node {input_ref[1]}, "
-                                   f"not an InputLayer of the model")
+    for ref in input_refs:
+        if type(layers.get(ref[0])).__name__ != "KerasTensor" or ref[1] != 0:
+            raise ModelFileError(path, f"{CONFIG}: input_layers names {ref[0]!r:.80} node {ref[1]}, "
+                                       f"not an InputLayer of the model")
+    if len({ref[0] for ref in input_refs}) != len(input_refs):
+        raise ModelFileError(path, f"{CONFIG}: input_layers names an InputLayer twice")
     for name, calls in nodes.items():
         for refs, _ in calls:
             for source, k in refs:
@@ -223,12 +260,12 @@ def build_graph(path, config, custom_objects, max_elements):
                 readers.setdefault(r, []).append((name, k))
             if not needs:
                 ready.append((name, k))
-    elements, made = 0, 0
+    made = 0
     while ready:
         name, k = ready.pop()
         refs, many = nodes[name][k]
         inputs = [tensors[r] for r in refs]
-        elements = _count(path, layers[name], inputs, elements, max_elements)
+        _count(path, layers[name], inputs, budget)
         try:
             tensors[(name, k)] = layers[name](inputs if many else inputs[0])
         except (TypeError, ValueError) as err:
@@ -242,26 +279,27 @@ def build_graph(path, config, custom_objects, max_elements):
         stuck = sorted({n for (n, k), count in waiting.items() if count})
         raise ModelFileError(path, f"{CONFIG}: the layers {', '.join(stuck)[:200]} read each other in a cycle; "
                                    f"a model is a graph without cycles")
-    output = tensors.get(tuple(output_ref[:2]))
-    if output is None:
-        raise ModelFileError(path, f"{CONFIG}: output_layers names call {output_ref[1]} of {output_ref[0]!r}, "
-                                   f"which the model does not have")
+    outputs = []
+    for ref in output_refs:
+        if tuple(ref[:2]) not in tensors:
+            raise ModelFileError(path, f"{CONFIG}: output_layers names call {ref[1]} of {ref[0]!r}, "
+                                       f"which the model does not have")
+        outputs.append(tensors[tuple(ref[:2])])
+    inputs = [tensors[(ref[0], 0)] for ref in input_refs]
+    inputs = dict(zip(input_keys, inputs)) if input_keys is not None else inputs if len(inputs) > 1 else inputs[0]
     try:
-        return _registry.lookup("model", "Functional")(tensors[(input_ref[0], 0)], output, name=body.get("name"))
+        return _registry.lookup("model", "Functional")(inputs, outputs[0], name=body.get("name"))
     except (TypeError, ValueError) as err:
         raise ModelFileError(path, f"{CONFIG} does not describe a graph glassnet can build: {err}") from err
 
 
-def _count(path, layer, inputs, total, max_elements):
-    """Refuse, before the layer allocates them, more weights than the weights file can hold."""
+def _count(path, layer, inputs, budget):
+    """Charge the budget, before the layer allocates them, with the weights of a layer not yet built
+    (an inner model is built, and charged, already)."""
     kind = type(layer).__name__
     if not getattr(layer, "built", False):
         features = inputs[0].shape[-1] if inputs[0].shape else 1
         if kind == "Dense":
-            total += features * layer.units + layer.units
+            budget.charge(path, features * layer.units + layer.units)
         elif kind == "BatchNormalization":
-            total += 4 * features
-        if total > max_elements:
-            raise ModelFileError(path, f"{CONFIG} describes a model of more than {total} weights, far more than "
-                                       f"its weights file holds: it is damaged or hostile")
-    return total
+            budget.charge(path, 4 * features)

@@ -10,11 +10,15 @@ The layout, learnt from files Keras 3 writes:
                                   gamma, beta, moving_mean, moving_variance), one group per layer
                                   (a Sequential's InputLayer excluded, a graph model's included, in
                                   Keras's layer order: keras_graph.keras_order), weightless layers included
+    layers/<group>/layers/...     a model used as a layer (<group>: sequential, functional, ...): its vars
+                                  group names it and holds no datasets, its layers lie below as a
+                                  top-level model's do (keras_nested; weight_groups gives every path)
     optimizer/vars                (Keras only) the optimizer's variables; glassnet ignores them
 
 h5py is an optional extra (pip install "glassnet[keras]"). Reading is bounded: only plain numeric
-datasets (no object or variable-length types, no external storage, no links), every shape and
-byte count checked before a value is read, every layer's shapes checked before any weight changes.
+datasets (no object or variable-length types, no external storage, no links), models nested at most
+keras_nested.MAX_NESTING deep, every shape and byte count checked before a value is read, every
+layer's shapes checked before any weight changes.
 """
 from __future__ import annotations
 
@@ -25,9 +29,9 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _registry
 from ..models import Model
 from . import archive
+from .keras_nested import MAX_NESTING, is_model
 from .format import ModelFileError, as_path, check_model, check_overwrite, existing, short
 from .weights import require_weights
 
@@ -35,7 +39,7 @@ KERAS_WEIGHTS_SUFFIX = ".weights.h5"
 _MAX_NDIM = 8
 _MAX_ELEMENTS = 2**31            # one weight array; a bigger one is not a model glassnet can hold
 _MAX_TOTAL_BYTES = 2**33          # all of them together
-_MAX_DATASETS = 10_000
+_MAX_DATASETS = 10_000           # arrays, and groups, in one file
 _EXPANSION = 100                  # declared bytes per stored byte, at most (HDF5 compression filters)
 
 
@@ -53,21 +57,31 @@ def h5py_module():
     return h5py
 
 
-def check_sequential(model, what):
-    """Keras files are written and read for Sequential models and graph models (Functional: one input,
-    one output); anything else is refused before a byte is written or a weight is changed."""
+def check_supported(model, what):
+    """Keras files are written and read for Sequential models and graph models (Functional: one or
+    several inputs, one output), which may hold such models as layers, at most MAX_NESTING deep;
+    anything else (several outputs, for now) is refused before a byte is written or a weight is changed."""
     check_model(model)
-    supported = (_registry.lookup("model", "Sequential"), _registry.lookup("model", "Functional"))
-    if not isinstance(model, supported):
+    if not is_model(model):
         raise TypeError(f"{what} supports Sequential and Functional (graph) models only, got a "
                         f"{type(model).__name__}; save it as a .glassnet file (model.save('model.glassnet')) instead")
-    if isinstance(model.input_shape, list):
-        raise TypeError(f"{what} supports models with one input only, got {len(model.input_shape)} inputs; "
-                        f"save it as a .glassnet file (model.save('model.glassnet')) instead")
-    nested = [layer.name for layer in model.layers if isinstance(layer, Model)]
-    if nested:
-        raise TypeError(f"{what} does not map a model used as a layer yet, got {', '.join(map(repr, nested))}; "
-                        f"save it as a .glassnet file (model.save('model.glassnet')) instead")
+    level = [model]
+    for _ in range(MAX_NESTING + 1):
+        several = [f"{m.name!r} ({len(m.outputs)} outputs)" for m in level if len(getattr(m, "outputs", ())) > 1]
+        if several:
+            raise TypeError(f"{what} maps graph models with one output so far, got {', '.join(several)}; "
+                            f"save it as a .glassnet file (model.save('model.glassnet')) instead")
+        inner = [layer for m in level for layer in m.layers if isinstance(layer, Model)]
+        if not inner:
+            return
+        odd = [f"{layer.name!r} ({type(layer).__name__})" for layer in inner if not is_model(layer)]
+        if odd:
+            raise TypeError(f"{what} maps Sequential and Functional models used as layers, got {', '.join(odd)}; "
+                            f"save it as a .glassnet file (model.save('model.glassnet')) instead")
+        level = inner
+    deeper = ", ".join(repr(m.name) for m in level)
+    raise TypeError(f"{what} holds models nested at most {MAX_NESTING} deep, got {deeper} deeper; "
+                    f"save it as a .glassnet file (model.save('model.glassnet')) instead")
 
 
 def keras_layers(model):
@@ -91,6 +105,17 @@ def group_names(model) -> list[str]:
     return names
 
 
+def weight_groups(model, prefix=""):
+    """[(layer, its group's path under "layers/")] of every layer with a group, inner models opened
+    up after their own group: dense, sequential, sequential/layers/dense, ... in Keras's order."""
+    out = []
+    for layer, name in zip(keras_layers(model), group_names(model)):
+        out.append((layer, prefix + name))
+        if is_model(layer):
+            out += weight_groups(layer, f"{prefix}{name}/layers/")
+    return out
+
+
 # ======================================================================
 # Writing
 # ======================================================================
@@ -103,10 +128,10 @@ def h5_bytes(model, optimizer=None) -> bytes:
     with h5py.File(buffer, "w") as f:
         f.create_group("vars").attrs["name"] = model.name
         layers = f.create_group("layers")
-        for layer, group_name in zip(keras_layers(model), group_names(model)):
-            group = layers.create_group(group_name).create_group("vars")
+        for layer, group_path in weight_groups(model):
+            group = layers.create_group(group_path).create_group("vars")
             group.attrs["name"] = layer.name
-            for i, array in enumerate(layer.weights):
+            for i, array in enumerate([] if is_model(layer) else layer.weights):
                 group.create_dataset(str(i), data=np.asarray(array))
         if optimizer is not None:
             group = f.create_group("optimizer").create_group("vars")
@@ -118,7 +143,7 @@ def h5_bytes(model, optimizer=None) -> bytes:
 
 def save_weights_h5(model, filepath, overwrite=True) -> Path:
     """Write `model`'s weights as a Keras 3 `.weights.h5` file (atomically)."""
-    check_sequential(model, "a Keras .weights.h5 file")
+    check_supported(model, "a Keras .weights.h5 file")
     h5py_module()
     path = as_path(filepath)
     check_overwrite(path, overwrite)
@@ -148,10 +173,23 @@ def read_layer_arrays(path, source, where="the weights file") -> dict[str, list[
     except (OSError, ValueError) as err:
         raise ModelFileError(path, f"{where} is not an HDF5 file ({err})") from err
     with f:
-        layers = _group(h5py, path, f, "layers", where)
-        found, budget = {}, {"count": 0, "bytes": 0, "limit": limit}
-        for name in list(layers.keys()):
-            found[name] = _vars(h5py, path, _group(h5py, path, layers, name, where), f"layers/{name}", where, budget)
+        found, budget = {}, {"count": 0, "groups": 0, "bytes": 0, "limit": limit}
+        # (group, its path under layers/, how many models deep): a model's layers/ is read in turn
+        pending = [(_group(h5py, path, f, "layers", where), "", 0)]
+        while pending:
+            layers, prefix, depth = pending.pop()
+            for name in list(layers.keys()):
+                budget["groups"] += 1
+                if budget["groups"] > _MAX_DATASETS:
+                    raise ModelFileError(path, f"{where} holds more than {_MAX_DATASETS} groups")
+                group = _group(h5py, path, layers, name, where)
+                found[prefix + name] = _vars(h5py, path, group, f"layers/{prefix}{name}", where, budget)
+                if "layers" in group:
+                    if depth >= MAX_NESTING:
+                        raise ModelFileError(path, f"{where}: layers/{prefix}{name} holds models nested more than "
+                                                   f"{MAX_NESTING} deep; glassnet reads at most {MAX_NESTING}")
+                    pending.append((_group(h5py, path, group, "layers", where), f"{prefix}{name}/layers/",
+                                    depth + 1))
         if "optimizer" in f:
             found[OPTIMIZER_KEY] = _vars(h5py, path, _group(h5py, path, f, "optimizer", where), "optimizer",
                                          where, budget)
@@ -211,14 +249,15 @@ def _dataset(h5py, path, group, key, label, where):
 
 
 def assign(path, model, found, where="the weights file"):
-    """Set every layer's weights from `found` ({layer name: arrays}), all checked before any change."""
+    """Set every layer's weights from `found` ({group path: arrays}), all checked before any change."""
     pairs = []
-    names = group_names(model)
-    missing = [n for n in names if n not in found]
+    groups = [(layer, name) for layer, name in weight_groups(model) if not is_model(layer)]
+    missing = [name for _, name in groups if name not in found]
     if missing:
         raise ModelFileError(path, f"{where} has no weights for the layers layers/{short(missing)} "
-                                   f"(it holds {short(sorted(found))}); no weight was changed")
-    for layer, group_name in zip(keras_layers(model), names):
+                                   f"(it holds {short(sorted(k for k in found if k != OPTIMIZER_KEY))}); "
+                                   f"no weight was changed")
+    for layer, group_name in groups:
         arrays, own = found[group_name], layer.weights
         if len(arrays) != len(own):
             raise ModelFileError(path, f"{where} holds {len(arrays)} arrays for layer {layer.name!r}, which "
@@ -238,7 +277,7 @@ def assign(path, model, found, where="the weights file"):
 
 def load_weights_h5(model, filepath):
     """Set `model`'s weights from a Keras 3 `.weights.h5` file (matched by layer name)."""
-    check_sequential(model, "a Keras .weights.h5 file")
+    check_supported(model, "a Keras .weights.h5 file")
     h5py_module()
     path = existing(filepath, KERAS_WEIGHTS_SUFFIX)
     require_weights(model, "load_weights")
