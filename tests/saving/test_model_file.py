@@ -257,6 +257,25 @@ def test_dropout_masks_resume_where_they_stopped(tmp_path):
     assert np.array_equal(a, b)
 
 
+def test_a_nested_models_dropout_resumes_its_masks_too(tmp_path, isolated_random_state):
+    """The Dropout inside a model used as a layer keeps its generator's state under "inner/dropout"."""
+    gn.set_random_seed(14)
+    inner = gn.Sequential([gn.layers.Dense(8, activation="relu", input_shape=(4,)), gn.layers.Dropout(0.5)],
+                          name="inner")
+    outer = gn.Sequential([inner, gn.layers.Dense(2, activation="softmax")])
+    outer.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(32, 4)).astype(np.float32), rng.integers(0, 2, 32)
+    outer.fit(x, y, epochs=1, batch_size=8, verbose=0)
+    loaded = load_model(outer.save(tmp_path / "nested.glassnet"))
+    for model in (outer, loaded):                  # the same masks: the same next training step
+        model.train_on_batch(x, y)
+    for a, b in zip(outer.get_weights(), loaded.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    drop = loaded.layers[0].layers[1]
+    assert np.array_equal(drop.rng.random(3), inner.layers[1].rng.random(3))
+
+
 def test_loading_draws_nothing_from_the_global_generator(tmp_path):
     _, path, _ = _trained(tmp_path)
     gn.set_random_seed(13)

@@ -64,10 +64,8 @@ def _describe(model):
         "optimizer_state": None,
         "rng_states": {},
     }
-    for layer in model.layers:
-        rng = getattr(layer, "rng", None)
-        if isinstance(rng, np.random.Generator):
-            config["rng_states"][layer.name] = _plain(rng.bit_generator.state)
+    for name, layer in _random_layers(model):
+        config["rng_states"][name] = _plain(layer.rng.bit_generator.state)
     slots = None
     if model.compiled:
         config["compile"], config["optimizer_state"], slots = compile_settings.describe(model)
@@ -164,8 +162,20 @@ def _check_weights_listed(path, model, expected):
     return model
 
 
+def _random_layers(model, prefix=""):
+    """[(path, layer)] of the layers with a random generator (Dropout), those of a model used as a
+    layer included ("encoder/dropout")."""
+    found = []
+    for layer in model.layers:
+        if getattr(layer, "layers", None) is not None:
+            found.extend(_random_layers(layer, f"{prefix}{layer.name}/"))
+        elif isinstance(getattr(layer, "rng", None), np.random.Generator):
+            found.append((f"{prefix}{layer.name}", layer))
+    return found
+
+
 def _restore_rng_states(path, model, states):
-    by_name = {layer.name: layer for layer in model.layers}
+    by_name = dict(_random_layers(model))
     name = None
     try:
         for name, state in states.items():
