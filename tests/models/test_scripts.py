@@ -3,6 +3,9 @@ only the import changed: each runs whole and learns what it should."""
 import runpy
 from pathlib import Path
 
+import numpy as np
+import pytest
+
 SCRIPTS = Path(__file__).parent / "scripts"
 
 
@@ -17,3 +20,27 @@ def test_a_siamese_network_with_a_shared_encoder_model(capsys, isolated_random_s
     assert float(results["pair accuracy"]) >= 0.8           # half the pairs match: chance is 0.5
     assert "encoder[0][0], encoder[1][0]" in out             # the summary shows both calls
     assert "2 calls x 209,056 = 418,112" in out              # 784*128*2 + 128 + 128*32*2 + 32, twice
+
+
+def test_a_checkpointed_model_reloads_from_keras_files_that_keras_reads_too(capsys, tmp_path, monkeypatch,
+                                                                           isolated_random_state):
+    pytest.importorskip("h5py")
+    monkeypatch.setenv("GLASSNET_SCRIPT_DIR", str(tmp_path))
+    _, results = _run("checkpoint_and_reload.py", capsys)
+    assert float(results["reloaded test accuracy"]) >= 0.9
+    assert results["fresh model test accuracy"] == results["reloaded test accuracy"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["best.keras", "best.weights.h5"]
+
+
+def test_keras_3_opens_the_scripts_files(capsys, tmp_path, monkeypatch, isolated_random_state, keras):
+    monkeypatch.setenv("GLASSNET_SCRIPT_DIR", str(tmp_path))
+    _run("checkpoint_and_reload.py", capsys)
+    import glassnet as gn
+    ours = gn.models.load_model(tmp_path / "best.keras")
+    theirs = keras.saving.load_model(tmp_path / "best.keras")
+    x = gn.datasets.mnist_mini.load_data()[1][0][:50].reshape(-1, 784).astype("float32") / 255
+    np.testing.assert_allclose(np.asarray(theirs.predict(x, verbose=0)), ours.predict(x), atol=1e-6)
+    twin = keras.Sequential([keras.Input((784,)), keras.layers.Dense(64, activation="relu"),
+                             keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax")])
+    twin.load_weights(tmp_path / "best.weights.h5")
+    np.testing.assert_allclose(np.asarray(twin.predict(x, verbose=0)), ours.predict(x), atol=1e-6)
