@@ -244,6 +244,25 @@ def test_keras_dict_losses_for_some_outputs_and_loss_classes(keras, tmp_path):
                                rtol=1e-5)
 
 
+def test_a_dict_of_one_output_goes_both_ways(keras, tmp_path):
+    x, (_, size) = _data("list", seed=8)
+    y = size[:, :1]
+    keras.utils.set_random_seed(8)
+    inp = keras.Input((4,), name="inp")
+    kmodel = keras.Model(inp, {"a": keras.layers.Dense(1, name="d")(inp)})
+    kmodel.compile(optimizer="adam", loss={"a": "mse"}, metrics={"a": ["mae"]})
+    kmodel.fit(x, {"a": y}, epochs=2, verbose=0)
+    kmodel.save(tmp_path / "k.keras")
+    assert _config(tmp_path / "k.keras")["config"]["output_layers"] == {"a": ["d", 0, 0]}
+    model = gn.models.load_model(tmp_path / "k.keras")
+    assert model.compiled and model.output_names == ["a"] and model.metrics_names == ["loss", "mae"]
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), kmodel.evaluate(x, {"a": y}, verbose=0), rtol=1e-5)
+    path = model.save(tmp_path / "g.keras")
+    assert _config(path)["config"]["output_layers"] == {"a": ["d", 0, 0]}
+    loaded = _quiet(keras.saving.load_model, path)
+    np.testing.assert_allclose(np.asarray(loaded.predict(x, verbose=0)["a"]), model.predict(x), rtol=TOL, atol=TOL)
+
+
 # ---------------------------------------------------------------------------- .weights.h5 both ways
 @pytest.mark.parametrize("kind", ["dict", "hidden"])
 def test_several_output_weights_h5_go_both_ways(keras, tmp_path, kind):

@@ -123,8 +123,14 @@ def from_keras(path, model, compile_config):
         if not isinstance(compile_config, dict):
             raise _NoMap("compile_config is not a JSON object")
         optimizer = _optimizer(compile_config.get("optimizer"))
+        loss = compile_config.get("loss")
         if len(getattr(model, "outputs", ())) > 1:
             settings = _per_output_from_keras(path, model.output_names, compile_config)
+        elif hasattr(model, "output_names") and (isinstance(loss, list) or isinstance(loss, dict)
+                                                 and "class_name" not in loss):
+            settings = _per_output_from_keras(path, model.output_names, compile_config)   # Model(x, {"a": t})
+            settings = {"loss": settings["loss"][0], "metrics": (settings["metrics"] or [[]])[0],
+                        "loss_weights": [1.0 if w is None else w for w in settings["loss_weights"] or [1.0]]}
         else:
             if compile_config.get("loss_weights") not in (None, [], {}):
                 raise _NoMap("loss_weights is set")
