@@ -2,6 +2,11 @@
 
 What maps: the optimizer (its class name, a constant learning rate and the settings glassnet's class
 of that name accepts), the loss (a name, or a class name with from_logits) and the metrics (names).
+A model with several outputs: a loss, loss_weights and metrics per output, as Keras 3 writes them
+(learnt from its files): lists in output order for list outputs ("loss": [null, "mse"], "loss_weights":
+[1.0, 0.5], "metrics": [[], ["mae"]]), dicts keyed by output name for dict outputs (outputs without a
+loss or metrics left out; a metric list may be one name: {"kind": "accuracy"}), loss_weights null
+when not given, and one loss spec for every output when compile had one.
 Anything else (a learning-rate schedule, a Keras-only optimizer, loss or metric, label smoothing,
 weighted metrics, ...) is not guessed at: writing leaves compile_config out and loading gives the
 model uncompiled, each with a KerasCompileWarning saying what did not map.
@@ -16,7 +21,7 @@ import numpy as np
 from .. import _registry
 from .. import losses as losses_module
 from .. import metrics as metrics_module
-from .format import CONFIG
+from .format import CONFIG, ModelFileError, short
 
 _OPTIMIZER_SETTINGS = ("beta_1", "beta_2", "epsilon", "amsgrad", "momentum", "nesterov", "rho", "centered",
                        "initial_accumulator_value", "weight_decay", "clipnorm", "clipvalue", "global_clipnorm")
@@ -28,6 +33,10 @@ _IGNORED = {"name", "ema_momentum", "ema_overwrite_frequency"}
 
 class KerasCompileWarning(UserWarning):
     """Compile settings that do not map between Keras and glassnet; the model is saved or loaded without them."""
+
+
+class _NoMap(Exception):
+    """A setting that does not map (the reason)."""
 
 
 # ======================================================================
@@ -42,30 +51,58 @@ def to_keras(model):
         return _skip_save("its optimizer uses a learning-rate schedule")
     opt_config = {"name": opt.name, "learning_rate": float(config["learning_rate"])}
     opt_config.update({k: v for k, v in config.items() if k in _OPTIMIZER_SETTINGS})
-    loss = model.loss
+    try:
+        if getattr(model, "_heads", None) is not None:
+            loss, loss_weights, metrics = _per_output_to_keras(model)
+        else:
+            loss, loss_weights, metrics = _loss_to_keras(model.loss), None, _metrics_to_keras(model._metric_specs)
+    except _NoMap as err:
+        return _skip_save(str(err))
+    return {"optimizer": {"module": "keras.optimizers", "class_name": type(opt).__name__, "config": opt_config,
+                          "registered_name": None},
+            "loss": loss, "loss_weights": loss_weights, "metrics": metrics or None, "weighted_metrics": None,
+            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+
+
+def _loss_to_keras(loss):
     loss_name = getattr(loss, "name", None)
     if not isinstance(loss_name, str) or _registry.lookup("loss", type(loss).__name__) is not type(loss):
-        return _skip_save(f"its loss {type(loss).__name__} is not one of glassnet's own")
+        raise _NoMap(f"its loss {type(loss).__name__} is not one of glassnet's own")
     if getattr(loss, "from_logits", False):
-        loss_spec = {"module": "keras.losses", "class_name": type(loss).__name__,
-                     "config": {"name": loss_name, "reduction": "sum_over_batch_size", "from_logits": True},
-                     "registered_name": None}
-    else:
-        loss_spec = loss_name
+        return {"module": "keras.losses", "class_name": type(loss).__name__,
+                "config": {"name": loss_name, "reduction": "sum_over_batch_size", "from_logits": True},
+                "registered_name": None}
+    return loss_name
+
+
+def _metrics_to_keras(specs):
     metrics = []
-    for spec in model._metric_specs:
+    for spec in specs:
         name = spec if isinstance(spec, str) else None
         if name is None:
             for known, fn in metrics_module._FUNCTIONS.items():
                 if fn is spec:
                     name = known
         if name is None:
-            return _skip_save(f"its metric {metrics_module.name_of(spec)!r} is a function of your own")
+            raise _NoMap(f"its metric {metrics_module.name_of(spec)!r} is a function of your own")
         metrics.append(name)
-    return {"optimizer": {"module": "keras.optimizers", "class_name": type(opt).__name__, "config": opt_config,
-                          "registered_name": None},
-            "loss": loss_spec, "loss_weights": None, "metrics": metrics or None, "weighted_metrics": None,
-            "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
+    return metrics
+
+
+def _per_output_to_keras(model):
+    """(loss, loss_weights, metrics) of a model with several outputs, as Keras writes them: lists in
+    output order for list outputs ([null, "mse"]; metrics [[], ["mae"]]), dicts keyed by output name
+    for dict outputs (outputs without a loss or metrics left out); loss_weights null when all are 1."""
+    names = model.output_names
+    losses = [None if loss is None else _loss_to_keras(loss) for loss in model.loss]
+    metrics = [_metrics_to_keras(specs) for specs in model._metric_specs]
+    weights = [float(w) for w in model._loss_weights]
+    if model._output_keys:
+        return ({n: loss for n, loss in zip(names, losses) if loss is not None},
+                None if all(w == 1.0 for w in weights) else
+                {n: w for n, w, loss in zip(names, weights, losses) if loss is not None},
+                {n: m for n, m in zip(names, metrics) if m})
+    return losses, None if all(w == 1.0 for w in weights) else weights, metrics if any(metrics) else None
 
 
 def _skip_save(reason):
@@ -78,28 +115,72 @@ def _skip_save(reason):
 # Keras -> glassnet
 # ======================================================================
 
-class _NoMap(Exception):
-    pass
-
-
 def from_keras(path, model, compile_config):
     """Compile `model` as compile_config says (True); when a setting does not map, warn and leave it
-    uncompiled (False)."""
+    uncompiled (False).  Per-output settings that contradict the model's outputs (a list of another
+    length, a dict naming other outputs) are a ModelFileError: the file is damaged."""
     try:
         if not isinstance(compile_config, dict):
             raise _NoMap("compile_config is not a JSON object")
         optimizer = _optimizer(compile_config.get("optimizer"))
-        loss = _loss(compile_config.get("loss"))
-        metrics = _metrics(compile_config.get("metrics"))
-        for key in ("loss_weights", "weighted_metrics"):
-            if compile_config.get(key) not in (None, [], {}):
-                raise _NoMap(f"{key} is set")
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        loss = compile_config.get("loss")
+        if len(getattr(model, "outputs", ())) > 1:
+            settings = _per_output_from_keras(path, model.output_names, compile_config)
+        elif hasattr(model, "output_names") and (isinstance(loss, list) or isinstance(loss, dict)
+                                                 and "class_name" not in loss):
+            settings = _per_output_from_keras(path, model.output_names, compile_config)   # Model(x, {"a": t})
+            settings = {"loss": settings["loss"][0], "metrics": (settings["metrics"] or [[]])[0],
+                        "loss_weights": [1.0 if w is None else w for w in settings["loss_weights"] or [1.0]]}
+        else:
+            if compile_config.get("loss_weights") not in (None, [], {}):
+                raise _NoMap("loss_weights is set")
+            settings = {"loss": _loss(compile_config.get("loss")), "metrics": _metrics(compile_config.get("metrics"))}
+        if compile_config.get("weighted_metrics") not in (None, [], {}):
+            raise _NoMap("weighted_metrics is set")
+        model.compile(optimizer=optimizer, **settings)
+    except ModelFileError:
+        raise
     except (_NoMap, TypeError, ValueError, KeyError) as err:
         warnings.warn(f"{path}: loaded uncompiled: the compile settings in {CONFIG} do not map to glassnet "
                       f"({err}); call model.compile(...) before training", KerasCompileWarning, stacklevel=4)
         return False
     return True
+
+
+def _per_output_from_keras(path, names, compile_config):
+    """compile's loss, loss_weights and metrics for a model with several outputs (`names`), each
+    one value per output in output order, from Keras's lists (in output order) or dicts (by name);
+    a loss may also be one spec for every output."""
+    def per_output(value, what):
+        if isinstance(value, list):
+            if len(value) != len(names):
+                raise ModelFileError(path, f"{CONFIG}: compile_config's {what} is a list of {len(value)}, but the "
+                                           f"model has {len(names)} outputs ({short(names)})")
+            return list(value)
+        unknown = [k for k in value if k not in names]
+        if unknown:
+            raise ModelFileError(path, f"{CONFIG}: compile_config's {what} names the outputs {short([str(k)[:40] for k in unknown])}, "
+                                       f"which the model does not have (its outputs: {short(names)})")
+        return [value.get(name) for name in names]
+
+    loss = compile_config.get("loss")
+    if isinstance(loss, list) or isinstance(loss, dict) and ("class_name" not in loss or "class_name" in names):
+        loss = [None if spec is None else _loss(spec) for spec in per_output(loss, "loss")]
+    else:
+        loss = _loss(loss)                              # one loss for every output
+    weights = compile_config.get("loss_weights")
+    if isinstance(weights, (list, dict)):
+        weights = per_output(weights, "loss_weights")
+        if not all(w is None or isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights):
+            raise _NoMap(f"loss_weights {weights!r:.80} are not numbers")
+    elif weights is not None:
+        raise _NoMap(f"loss_weights {weights!r:.40} is not a list or a dict")
+    metrics = compile_config.get("metrics")
+    if isinstance(metrics, (list, dict)):
+        metrics = [_metrics(m if m is None or isinstance(m, list) else [m]) for m in per_output(metrics, "metrics")]
+    elif metrics is not None:
+        raise _NoMap(f"metrics {metrics!r:.40} is not a list or a dict")
+    return {"loss": loss, "loss_weights": weights, "metrics": metrics}
 
 
 def _optimizer(spec):

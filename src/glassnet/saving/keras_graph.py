@@ -1,5 +1,5 @@
-"""Keras 3 `.keras` configs for glassnet graph models (Functional): one or several inputs, one output,
-any DAG, models used as layers among its layers (keras_nested).
+"""Keras 3 `.keras` configs for glassnet graph models (Functional): one or several inputs, one or
+several outputs, any DAG, models used as layers among its layers (keras_nested).
 
 The layout, learnt from files Keras 3 writes:
 
@@ -9,15 +9,20 @@ The layout, learnt from files Keras 3 writes:
 
 input_layers and output_layers hold one endpoint [layer name, node index, 0] when there is one, a
 list of them when there are several (Model([a, b], ...)), or a dict {key: endpoint} when the model
-was made with a dict (Model({"x": a, "y": b}, ...); Keras then wants x as a dict).
+was made with a dict (Model({"x": a, "y": b}, ...); Keras then wants x as a dict). Several outputs:
+[["kind", 0, 0], ["size", 0, 0]] for a list, {"kind": ["kind", 0, 0], ...} for a dict, in the order
+given; Keras itself orders a dict's outputs by key (their losses, metrics and evaluate() follow
+that order), and so does glassnet when it reads one.  An output other layers read too is written
+the same way (its [layer name, node index, 0]).
 
 Each layer spec carries its "name" and "inbound_nodes": one node per call, {"args": [tensor] or
 [[tensor, ...]] (a merge layer), "kwargs": {}}, a tensor being {"class_name": "__keras_tensor__",
 "config": {"shape", "dtype", "keras_history": [layer name, node index, tensor index]}}.
 
 Keras lists the layers (and numbers the weight groups dense, dense_1, ... under layers/, the
-InputLayer included) by depth from the output, deepest first, ties in the order a walk from the
-output first meets them; keras_order computes that order for a glassnet Functional.
+InputLayer included) by depth from the outputs, deepest first, ties in the order a depth-first walk
+from the outputs (in Keras's order) first meets them; keras_order computes that order for a
+glassnet Functional.
 Reading is bounded and checked: every reference must name a layer and a call that exist, and a
 graph that never completes (a cycle) is a ModelFileError; nothing recurses on the file's depth.
 """
@@ -40,24 +45,39 @@ def is_graph(model) -> bool:
 # Keras's layer order
 # ======================================================================
 
+def keras_outputs(model):
+    """The outputs' nodes in the order Keras flattens them: a list in its order, a dict by sorted key
+    (Keras's tree.flatten sorts a dict's keys, so its output_names, evaluate() and losses follow)."""
+    heads = list(model._head_nodes)
+    keys = model._output_keys
+    return [i for _, i in sorted(zip(keys, heads))] if keys else heads
+
+
 def keras_order(model):
-    """model's layers (InputLayer included) in the order Keras lists them for the same graph."""
+    """model's layers (InputLayer included) in the order Keras lists them for the same graph: by depth
+    (calls from the deepest output), deepest first, ties in the order a depth-first walk from the
+    outputs first meets them."""
     nodes, sources = model._node_layers, model._sources
-    last = len(nodes) - 1
-    depth, layer_depth = [0] * len(nodes), {}
-    for i in range(last, -1, -1):                      # consumers before the nodes they read
-        d = max(depth[i], layer_depth.get(id(nodes[i]), 0))
+    order, index, seen = [], {}, set()          # order: every call after the calls it reads
+    for out in keras_outputs(model):
+        stack = [(out, False)]
+        while stack:
+            i, finished = stack.pop()
+            if finished:
+                order.append(i)
+                continue
+            if i in seen:
+                continue
+            seen.add(i)
+            index.setdefault(id(nodes[i]), len(index))
+            stack.append((i, True))
+            stack.extend((j, False) for j in reversed(sources[i]))
+    depth, layer_depth = {}, {}
+    for i in reversed(order):                   # consumers before the calls they read
+        d = max(depth.get(i, 0), layer_depth.get(id(nodes[i]), 0))
         layer_depth[id(nodes[i])] = depth[i] = d
         for j in sources[i]:
-            depth[j] = max(depth[j], d + 1)
-    index, seen, stack = {}, set(), [last]             # pre-order walk from the output
-    while stack:
-        i = stack.pop()
-        index.setdefault(id(nodes[i]), len(index))
-        if i in seen:
-            continue
-        seen.add(i)
-        stack.extend(reversed(sources[i]))
+            depth[j] = max(depth.get(j, 0), d + 1)
     return sorted(model.layers, key=lambda layer: (-layer_depth[id(layer)], index[id(layer)]))
 
 
@@ -113,7 +133,8 @@ def graph_config(model, trainable=True) -> dict:
     return {"module": "keras.src.models.functional", "class_name": "Functional",
             "config": {"name": model.name, "trainable": trainable, "layers": specs,
                        "input_layers": _endpoint_value(inputs, keys),
-                       "output_layers": _endpoint_value([[nodes[-1].name, calls[-1], 0]])},
+                       "output_layers": _endpoint_value([[nodes[i].name, calls[i], 0] for i in model._head_nodes],
+                                                        model._output_keys)},
             "registered_name": "Functional", "build_config": {"input_shape": None}}
 
 
@@ -200,10 +221,7 @@ def build_graph(path, config, custom_objects, budget, chain=()):
     if not isinstance(specs, list) or not specs:
         raise ModelFileError(path, f"{CONFIG}: the model's layers are not a non-empty list")
     input_keys, input_refs = _endpoints(path, body.get("input_layers"), "input")
-    _, output_refs = _endpoints(path, body.get("output_layers"), "output")
-    if len(output_refs) != 1:
-        raise ModelFileError(path, f"{CONFIG} describes a model with {len(output_refs)} outputs; glassnet reads "
-                                   f"graph models with one output so far")
+    output_keys, output_refs = _endpoints(path, body.get("output_layers"), "output")
     layers, nodes, total = {}, {}, 0
     for spec in specs:
         if not isinstance(spec, dict):
@@ -287,8 +305,12 @@ def build_graph(path, config, custom_objects, budget, chain=()):
         outputs.append(tensors[tuple(ref[:2])])
     inputs = [tensors[(ref[0], 0)] for ref in input_refs]
     inputs = dict(zip(input_keys, inputs)) if input_keys is not None else inputs if len(inputs) > 1 else inputs[0]
+    if output_keys is not None:                # in Keras's order (it sorts a dict's keys): keras_outputs
+        outputs = dict(sorted(zip(output_keys, outputs), key=lambda pair: pair[0]))
+    elif len(outputs) == 1:
+        outputs = outputs[0]
     try:
-        return _registry.lookup("model", "Functional")(inputs, outputs[0], name=body.get("name"))
+        return _registry.lookup("model", "Functional")(inputs, outputs, name=body.get("name"))
     except (TypeError, ValueError) as err:
         raise ModelFileError(path, f"{CONFIG} does not describe a graph glassnet can build: {err}") from err
 

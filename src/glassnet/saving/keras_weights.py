@@ -59,18 +59,14 @@ def h5py_module():
 
 def check_supported(model, what):
     """Keras files are written and read for Sequential models and graph models (Functional: one or
-    several inputs, one output), which may hold such models as layers, at most MAX_NESTING deep;
-    anything else (several outputs, for now) is refused before a byte is written or a weight is changed."""
+    several inputs and outputs), which may hold such models as layers, at most MAX_NESTING deep;
+    anything else is refused before a byte is written or a weight is changed."""
     check_model(model)
     if not is_model(model):
         raise TypeError(f"{what} supports Sequential and Functional (graph) models only, got a "
                         f"{type(model).__name__}; save it as a .glassnet file (model.save('model.glassnet')) instead")
     level = [model]
     for _ in range(MAX_NESTING + 1):
-        several = [f"{m.name!r} ({len(m.outputs)} outputs)" for m in level if len(getattr(m, "outputs", ())) > 1]
-        if several:
-            raise TypeError(f"{what} maps graph models with one output so far, got {', '.join(several)}; "
-                            f"save it as a .glassnet file (model.save('model.glassnet')) instead")
         inner = [layer for m in level for layer in m.layers if isinstance(layer, Model)]
         if not inner:
             return
