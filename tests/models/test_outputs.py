@@ -235,3 +235,27 @@ def test_the_digit_and_size_script_learns_both_heads(capsys):
     assert float(results["digit accuracy"]) >= 0.85
     assert float(results["large accuracy"]) >= 0.9
     assert "val_digit_accuracy" in results["history keys"] and "large_loss" in results["history keys"]
+
+
+def test_a_dict_of_outputs_is_ordered_by_key_as_keras_orders_it(keras):
+    inputs, _, kind, size = _seeded(_two_heads)
+    model = gn.Model(inputs, {"size": size, "kind": kind})
+    twin = _keras_twin(keras, model, "dict")
+    assert model.output_names == ["kind", "size"]
+    settings = dict(loss={"size": "mse", "kind": "sparse_categorical_crossentropy"}, metrics={"size": ["mae"]})
+    model.compile(optimizer="sgd", **settings)
+    twin.compile(optimizer="sgd", **settings)
+    x, labels, sizes = _data()
+    y = {"size": sizes, "kind": labels}
+    assert model.metrics_names == ["loss", "size_loss", "kind_loss", "size_mae"]    # the loss dict's order
+    np.testing.assert_allclose(model.evaluate(x, y, verbose=0), twin.evaluate(x, y, verbose=0), rtol=1e-5)
+    with pytest.raises(TypeError, match="keyed by str names"):
+        gn.Model(inputs, {1: size})
+
+
+def test_the_order_of_a_loss_dict_survives_a_glassnet_file(tmp_path):
+    inputs, _, kind, size = _seeded(_two_heads)
+    model = gn.Model(inputs, {"size": size, "kind": kind})
+    model.compile(optimizer="sgd", loss={"size": "mse", "kind": "sparse_categorical_crossentropy"})
+    loaded = gn.load_model(model.save(tmp_path / "order.glassnet"))
+    assert loaded.metrics_names == model.metrics_names == ["loss", "size_loss", "kind_loss"]

@@ -59,8 +59,11 @@ class Functional(Model):
             self._inputs = [_single(inputs, "input")]
         self._input = self._inputs[0]
         self._output_keys = None
-        if isinstance(outputs, dict):
-            self._output_keys, outputs = [str(k) for k in outputs], list(outputs.values())
+        if isinstance(outputs, dict):             # Keras flattens a dict by sorted key: so do we
+            if not all(isinstance(k, str) for k in outputs):
+                raise TypeError(f"a dict of outputs must be keyed by str names, got keys {list(outputs)!r}")
+            self._output_keys = sorted(outputs)
+            outputs = [outputs[k] for k in self._output_keys]
             if not outputs:
                 raise ValueError("outputs is an empty dict; give at least one symbolic tensor")
         if isinstance(outputs, (list, tuple)) and (len(outputs) > 1 or self._output_keys):

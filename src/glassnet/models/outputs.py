@@ -34,6 +34,7 @@ class Head:
     def __init__(self, name, loss, weight, metric_specs):
         self.name, self.loss, self.weight, self.metric_specs = name, loss, weight, metric_specs
         self.layer, self.run_by_step, self.fused, self.logits = None, False, False, False
+        self.loss_rank = 0      # where "<name>_loss" comes among the outputs' losses (Keras: a loss dict's order)
 
     def __repr__(self):
         return f"<Head {self.name!r} loss={getattr(self.loss, 'name', None)} weight={self.weight}>"
@@ -84,6 +85,10 @@ def compile_heads(model, loss, loss_weights, metrics):
         for m in spec:
             metrics_module.get(m, loss_obj, None)
         heads.append(Head(name, loss_obj, w, spec))
+    if isinstance(loss, dict):                   # Keras lists the per-output losses in the dict's order
+        given = [str(k) for k in loss]
+        for head in heads:
+            head.loss_rank = given.index(head.name)
     return heads
 
 
@@ -91,7 +96,7 @@ def metrics_names(heads):
     """["loss", per-output losses (when two or more outputs have one), then per-output metrics]:
     the History keys and the order of evaluate()'s list, as Keras 3 gives them."""
     names = ["loss"]
-    with_loss = [h for h in heads if h.loss is not None]
+    with_loss = sorted((h for h in heads if h.loss is not None), key=lambda h: h.loss_rank)
     if len(with_loss) > 1:
         names += [f"{h.name}_loss" for h in with_loss]
     for h in heads:
@@ -111,7 +116,7 @@ def prepare(model):
     model._fused = model._logits_loss = False
     names = iter(model.metrics_names[1:])
     model._metrics, model._scorers = [], []
-    with_loss = [k for k, h in enumerate(heads) if h.loss is not None]
+    with_loss = sorted((k for k, h in enumerate(heads) if h.loss is not None), key=lambda k: heads[k].loss_rank)
     if len(with_loss) > 1:
         for k in with_loss:
             model._metrics.append((next(names), None))

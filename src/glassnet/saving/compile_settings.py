@@ -20,6 +20,9 @@ def describe(model):
         settings = {"loss": [None if loss is None else _loss_spec(loss) for loss in model.loss],
                     "loss_weights": list(model._loss_weights),
                     "metrics": [[_metric_name(m) for m in specs] for specs in model._metric_specs]}
+        ranks = [h.loss_rank for h in model._heads]
+        if ranks != sorted(ranks):                  # a loss dict in another order: History follows it
+            settings["loss_order"] = [h.name for h in sorted(model._heads, key=lambda h: h.loss_rank)]
     else:
         settings = {"loss": _loss_spec(model.loss), "metrics": [_metric_name(m) for m in model._metric_specs]}
     settings["optimizer"] = optimizers_module.serialize(model.optimizer)
@@ -85,6 +88,12 @@ def restore(path, model, config, members, custom_objects):
         optimizer = opt_cls(**opt_config)
         if several:
             metrics = [[_metric(path, name, custom_objects) for name in names] for names in settings.get("metrics", [])]
+            order = settings.get("loss_order")
+            if order is not None:                   # the per-output losses as a dict, in the order they were given
+                by_name = dict(zip(model.output_names, loss))
+                if sorted(map(str, order)) != sorted(by_name):
+                    raise ValueError(f"loss_order {order!r} does not name the outputs {sorted(by_name)}")
+                loss = {name: by_name[name] for name in order}
             model.compile(optimizer=optimizer, loss=loss, metrics=metrics or None,
                           loss_weights=settings.get("loss_weights"))
         else:
