@@ -314,5 +314,33 @@ def _feature_shape(shape):
     except TypeError:
         raise TypeError(f"input_shape must be a tuple of positive ints such as (784,), got {shape!r}") from None
     if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ValueError(f"input_shape must be a tuple of positive ints such as (784,), got {shape!r}")
+        hint = ("; glassnet needs every size of a sample, so sequences of any length (None) are not taken yet: "
+                "pad them to one length") if None in shape else ""
+        raise ValueError(f"input_shape must be a tuple of positive ints such as (784,), got {shape!r}{hint}")
     return tuple(int(d) for d in shape)
+
+
+def _axes(axis, ndim, what="axis"):
+    """An axis argument (an int, or a tuple/list of ints; negative ones count from the end) for inputs
+    of `ndim` dimensions (the batch axis included) as a sorted tuple of non-negative axes; the batch
+    axis (0) and axes outside the input are refused."""
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = set()
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"{what}={axis!r} does not fit inputs of {ndim} dimensions (the batch axis included)")
+        a = int(a) % ndim
+        if a == 0:
+            raise ValueError(f"{what}={axis!r} names the batch axis (0); give axes of a sample, such as -1")
+        out.add(a)
+    return tuple(sorted(out))
+
+
+def _axis_argument(axis, what):
+    """An axis argument (an int or a list of ints) as an int or a tuple, checked for type only."""
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return int(axis)
+    if isinstance(axis, (list, tuple)) and axis and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                                                        for a in axis):
+        return tuple(int(a) for a in axis)
+    raise TypeError(f"{what} must be an int or a list of ints, got {axis!r}")
