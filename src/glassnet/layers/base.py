@@ -72,7 +72,9 @@ class Variable(np.ndarray):
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """A class name as Keras names its layers: Dense -> dense, BatchNormalization -> batch_normalization,
+    ReLU -> re_lu, PReLU -> p_re_lu, GlobalAveragePooling1D -> global_average_pooling1d."""
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
 
 
 class Layer:
