@@ -85,9 +85,16 @@ class Embedding(Layer):
     def compute_output_shape(self, input_shape):
         return tuple(input_shape) + (self.output_dim,)
 
-    def ids(self, x, what="x"):
-        """x as an array of integer ids, each checked to be a whole number in [0, input_dim)."""
-        x = np.asarray(x)
+    def check_input_values(self, x, what="x"):
+        """Raise ValueError unless every id in x (the whole data set a model is given, read in slices)
+        is a whole number in [0, input_dim); a model calls this before it runs, so that no batch fails
+        halfway through an epoch."""
+        for start, part in _row_slices(x):
+            self._check_ids(part, what, start)
+
+    def _check_ids(self, x, what, first_row=0, where=True):
+        """x (an array of numbers) as integer ids, each checked; first_row: x's row 0 in the data it was
+        taken from; where=False: do not name a position (a shuffled batch's rows are not the data's)."""
         if x.dtype.kind not in "iuf":
             raise TypeError(f"{self._label()} takes integer ids, got an array of dtype {x.dtype}")
         if x.size == 0:
@@ -95,17 +102,16 @@ class Embedding(Layer):
         if x.dtype.kind == "f":
             whole = np.isfinite(x) & (x == np.floor(x))
             if not whole.all():
-                bad = x[~whole].flat[0]
-                raise ValueError(f"{self._label()} takes integer ids, but {what} holds {bad!r} at "
-                                 f"{_position(~whole)}: ids must be whole numbers in [0, {self.input_dim})")
+                raise ValueError(f"{self._label()} takes integer ids, but {what} holds {_number(x[~whole].flat[0])}"
+                                 f"{_position(~whole, first_row) if where else ''}: ids must be whole numbers "
+                                 f"in [0, {self.input_dim})")
         low, high = x.min(), x.max()
         if low < 0 or high >= self.input_dim:
             outside = (x < 0) | (x >= self.input_dim)
-            bad = x[outside].flat[0]
             raise ValueError(f"{self._label()} has input_dim={self.input_dim}, so ids must lie in "
-                             f"[0, {self.input_dim}); {what} holds the id {_plain_number(bad)} at "
-                             f"{_position(outside)} (ids range from {_plain_number(low)} to "
-                             f"{_plain_number(high)}): raise input_dim or map the ids")
+                             f"[0, {self.input_dim}); {what} holds the id {_number(x[outside].flat[0])}"
+                             f"{_position(outside, first_row) if where else ''}: raise input_dim above the "
+                             f"largest id, or map the ids into range")
         return x.astype(np.intp, copy=False)
 
     def forward(self, x, training=False):
@@ -117,7 +123,9 @@ class Embedding(Layer):
         problem = self._input_mismatch(x)
         if problem:
             raise ValueError(f"{self._label()} expects {problem}")
-        ids = self.ids(x)
+        # inside a model's fit/evaluate/predict (_reuse) the model checked every id already, and a
+        # shuffled batch's rows are not the data's: a failure there names no position
+        ids = self._check_ids(x, "a batch of x" if self._reuse else "x", where=not self._reuse)
         self._ids = ids
         self._x_shape = x.shape
         table = self.params["embeddings"]
@@ -144,12 +152,21 @@ class Embedding(Layer):
                 "mask_zero": self.mask_zero}
 
 
-def _position(mask):
-    """Where the first True of `mask` is, as "sample 3, position 7" (or "sample 3")."""
+def _position(mask, first_row=0):
+    """Where the first True of `mask` is, as " at sample 3, position 7"."""
     at = np.argwhere(mask)[0]
-    return f"sample {at[0]}" + (f", position {', '.join(map(str, at[1:]))}" if len(at) > 1 else "")
+    return f" at sample {first_row + at[0]}" + (f", position {', '.join(map(str, at[1:]))}" if len(at) > 1 else "")
 
 
-def _plain_number(value):
-    value = value.item() if hasattr(value, "item") else value
+def _number(value):
+    """A NumPy number as plain Python shows it: 12, 6.5."""
+    value = value.item()
     return int(value) if float(value).is_integer() else value
+
+
+def _row_slices(x, elements=1 << 20):
+    """(first row, x[first row: ...]) in slices of about `elements` numbers (a scan of a large or
+    memory-mapped x then needs temporaries of one slice only)."""
+    rows = max(1, elements // max(1, int(np.prod(x.shape[1:]))))
+    for start in range(0, len(x), rows):
+        yield start, np.asarray(x[start:start + rows])

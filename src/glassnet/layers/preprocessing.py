@@ -139,8 +139,8 @@ class Normalization(Layer):
         elif self._declared_input_shape is not None:
             self.build((None,) + self._declared_input_shape)
             ndim = len(self.input_shape)
-        elif self.axis is None:
-            ndim = None                     # one mean over everything: the input shape can wait for the model
+        elif self.axis is None and first.ndim < 2:
+            ndim = None                     # one mean of a flat list: the input shape can wait for the model
         else:
             if first.ndim < 2:
                 raise ValueError(f"Normalization.adapt needs a batch of samples of shape (n, features), got shape "
