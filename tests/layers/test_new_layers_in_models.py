@@ -1,0 +1,265 @@
+"""The layers of issue 11 inside models: each trains inside a Sequential and a graph model, survives
+.glassnet files, and goes both ways through Keras 3 `.keras` files (Keras loads glassnet's file and
+predicts the same numbers; glassnet loads Keras's file and predicts the same numbers). Plus: a model
+nested before a Softmax, Embedding's id checks at the model's boundary, and summary() rows.
+"""
+import json
+import warnings
+import zipfile
+
+import numpy as np
+import pytest
+
+import glassnet as gn
+
+pytestmark = [pytest.mark.usefixtures("isolated_random_state"),
+              pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
+L = gn.layers
+TOL = 1e-6
+
+
+def _data(kind, n=96, seed=0):
+    """(x, y): 6 float features, or 5 ids in [0, 10), and 3 classes that depend on them."""
+    rng = np.random.default_rng(seed)
+    if kind == "ids":
+        x = rng.integers(0, 10, size=(n, 5))
+        return x, (x == 3).any(axis=1).astype(int) + (x == 7).any(axis=1).astype(int)
+    x = (rng.normal(size=(n, 6)) * [1, 2, 5, 1, 1, 1] + [0, 3, -10, 0, 0, 0]).astype(np.float32)
+    return x, (x[:, 0] > 0).astype(int) + (x[:, 1] > 3).astype(int)
+
+
+# name: (glassnet layers, Keras layers (given the keras module), input kind); every model is
+# Input -> <these layers> -> Flatten -> Dense(3, softmax)
+LAYERS = {
+    "Normalization": (lambda: [L.Normalization()], lambda K: [K.layers.Normalization()], "floats"),
+    "Normalization(mean=,variance=)": (
+        lambda: [L.Normalization(mean=[0, 3, -10, 0, 0, 0], variance=[1, 4, 25, 1, 1, 1])],
+        lambda K: [K.layers.Normalization(mean=[0, 3, -10, 0, 0, 0], variance=[1, 4, 25, 1, 1, 1])], "floats"),
+    "Softmax": (lambda: [L.Dense(6), L.Softmax()], lambda K: [K.layers.Dense(6), K.layers.Softmax()], "floats"),
+    "ReLU": (lambda: [L.Dense(6), L.ReLU(max_value=2.0, negative_slope=0.1, threshold=0.05)],
+             lambda K: [K.layers.Dense(6), K.layers.ReLU(max_value=2.0, negative_slope=0.1, threshold=0.05)],
+             "floats"),
+    "LeakyReLU": (lambda: [L.Dense(6), L.LeakyReLU()], lambda K: [K.layers.Dense(6), K.layers.LeakyReLU()],
+                  "floats"),
+    "ELU": (lambda: [L.Dense(6), L.ELU(alpha=0.7)], lambda K: [K.layers.Dense(6), K.layers.ELU(alpha=0.7)], "floats"),
+    "PReLU": (lambda: [L.Dense(6), L.Reshape((2, 3)), L.PReLU(shared_axes=[1])],
+              lambda K: [K.layers.Dense(6), K.layers.Reshape((2, 3)), K.layers.PReLU(shared_axes=[1])], "floats"),
+    "Reshape": (lambda: [L.Dense(6), L.Reshape((3, 2))], lambda K: [K.layers.Dense(6), K.layers.Reshape((3, 2))],
+                "floats"),
+    "Identity": (lambda: [L.Dense(6), L.Identity()], lambda K: [K.layers.Dense(6), K.layers.Identity()], "floats"),
+    "LayerNormalization": (lambda: [L.Dense(6), L.LayerNormalization()],
+                           lambda K: [K.layers.Dense(6), K.layers.LayerNormalization()], "floats"),
+    "GaussianNoise": (lambda: [L.Dense(6), L.GaussianNoise(0.1, seed=1)],
+                      lambda K: [K.layers.Dense(6), K.layers.GaussianNoise(0.1, seed=1)], "floats"),
+    "Embedding": (lambda: [L.Embedding(10, 4)], lambda K: [K.layers.Embedding(10, 4)], "ids"),
+    "GlobalAveragePooling1D": (lambda: [L.Embedding(10, 4), L.GlobalAveragePooling1D()],
+                               lambda K: [K.layers.Embedding(10, 4), K.layers.GlobalAveragePooling1D()], "ids"),
+}
+
+
+def _features(kind):
+    return (5,) if kind == "ids" else (6,)
+
+
+def _adapt(layers, x):
+    for layer in layers:
+        if isinstance(layer, L.Normalization) and layer.input_mean is None:
+            layer.adapt(x)
+
+
+def _sequential(name):
+    make, _, kind = LAYERS[name]
+    x, y = _data(kind)
+    middle = make()
+    _adapt(middle, x)
+    model = gn.Sequential([gn.Input(_features(kind)), *middle, L.Flatten(), L.Dense(3, activation="softmax")])
+    return model, x, y
+
+
+def _graph(name):
+    make, _, kind = LAYERS[name]
+    x, y = _data(kind)
+    middle = make()
+    _adapt(middle, x)
+    inputs = gn.Input(_features(kind), dtype="int32" if kind == "ids" else None)
+    h = inputs
+    for layer in middle:
+        h = layer(h)
+    outputs = L.Dense(3, activation="softmax")(L.Flatten()(h))
+    return gn.Model(inputs, outputs), x, y
+
+
+def _trained(model, x, y, epochs=30):
+    model.compile(optimizer=gn.optimizers.Adam(0.03), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=epochs, batch_size=16, verbose=0)
+    return history.history
+
+
+@pytest.mark.parametrize("build", [_sequential, _graph], ids=["Sequential", "graph"])
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_the_layer_trains_and_survives_a_glassnet_file(name, build, tmp_path):
+    gn.set_random_seed(0)
+    model, x, y = build(name)
+    layer = next(l for l in model.layers if type(l).__name__ == name.split("(")[0])
+    before = {k: v.copy() for k, v in layer.params.items()}
+    state = {k: v.copy() for k, v in layer.state.items()}
+    history = _trained(model, x, y)
+    assert history["loss"][-1] < 0.7 * history["loss"][0], history["loss"]
+    assert history["accuracy"][-1] > 0.75
+    for key, value in before.items():                        # the layer's own weights learnt
+        assert not np.array_equal(layer.params[key], value), key
+    for key, value in state.items():                         # and adapted statistics stay put
+        assert np.array_equal(layer.state[key], value), key
+    path = model.save(tmp_path / "m.glassnet")
+    loaded = gn.load_model(path)
+    assert [type(l).__name__ for l in loaded.layers] == [type(l).__name__ for l in model.layers]
+    np.testing.assert_array_equal(loaded.predict(x), model.predict(x))
+    assert all(a.dtype == b.dtype and np.array_equal(a, b) for a, b in zip(loaded.get_weights(), model.get_weights()))
+
+
+def _keras_model(keras, name, graph):
+    _, make, kind = LAYERS[name]
+    x, y = _data(kind)
+    middle = make(keras)
+    for layer in middle:
+        if isinstance(layer, keras.layers.Normalization) and layer.input_mean is None:
+            layer.adapt(x)
+    if graph:
+        inputs = keras.Input(_features(kind), dtype="int32" if kind == "ids" else "float32")
+        h = inputs
+        for layer in middle:
+            h = layer(h)
+        model = keras.Model(inputs, keras.layers.Dense(3, activation="softmax")(keras.layers.Flatten()(h)))
+    else:
+        model = keras.Sequential([keras.Input(_features(kind), dtype="int32" if kind == "ids" else "float32"),
+                                  *middle, keras.layers.Flatten(), keras.layers.Dense(3, activation="softmax")])
+    rng = np.random.default_rng(5)
+    for v in model.trainable_weights:                       # weights of Keras's own, alpha of PReLU not 0
+        v.assign((rng.normal(size=v.shape) * 0.5).astype("float32"))
+    return model, x
+
+
+@pytest.mark.parametrize("graph", [False, True], ids=["Sequential", "graph"])
+@pytest.mark.parametrize("name", list(LAYERS))
+def test_keras_files_go_both_ways(keras, name, graph, tmp_path):
+    gn.set_random_seed(1)
+    model, x, y = (_graph if graph else _sequential)(name)
+    _trained(model, x, y, epochs=5)
+    ours = model.save(tmp_path / "ours.keras")
+    with zipfile.ZipFile(ours) as zf:
+        specs = json.loads(zf.read("config.json"))["config"]["layers"]
+    assert name.split("(")[0] in [s["class_name"] for s in specs]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = keras.saving.load_model(ours)
+        np.testing.assert_allclose(np.asarray(theirs.predict(x, verbose=0)), model.predict(x), rtol=TOL, atol=TOL)
+
+        kmodel, kx = _keras_model(keras, name, graph)
+        kmodel.save(tmp_path / "theirs.keras")
+        expected = np.asarray(kmodel.predict(kx, verbose=0))
+    loaded = gn.load_model(tmp_path / "theirs.keras")
+    np.testing.assert_allclose(loaded.predict(kx), expected, rtol=TOL, atol=TOL)
+    assert name.split("(")[0] in [type(l).__name__ for l in loaded.layers]
+
+
+def test_normalization_weights_keep_keras_names_and_types_in_the_keras_file(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    model, x, _ = _sequential("Normalization")
+    path = model.save(tmp_path / "n.keras")
+    with zipfile.ZipFile(path) as zf:
+        zf.extract("model.weights.h5", tmp_path)
+        spec = json.loads(zf.read("config.json"))["config"]["layers"][1]
+    assert spec["config"]["axis"] == [-1] and spec["config"]["mean"] is None
+    with h5py.File(tmp_path / "model.weights.h5") as f:
+        group = f["layers/normalization/vars"]
+        assert group.attrs["name"] == "normalization"
+        np.testing.assert_allclose(group["0"][()], x.mean(axis=0), rtol=1e-5)
+        np.testing.assert_allclose(group["1"][()], x.var(axis=0), rtol=1e-5)
+        assert group["2"].dtype == np.int32 and group["2"].shape == () and group["2"][()] == len(x)
+
+
+def test_a_model_nested_before_a_softmax(tmp_path):
+    gn.set_random_seed(2)
+    x, y = _data("floats")
+    inner = gn.Sequential([gn.Input((6,)), L.Dense(16, activation="relu"), L.Dense(3)])
+    inner.compile(optimizer="adam", loss=gn.losses.SparseCategoricalCrossentropy(from_logits=True),
+                  metrics=["accuracy"])
+    inner.fit(x, y, epochs=40, batch_size=16, verbose=0)
+    probability_model = gn.Sequential([inner, L.Softmax()])
+    p = probability_model.predict(x)
+    np.testing.assert_allclose(p.sum(axis=1), 1, rtol=1e-6)
+    z = inner.predict(x)
+    np.testing.assert_allclose(p, np.exp(z - z.max(1, keepdims=True)) / np.exp(z - z.max(1, keepdims=True)).sum(
+        1, keepdims=True), rtol=1e-5, atol=1e-7)
+    assert np.array_equal(p.argmax(axis=1), z.argmax(axis=1))
+    # trained further through the Softmax: the loss is fused with it, as with Activation("softmax"), so
+    # its cross-entropy is the inner model's from_logits one, and training goes on from there
+    probability_model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    loss, accuracy = probability_model.evaluate(x, y, verbose=0)
+    assert probability_model._fused
+    np.testing.assert_allclose([loss, accuracy], inner.evaluate(x, y, verbose=0), rtol=1e-6)
+    history = probability_model.fit(x, y, epochs=5, batch_size=16, verbose=0)
+    assert history.history["loss"][-1] < loss
+    loaded = gn.load_model(probability_model.save(tmp_path / "p.glassnet"))
+    np.testing.assert_array_equal(loaded.predict(x), probability_model.predict(x))
+
+
+def test_embedding_ids_are_checked_before_any_training():
+    gn.set_random_seed(3)
+    model = gn.Sequential([L.Embedding(10, 4), L.GlobalAveragePooling1D(), L.Dense(1, activation="sigmoid")])
+    model.compile(optimizer="adam", loss="binary_crossentropy")
+    ids = np.random.default_rng(0).integers(0, 10, size=(64, 5))
+    labels = (ids == 3).any(axis=1).astype(int)
+    model.fit(ids, labels, epochs=1, verbose=0)
+    weights = model.get_weights()
+    bad = ids.copy()
+    bad[40, 3] = 10
+    with pytest.raises(ValueError, match=r"input_dim=10, so ids must lie in \[0, 10\); x holds the id 10 at "
+                                         r"sample 40, position 3"):
+        model.fit(bad, labels, epochs=1, verbose=0)
+    assert all(np.array_equal(a, b) for a, b in zip(weights, model.get_weights())), "a batch trained first"
+    with pytest.raises(ValueError, match="holds the id -1 at sample 0, position 0"):
+        model.predict(np.full((2, 5), -1))
+    with pytest.raises(ValueError, match="takes integer ids, but x holds 2.5 at sample 1"):
+        model.evaluate(np.array([[1, 2, 3, 4, 5], [2.5, 1, 1, 1, 1]]), np.array([0, 1]), verbose=0)
+    with pytest.raises(ValueError, match="x_val holds the id 99"):
+        model.fit(ids, labels, validation_data=(np.full((3, 5), 99), labels[:3]), verbose=0)
+    with pytest.raises(TypeError, match="takes integer ids"):
+        L.Embedding(3, 2).forward(np.array([["a"]]))
+    with pytest.raises(ValueError, match="mask_zero=True is not supported"):
+        L.Embedding(10, 4, mask_zero=True)
+    with pytest.raises(ValueError, match="more ids than float32 holds exactly"):
+        L.Embedding(2**24 + 1, 2)
+    assert L.Embedding(2**24 + 1, 2, dtype="float64").input_dim == 2**24 + 1    # allocated only when built
+
+
+def test_float32_carries_every_id_below_2_to_the_24_exactly():
+    ids = np.array([[0, 2**24 - 1, 2**24 - 2, 12_345_677]])
+    assert np.array_equal(ids.astype(np.float32).astype(np.int64), ids)
+    table = L.Embedding(2**24, 1, embeddings_initializer="zeros")
+    table.build((None, 4))
+    table.params["embeddings"][ids[0], 0] = [1, 2, 3, 4]
+    out = table.forward(ids.astype(np.float32))
+    assert out[0, :, 0].tolist() == [1, 2, 3, 4]
+
+
+def test_summary_rows_for_the_new_layers(capsys):
+    x, _ = _data("floats")
+    norm = L.Normalization()
+    norm.adapt(x)
+    model = gn.Sequential([gn.Input((6,)), norm, L.Dense(6), L.PReLU(), L.Reshape((2, 3)), L.LayerNormalization(),
+                           L.GlobalAveragePooling1D(), L.ReLU(max_value=6.0), L.LeakyReLU(), L.ELU(),
+                           L.GaussianNoise(0.1), L.Identity(), L.Dense(2), L.Softmax()])
+    model.summary()
+    out = capsys.readouterr().out
+    for row in ["normalization (Normalization)", "p_re_lu (PReLU)", "global_average_pooling1d (GlobalAveragePooling1D)",
+                "re_lu (ReLU)", "leaky_re_lu (LeakyReLU)", "elu (ELU)", "layer_normalization (LayerNormalization)",
+                "6 + 6 + 1 = 13 (0 trainable)", "(x - mean) / std, adapted on 96 samples", "2 x 6 = 12",
+                "prelu, alpha zeros", "reshape to (2, 3)", "gamma ones, beta zeros", "7 x 6 = 42",
+                "mean over 2 steps", "2 x 3 = 6", "relu, max 6", "leaky_relu, slope 0.3", "elu, alpha 1",
+                "noise stddev 0.1 (training only)", "identity", "softmax over axis -1"]:
+        assert row in out, row
+    emb = gn.Sequential([gn.Input((5,)), L.Embedding(1000, 16)])
+    emb.summary()
+    out = capsys.readouterr().out
+    assert "1,000 x 16 = 16,000" in out and "lookup, random_uniform(minval=-0.05, maxval=0.05)" in out
