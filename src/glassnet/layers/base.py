@@ -24,6 +24,20 @@ import numpy as np
 from .. import backend
 
 
+class EagerTensor(np.ndarray):
+    """What calling a layer on an array returns (layer(x)): the output array itself, with Keras's tensor
+    method numpy() (a plain copy), so `normalizer(x).numpy()` runs as it does in Keras. Arithmetic on it
+    gives plain NumPy arrays."""
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if return_scalar:
+            return array[()]
+        return array.view(np.ndarray)
+
+    def numpy(self):
+        return np.array(self.view(np.ndarray), copy=True)
+
+
 class Variable(np.ndarray):
     """A layer's weight as Keras shows it (dense.kernel, dense.bias, bn.moving_mean): the weight
     array itself, not a copy, so what you change shows in the layer; with Keras's variable methods.
@@ -145,7 +159,8 @@ class Layer:
         if isinstance(x, KerasTensor) or (isinstance(x, (list, tuple)) and x
                                            and all(isinstance(t, KerasTensor) for t in x)):
             return _call_symbolic(self, x)
-        return self.forward(x, training=training)
+        y = self.forward(x, training=training)
+        return y.view(EagerTensor) if type(y) is np.ndarray else y
 
     @property
     def input(self):
