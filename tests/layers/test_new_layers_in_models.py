@@ -263,3 +263,65 @@ def test_summary_rows_for_the_new_layers(capsys):
     emb.summary()
     out = capsys.readouterr().out
     assert "1,000 x 16 = 16,000" in out and "lookup, random_uniform(minval=-0.05, maxval=0.05)" in out
+
+
+def test_gradient_check_and_trace_run_through_every_new_layer():
+    gn.set_random_seed(4)
+    x, y = _data("floats", n=6)
+    norm = L.Normalization()
+    norm.adapt(x)
+    model = gn.Sequential([gn.Input((6,)), norm, L.Dense(6), L.PReLU(alpha_initializer="ones"), L.Reshape((2, 3)),
+                           L.LayerNormalization(), L.GlobalAveragePooling1D(), L.ELU(), L.LeakyReLU(),
+                           L.ReLU(max_value=3.0), L.GaussianNoise(0.1, seed=1), L.Identity(), L.Dense(3), L.Softmax()])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    result = gn.gradient_check(model, x, y)
+    assert result.passed and {"p_re_lu/alpha", "layer_normalization/gamma", "layer_normalization/beta"} <= set(result)
+    ids, labels = _data("ids", n=6)
+    text = gn.Sequential([gn.Input((5,)), L.Embedding(10, 3), L.GlobalAveragePooling1D(),
+                          L.Dense(3, activation="softmax")])
+    text.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    result = gn.gradient_check(text, ids, labels)
+    assert result.passed and "embedding/embeddings" in result
+    trace = model.trace(x, y)                       # the real step, recorded layer by layer
+    assert len(trace.layers) == len(model.layers) and trace.loss > 0
+
+
+def test_layer_calls_give_arrays_with_keras_numpy():
+    out = L.ReLU()(np.array([[-1.0, 2.0]]))
+    assert isinstance(out, np.ndarray) and out.numpy().tolist() == [[0.0, 2.0]]
+    assert type(out + 1) is np.ndarray and type(out.numpy()) is np.ndarray       # arithmetic gives plain arrays
+
+
+def test_an_adapted_first_layer_gives_a_sequential_its_input_shape(capsys):
+    x, _ = _data("floats")
+    norm = L.Normalization()
+    norm.adapt(x)
+    model = gn.Sequential([norm, L.Dense(1)])
+    assert model.built and model.input_shape == (None, 6)
+    model.summary(details=False)                    # before any fit, as Keras scripts call it
+    assert "(None, 1)" in capsys.readouterr().out
+    flat = L.Normalization(input_shape=[1], axis=None)     # Keras's one-feature tutorial: 1-D data, axis=None
+    flat.adapt(x[:, 2])
+    assert flat.input_shape == (None, 1) and np.isclose(flat.mean.numpy().item(), x[:, 2].mean(), rtol=1e-6)
+    late = L.Normalization(axis=None)
+    late.adapt(x[:, 2])                             # built later, by the model that receives it
+    model = gn.Sequential([gn.Input((1,)), late])
+    np.testing.assert_allclose(model.predict(x[:, 2:3]), (x[:, 2:3] - x[:, 2].mean()) / x[:, 2].std(),
+                               rtol=1e-4, atol=1e-5)
+
+
+def test_integer_inputs_and_sequences_of_any_length():
+    tensor = gn.Input(shape=(7,), dtype="int64")            # as Keras scripts declare ids
+    assert tensor.dtype == gn.backend.floatx()
+    with pytest.raises(ValueError, match="sequences of any length .* pad them to one length"):
+        gn.Input(shape=(None,), dtype="int64")
+
+
+def test_gaussian_noise_resumes_its_draws_from_a_glassnet_file(tmp_path):
+    gn.set_random_seed(5)
+    model, x, y = _sequential("GaussianNoise")
+    _trained(model, x, y, epochs=2)
+    loaded = gn.load_model(model.save(tmp_path / "noise.glassnet"))
+    model.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
+    loaded.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), loaded.get_weights()))

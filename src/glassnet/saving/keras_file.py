@@ -11,7 +11,8 @@ A `.keras` file is a zip archive (stored, not compressed) of three members:
 
 Layers glassnet reads and writes: InputLayer, Dense, Activation, Flatten, Dropout,
 BatchNormalization, Rescaling, and those of keras_layer_specs (Normalization, Softmax, ReLU, LeakyReLU, ELU,
-PReLU, Reshape, Identity, LayerNormalization, GaussianNoise, Embedding, GlobalAveragePooling1D). The compile settings (keras_compile) go both ways when they map.
+PReLU, Reshape, Identity, LayerNormalization, GaussianNoise, Embedding, GlobalAveragePooling1D).
+The compile settings (keras_compile) go both ways when they map.
 Reading is bounded: member sizes are checked before anything is read, member names must be
 plain (no absolute paths, no ".."), and config.json is parsed as JSON; nothing is unpickled.
 """
