@@ -325,3 +325,23 @@ def test_gaussian_noise_resumes_its_draws_from_a_glassnet_file(tmp_path):
     model.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
     loaded.fit(x, y, epochs=1, batch_size=16, verbose=0, shuffle=False)
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), loaded.get_weights()))
+
+
+@pytest.mark.parametrize("kwargs", [{"axis": None}, {"axis": [1, 2]}, {"axis": -1, "invert": True},
+                                    {"mean": [1.0, 2.0, 3.0], "variance": [1.0, 4.0, 9.0]}],
+                         ids=["axis=None", "axis=[1,2]", "invert", "given"])
+def test_normalization_variants_go_both_ways_through_keras(keras, kwargs, tmp_path):
+    x = (np.random.default_rng(6).normal(size=(20, 2, 3)) * 3 + 1).astype(np.float32)
+    norm = L.Normalization(**kwargs)
+    if "mean" not in kwargs:
+        norm.adapt(x)
+    model = gn.Sequential([gn.Input((2, 3)), norm, L.Flatten(), L.Dense(2)])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = keras.saving.load_model(model.save(tmp_path / "n.keras"))
+        expected = model.predict(x)
+        np.testing.assert_allclose(np.asarray(theirs.predict(x, verbose=0)), expected, rtol=TOL, atol=TOL)
+        theirs.save(tmp_path / "back.keras")
+    back = gn.load_model(tmp_path / "back.keras")
+    np.testing.assert_array_equal(back.predict(x), expected)
+    assert back.layers[0].get_config() == {**norm.get_config(), "name": back.layers[0].name}

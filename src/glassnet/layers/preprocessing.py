@@ -66,6 +66,8 @@ class Normalization(Layer):
 
     def __init__(self, axis=-1, mean=None, variance=None, invert=False, **kwargs):
         super().__init__(**kwargs)
+        if isinstance(axis, (list, tuple)) and not axis:
+            axis = None                     # Keras writes axis=None as []
         self.axis = None if axis is None else _axis_argument(axis, "Normalization axis")
         if (mean is None) != (variance is None):
             raise ValueError("Normalization takes mean= and variance= together (or neither, and then adapt()); "

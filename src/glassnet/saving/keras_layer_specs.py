@@ -6,7 +6,7 @@ TO_KERAS[class name](layer) gives the layer's Keras config (without name, traina
 keras_file adds); FROM_KERAS[class name](config) gives the glassnet constructor's arguments from a Keras
 config, raising ValueError for an option glassnet lacks. The layouts are those Keras 3.15 writes:
 
-    Normalization       {"axis": [-1] | null, "invert", "mean": null | values, "variance": ...}; weights
+    Normalization       {"axis": [-1] | [] (None), "invert", "mean": null | values, "variance": ...}; weights
                         mean, variance, count (int32, shape ()) -- none when mean/variance are given
     LayerNormalization  {"axis": [-1], "epsilon", "center", "scale", "rms_scaling": false, ...}; gamma, beta
     PReLU               {"alpha_initializer", "alpha_regularizer", "alpha_constraint", "shared_axes"}; alpha
@@ -20,9 +20,9 @@ from __future__ import annotations
 
 
 def _axis(axis):
-    """glassnet's axis (an int, a tuple or None) as Keras writes it: a list, or null."""
+    """glassnet's axis (an int, a tuple or None) as Keras writes it: a list ([] for None)."""
     if axis is None:
-        return None
+        return []
     return [axis] if isinstance(axis, int) else list(axis)
 
 
