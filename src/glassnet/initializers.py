@@ -221,7 +221,8 @@ def _truncated_unit_normal(rng, shape):
 
 
 _CLASSES = _registry.classes("initializer")      # {"zeros": Zeros, ..., "he_uniform": HeUniform}
-_ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal"}
+_ALIASES = {"xavier_uniform": "glorot_uniform", "xavier_normal": "glorot_normal",
+            "uniform": "random_uniform", "normal": "random_normal"}          # Keras's short names
 _CAMEL = {cls.__name__.lower(): name for name, cls in _CLASSES.items()}
 
 

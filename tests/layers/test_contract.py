@@ -12,7 +12,9 @@ For each case, in float64, with random weights (trainable ones normal, non-train
   test_save_and_load   inside a float64 Sequential: save + load_model and save_weights + load_weights
                        give identical predictions and weights
 A stochastic layer (one holding a np.random.Generator, as Dropout does) has its generators rewound
-before each forward, so every evaluation draws the same mask. A known contract violation is marked on
+before each forward, so every evaluation draws the same mask. A layer of integer ids (Embedding) is
+given ids instead of normal numbers (case(..., ids=n): ids in [0, n)); ids are not differentiable,
+so its dL/dx must be zero instead of matching central differences. A known contract violation is marked on
 its case, per check: case(..., xfail={"backward": "why"}) makes only that check a strict xfail
 (checks: "shape", "backward", "config", "save"). The last test breaks layers on purpose (monkeypatch)
 to prove each check can fail.
@@ -43,12 +45,18 @@ class Case:
     training: bool
     id: str
     xfail: dict = field(default_factory=dict)
+    ids: int = None          # the layer reads integer ids in [0, ids)
 
     def make(self):
         return self.cls(*self.args, **self.kwargs)
 
+    def sample(self, rng, batch):
+        """A batch of inputs: normal numbers, or integer ids."""
+        shape = (batch,) + self.features
+        return rng.normal(size=shape) if self.ids is None else rng.integers(0, self.ids, size=shape)
 
-def case(cls, *args, training=False, id=None, xfail=None, **kwargs):
+
+def case(cls, *args, training=False, id=None, xfail=None, ids=None, **kwargs):
     """cls(*args, dtype="float64", **kwargs), run as forward(x, training=training); x's shape comes
     from input_shape= (or shape=, input_dim=)."""
     kwargs.setdefault("dtype", "float64")
@@ -58,7 +66,7 @@ def case(cls, *args, training=False, id=None, xfail=None, **kwargs):
     if id is None:
         shown = [repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items() if k != "dtype"]
         id = f"{cls.__name__}({','.join(shown)})".replace(" ", "").replace("'", "") + ("-training" * training)
-    return Case(cls, args, kwargs, features, training, id, dict(xfail or {}))
+    return Case(cls, args, kwargs, features, training, id, dict(xfail or {}), ids)
 
 
 LAYERS = [
@@ -88,6 +96,40 @@ LAYERS = [
     case(L.BatchNormalization, center=False, scale=False, input_shape=(3,), training=True),
     case(L.Rescaling, 0.25, input_shape=(4,)),
     case(L.Rescaling, 0.5, offset=-1.0, input_shape=(2, 3)),
+    case(L.Normalization, input_shape=(4,)),
+    case(L.Normalization, axis=None, input_shape=(3,)),
+    case(L.Normalization, axis=[1, 2], input_shape=(2, 3)),
+    case(L.Normalization, invert=True, input_shape=(2, 3)),
+    case(L.Normalization, mean=[1.0, -2.0, 0.5], variance=[4.0, 0.25, 1.0], input_shape=(3,)),
+    case(L.Normalization, mean=2.0, variance=9.0, input_shape=(2, 2)),
+    case(L.Softmax, input_shape=(5,)),
+    case(L.Softmax, axis=1, input_shape=(3, 4)),
+    case(L.Softmax, axis=[1, 2], input_shape=(2, 3)),
+    case(L.ReLU, input_shape=(6,)),
+    case(L.ReLU, max_value=0.8, negative_slope=0.1, threshold=0.3, input_shape=(2, 4)),
+    case(L.ReLU, max_value=6.0, input_shape=(5,)),
+    case(L.LeakyReLU, input_shape=(6,)),
+    case(L.LeakyReLU, negative_slope=0.05, input_shape=(2, 3)),
+    case(L.ELU, input_shape=(6,)),
+    case(L.ELU, alpha=0.5, input_shape=(2, 3)),
+    case(L.PReLU, input_shape=(5,)),
+    case(L.PReLU, alpha_initializer="ones", shared_axes=[1], input_shape=(3, 4)),
+    case(L.PReLU, shared_axes=[1, 2], input_shape=(2, 3, 2)),
+    case(L.Reshape, (3, 2), input_shape=(6,)),
+    case(L.Reshape, (-1,), input_shape=(2, 3)),
+    case(L.Reshape, (2, -1, 2), input_shape=(2, 2, 3)),
+    case(L.Identity, input_shape=(3,)),
+    case(L.LayerNormalization, input_shape=(5,)),
+    case(L.LayerNormalization, axis=[1, 2], epsilon=1e-2, input_shape=(2, 3)),
+    case(L.LayerNormalization, axis=1, center=False, input_shape=(3, 2)),
+    case(L.LayerNormalization, scale=False, center=False, input_shape=(4,)),
+    case(L.GaussianNoise, 0.5, seed=2, input_shape=(4,), training=True),
+    case(L.GaussianNoise, 0.3, seed=3, input_shape=(2, 3), training=True),
+    case(L.GaussianNoise, 0.5, input_shape=(4,)),                            # inference: the identity
+    case(L.Embedding, 7, 3, input_shape=(5,), ids=7),
+    case(L.Embedding, 4, 2, input_shape=(2, 3), ids=4),
+    case(L.GlobalAveragePooling1D, input_shape=(4, 3)),
+    case(L.GlobalAveragePooling1D, data_format="channels_first", keepdims=True, input_shape=(3, 4)),
 ]
 
 
@@ -109,7 +151,7 @@ def built(c, seed=0):
     layer = c.make()
     layer.build((None,) + c.features)
     randomize(layer, rng)
-    return layer, rng.normal(size=(BATCH,) + c.features), rng
+    return layer, c.sample(rng, BATCH), rng
 
 
 def repeatable_forward(layer, training):
@@ -131,7 +173,7 @@ def test_output_shape(c):
     assert layer.output_shape[0] is None
     assert tuple(layer.compute_output_shape(layer.input_shape)) == tuple(layer.output_shape)
     for batch in (BATCH, 3):
-        x = rng.normal(size=(batch,) + c.features)
+        x = c.sample(rng, batch)
         x0 = x.copy()
         y = layer.forward(x, training=c.training)
         assert y.shape == (batch,) + tuple(layer.output_shape[1:]), "forward's shape is not output_shape"
@@ -156,8 +198,11 @@ def test_backward(c):
     forward(x)
     dx = layer.backward(g)
     grads = {k: np.array(v) for k, v in layer.grads.items()}
-    err = relative_error(dx, central_difference(loss, x))
-    assert err < RTOL, f"dL/dx: relative error {err:.2e}"
+    if c.ids is None:
+        err = relative_error(dx, central_difference(loss, x))
+        assert err < RTOL, f"dL/dx: relative error {err:.2e}"
+    else:
+        assert dx.shape == x.shape and not dx.any(), "ids are not differentiable: dL/dx must be 0"
     for key, param in layer.params.items():          # perturbed in place: the arrays the layer computes with
         err = relative_error(grads[key], central_difference(loss, param))
         assert err < RTOL, f"dL/d{key}: relative error {err:.2e}"
@@ -201,7 +246,7 @@ def same_weights(a, b):
 @pytest.mark.parametrize("c", cases("save"))
 def test_save_and_load(c, tmp_path):
     model = model_of(c)
-    x = np.random.default_rng(2).normal(size=(5,) + c.features)
+    x = c.sample(np.random.default_rng(2), 5)
     expected = model.predict(x)
     assert expected.dtype == np.float64
     model.save(tmp_path / "m.glassnet")

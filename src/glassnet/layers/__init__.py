@@ -3,10 +3,15 @@ may name registers itself as a "layer" in glassnet._registry."""
 from .. import _registry
 from .base import Layer
 from .base import KerasTensor, Variable
-from .core import Activation, Dense, Flatten, Input, InputLayer
+from .activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .core import Activation, Dense, Flatten, Identity, Input, InputLayer
+from .embedding import Embedding
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
-from .preprocessing import Rescaling
-from .regularization import BatchNormalization, Dropout
+from .normalization import LayerNormalization
+from .pooling import GlobalAveragePooling1D
+from .preprocessing import Normalization, Rescaling
+from .regularization import BatchNormalization, Dropout, GaussianNoise
+from .reshaping import Reshape
 
 def serialize(layer: Layer) -> dict:
     return {"class_name": type(layer).__name__, "config": layer.get_config()}
@@ -18,4 +23,6 @@ def deserialize(config: dict) -> Layer:
 
 __all__ = ["Layer", "Dense", "Activation", "Flatten", "Input", "InputLayer", "Dropout",
            "BatchNormalization", "Rescaling", "serialize", "deserialize",
-           "KerasTensor", "Variable", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]
+           "KerasTensor", "Variable", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
+           "Normalization", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "Reshape", "Identity",
+           "LayerNormalization", "GaussianNoise", "Embedding", "GlobalAveragePooling1D"]

@@ -24,6 +24,20 @@ import numpy as np
 from .. import backend
 
 
+class EagerTensor(np.ndarray):
+    """What calling a layer on an array returns (layer(x)): the output array itself, with Keras's tensor
+    method numpy() (a plain copy), so `normalizer(x).numpy()` runs as it does in Keras. Arithmetic on it
+    gives plain NumPy arrays."""
+
+    def __array_wrap__(self, array, context=None, return_scalar=False):
+        if return_scalar:
+            return array[()]
+        return array.view(np.ndarray)
+
+    def numpy(self):
+        return np.array(self.view(np.ndarray), copy=True)
+
+
 class Variable(np.ndarray):
     """A layer's weight as Keras shows it (dense.kernel, dense.bias, bn.moving_mean): the weight
     array itself, not a copy, so what you change shows in the layer; with Keras's variable methods.
@@ -72,7 +86,9 @@ class Variable(np.ndarray):
 
 
 def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+    """A class name as Keras names its layers: Dense -> dense, BatchNormalization -> batch_normalization,
+    ReLU -> re_lu, PReLU -> p_re_lu, GlobalAveragePooling1D -> global_average_pooling1d."""
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
 
 
 class Layer:
@@ -143,7 +159,8 @@ class Layer:
         if isinstance(x, KerasTensor) or (isinstance(x, (list, tuple)) and x
                                            and all(isinstance(t, KerasTensor) for t in x)):
             return _call_symbolic(self, x)
-        return self.forward(x, training=training)
+        y = self.forward(x, training=training)
+        return y.view(EagerTensor) if type(y) is np.ndarray else y
 
     @property
     def input(self):
@@ -314,5 +331,33 @@ def _feature_shape(shape):
     except TypeError:
         raise TypeError(f"input_shape must be a tuple of positive ints such as (784,), got {shape!r}") from None
     if not shape or not all(isinstance(d, (int, np.integer)) and not isinstance(d, bool) and d > 0 for d in shape):
-        raise ValueError(f"input_shape must be a tuple of positive ints such as (784,), got {shape!r}")
+        hint = ("; glassnet needs every size of a sample, so sequences of any length (None) are not taken yet: "
+                "pad them to one length") if None in shape else ""
+        raise ValueError(f"input_shape must be a tuple of positive ints such as (784,), got {shape!r}{hint}")
     return tuple(int(d) for d in shape)
+
+
+def _axes(axis, ndim, what="axis"):
+    """An axis argument (an int, or a tuple/list of ints; negative ones count from the end) for inputs
+    of `ndim` dimensions (the batch axis included) as a sorted tuple of non-negative axes; the batch
+    axis (0) and axes outside the input are refused."""
+    axes = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    out = set()
+    for a in axes:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)) or not -ndim <= a < ndim:
+            raise ValueError(f"{what}={axis!r} does not fit inputs of {ndim} dimensions (the batch axis included)")
+        a = int(a) % ndim
+        if a == 0:
+            raise ValueError(f"{what}={axis!r} names the batch axis (0); give axes of a sample, such as -1")
+        out.add(a)
+    return tuple(sorted(out))
+
+
+def _axis_argument(axis, what):
+    """An axis argument (an int or a list of ints) as an int or a tuple, checked for type only."""
+    if isinstance(axis, (int, np.integer)) and not isinstance(axis, bool):
+        return int(axis)
+    if isinstance(axis, (list, tuple)) and axis and all(isinstance(a, (int, np.integer)) and not isinstance(a, bool)
+                                                        for a in axis):
+        return tuple(int(a) for a in axis)
+    raise TypeError(f"{what} must be an int or a list of ints, got {axis!r}")

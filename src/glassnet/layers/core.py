@@ -1,4 +1,4 @@
-"""Core layers: Dense (fully connected), Activation, Flatten, and the Input marker.
+"""Core layers: Dense (fully connected), Activation, Flatten, Identity, and the Input marker.
 
 Dense computes z = x W + b and a = f(z), with W of shape (in, out) and b of
 shape (out,) -- Keras's layout, so weights move between the two unchanged.
@@ -255,6 +255,17 @@ class Flatten(Layer):
 
 
 @register("layer")
+class Identity(Layer):
+    """Identity(): passes its input through unchanged (a placeholder, as in Keras)."""
+
+    def forward(self, x, training=False):
+        return self._check_input(np.asarray(x, dtype=self.dtype))
+
+    def backward(self, dy):
+        return None if not self.need_input_grad else np.asarray(dy)
+
+
+@register("layer")
 class InputLayer(Layer):
     """Marks the input shape of a Sequential model: gn.layers.Input(shape=(784,)). Holds no weights."""
 
@@ -279,8 +290,22 @@ class InputLayer(Layer):
 
 def Input(shape=None, name=None, dtype=None):
     """Keras's Input(shape=...): a symbolic tensor of shape (None, *shape), the start of a graph model
-    (gn.Model(inputs, outputs)); put first in a Sequential list, it declares the input shape."""
+    (gn.Model(inputs, outputs)); put first in a Sequential list, it declares the input shape.
+
+    dtype: the model's float type ("float32", "float64"; None: gn.backend.floatx()). An integer dtype
+    ("int32", "int64"), as Keras scripts declare the ids an Embedding reads, is accepted: a model carries
+    its inputs in its float type, which holds every id below 2**24 exactly (float32), and Embedding
+    checks each id."""
+    if dtype is not None and _integer_dtype(dtype):
+        dtype = None
     layer = InputLayer(shape=shape, name=name, dtype=dtype)
     tensor = KerasTensor(layer.output_shape, layer.dtype, layer)
     layer._nodes = [(tensor, tensor)]             # layer.input and layer.output, as in Keras
     return tensor
+
+
+def _integer_dtype(dtype) -> bool:
+    try:
+        return np.dtype(dtype).kind in "iu"
+    except TypeError:
+        return False

@@ -1,4 +1,4 @@
-"""Layers that regularise training: Dropout and BatchNormalization.
+"""Layers that regularise training: Dropout, GaussianNoise and BatchNormalization.
 
 Dropout (inverted): while training, each unit is kept with probability
 1 - rate and scaled by 1 / (1 - rate); at inference it is the identity.
@@ -7,6 +7,9 @@ BatchNormalization: while training, normalise each feature with the batch's
 mean and (biased) variance, then scale by gamma and shift by beta; keep
 moving averages  moving = momentum * moving + (1 - momentum) * batch_stat
 and use them at inference.  Keras's defaults: momentum=0.99, epsilon=1e-3.
+
+GaussianNoise(stddev): while training, y = x + noise with noise ~ N(0, stddev^2) drawn afresh for
+every batch (so dL/dx = dL/dy); at inference it is the identity.
 """
 from __future__ import annotations
 
@@ -51,6 +54,32 @@ class Dropout(Layer):
 
     def get_config(self):
         return {**super().get_config(), "rate": self.rate, "seed": self.seed}
+
+
+@register("layer")
+class GaussianNoise(Layer):
+    """GaussianNoise(stddev, seed=None): add N(0, stddev^2) noise while training; the identity at inference."""
+
+    def __init__(self, stddev, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        self.stddev = _checks.positive_number(stddev, "GaussianNoise stddev", allow_zero=True)
+        self.rng = backend.make_rng(seed)       # checks the seed; a Generator passed in is used as is
+        self.seed = None if isinstance(seed, np.random.Generator) else seed
+
+    def forward(self, x, training=False):
+        x = self._check_input(np.asarray(x, dtype=self.dtype))
+        if not training or self.stddev == 0.0:
+            return x
+        noise = self.rng.standard_normal(x.shape, dtype=np.dtype(self.dtype))
+        noise *= self.stddev
+        noise += x
+        return noise
+
+    def backward(self, dy):
+        return None if not self.need_input_grad else np.asarray(dy)     # the noise does not depend on x
+
+    def get_config(self):
+        return {**super().get_config(), "stddev": self.stddev, "seed": self.seed}
 
 
 @register("layer")

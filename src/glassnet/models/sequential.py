@@ -51,6 +51,8 @@ class Sequential(Model):
         self._track(layer)
         if not self.layers and layer._declared_input_shape is not None:
             self._input_feature_shape = layer._declared_input_shape
+        elif not self.layers and self._input_feature_shape is None and isinstance(layer, Layer) and layer.built:
+            self._input_feature_shape = tuple(layer.input_shape[1:])    # built already (an adapted Normalization)
         self.layers.append(layer)
         self.built = False
         if self._input_feature_shape is not None:

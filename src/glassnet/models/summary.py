@@ -115,6 +115,10 @@ def _layer_details(layer, itemsize):
         sizes = [w.size for w in layer.weights]
         params = " + ".join(f"{s:,}" for s in sizes) + (f" = {count:,}" if len(sizes) > 1 else "") if count else "0"
         return params, f"a model of {len(layer.layers)} layers", memory, f"its layers: {flops:,}", flops
+    more = _more_details(layer, out_shape, count)
+    if more is not None:
+        params, what, formula, flops = more
+        return params, what, memory, formula, flops
     if type(layer).__name__ == "Dropout":
         what = f"dropout {layer.rate:g} (training only)"
     elif type(layer).__name__ == "Flatten":
@@ -131,6 +135,57 @@ def _layer_details(layer, itemsize):
     else:
         params = "0"
     return params, what, memory, "0", 0
+
+
+def _sizes(layer, count):
+    """'6 + 6 + 1 = 13' (a term per weight), '100', or '0'."""
+    sizes = [w.size for w in layer.weights]
+    if not count:
+        return "0"
+    return " + ".join(f"{s:,}" for s in sizes) + (f" = {count:,}" if len(sizes) > 1 else "")
+
+
+def _more_details(layer, out_shape, count):
+    """(parameters, what it does, FLOPs arithmetic, FLOPs) for the layers of issue 11, or None."""
+    kind = type(layer).__name__
+    elements = int(np.prod(out_shape))
+    in_shape = tuple(layer.input_shape[1:])
+    if kind == "Normalization":
+        if layer.state:
+            params = f"{_sizes(layer, count)} (0 trainable)"          # mean, variance, count
+            what = f"adapted on {int(layer.state['count']):,} samples" if int(layer.state["count"]) else "not adapted"
+        else:
+            params, what = "0", "given mean and variance"
+        what = ("x * std + mean, " if layer.invert else "(x - mean) / std, ") + what
+        return params, what, f"2 x {elements:,} = {2 * elements:,}", 2 * elements
+    if kind == "LayerNormalization":
+        inits = [f"{key} {_initializer_name(getattr(layer, key + '_initializer'))}" for key in layer.params]
+        per = 5 + len(layer.params)             # mean, deviation, square-add (2), 1/std; then gamma, beta
+        return _sizes(layer, count), ", ".join(inits) or "-", f"{per} x {elements:,} = {per * elements:,}", \
+            per * elements
+    if kind == "Embedding":
+        params = f"{layer.input_dim:,} x {layer.output_dim:,} = {count:,}"
+        return params, f"lookup, {_initializer_name(layer.embeddings_initializer)}", "0 (a lookup)", 0
+    if kind == "GlobalAveragePooling1D":
+        axis = layer._step_axis
+        steps, rest = in_shape[axis - 1], int(np.prod(in_shape)) // in_shape[axis - 1]
+        return "0", f"mean over {steps:,} steps", f"{steps:,} x {rest:,} = {steps * rest:,}", steps * rest
+    if kind == "PReLU":
+        return _sizes(layer, count), f"prelu, alpha {_initializer_name(layer.alpha_initializer)}", "0", 0
+    options = {
+        "ReLU": lambda: "relu" + "".join(f", {name} {value:g}" for name, value in (
+            ("max", layer.max_value), ("slope", layer.negative_slope), ("threshold", layer.threshold))
+            if value not in (None, 0.0)),
+        "LeakyReLU": lambda: f"leaky_relu, slope {layer.negative_slope:g}",
+        "ELU": lambda: f"elu, alpha {layer.alpha:g}",
+        "Softmax": lambda: f"softmax over axis {layer.axis}",
+        "Reshape": lambda: f"reshape to {tuple(out_shape)}",
+        "Identity": lambda: "identity",
+        "GaussianNoise": lambda: f"noise stddev {layer.stddev:g} (training only)",
+    }
+    if kind in options:
+        return "0", options[kind](), "0", 0
+    return None
 
 
 def _summary_details(model) -> str:

@@ -132,6 +132,9 @@ class Trainer:
             self.build((None,) + tuple(x.shape[1:]))
         self._require_built()
         _checks.check_width(x, self._input_feature_shape, self.layers[0], what)
+        check_values = getattr(self.layers[0], "check_input_values", None)     # Embedding: ids in range
+        if check_values is not None:
+            check_values(x, what)
         return x
 
     def _check_y(self, y, what="y"):

@@ -16,7 +16,7 @@ def write_npz(fileobj, named_arrays):
     with zipfile.ZipFile(fileobj, "w", allowZip64=True) as zf:
         for name, array in named_arrays:
             with zf.open(zip_info(name + ".npy", zipfile.ZIP_STORED), "w", force_zip64=True) as member:
-                np.lib.format.write_array(member, np.ascontiguousarray(array), allow_pickle=False)
+                np.lib.format.write_array(member, np.asarray(array, order="C"), allow_pickle=False)   # 0-d stays 0-d
 
 
 def npz_bytes(named_arrays) -> bytes:

@@ -10,7 +10,9 @@ A `.keras` file is a zip archive (stored, not compressed) of three members:
     model.weights.h5   the weights in Keras 3's HDF5 layout (keras_weights)
 
 Layers glassnet reads and writes: InputLayer, Dense, Activation, Flatten, Dropout,
-BatchNormalization, Rescaling. The compile settings (keras_compile) go both ways when they map.
+BatchNormalization, Rescaling, and those of keras_layer_specs (Normalization, Softmax, ReLU, LeakyReLU, ELU,
+PReLU, Reshape, Identity, LayerNormalization, GaussianNoise, Embedding, GlobalAveragePooling1D).
+The compile settings (keras_compile) go both ways when they map.
 Reading is bounded: member sizes are checked before anything is read, member names must be
 plain (no absolute paths, no ".."), and config.json is parsed as JSON; nothing is unpickled.
 """
@@ -25,7 +27,7 @@ import numpy as np
 
 from .. import _registry
 from ..models import Model
-from . import archive, keras_compile, keras_graph, keras_nested, keras_weights
+from . import archive, keras_compile, keras_graph, keras_layer_specs, keras_nested, keras_weights
 from .format import ModelFileError, as_path, check_overwrite, existing, find_class
 from .weights import require_weights
 
@@ -131,6 +133,8 @@ def _layer_spec(layer, trainable=True):
                   "center": layer.center, "scale": layer.scale}
     elif kind == "Rescaling":
         config = {"scale": layer.scale, "offset": layer.offset}
+    elif kind in keras_layer_specs.TO_KERAS and _registry.lookup("layer", kind) is type(layer):
+        config = keras_layer_specs.TO_KERAS[kind](layer)
     else:
         raise ValueError(f"cannot save as .keras: glassnet writes Keras files for the layers "
                          f"{', '.join(sorted(_FROM_KERAS))}, got {kind} ({layer.name!r}); save it as .glassnet")
@@ -264,9 +268,10 @@ _FROM_KERAS = {
     "Dropout": _dropout,
     "BatchNormalization": _batch_norm,
     "Rescaling": lambda c: {"scale": c["scale"], "offset": c.get("offset", 0.0)},
+    **keras_layer_specs.FROM_KERAS,
 }
 _DROPPED = ("kernel_constraint", "bias_constraint", "beta_constraint", "gamma_constraint", "beta_regularizer",
-            "gamma_regularizer", "activity_regularizer")
+            "gamma_regularizer", "activity_regularizer", *keras_layer_specs.DROPPED)
 
 
 def _checked_shape(path, shape):

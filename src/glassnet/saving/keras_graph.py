@@ -325,3 +325,5 @@ def _count(path, layer, inputs, budget):
             budget.charge(path, features * layer.units + layer.units)
         elif kind == "BatchNormalization":
             budget.charge(path, 4 * features)
+        elif kind == "Embedding":
+            budget.charge(path, layer.input_dim * layer.output_dim)

@@ -152,7 +152,14 @@ def _grow(path, layer, features, budget):
         return (*features[:-1], layer.units)
     if kind == "BatchNormalization":
         budget.charge(path, 4 * features[-1])
-    return features
+        return features
+    if kind == "Embedding":                          # its table does not grow with the input: charge it
+        budget.charge(path, layer.input_dim * layer.output_dim)
+    try:                                             # Reshape, pooling, Embedding change the shape
+        return tuple(layer.compute_output_shape((None, *features))[1:])
+    except (ValueError, TypeError, IndexError) as err:
+        raise ModelFileError(path, f"{CONFIG}: layer {layer.name!r} cannot take inputs of shape {features}: "
+                                   f"{err}") from err
 
 
 # ======================================================================

@@ -94,8 +94,8 @@ def group_names(model) -> list[str]:
     name but by its class in snake case, numbered in order when a class repeats: dense, dense_1, ..."""
     names, used = [], {}
     for layer in keras_layers(model):
-        base = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2",
-                                                              type(layer).__name__)).lower()
+        base = re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2",     # as Keras: a digit
+                                                          type(layer).__name__)).lower()      # joins (pooling1d)
         used[base] = used.get(base, -1) + 1
         names.append(base if used[base] == 0 else f"{base}_{used[base]}")
     return names
