@@ -23,6 +23,6 @@ __all__ = ["to_categorical", "normalize", "pad_sequences", "set_random_seed", "p
 def __getattr__(name):
     """`plot_model` comes from glassnet.plot, imported when first asked for."""
     if name == "plot_model":
-        from ..plot.model_graph import plot_model
+        from ..plot.model_plot import plot_model
         return plot_model
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
