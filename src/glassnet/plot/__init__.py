@@ -47,7 +47,8 @@ __all__ = [
     "plot_history", "plot_activations", "plot_decision_boundary", "decision_grid", "plot_confusion_matrix",
     "confusion_matrix", "plot_weights", "plot_misclassified", "plot_layer_histograms",
     "plot_optimizer_paths", "optimizer_paths", "default_optimizers", "TestFunction", "FUNCTIONS",
-    "plot_run", "plot_model", "model_graph", "save_figure", "predicted_classes", "tile_images", "MissingMatplotlibError",
+    "plot_run", "plot_model", "model_graph", "save_figure", "predicted_classes", "tile_images",
+    "MissingMatplotlibError",
 ]
 
 
