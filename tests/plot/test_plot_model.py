@@ -218,3 +218,25 @@ def test_a_large_model_stays_readable(tmp_path):
     boxes, arrows, _, _ = _drawn(fig)
     assert len(boxes) == 30 and len(arrows) == 29
     assert pathlib.Path(tmp_path / "deep.png").stat().st_size > 1000
+
+
+def test_a_layer_of_your_own_is_drawn_by_its_class_name():
+    class Doubling(gn.layers.Layer):
+        def __init__(self, factor, **kwargs):          # no get_config: plot_model must not need one
+            super().__init__(**kwargs)
+            self.factor = factor
+
+        def forward(self, x, training=False):
+            return x * self.factor
+
+        def backward(self, dy):
+            return dy * self.factor
+
+        def get_config(self):
+            raise NotImplementedError("not saveable")
+
+    x = gn.Input((3,), name="x")
+    model = gn.Model(x, gn.layers.Dense(2, name="out")(Doubling(2.0, name="twice")(x)))
+    boxes, arrows, _, texts = _drawn(plot_model(model, None, show_layer_names=True, show_shapes=True))
+    assert arrows == [("x", "twice"), ("twice", "out")]
+    assert "twice (Doubling)" in texts and "Input shape: (None, 3)\nOutput shape: (None, 3)" in texts

@@ -101,12 +101,12 @@ def _links(model):
         return list(zip(model.layers, model.layers[1:]))
     by_name = {layer.name: layer for layer in model.layers}
     links, seen = [], set()
-    for node in model.get_config()["nodes"]:
-        for source_name, _call in node["inbound"]:
-            pair = (by_name[source_name], by_name[node["layer"]])
-            if (id(pair[0]), id(pair[1])) not in seen:
-                seen.add((id(pair[0]), id(pair[1])))
-                links.append(pair)
+    for i, layer in enumerate(model.layers):
+        for ref in model.connected_to(i):             # "dense[0][0]": layer name, its call, its output
+            source = by_name[ref.rsplit("[", 2)[0]]
+            if (id(source), id(layer)) not in seen:
+                seen.add((id(source), id(layer)))
+                links.append((source, layer))
     return links
 
 
