@@ -117,6 +117,7 @@ def test_cosine_decay_warmup_closed_form():
     lambda: S.PolynomialDecay(float("inf"), 10),
     lambda: S.CosineDecayRestarts(0.1, 0),
     lambda: S.CosineDecayRestarts(0.1, 10, t_mul=0.0),
+    lambda: S.CosineDecayRestarts(0.1, 10, t_mul=0.5),             # periods would shrink to nothing
     lambda: S.CosineDecayRestarts(0.1, 10, m_mul=-1.0),
     lambda: S.CosineDecayRestarts(0.1, 10, alpha=2.0),
     lambda: S.CosineDecay(0.1, 10, warmup_target=-1.0),

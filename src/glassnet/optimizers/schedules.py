@@ -213,14 +213,21 @@ class CosineDecayRestarts(LearningRateSchedule):
     def __init__(self, initial_learning_rate, first_decay_steps, t_mul=2.0, m_mul=1.0, alpha=0.0, name="SGDRDecay"):
         self.initial_learning_rate = _checks.positive_number(initial_learning_rate, "initial_learning_rate")
         self.first_decay_steps = _checks.positive_number(first_decay_steps, "first_decay_steps")
-        self.t_mul = _checks.positive_number(t_mul, "t_mul")
+        self.t_mul = _checks.finite_number(t_mul, "t_mul")
+        if self.t_mul < 1:            # periods would shrink: all of them would end after a finite step
+            raise ValueError(f"t_mul must be >= 1 (each period as long as the last or longer), got {t_mul!r}")
         self.m_mul = _checks.positive_number(m_mul, "m_mul", allow_zero=True)
         self.alpha = _checks.fraction(alpha, "alpha", closed=True)
         self.name = _name(name, "SGDRDecay")
 
     def restart(self, step):
-        """(which period the step falls in, 0 for the first; how far through it, from 0 to 1)."""
-        done = _steps(step) / self.first_decay_steps          # in units of the first period
+        """(which period the step falls in, 0 for the first; how far through it, from 0 to 1); arrays
+        for an array of steps."""
+        period, fraction = self._restart(_steps(step) / self.first_decay_steps)
+        return (int(period), float(fraction)) if np.ndim(period) == 0 else (period.astype(np.int64), fraction)
+
+    def _restart(self, done):
+        """restart() for `done`, the step in units of the first period (float64)."""
         if self.t_mul == 1.0:
             period = np.floor(done)
             return period, done - period
@@ -237,7 +244,7 @@ class CosineDecayRestarts(LearningRateSchedule):
         return period, (done - start) / self.t_mul ** period
 
     def __call__(self, step):
-        period, fraction = self.restart(step)
+        period, fraction = self._restart(_steps(step) / self.first_decay_steps)
         peak = self.m_mul ** period                 # alpha stays a fraction of lr0 itself, as in Keras
         cosine = (1 - self.alpha) * peak * 0.5 * (1 + np.cos(math.pi * fraction)) + self.alpha
         return _out(self.initial_learning_rate * cosine)
