@@ -9,7 +9,7 @@
 
 The namespaces mirror Keras (`import glassnet as keras` runs Keras scripts):
 models, layers, optimizers, losses, activations, initializers, regularizers,
-metrics, callbacks, datasets.
+metrics, callbacks, datasets, utils.
 """
 from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models,
                optimizers, regularizers)
@@ -24,13 +24,12 @@ from .explain import Trace
 from .perceptron import Perceptron
 from ._version import __version__
 
-utils = type("utils", (), {"set_random_seed": staticmethod(set_random_seed),
-                           "to_categorical": staticmethod(datasets.to_categorical)})
+from . import utils
 
 __all__ = ["Sequential", "Model", "Input", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "optimizers", "regularizers", "floatx", "set_floatx",
            "set_random_seed", "gradient_check", "numerical_gradient", "saving", "load_model", "ModelFileError",
-           "doctor", "explain", "perceptron", "Perceptron", "Trace", "plot", "__version__"]
+           "doctor", "explain", "perceptron", "Perceptron", "Trace", "plot", "utils", "__version__"]
 
 
 def __getattr__(name):

@@ -114,6 +114,54 @@ def make_rng(seed=None) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
+# ----------------------------------------------------------------------------
+# Values of variables (Keras 2's keras.backend.get_value / set_value)
+# ----------------------------------------------------------------------------
+def get_value(x):
+    """The value of a variable as NumPy: layer.kernel or optimizer.learning_rate give a copy
+    (their .numpy()); NumPy arrays and plain numbers come back unchanged, as in Keras."""
+    numpy = getattr(x, "numpy", None)
+    return numpy() if callable(numpy) else x
+
+
+def set_value(x, value) -> None:
+    """Write `value` into the variable `x` in place, as Keras 2's keras.backend.set_value:
+
+        set_value(model.optimizer.learning_rate, 0.01)    # the next step uses 0.01
+        set_value(model.layers[0].kernel, np.zeros(...))  # a weight, written where the model keeps it
+
+    `x` is a layer weight (layer.kernel, layer.bias), optimizer.learning_rate or a NumPy array; the
+    value must have its shape.  A plain number has nowhere to write to: a TypeError says so."""
+    assign = getattr(x, "assign", None)
+    if callable(assign):
+        assign(value)
+        return
+    if isinstance(x, np.ndarray):
+        new = np.asarray(value)
+        if new.shape != x.shape:
+            raise ValueError(f"set_value: the variable has shape {x.shape}, the value {new.shape}")
+        if new.dtype.kind not in "biuf" or (new.dtype.kind == "f" and not np.isfinite(new).all()):
+            raise ValueError("set_value: the value must hold finite numbers")
+        if not x.flags.writeable:
+            raise ValueError("set_value: the array is read-only")
+        x[...] = new
+        return
+    raise TypeError(f"set_value needs a variable to write into (a layer weight such as layer.kernel, "
+                    f"optimizer.learning_rate or a NumPy array), got {type(x).__name__}; a number read into "
+                    f"a variable of your own cannot be changed in place")
+
+
+def batch_get_value(xs) -> list:
+    """[get_value(x) for x in xs]."""
+    return [get_value(x) for x in xs]
+
+
+def batch_set_value(pairs) -> None:
+    """set_value(x, value) for each (x, value) pair."""
+    for x, value in pairs:
+        set_value(x, value)
+
+
 #: fit, evaluate and predict use one BLAS thread when the largest matrix product of a batch has
 #: fewer floating-point operations than this: 2 x rows x inputs x units, 2.5e6 for 784-50 at batch
 #: 32, 7.8e6 at batch 100 (one thread: about 0.1 ms), 1e8 for 784-512 at batch 128 (two threads

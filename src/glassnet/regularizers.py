@@ -1,6 +1,11 @@
 """Weight penalties added to the loss (Keras semantics).
 
     Dense(64, kernel_regularizer=gn.regularizers.L2(0.01))   # adds 0.01 * sum(W**2) to the loss
+    Dense(64, kernel_regularizer=gn.regularizers.l2(0.001))  # Keras's lowercase names: l1, l2, l1_l2
+    Dense(64, kernel_regularizer="l2")                       # by name, with Keras's default 0.01
+
+The lowercase names are the classes themselves, as in Keras: l1 is L1 (default 0.01), l2 is L2
+(default 0.01) and l1_l2 is L1L2 (defaults l1=0.0, l2=0.0).  model.losses lists the penalties.
 
 `penalty(W)` is the value added to the loss; `gradient(W)` is its derivative,
 added to dL/dW in backward.
@@ -80,14 +85,22 @@ class L1(L1L2):
         super().__init__(l1=l1)
 
 
+#: Keras's lowercase names for the same classes: regularizers.l2(0.001) is L2(0.001)
+l1 = L1
+l2 = L2
+l1_l2 = L1L2
+
+__all__ = ["Regularizer", "L1", "L2", "L1L2", "l1", "l2", "l1_l2", "get", "serialize", "deserialize"]
+
 _CLASSES = _registry.classes("regularizer")       # {"l1": L1, "l2": L2, "l1_l2": L1L2}
 
 
 def get(identifier):
-    """None, a Regularizer, a {"class_name", "config"} dict, or a name: "l1", "l2", "l1_l2" (Keras defaults 0.01)."""
+    """None, a Regularizer, a {"class_name", "config"} dict, or a name: "l1", "l2" (Keras's default
+    0.01), "l1_l2" (0 and 0), or the class names "L1", "L2", "L1L2" as Keras also reads them."""
     if identifier is None:
         return None
-    return _registry.resolve(identifier, "regularizer", _CLASSES, Regularizer,
+    return _registry.resolve(identifier, "regularizer", _CLASSES, Regularizer, aliases={"l1l2": "l1_l2"},
                              accepts="None, a name (str) or a Regularizer")
 
 

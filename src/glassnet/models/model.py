@@ -225,6 +225,21 @@ class Model(AsLayer, Trainer, Files):
         self._require_built()
         return [layer.params[key] for layer, key in self._trainable_entries]
 
+    @property
+    def losses(self) -> list[float]:
+        """The weight penalties (Keras's model.losses): one float per trainable weight that has a
+        regularizer, in trainable_weights order, e.g. [0.01 * sum(W**2)] for a Dense with
+        kernel_regularizer=l2(0.01).  Training adds their sum to the loss; [] before the model is built."""
+        if not self.built:
+            return []
+        out = []
+        for layer, key in self._trainable_entries:
+            name = {"W": "kernel", "b": "bias"}.get(key, key)
+            regularizer = getattr(layer, f"{name}_regularizer", None)
+            if regularizer is not None:
+                out.append(float(regularizer.penalty(layer.params[key])))
+        return out
+
     def get_weights(self) -> list[np.ndarray]:
         """Copies of every weight array, layer by layer: Dense gives [W (in, out), b (out,)] as Keras does."""
         return [w.copy() for w in self.weights]

@@ -91,7 +91,8 @@ class Trainer:
         self._require_built()
         if self._prepared:
             return
-        self._regularized = [l for l, _ in leaves(self.layers) if hasattr(l, "regularization_loss")
+        self._regularized = [l for l, trainable in leaves(self.layers)     # frozen layers add no penalty (Keras)
+                             if trainable and hasattr(l, "regularization_loss")
                              and (getattr(l, "kernel_regularizer", None) or getattr(l, "bias_regularizer", None))]
         if self._heads is not None:
             outputs_module.prepare(self)

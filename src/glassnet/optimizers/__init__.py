@@ -20,24 +20,29 @@ norm, `global_clipnorm` the norm of all gradients together.
 Inside a model, all weights live in one flat buffer, so an update is a handful
 of NumPy calls per step rather than a handful per weight array.
 
+`optimizer.learning_rate` is a LearningRate: a live scalar, as Keras's variable, that reads the rate
+for the next step and is set in place (`optimizer.learning_rate = 0.01` or `.assign(0.01)`).
+
 The modules: optimizer.py (the Optimizer base: apply, clipping, state, config), sgd.py,
-adaptive.py (Adagrad, RMSprop), adam.py (Adam, AdamW) and schedules.py (the learning-rate
-schedules, also glassnet.optimizers.schedules as in Keras).
+adaptive.py (Adagrad, RMSprop), adam.py (Adam, AdamW), schedules.py (the learning-rate
+schedules, also glassnet.optimizers.schedules as in Keras) and learning_rate.py (LearningRate).
 """
 from __future__ import annotations
 
 from .. import _registry
 from . import schedules
 from .optimizer import Optimizer
-from .schedules import (CosineDecay, ExponentialDecay, LearningRateSchedule, PiecewiseConstantDecay,
-                        StepDecay)
+from .learning_rate import LearningRate
+from .schedules import (CosineDecay, CosineDecayRestarts, ExponentialDecay, InverseTimeDecay, LearningRateSchedule,
+                        PiecewiseConstantDecay, PolynomialDecay, StepDecay)
 # in this order: the classes register (and _CLASSES lists them) as SGD, Adagrad, RMSprop, Adam, AdamW
 from .sgd import SGD
 from .adaptive import Adagrad, RMSprop
 from .adam import Adam, AdamW
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adam", "AdamW", "schedules", "LearningRateSchedule",
-           "ExponentialDecay", "StepDecay", "CosineDecay", "PiecewiseConstantDecay",
+           "ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", "PiecewiseConstantDecay", "CosineDecay",
+           "CosineDecayRestarts", "StepDecay", "LearningRate",
            "get", "names", "serialize", "deserialize"]
 
 _CLASSES = {cls.__name__.lower(): cls for cls in _registry.classes("optimizer").values()}

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import _checks, _registry
+from .learning_rate import LearningRate, _plain
 from .schedules import LearningRateSchedule
 
 class Optimizer:
@@ -18,10 +19,7 @@ class Optimizer:
 
     def __init__(self, learning_rate=0.001, clipnorm=None, clipvalue=None, global_clipnorm=None,
                  name=None):
-        if isinstance(learning_rate, LearningRateSchedule) or callable(learning_rate):
-            self._learning_rate = learning_rate
-        else:
-            self._learning_rate = _checks.positive_number(learning_rate, "learning_rate")
+        self._learning_rate = _learning_rate_value(learning_rate)
         given = [k for k, v in (("clipnorm", clipnorm), ("clipvalue", clipvalue),
                                 ("global_clipnorm", global_clipnorm)) if v is not None]
         if len(given) > 1:
@@ -36,21 +34,23 @@ class Optimizer:
 
     # -- learning rate --------------------------------------------------------
     @property
-    def learning_rate(self) -> float:
-        """The learning rate for the next step (a schedule is evaluated at `iterations`)."""
+    def learning_rate(self) -> LearningRate:
+        """The learning rate for the next step (a schedule is evaluated at `iterations`): a float with
+        Keras's variable methods, so opt.learning_rate.assign(0.01) sets it, as opt.learning_rate = 0.01 does."""
+        return LearningRate(self._current_learning_rate(), self)
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        self._learning_rate = _learning_rate_value(value)
+
+    def _current_learning_rate(self) -> float:
+        """The rate the next step uses, as a float (a schedule evaluated at `iterations`)."""
         lr = self._learning_rate
         if isinstance(lr, LearningRateSchedule):
             return float(lr(self.iterations))
         if callable(lr):
             return float(lr())
         return lr
-
-    @learning_rate.setter
-    def learning_rate(self, value):
-        if isinstance(value, LearningRateSchedule) or callable(value):
-            self._learning_rate = value
-        else:
-            self._learning_rate = _checks.positive_number(value, "learning_rate")
 
     # -- applying gradients ---------------------------------------------------
     def build(self, variables):
@@ -89,7 +89,7 @@ class Optimizer:
         """The step itself, for the variables the optimizer is built for (apply() checks them first;
         a model's training loop calls this directly once per batch)."""
         grads = self._clip(grads)
-        lr = self.learning_rate
+        lr = self._current_learning_rate()
         for i, (g, v) in enumerate(zip(grads, variables)):
             self._update(i, v, g, lr)
         self.iterations += 1
@@ -183,3 +183,11 @@ class Optimizer:
         return cls(**config)
 
     __repr__ = _registry.config_repr
+
+
+def _learning_rate_value(value):
+    """What an optimizer keeps as its learning rate: a schedule, a function, or a float > 0."""
+    value = _plain(value)
+    if isinstance(value, LearningRateSchedule) or callable(value):
+        return value
+    return _checks.positive_number(value, "learning_rate")

@@ -11,6 +11,7 @@
     plot.plot_layer_histograms(model, x)                # weights and activations, layer by layer
     plot.plot_optimizer_paths()                         # SGD, Momentum, AdaGrad, RMSprop, Adam on f(x, y)
     plot.plot_run("runs/20250101-120000")               # all of a run folder's figures (`glassnet plot`)
+    plot.plot_model(model, "model.png", show_shapes=True)   # the layers as boxes and arrows (gn.utils.plot_model)
 
 Every ``plot_*`` function returns the matplotlib ``Figure`` (a notebook shows it) and, given
 ``path=``, also saves it there (PNG unless the name ends in .svg, .pdf, ...), atomically: the
@@ -20,12 +21,13 @@ Figures are drawn on matplotlib's Agg canvas through ``matplotlib.figure.Figure`
 through pyplot: no display is needed, pyplot's global state is left alone, and figures can be
 drawn from several threads at once.  matplotlib is optional (``pip install "glassnet[plot]"``):
 the rest of glassnet never imports it, and the functions here that need no drawing
-(``confusion_matrix``, ``optimizer_paths``, ``decision_grid``) work without it.
+(``confusion_matrix``, ``optimizer_paths``, ``decision_grid``, ``model_graph``) work without it.
 
 The modules: _figure (the Figure wrapper, saving, shared checks), history (training curves),
 functions (activations), regions (decision boundaries), confusion (confusion matrix; the counts
 are glassnet.metrics.confusion_matrix), weights (weights, misclassified images, histograms),
-paths (optimizer paths) and run_folder (plot_run).
+paths (optimizer paths), run_folder (plot_run) and model_plot (plot_model, Keras's; also
+glassnet.utils.plot_model).
 """
 from __future__ import annotations
 
@@ -35,6 +37,7 @@ from ._figure import (DPI, INSTALL_HINT, MissingMatplotlibError, predicted_class
 from .confusion import plot_confusion_matrix
 from .functions import plot_activations
 from .history import plot_history
+from .model_plot import model_graph, plot_model
 from .paths import FUNCTIONS, TestFunction, default_optimizers, optimizer_paths, plot_optimizer_paths
 from .regions import DecisionGrid, decision_grid, plot_decision_boundary
 from .run_folder import RUN_FIGURES, plot_run
@@ -44,7 +47,8 @@ __all__ = [
     "plot_history", "plot_activations", "plot_decision_boundary", "decision_grid", "plot_confusion_matrix",
     "confusion_matrix", "plot_weights", "plot_misclassified", "plot_layer_histograms",
     "plot_optimizer_paths", "optimizer_paths", "default_optimizers", "TestFunction", "FUNCTIONS",
-    "plot_run", "save_figure", "predicted_classes", "tile_images", "MissingMatplotlibError",
+    "plot_run", "plot_model", "model_graph", "save_figure", "predicted_classes", "tile_images",
+    "MissingMatplotlibError",
 ]
 
 

@@ -1,13 +1,14 @@
 """The compile settings of a Keras 3 `.keras` file (its "compile_config"), both ways.
 
-What maps: the optimizer (its class name, a constant learning rate and the settings glassnet's class
-of that name accepts), the loss (a name, or a class name with from_logits) and the metrics (names).
+What maps: the optimizer (its class name, a constant learning rate or one of Keras's learning-rate
+schedules, and the settings glassnet's class of that name accepts), the loss (a name, or a class name
+with from_logits) and the metrics (names).
 A model with several outputs: a loss, loss_weights and metrics per output, as Keras 3 writes them
 (learnt from its files): lists in output order for list outputs ("loss": [null, "mse"], "loss_weights":
 [1.0, 0.5], "metrics": [[], ["mae"]]), dicts keyed by output name for dict outputs (outputs without a
 loss or metrics left out; a metric list may be one name: {"kind": "accuracy"}), loss_weights null
 when not given, and one loss spec for every output when compile had one.
-Anything else (a learning-rate schedule, a Keras-only optimizer, loss or metric, label smoothing,
+Anything else (a schedule of your own, a Keras-only optimizer, loss or metric, label smoothing,
 weighted metrics, ...) is not guessed at: writing leaves compile_config out and loading gives the
 model uncompiled, each with a KerasCompileWarning saying what did not map.
 """
@@ -19,6 +20,7 @@ import warnings
 import numpy as np
 
 from .. import _registry
+from ..optimizers.schedules import LearningRateSchedule
 from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .format import CONFIG, ModelFileError, short
@@ -47,9 +49,10 @@ def to_keras(model):
     """The compile_config for a compiled glassnet model, or None (with a warning) when it does not map."""
     opt = model.optimizer
     config = opt.get_config()
-    if isinstance(config.get("learning_rate"), dict) or callable(getattr(opt, "_learning_rate", None)):
-        return _skip_save("its optimizer uses a learning-rate schedule")
-    opt_config = {"name": opt.name, "learning_rate": float(config["learning_rate"])}
+    schedule = _schedule_to_keras(opt._learning_rate)
+    if schedule is None and callable(opt._learning_rate):
+        return _skip_save("its optimizer's learning rate is a function or a schedule of your own")
+    opt_config = {"name": opt.name, "learning_rate": schedule or float(config["learning_rate"])}
     opt_config.update({k: v for k, v in config.items() if k in _OPTIMIZER_SETTINGS})
     try:
         if getattr(model, "_heads", None) is not None:
@@ -103,6 +106,38 @@ def _per_output_to_keras(model):
                 {n: w for n, w, loss in zip(names, weights, losses) if loss is not None},
                 {n: m for n, m in zip(names, metrics) if m})
     return losses, None if all(w == 1.0 for w in weights) else weights, metrics if any(metrics) else None
+
+
+# the schedules Keras 3 has, with the same names, arguments and formulas as glassnet's
+_KERAS_SCHEDULES = ("ExponentialDecay", "InverseTimeDecay", "PolynomialDecay", "PiecewiseConstantDecay",
+                    "CosineDecay", "CosineDecayRestarts")
+
+
+def _schedule_to_keras(lr):
+    """Keras's serialized form of a glassnet schedule Keras also has, else None.  StepDecay is written
+    as what it equals, ExponentialDecay(staircase=True)."""
+    if not isinstance(lr, LearningRateSchedule):
+        return None
+    name, config = type(lr).__name__, lr.get_config()
+    if name == "StepDecay":
+        name, config = "ExponentialDecay", {**config, "staircase": True, "name": "ExponentialDecay"}
+    if name not in _KERAS_SCHEDULES or _registry.lookup("schedule", type(lr).__name__) is not type(lr):
+        return None
+    return {"module": "keras.optimizers.schedules", "class_name": name, "config": config, "registered_name": None}
+
+
+def _schedule_from_keras(spec):
+    """glassnet's schedule for Keras's serialized one (a _NoMap for a schedule glassnet lacks)."""
+    name = spec.get("class_name")
+    config = spec.get("config")
+    if name not in _KERAS_SCHEDULES or not isinstance(config, dict):
+        raise _NoMap(f"the learning rate is a schedule glassnet does not have ({name!r:.60})")
+    cls = _registry.lookup("schedule", name)
+    accepted = set(inspect.signature(cls.__init__).parameters) - {"self"}
+    unknown = sorted(set(config) - accepted)
+    if unknown:
+        raise _NoMap(f"the {name} schedule has settings glassnet's lacks: {unknown}")
+    return cls(**config)
 
 
 def _skip_save(reason):
@@ -203,8 +238,10 @@ def _optimizer(spec):
     for key, value in config.items():
         if key in _IGNORED:
             continue
-        if key == "learning_rate" and not isinstance(value, (int, float)):
-            raise _NoMap("the learning rate is a schedule")
+        if key == "learning_rate" and isinstance(value, dict):
+            value = _schedule_from_keras(value)
+        elif key == "learning_rate" and not isinstance(value, (int, float)):
+            raise _NoMap(f"the learning rate {value!r:.60} is not a number or a schedule")
         if key in accepted:
             if value is not None:
                 kwargs[key] = value
@@ -256,8 +293,8 @@ def _metrics(spec):
 # ======================================================================
 # Adam's state, both ways
 # ======================================================================
-# Keras 3 keeps an optimizer's variables as [iterations, learning_rate, then for each trainable
-# variable its slots in turn]; for Adam and AdamW the slots are (momentum, velocity), which are
+# Keras 3 keeps an optimizer's variables as [iterations, learning_rate (not with a schedule), then
+# for each trainable variable its slots in turn]; for Adam and AdamW the slots are (momentum, velocity), which are
 # glassnet's (m, v) (same update, same bias correction). glassnet hands its optimizer one flat
 # buffer of every trainable weight (or one variable per weight with clipnorm), so the state is
 # split or joined along the trainable weights. Other optimizers' state is not carried.
@@ -280,7 +317,9 @@ def state_to_keras(model):
         ms, vs = _split(slots[0]["m"], weights), _split(slots[0]["v"], weights)
     else:
         ms, vs = [s["m"] for s in slots], [s["v"] for s in slots]
-    out = [np.array(opt.iterations, dtype=np.int64), np.array(opt.learning_rate, dtype=np.float32)]
+    out = [np.array(opt.iterations, dtype=np.int64)]
+    if not callable(opt._learning_rate):           # Keras keeps no learning-rate variable for a schedule
+        out.append(np.array(opt.learning_rate, dtype=np.float32))
     for i in keras_weight_order(model):
         out += [ms[i], vs[i]]
     return opt.name, out
@@ -307,13 +346,15 @@ def _split(flat, weights):
 def state_from_keras(path, model, saved):
     """Give a just-compiled glassnet Adam the state Keras saved (`saved`: its optimizer variables)."""
     opt = model.optimizer
-    if not saved or len(saved) == 2 and not int(np.asarray(saved[0])):
+    head = 1 if callable(opt._learning_rate) else 2     # iterations (and the learning rate, unless a schedule)
+    if not saved or len(saved) == head and not int(np.asarray(saved[0])):
         return                                       # Keras saved an optimizer that never stepped
     weights = model.trainable_weights
     order = keras_weight_order(model)
     shapes = [weights[i].shape for i in order]
-    if not _adam_like(opt) or len(saved) != 2 + 2 * len(weights) or \
-            [a.shape for a in saved[2::2]] != shapes or [a.shape for a in saved[3::2]] != shapes or \
+    ms_saved, vs_saved = saved[head::2], saved[head + 1::2]
+    if not _adam_like(opt) or len(saved) != head + 2 * len(weights) or \
+            [a.shape for a in ms_saved] != shapes or [a.shape for a in vs_saved] != shapes or \
             np.asarray(saved[0]).dtype.kind not in "iu" or np.asarray(saved[0]).shape != ():
         warnings.warn(f"{path}: the optimizer state in the file does not map to glassnet's "
                       f"{type(opt).__name__}; training starts with fresh optimizer state",
@@ -322,7 +363,7 @@ def state_from_keras(path, model, saved):
     variables = model._optimizer_variables()
     dtype = variables[0].dtype
     ms, vs = [None] * len(order), [None] * len(order)
-    for i, m, v in zip(order, saved[2::2], saved[3::2]):       # Keras's order back to glassnet's
+    for i, m, v in zip(order, ms_saved, vs_saved):             # Keras's order back to glassnet's
         ms[i], vs[i] = m.astype(dtype), v.astype(dtype)
     if len(variables) == 1 and variables[0] is model._flat_weights:
         slots = [{"m": np.concatenate([m.ravel() for m in ms]), "v": np.concatenate([v.ravel() for v in vs])}]
