@@ -23,7 +23,7 @@ from .. import _registry
 from .accuracy import (Accuracy, BinaryAccuracy, CategoricalAccuracy, SparseCategoricalAccuracy,
                        SparseTopKCategoricalAccuracy, TopKCategoricalAccuracy)
 from .auc import AUC
-from .base import Mean, MeanMetricWrapper, Metric, Scalar, Sum
+from .base import Mean, MeanMetricWrapper, Metric, Scalar, Sum, snake_case
 from .confusion import FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
 from .confusion_matrix import as_labels, confusion_matrix
 from .f_score import F1Score, FBetaScore
@@ -35,10 +35,12 @@ from .functions import (ALIASES as _ALIASES, FUNCTIONS as _FUNCTIONS, binary_acc
 from .probabilistic import BinaryCrossentropy, CategoricalCrossentropy, SparseCategoricalCrossentropy
 from .regression import MeanAbsoluteError, MeanAbsolutePercentageError, MeanSquaredError, RootMeanSquaredError
 
-#: the metric classes by class name ("Precision") and by their default name ("precision")
+#: the metric classes by class name ("Precision") and by its snake case ("precision", "f_beta_score"), as Keras
 _CLASS_NAMES = {name: cls for name, cls in _registry.classes("metric").items() if cls is not MeanMetricWrapper}
-_CLASSES = {cls().name: cls for cls in _CLASS_NAMES.values()}
-_CLASS_ALIASES = {cls.__name__.lower(): name for name, cls in _CLASSES.items() if cls.__name__.lower() != name}
+_CLASSES = {snake_case(name): cls for name, cls in _CLASS_NAMES.items()}
+#: "f1score" (any case) and a default name that differs from the snake case ("fbeta_score")
+_CLASS_ALIASES = {alias: key for key, cls in _CLASSES.items()
+                  for alias in {cls.__name__.lower(), cls().name} if alias != key}
 
 
 def names() -> list[str]:

@@ -38,6 +38,8 @@ class _Aligned(MeanMetricWrapper):
             raise ValueError(f"{type(self).__name__} expects arrays with a batch axis, got y_true of shape "
                              f"{y_true.shape} and y_pred of shape {y_pred.shape}")
         y_true, y_pred = same_rank(y_true, y_pred)
+        if y_true.ndim == y_pred.ndim == 1:        # one value per sample: a column, so that the functions'
+            y_true, y_pred = y_true[:, None], y_pred[:, None]    # mean over the last axis is per sample
         super().update_state(y_true, y_pred, sample_weight)
 
 

@@ -70,7 +70,7 @@ def snake_case(name: str) -> str:
     """Keras's default metric name for a class: "TopKCategoricalAccuracy" -> "top_k_categorical_accuracy",
     "AUC" -> "auc", "F1Score" -> "f1_score"."""
     name = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
-    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name).lower()
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
 
 
 class Metric:

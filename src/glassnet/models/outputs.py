@@ -121,8 +121,10 @@ def prepare(model):
     for k, head in enumerate(heads):
         units = model.outputs[k].shape[-1]
         for spec in head.metric_specs:
-            fn = scoring.resolve(spec, head.loss, units, used)
-            model._metrics.append((next(names), fn))
+            fn, name = scoring.resolve(spec, head.loss, units, used), next(names)
+            if isinstance(fn, metrics_module.Metric):
+                scoring.check_one_value(name, fn, units)
+            model._metrics.append((name, fn))
             model._scorers.append(("metric" if isinstance(fn, metrics_module.Metric) else "outputs", fn, k))
     model._needs_outputs = True
 

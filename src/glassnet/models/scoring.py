@@ -89,8 +89,9 @@ def prepare(model):
     # the fused loss has anyway: fit and evaluate count those matches, without the probabilities.
     softmax_logits = model._logits_loss and model.loss.fuses_with == "softmax"
     model._scorers = []
-    for _, fn in model._metrics:
+    for name, fn in model._metrics:
         if isinstance(fn, metrics_module.Metric):
+            check_one_value(name, fn, units)
             kind = "metric"
         elif softmax_logits and fn is metrics_module.sparse_categorical_accuracy:
             kind = "argmax_label"
@@ -183,8 +184,29 @@ class MetricTotal:
     __iadd__ = __add__
 
     def result(self) -> float:
-        value = self.metric.result()
-        if np.ndim(value):
-            raise ValueError(f"the metric {self.metric.name!r} gives {np.size(value)} values (one per threshold); "
-                             f"a model's logs take one number per metric: give it one threshold")
-        return float(value)
+        value = np.asarray(self.metric.result(), dtype=np.float64)
+        if value.size != 1:
+            raise ValueError(f"the metric {self.metric.name!r} gives {value.size} values; a model's logs hold one "
+                             f"number per metric")
+        return float(value.reshape(-1)[0])
+
+
+def values_per_result(metric, units):
+    """How many numbers a glassnet metric's result() holds on outputs of `units` columns (1 if unknown)."""
+    if len(getattr(metric, "thresholds", ())) > 1 and not isinstance(metric, metrics_module.AUC):
+        return len(metric.thresholds)
+    if isinstance(metric, metrics_module.FBetaScore) and metric.average is None:
+        return units
+    return 1
+
+
+def check_one_value(name, metric, units):
+    """A model's logs hold one number per metric: refuse, at compile's first use, a metric set up to give
+    several (several thresholds; F1Score(average=None) on several classes)."""
+    count = values_per_result(metric, units)
+    if count > 1:
+        hint = ("give it one threshold" if len(getattr(metric, "thresholds", ())) > 1 else
+                "give it average='macro', 'micro' or 'weighted'")
+        raise ValueError(f"the metric {name!r} ({type(metric).__name__}) gives {count} values, one per "
+                         f"{'threshold' if 'threshold' in hint else 'class'}; a model's logs hold one number per "
+                         f"metric: {hint}, or use it by hand (update_state, result)")

@@ -1,7 +1,9 @@
 """The compile settings of a Keras 3 `.keras` file (its "compile_config"), both ways.
 
 What maps: the optimizer (its class name, a constant learning rate and the settings glassnet's class
-of that name accepts), the loss (a name, or a class name with from_logits) and the metrics (names).
+of that name accepts), the loss (a name, or a class name with from_logits) and the metrics (names,
+and metric objects as Keras writes them: {"module": "keras.metrics", "class_name", "config"}, the
+config holding exactly Keras's arguments).
 Anything else (a learning-rate schedule, a Keras-only optimizer, loss or metric, label smoothing,
 weighted metrics, ...) is not guessed at: writing leaves compile_config out and loading gives the
 model uncompiled, each with a KerasCompileWarning saying what did not map.
@@ -54,14 +56,16 @@ def to_keras(model):
         loss_spec = loss_name
     metrics = []
     for spec in model._metric_specs:
-        name = spec if isinstance(spec, str) else None
-        if name is None:
-            for known, fn in metrics_module._FUNCTIONS.items():
-                if fn is spec:
-                    name = known
-        if name is None:
+        if isinstance(spec, metrics_module.Metric):
+            if _registry.lookup("metric", type(spec).__name__) is not type(spec):
+                return _skip_save(f"its metric {spec.name!r} is a {type(spec).__name__}, a class of your own")
+            metrics.append({"module": "keras.metrics", "class_name": type(spec).__name__,
+                            "config": spec.get_config(), "registered_name": None})
+            continue
+        try:
+            metrics.append(metrics_module.serialize(spec))          # a name, or one of glassnet's functions
+        except ValueError:
             return _skip_save(f"its metric {metrics_module.name_of(spec)!r} is a function of your own")
-        metrics.append(name)
     return {"optimizer": {"module": "keras.optimizers", "class_name": type(opt).__name__, "config": opt_config,
                           "registered_name": None},
             "loss": loss_spec, "loss_weights": None, "metrics": metrics or None, "weighted_metrics": None,
@@ -160,16 +164,26 @@ def _metrics(spec):
     if spec is None:
         return []
     if not isinstance(spec, list):
-        raise _NoMap("metrics is not a list of names")
-    names = []
+        raise _NoMap("metrics is not a list")
+    found = []
     for item in spec:
         if isinstance(item, dict) and item.get("class_name") == "function":
             item = item.get("config")
+        if isinstance(item, dict):                   # a metric object: {"module", "class_name", "config"}
+            cls = _registry.lookup("metric", item.get("class_name")) if isinstance(item.get("class_name"), str) \
+                else None
+            if cls is None:
+                raise _NoMap(f"the metric {item.get('class_name')!r:.60} is not one glassnet has")
+            config = item.get("config") or {}
+            if not isinstance(config, dict):
+                raise _NoMap(f"the metric {item['class_name']!r} has a config that is not a JSON object")
+            found.append(cls.from_config(dict(config)))   # TypeError for an argument glassnet's class lacks
+            continue
         if not isinstance(item, str):
             raise _NoMap(f"the metric {item!r:.60} is not a name")
         metrics_module.get(item)          # ValueError for a name glassnet does not know
-        names.append(item)
-    return names
+        found.append(item)
+    return found
 
 
 # ======================================================================
