@@ -27,7 +27,10 @@ def _binary_pair(keras, last="sigmoid"):
 
 
 def _binary_metrics(m):
-    return ["accuracy", m.Precision(), m.Recall(name="recall"), m.AUC(name="auc"), m.AUC(name="prc", curve="PR"),
+    # Keras numbers default names across the process (precision_14 after 14 others): it gets the name glassnet
+    # gives a Precision() by default
+    precision = m.Precision() if m is gn.metrics else m.Precision(name="precision")
+    return ["accuracy", precision, m.Recall(name="recall"), m.AUC(name="auc"), m.AUC(name="prc", curve="PR"),
             m.BinaryCrossentropy(name="bce"), "mse", m.F1Score(threshold=0.5)]
 
 
