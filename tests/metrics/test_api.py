@@ -82,6 +82,7 @@ def test_a_subclass_that_forgets_super_init_is_told():
     (lambda: metrics.Precision(top_k=0), ValueError, r"Precision top_k must be a positive integer"),
     (lambda: metrics.Precision(class_id=-1), ValueError, r"Precision class_id must be an integer >= 0"),
     (lambda: metrics.AUC(num_thresholds=1), ValueError, r"AUC num_thresholds must be an integer > 1"),
+    (lambda: metrics.AUC(num_thresholds=10**9), ValueError, r"<= 1,000,000 \(it keeps four counts per threshold\)"),
     (lambda: metrics.AUC(curve="XY"), ValueError, r"AUC curve must be 'ROC', 'PR' or 'PRGAIN', got 'XY'"),
     (lambda: metrics.AUC(summation_method="simpson"), ValueError, r"summation_method must be one of"),
     (lambda: metrics.AUC(num_labels=3), ValueError, r"num_labels is only for multi_label=True"),
@@ -120,3 +121,22 @@ def test_bad_inputs_are_refused_by_update_state(metric, y_true, y_pred, kwargs, 
     with pytest.raises(error, match=message):
         metric.update_state(y_true, y_pred, **kwargs)
     assert np.all(np.asarray(metric.result()) == 0)             # nothing was counted
+
+
+def test_mean_metric_wrapper_and_sum_as_keras(keras):
+    y, p = np.array([[0.0], [1.0], [1.0]]), np.array([[0.2], [0.4], [0.9]])
+    ours = metrics.MeanMetricWrapper(metrics.binary_accuracy, name="hits", threshold=0.3)
+    theirs = keras.metrics.MeanMetricWrapper(keras.metrics.binary_accuracy, name="hits", threshold=0.3)
+    for m in (ours, theirs):
+        m.update_state(y, p, sample_weight=[1.0, 2.0, 0.5])
+    assert float(ours.result()) == pytest.approx(float(theirs.result()), abs=1e-7)
+    again = metrics.MeanMetricWrapper.from_config(ours.get_config())
+    assert again._fn is metrics.binary_accuracy and again._fn_kwargs == {"threshold": 0.3} and again.name == "hits"
+    values, w = np.arange(6.0).reshape(3, 2), np.array([1.0, 0.0, 2.0])
+    total, k_total = metrics.Sum(), keras.metrics.Sum()
+    for m in (total, k_total):
+        m.update_state(values, sample_weight=w)
+    assert float(total.result()) == pytest.approx(float(k_total.result())) == 1 + 2 * 9
+    with pytest.raises(ValueError, match="does not fit values of shape"):
+        total.update_state(values, sample_weight=[1.0, 2.0])
+    assert metrics.Metric.__init__.__code__.co_varnames[1:3] == ("dtype", "name")      # Keras's order

@@ -42,6 +42,9 @@ class _Aligned(MeanMetricWrapper):
             y_true, y_pred = y_true[:, None], y_pred[:, None]    # mean over the last axis is per sample
         super().update_state(y_true, y_pred, sample_weight)
 
+    def get_config(self):
+        return {"name": self.name, "dtype": self.dtype}
+
 
 @register("metric")
 class Accuracy(_Aligned):

@@ -30,6 +30,8 @@ from .confusion import confusion_counts, divide_no_nan, evenly_spaced
 
 CURVES = {"roc": "ROC", "pr": "PR", "prgain": "PRGAIN"}
 SUMMATIONS = ("interpolation", "minoring", "majoring")
+#: the most thresholds an AUC keeps (4 float64 counts each: 32 MB), far past where the area stops changing
+MAX_THRESHOLDS = 1_000_000
 
 
 @register("metric")
@@ -48,13 +50,16 @@ class AUC(Metric):
             raise ValueError(f"AUC summation_method must be one of {list(SUMMATIONS)}, got {summation_method!r}")
         self._init_from_thresholds = thresholds is not None
         if thresholds is not None:
+            if len(thresholds) > MAX_THRESHOLDS:
+                raise ValueError(f"AUC takes at most {MAX_THRESHOLDS:,} thresholds, got {len(thresholds):,}")
             inner = sorted(_checks.fraction(t, "AUC threshold", closed=True) for t in thresholds)
             self.num_thresholds = len(inner) + 2
             self._evenly = evenly_spaced([0.0] + inner + [1.0])
         else:
             if isinstance(num_thresholds, bool) or not isinstance(num_thresholds, (int, np.integer)) \
-                    or num_thresholds <= 1:
-                raise ValueError(f"AUC num_thresholds must be an integer > 1, got {num_thresholds!r}")
+                    or not 1 < num_thresholds <= MAX_THRESHOLDS:
+                raise ValueError(f"AUC num_thresholds must be an integer > 1 and <= {MAX_THRESHOLDS:,} (it keeps four "
+                                 f"counts per threshold), got {num_thresholds!r}")
             self.num_thresholds = int(num_thresholds)
             inner = [(i + 1) * 1.0 / (self.num_thresholds - 1) for i in range(self.num_thresholds - 2)]
             self._evenly = True

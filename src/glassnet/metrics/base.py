@@ -23,6 +23,7 @@ import numpy as np
 from .. import _checks
 from .. import backend
 from .._registry import register
+from . import functions
 
 
 class Scalar(float):
@@ -86,7 +87,7 @@ class Metric:
     #: "up" when larger is better (accuracies, precision, AUC), "down" when smaller is (errors, losses)
     _direction = None
 
-    def __init__(self, name=None, dtype=None):
+    def __init__(self, dtype=None, name=None):
         if name is None:
             name = snake_case(type(self).__name__)
         if not isinstance(name, str) or not name:
@@ -173,19 +174,19 @@ def sample_weights(sample_weight):
     return _checks.numbers(sample_weight, "sample_weight").astype(np.float64, copy=False)
 
 
-def per_sample(values, sample_weight=None):
+def per_sample(values, sample_weight=None, reduce=np.mean):
     """Keras's reduction of a metric's values to one (weighted) value per sample: (values, weights or None).
 
-    Without weights, the values are averaged over every axis after the first.  With weights, values
-    and weights are first brought to the same rank (same_rank), values averaged over the axes the
-    weights lack, multiplied by the weights, and both averaged over the remaining axes after the first.
+    Without weights, the values are averaged (`reduce`d) over every axis after the first.  With weights,
+    values and weights are first brought to the same rank (same_rank), values reduced over the axes the
+    weights lack, multiplied by the weights, and both reduced over the remaining axes after the first.
     """
     values = np.asarray(values, dtype=np.float64)
     if sample_weight is not None:
         sw = sample_weights(sample_weight)
         values, sw = same_rank(values, sw)
         if values.ndim > sw.ndim:
-            values = values.mean(axis=tuple(range(sw.ndim, values.ndim)))
+            values = reduce(values, axis=tuple(range(sw.ndim, values.ndim)))
         try:
             sw = np.broadcast_to(sw, values.shape)
         except ValueError:
@@ -193,11 +194,11 @@ def per_sample(values, sample_weight=None):
                              f"{values.shape}: give one weight per sample") from None
         values = values * sw
         if sw.ndim > 1:
-            sw = sw.mean(axis=tuple(range(1, sw.ndim)))
+            sw = reduce(sw, axis=tuple(range(1, sw.ndim)))
     else:
         sw = None
     if values.ndim > 1:
-        values = values.mean(axis=tuple(range(1, values.ndim)))
+        values = reduce(values, axis=tuple(range(1, values.ndim)))
     return values, sw
 
 
@@ -214,10 +215,7 @@ class Sum(Metric):
         self.total = self.add_variable((), name="total")
 
     def update_state(self, values, sample_weight=None):
-        values = _checks.numbers(values, "values")
-        if sample_weight is not None:
-            values, sw = same_rank(np.asarray(values, np.float64), sample_weights(sample_weight))
-            values = values * sw
+        values, _ = per_sample(_checks.numbers(values, "values"), sample_weight, reduce=np.sum)
         self.total.value[...] += float(np.sum(values))
 
     def result(self):
@@ -266,4 +264,21 @@ class MeanMetricWrapper(Mean):
         Mean.update_state(self, values, sample_weight)
 
     def get_config(self):
-        return {"name": self.name, "dtype": self.dtype}
+        """name, dtype, the function by name (one of glassnet's, or a name custom_objects gives back) and
+        its keyword arguments; the metric classes built on this one give Keras's own configs instead."""
+        fn = next((key for key, f in functions.FUNCTIONS.items() if f is self._fn), None)
+        return {"name": self.name, "dtype": self.dtype, "fn": fn or getattr(self._fn, "__name__", repr(self._fn)),
+                **self._fn_kwargs}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        fn = config.pop("fn", None)
+        if cls is MeanMetricWrapper:
+            if isinstance(fn, str) and fn in functions.FUNCTIONS:
+                fn = functions.FUNCTIONS[fn]
+            if not callable(fn):
+                raise ValueError(f"MeanMetricWrapper's function {fn!r} is not one of glassnet's metric functions; "
+                                 f"rebuild it with MeanMetricWrapper(your_function, ...)")
+            return cls(fn, **config)
+        return cls(**config)
