@@ -213,3 +213,40 @@ def test_the_accuracy_strings_keep_their_fast_paths():
     model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.evaluate(np.zeros((4, 3)), np.zeros(4, dtype=int), verbose=0)
     assert not model._needs_outputs                  # accuracy alone: counted on the logits, no probabilities
+
+
+def test_weighted_metrics_are_named_and_weighted_as_keras(keras):
+    x, y = _binary_data(200)
+    w = np.random.default_rng(8).random(200).astype(np.float32)
+    model, twin = _binary_pair(keras)
+    for m, lib in ((model, gn), (twin, keras)):
+        m.compile(optimizer="sgd", loss="binary_crossentropy", metrics=["accuracy", lib.metrics.AUC(name="auc")],
+                  weighted_metrics=["accuracy", lib.metrics.AUC(name="auc"), "mse"])
+    assert model.metrics_names == ["loss", "accuracy", "auc", "weighted_accuracy", "weighted_auc", "mse"]
+    ours, theirs = model.evaluate(x, y, verbose=0, return_dict=True), twin.evaluate(x, y, verbose=0, return_dict=True)
+    assert ours.keys() == theirs.keys()
+    for key in ours:                                    # no sample weights: weighted and plain agree
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-6), key
+    # with weights: the running totals fit adds up (models/scoring.py), given each batch's weights
+    totals, p = [0.0] * 5, model.predict(x)
+    for part in (slice(0, 64), slice(64, 200)):
+        for i, score in enumerate(model._scores(y[part], p[part], w[part])):
+            totals[i] += score
+    ours = model._logs(0.0, totals, 200)
+    theirs = twin.evaluate(x, y, sample_weight=w, batch_size=64, verbose=0, return_dict=True)
+    for key in ("accuracy", "auc", "weighted_accuracy", "weighted_auc", "mse"):
+        assert ours[key] == pytest.approx(theirs[key], rel=1e-5, abs=1e-6), key
+    assert ours["weighted_auc"] != pytest.approx(ours["auc"], abs=1e-3)     # the weights did weigh
+
+
+def test_keras_execution_settings_are_accepted_and_weighted_metrics_need_one_output():
+    model = gn.Sequential([gn.layers.Dense(1, input_shape=(2,))])
+    model.compile(optimizer="sgd", loss="mse", run_eagerly=True, jit_compile=False, steps_per_execution=4,
+                  auto_scale_loss=False)
+    with pytest.raises(ValueError, match="steps_per_execution must be a positive integer, got 0"):
+        model.compile(optimizer="sgd", loss="mse", steps_per_execution=0)
+    inputs = gn.Input(shape=(2,))
+    two = gn.Model(inputs, [gn.layers.Dense(1, name="a")(inputs), gn.layers.Dense(1, name="b")(inputs)])
+    with pytest.raises(ValueError, match="weighted_metrics are for a model with one output; this one has 2"):
+        two.compile(optimizer="sgd", loss="mse", weighted_metrics=["mae"])
+    assert not two.compiled

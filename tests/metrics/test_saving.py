@@ -147,3 +147,22 @@ def test_a_metric_class_of_your_own_leaves_the_keras_compile_config_out(tmp_path
         path = model.save(tmp_path / "m.keras")
     with zipfile.ZipFile(path) as zf:
         assert "compile_config" not in json.loads(zf.read("config.json"))
+
+
+def test_weighted_metrics_go_into_both_kinds_of_file(keras, tmp_path):
+    pytest.importorskip("h5py")
+    model = _model()
+    model.compile(optimizer=gn.optimizers.Adam(0.01), loss="binary_crossentropy", metrics=["accuracy"],
+                  weighted_metrics=["accuracy", gn.metrics.AUC(name="auc")])
+    x, y = _data()
+    for name in ("m.glassnet", "m.keras"):
+        loaded = gn.load_model(model.save(tmp_path / name))
+        assert loaded.metrics_names == ["loss", "accuracy", "weighted_accuracy", "auc"]
+        assert loaded.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0), abs=1e-7)
+    twin = keras.Sequential([keras.Input((5,)), keras.layers.Dense(4, activation="tanh"),
+                             keras.layers.Dense(1, activation="sigmoid")])
+    twin.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"],
+                 weighted_metrics=["accuracy", keras.metrics.AUC(name="auc")])
+    with zipfile.ZipFile(tmp_path / "m.keras") as zf:
+        ours = json.loads(zf.read("config.json"))["compile_config"]["weighted_metrics"]
+    assert ours == json.loads(json.dumps(twin.get_compile_config()["weighted_metrics"]))

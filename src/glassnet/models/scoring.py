@@ -10,6 +10,8 @@ or None:
     "head_loss"                       one output's own loss (several outputs)
     "metric"                          a Metric object (Precision(), AUC(), "auc", ...): update_state
                                       on every batch, result() for the logs
+    "weighted"                        one of compile's weighted_metrics: a Metric (a function is
+                                      wrapped in MeanMetricWrapper) updated with the batch's weights
 
 Running totals.  fit and evaluate add each batch's scores to totals that start at 0
 (`total += score`) and `logs` turns the totals into values.  A function's score is a number and its
@@ -40,13 +42,25 @@ def as_list(metrics):
     return list(metrics)
 
 
-def compile_metrics(metrics, loss):
-    """(specs, names) for a model with one output: every name checked now, its variant resolved
-    later (_prepare, once the output width is known)."""
-    specs = as_list(metrics)
-    for m in specs:
+def compile_metrics(metrics, weighted_metrics, loss):
+    """(specs, weighted specs, names) for a model with one output: every name checked now, its variant
+    resolved later (prepare, once the output width is known).  A weighted metric whose name a plain
+    metric has already taken is named weighted_<name>, as Keras names it."""
+    specs, weighted = as_list(metrics), as_list(weighted_metrics)
+    for m in specs + weighted:
         metrics_module.get(m, loss, None)
-    return specs, unique([metrics_module.name_of(m) for m in specs])
+    names = unique([metrics_module.name_of(m) for m in specs])
+    taken = set(names)
+    weighted_names = [f"weighted_{name}" if name in taken else name
+                      for name in (metrics_module.name_of(m) for m in weighted)]
+    return specs, weighted, names + unique(weighted_names, taken=names)
+
+
+def check_execution_settings(steps_per_execution):
+    """Keras's execution settings change nothing here; steps_per_execution must still be one Keras takes."""
+    if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, (int, np.integer)) \
+            or steps_per_execution < 1:
+        raise ValueError(f"steps_per_execution must be a positive integer, got {steps_per_execution!r}")
 
 
 def unique(names, taken=()):
@@ -65,11 +79,14 @@ def unique(names, taken=()):
     return out
 
 
-def resolve(spec, loss, units, used):
+def resolve(spec, loss, units, used, weighted=False):
     """The function or Metric a compiled spec stands for.  A name of a metric class ("precision") gives
     a new Metric named as written (Keras does so); a Metric met before in this model (one object
-    given for several outputs) is copied, so that each keeps its own state."""
+    given for several outputs) is copied, so that each keeps its own state.  weighted: a function
+    becomes a MeanMetricWrapper, whose mean the sample weights weigh."""
     fn = metrics_module.get(spec, loss, units)
+    if weighted and not isinstance(fn, metrics_module.Metric):
+        fn = metrics_module.MeanMetricWrapper(fn, name=metrics_module.name_of(spec))
     if isinstance(fn, metrics_module.Metric):
         if isinstance(spec, str):
             fn.name = spec
@@ -82,17 +99,18 @@ def resolve(spec, loss, units, used):
 def prepare(model):
     """A one-output model's scorers: model._metrics [(name, fn)], model._scorers, model._needs_outputs."""
     units = model.output_layer.output_shape[-1]
-    used = []
-    model._metrics = [(name, resolve(spec, model.loss, units, used))
-                      for name, spec in zip(model.metrics_names[1:], model._metric_specs)]
+    used, weighted = [], getattr(model, "_weighted_specs", [])
+    specs = [(spec, False) for spec in model._metric_specs] + [(spec, True) for spec in weighted]
+    model._metrics = [(name, resolve(spec, model.loss, units, used, is_weighted))
+                      for name, (spec, is_weighted) in zip(model.metrics_names[1:], specs)]
     # Accuracy after a softmax is argmax(p) == label, and argmax(p) is argmax of the logits z, which
     # the fused loss has anyway: fit and evaluate count those matches, without the probabilities.
     softmax_logits = model._logits_loss and model.loss.fuses_with == "softmax"
     model._scorers = []
-    for name, fn in model._metrics:
+    for (name, fn), (_, is_weighted) in zip(model._metrics, specs):
         if isinstance(fn, metrics_module.Metric):
             check_one_value(name, fn, units)
-            kind = "metric"
+            kind = "weighted" if is_weighted else "metric"
         elif softmax_logits and fn is metrics_module.sparse_categorical_accuracy:
             kind = "argmax_label"
         elif softmax_logits and fn is metrics_module.categorical_accuracy:
@@ -100,22 +118,23 @@ def prepare(model):
         else:
             kind = "outputs"
         model._scorers.append((kind, fn, None))
-    model._needs_outputs = any(kind in ("outputs", "metric") for kind, _, _ in model._scorers)
+    model._needs_outputs = any(kind in ("outputs", "metric", "weighted") for kind, _, _ in model._scorers)
 
 
 # ----------------------------------------------------------------------
 # fit, evaluate, *_on_batch
 # ----------------------------------------------------------------------
 
-def scores(model, y, out):
+def scores(model, y, out, sample_weight=None):
     """The batch's scores, in compile order: sums of per-sample scores (matches for accuracies),
-    MetricBatch for Metric objects (see the module's doc)."""
+    MetricBatch for Metric objects (see the module's doc).  sample_weight: the batch's weights (fit's
+    sample_weight and class_weight), which only the weighted metrics read, as in Keras."""
     sums = []
     for kind, fn, k in model._scorers:
-        if kind == "metric":
+        if kind in ("metric", "weighted"):
             if k is None:             # a from_logits loss: the model's output is the logits, not out
                 pred = model._logits if model._logits_loss and not model._fused else out
-                sums.append(MetricBatch(fn, y, pred))
+                sums.append(MetricBatch(fn, y, pred, sample_weight if kind == "weighted" else None))
             else:
                 sums.append(MetricBatch(fn, y.arrays[k], model._head_outputs[k]))
         elif k is not None:                        # one output of several
@@ -144,10 +163,10 @@ def logs(model, loss_sum, metric_sums, seen):
     return out
 
 
-def batch_logs(model, loss, y, out):
+def batch_logs(model, loss, y, out, sample_weight=None):
     """train_on_batch's and test_on_batch's logs: the batch alone (Keras resets its metrics first)."""
     n = len(y)
-    values = logs(model, float(loss) * n, [0 + score for score in scores(model, y, out)], n)
+    values = logs(model, float(loss) * n, [0 + score for score in scores(model, y, out, sample_weight)], n)
     values["loss"] = float(loss)
     return values
 
@@ -155,10 +174,10 @@ def batch_logs(model, loss, y, out):
 class MetricBatch:
     """One batch for a Metric object, waiting to be added to a running total (module doc)."""
 
-    __slots__ = ("metric", "y_true", "y_pred")
+    __slots__ = ("metric", "y_true", "y_pred", "sample_weight")
 
-    def __init__(self, metric, y_true, y_pred):
-        self.metric, self.y_true, self.y_pred = metric, y_true, y_pred
+    def __init__(self, metric, y_true, y_pred, sample_weight=None):
+        self.metric, self.y_true, self.y_pred, self.sample_weight = metric, y_true, y_pred, sample_weight
 
     def __radd__(self, start):
         if not (isinstance(start, (int, float)) and start == 0):
@@ -178,7 +197,10 @@ class MetricTotal:
     def __add__(self, batch):
         if not isinstance(batch, MetricBatch) or batch.metric is not self.metric:
             return NotImplemented
-        self.metric.update_state(batch.y_true, batch.y_pred)
+        if batch.sample_weight is None:
+            self.metric.update_state(batch.y_true, batch.y_pred)
+        else:
+            self.metric.update_state(batch.y_true, batch.y_pred, sample_weight=batch.sample_weight)
         return self
 
     __iadd__ = __add__

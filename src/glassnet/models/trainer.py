@@ -33,20 +33,27 @@ class Trainer:
     # ------------------------------------------------------------------
     # Compiling
     # ------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         """Choose the optimizer, the loss and the metrics (names or objects, as in Keras).
 
         A model with several outputs takes a loss per output, loss_weights and metrics per output,
         each as one value for every output, a list in output order or a dict keyed by output name
-        (models/outputs.py).  Everything is resolved before anything is assigned: a bad name leaves
-        the model as it was.
+        (models/outputs.py).  weighted_metrics: metrics that fit's sample weights weigh (one output).
+        run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: Keras's execution settings,
+        accepted without effect (glassnet runs every step as it comes, in NumPy).  Everything is
+        resolved before anything is assigned: a bad name leaves the model as it was.
         """
+        scoring.check_execution_settings(steps_per_execution)
         if len(getattr(self, "outputs", ())) > 1:
+            if scoring.as_list(weighted_metrics):
+                raise ValueError("weighted_metrics are for a model with one output; this one has "
+                                 f"{len(self.outputs)}: give its metrics per output with metrics=...")
             optimizer = optimizers_module.get(optimizer)
             heads = outputs_module.compile_heads(self, loss, loss_weights, metrics)
             self.optimizer, self._heads = optimizer, heads
             self.loss = [h.loss for h in heads]
-            self._metric_specs = [list(h.metric_specs) for h in heads]
+            self._metric_specs, self._weighted_specs = [list(h.metric_specs) for h in heads], []
             self._loss_weights = [h.weight for h in heads]
             self.metrics_names = outputs_module.metrics_names(heads)
             self.compiled, self._prepared = True, False
@@ -63,10 +70,10 @@ class Trainer:
         if isinstance(loss, (list, tuple)) and len(loss) == 1:
             loss = loss[0]
         loss = losses_module.get(loss)
-        metrics, names = scoring.compile_metrics(metrics, loss)     # names checked now, variants resolved later
+        metrics, weighted, names = scoring.compile_metrics(metrics, weighted_metrics, loss)   # checked; resolved later
         self.optimizer = optimizer
         self.loss = loss
-        self._metric_specs = metrics
+        self._metric_specs, self._weighted_specs = metrics, weighted
         self._loss_weights = None
         self.metrics_names = ["loss"] + names
         self.compiled = True

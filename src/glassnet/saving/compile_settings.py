@@ -23,6 +23,8 @@ def describe(model):
                     "metrics": [[_metric_spec(m) for m in specs] for specs in model._metric_specs]}
     else:
         settings = {"loss": _loss_spec(model.loss), "metrics": [_metric_spec(m) for m in model._metric_specs]}
+        if getattr(model, "_weighted_specs", None):
+            settings["weighted_metrics"] = [_metric_spec(m) for m in model._weighted_specs]
     settings["optimizer"] = optimizers_module.serialize(model.optimizer)
     return (settings,) + _optimizer_state(model)
 
@@ -90,7 +92,8 @@ def restore(path, model, config, members, custom_objects):
                           loss_weights=settings.get("loss_weights"))
         else:
             metrics = [_metric(path, name, custom_objects) for name in settings.get("metrics", [])]
-            model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+            weighted = [_metric(path, name, custom_objects) for name in settings.get("weighted_metrics", [])]
+            model.compile(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted)
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:

@@ -3,9 +3,8 @@
 What maps: the optimizer (its class name, a constant learning rate and the settings glassnet's class
 of that name accepts), the loss (a name, or a class name with from_logits) and the metrics (names,
 and metric objects as Keras writes them: {"module": "keras.metrics", "class_name", "config"}, the
-config holding exactly Keras's arguments).
-Anything else (a learning-rate schedule, a Keras-only optimizer, loss or metric, label smoothing,
-weighted metrics, ...) is not guessed at: writing leaves compile_config out and loading gives the
+config holding exactly Keras's arguments), the weighted metrics the same way.  Anything else (a learning-rate schedule, a Keras-only optimizer, loss or metric, label smoothing,
+loss weights, ...) is not guessed at: writing leaves compile_config out and loading gives the
 model uncompiled, each with a KerasCompileWarning saying what did not map.
 """
 from __future__ import annotations
@@ -54,21 +53,24 @@ def to_keras(model):
                      "registered_name": None}
     else:
         loss_spec = loss_name
-    metrics = []
-    for spec in model._metric_specs:
-        if isinstance(spec, metrics_module.Metric):
-            if _registry.lookup("metric", type(spec).__name__) is not type(spec):
-                return _skip_save(f"its metric {spec.name!r} is a {type(spec).__name__}, a class of your own")
-            metrics.append({"module": "keras.metrics", "class_name": type(spec).__name__,
-                            "config": spec.get_config(), "registered_name": None})
-            continue
-        try:
-            metrics.append(metrics_module.serialize(spec))          # a name, or one of glassnet's functions
-        except ValueError:
-            return _skip_save(f"its metric {metrics_module.name_of(spec)!r} is a function of your own")
+    lists = []
+    for specs in (model._metric_specs, getattr(model, "_weighted_specs", [])):
+        metrics = []
+        for spec in specs:
+            if isinstance(spec, metrics_module.Metric):
+                if _registry.lookup("metric", type(spec).__name__) is not type(spec):
+                    return _skip_save(f"its metric {spec.name!r} is a {type(spec).__name__}, a class of your own")
+                metrics.append({"module": "keras.metrics", "class_name": type(spec).__name__,
+                                "config": spec.get_config(), "registered_name": None})
+                continue
+            try:
+                metrics.append(metrics_module.serialize(spec))          # a name, or one of glassnet's functions
+            except ValueError:
+                return _skip_save(f"its metric {metrics_module.name_of(spec)!r} is a function of your own")
+        lists.append(metrics or None)
     return {"optimizer": {"module": "keras.optimizers", "class_name": type(opt).__name__, "config": opt_config,
                           "registered_name": None},
-            "loss": loss_spec, "loss_weights": None, "metrics": metrics or None, "weighted_metrics": None,
+            "loss": loss_spec, "loss_weights": None, "metrics": lists[0], "weighted_metrics": lists[1],
             "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
@@ -95,10 +97,10 @@ def from_keras(path, model, compile_config):
         optimizer = _optimizer(compile_config.get("optimizer"))
         loss = _loss(compile_config.get("loss"))
         metrics = _metrics(compile_config.get("metrics"))
-        for key in ("loss_weights", "weighted_metrics"):
-            if compile_config.get(key) not in (None, [], {}):
-                raise _NoMap(f"{key} is set")
-        model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+        weighted = _metrics(compile_config.get("weighted_metrics"))
+        if compile_config.get("loss_weights") not in (None, [], {}):
+            raise _NoMap("loss_weights is set")
+        model.compile(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted)
     except (_NoMap, TypeError, ValueError, KeyError) as err:
         warnings.warn(f"{path}: loaded uncompiled: the compile settings in {CONFIG} do not map to glassnet "
                       f"({err}); call model.compile(...) before training", KerasCompileWarning, stacklevel=4)
