@@ -140,3 +140,16 @@ def test_mean_metric_wrapper_and_sum_as_keras(keras):
     with pytest.raises(ValueError, match="does not fit values of shape"):
         total.update_state(values, sample_weight=[1.0, 2.0])
     assert metrics.Metric.__init__.__code__.co_varnames[1:3] == ("dtype", "name")      # Keras's order
+
+
+def test_each_metric_says_which_way_is_better_as_keras(keras):
+    for name, cls in metrics._CLASS_NAMES.items():
+        if name in ("Mean", "Sum"):
+            assert metrics.direction(cls()) is None
+            continue
+        theirs = getattr(getattr(keras.metrics, name)(), "_direction", None)
+        assert metrics.direction(cls()) == theirs or theirs is None and name.endswith(("Positives", "Negatives")), name
+    assert metrics.direction(metrics.TruePositives()) == "up" and metrics.direction(metrics.FalseNegatives()) == "down"
+    assert metrics.direction("accuracy") == metrics.direction("top_k_categorical_accuracy") == "up"
+    assert metrics.direction("mse") == metrics.direction(metrics.binary_crossentropy) == "down"
+    assert metrics.direction(lambda y, p: y) is None and metrics.direction("nope") is None

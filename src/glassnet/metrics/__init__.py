@@ -89,6 +89,26 @@ def get(name, loss=None, output_units=None):
     return _CLASSES[key]()
 
 
+_UP = {sparse_categorical_accuracy, categorical_accuracy, binary_accuracy, top_k_categorical_accuracy,
+       sparse_top_k_categorical_accuracy}
+
+
+def direction(metric):
+    """"up" when a larger value is better (accuracies, precision, recall, AUC, F1), "down" when smaller is
+    (errors, cross-entropies), None when unknown (a function of your own): what a callback's mode="auto"
+    reads, as Keras reads a metric's direction.  `metric`: a Metric, one of glassnet's functions, or a name."""
+    if isinstance(metric, str):
+        try:
+            metric = get(metric)
+        except (TypeError, ValueError):
+            return None
+    if isinstance(metric, Metric):
+        return type(metric)._direction
+    if metric in _UP:
+        return "up"
+    return "down" if any(metric is fn for fn in _FUNCTIONS.values()) else None
+
+
 def serialize(metric) -> dict | str:
     """A Metric as {"class_name", "config"}; a name or one of glassnet's functions as its name."""
     if isinstance(metric, Metric):
@@ -123,5 +143,5 @@ __all__ = [
     "sparse_top_k_categorical_accuracy", "mean_squared_error", "mean_absolute_error",
     "mean_absolute_percentage_error", "binary_crossentropy", "categorical_crossentropy",
     "sparse_categorical_crossentropy",
-    "get", "names", "name_of", "serialize", "deserialize", "as_labels", "confusion_matrix",
+    "get", "names", "name_of", "direction", "serialize", "deserialize", "as_labels", "confusion_matrix",
 ]
