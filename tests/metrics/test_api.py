@@ -153,3 +153,21 @@ def test_each_metric_says_which_way_is_better_as_keras(keras):
     assert metrics.direction("accuracy") == metrics.direction("top_k_categorical_accuracy") == "up"
     assert metrics.direction("mse") == metrics.direction(metrics.binary_crossentropy) == "down"
     assert metrics.direction(lambda y, p: y) is None and metrics.direction("nope") is None
+
+
+def test_a_training_loop_of_your_own_tracks_scalars_and_batches_as_in_keras(keras):
+    """The pattern of Keras's "training loop from scratch" guides: a Mean of the losses, an accuracy
+    updated per batch, read with float(...) at the epoch's end, then reset."""
+    rng = np.random.default_rng(3)
+    losses, labels, logits = rng.random(5), rng.integers(0, 3, (5, 8)), rng.normal(size=(5, 8, 3))
+    ours = (metrics.Mean(name="loss"), metrics.SparseCategoricalAccuracy())
+    theirs = (keras.metrics.Mean(name="loss"), keras.metrics.SparseCategoricalAccuracy())
+    for loss, y, z in zip(losses, labels, logits):
+        for tracker, accuracy in (ours, theirs):
+            tracker.update_state(float(loss))
+            accuracy.update_state(y, z)
+    for a, b in zip(ours, theirs):
+        assert float(a.result()) == pytest.approx(float(b.result()), abs=1e-6)
+        a.reset_state()
+        b.reset_state()
+        assert float(a.result()) == float(b.result()) == 0.0
