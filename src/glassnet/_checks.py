@@ -81,6 +81,19 @@ def check_width(x, feature_shape, layer, what="x"):
                      f"({what} has shape {x.shape})")
 
 
+def numbers(value, what):
+    """An array (or scalar) of numbers, finite where float: a metric's y_true, y_pred, values, weights."""
+    try:
+        array = value if isinstance(value, np.ndarray) else np.asarray(value)
+    except ValueError as err:              # ragged lists
+        raise ValueError(f"{what} must be a rectangular array of numbers: {err}") from None
+    if array.dtype.kind not in "biuf":
+        raise TypeError(f"{what} must hold numbers, got {type(value).__name__} of dtype {array.dtype}")
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{what} must be finite, got NaN or infinite values")
+    return array
+
+
 def same_length(x, y, xname="x", yname="y"):
     if len(x) != len(y):
         raise ValueError(f"{xname} and {yname} must have the same number of samples, "

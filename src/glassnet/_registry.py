@@ -1,7 +1,7 @@
 """Classes that can be rebuilt from a file, found by name.
 
 Every class a model file may name (layers, models, losses, optimizers, learning-rate schedules,
-initializers, regularizers) registers itself here where it is defined:
+initializers, regularizers, metrics) registers itself here where it is defined:
 
     @register("layer")
     class Dense(Layer): ...
@@ -12,7 +12,7 @@ is registered is what can be loaded. A user's own classes go through `custom_obj
 """
 from __future__ import annotations
 
-KINDS = ("layer", "model", "loss", "optimizer", "schedule", "initializer", "regularizer")
+KINDS = ("layer", "model", "loss", "optimizer", "schedule", "initializer", "regularizer", "metric")
 
 _CLASSES: dict[str, dict[str, type]] = {kind: {} for kind in KINDS}
 

@@ -44,3 +44,18 @@ def test_keras_3_opens_the_scripts_files(capsys, tmp_path, monkeypatch, isolated
                              keras.layers.Dropout(0.2), keras.layers.Dense(10, activation="softmax")])
     twin.load_weights(tmp_path / "best.weights.h5")
     np.testing.assert_allclose(np.asarray(twin.predict(x, verbose=0)), ours.predict(x), atol=1e-6)
+
+
+def test_a_rare_event_classifier_is_judged_by_metric_classes(capsys, isolated_random_state):
+    out, results = _run("rare_event_metrics.py", capsys)
+    assert results["history keys"] == "accuracy, auc, f1, fn, fp, loss, prc, precision, recall, tn, tp"
+    counts = dict(item.split("=") for item in results["test confusion"].split())
+    tp, fp, tn, fn = (int(counts[k]) for k in ("tp", "fp", "tn", "fn"))
+    assert tp + fp + tn + fn == 1000
+    caught, positives = (int(v) for v in results["positives caught by predict"].split(" of "))
+    assert (tp, tp + fn) == (caught, positives)                 # evaluate's counts are predict's
+    assert float(results["test precision"]) == pytest.approx(tp / (tp + fp), abs=5e-4)
+    assert float(results["test recall"]) == pytest.approx(tp / (tp + fn), abs=5e-4)
+    assert float(results["test accuracy"]) == pytest.approx((tp + tn) / 1000, abs=5e-4)
+    assert float(results["test auc"]) > 0.85 and float(results["test prc"]) > 0.45
+    assert float(results["test accuracy"]) > float(results["accuracy of always saying no"])

@@ -296,7 +296,7 @@ def test_unknown_metric():
     assert_rejected(model, lambda: model.compile(optimizer="adam", loss="mse", metrics=["acuracy"]), ValueError,
                     r"Unknown metric 'acuracy'; known metrics: accuracy, acc, .*mean_squared_error")
     assert_rejected(model, lambda: model.compile(optimizer="adam", loss="mse", metrics=[3]), TypeError,
-                    r"a metric must be a name \(str\) or a function, got int")
+                    r"a metric must be a name \(str\), a function or a Metric, got int")
 
 
 def test_failed_compile_leaves_the_previous_compile_in_place():

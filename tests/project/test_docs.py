@@ -34,6 +34,8 @@ PRINTED = {
     "layers.md": ["[6. 8.]", "[0.09, 0.081, 0.0729"],
     "training.md": ["[ 0.8 -1.6]", "[-6.335 -1.8  ]"],
     "functions.md": ["[0.09003057 0.24472847 0.66524096]"],
+    "metrics.md": ["precision 0.750", "weighted mae 0.375", "recall at 0.3, 0.5, 0.7: [1.         0.66666667",
+                   "  200 thresholds: 0.92086, exact 0.92087", "['largest_error', 'loss', 'mae']"],
     "explain.md": [],
 }
 BLOCK = re.compile(r"(?:<!--\s*skip-test:(?P<reason>[^>]*?)-->[ \t]*\n[ \t]*)?```python[ \t]*\n(?P<code>.*?)```",

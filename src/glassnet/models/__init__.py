@@ -8,6 +8,8 @@
     summary.py     model.summary()'s tables
     config.py      get_config()/from_config(), save/save_weights/load_weights, load_model
     batches.py     running over batches: x streamed in the model's float type, kept buffers
+    outputs.py     several outputs: a Head per output with its loss, weight and metrics
+    scoring.py     the compiled metrics: what fit and evaluate add up per batch, and the logs
 """
 from __future__ import annotations
 

@@ -24,6 +24,7 @@ import numpy as np
 from .. import _checks
 from .. import losses as losses_module
 from .. import metrics as metrics_module
+from . import scoring
 from .batches import Several
 
 
@@ -99,13 +100,13 @@ def metrics_names(heads):
     with_loss = sorted((h for h in heads if h.loss is not None), key=lambda h: h.loss_rank)
     if len(with_loss) > 1:
         names += [f"{h.name}_loss" for h in with_loss]
-    for h in heads:
-        names += [f"{h.name}_{metrics_module.name_of(m)}" for m in h.metric_specs]
-    return names
+    return names + scoring.unique([f"{h.name}_{metrics_module.name_of(m)}" for h in heads for m in h.metric_specs],
+                                  taken=names)
 
 
 def prepare(model):
-    """Resolve each output's layer, fused path and metrics: model._metrics, model._scorers."""
+    """Resolve each output's layer, fused path and metrics: model._metrics, model._scorers (kinds in
+    models/scoring.py; a Metric object given for several outputs is copied, one per output)."""
     heads = model._heads
     for head, (layer, run_by_step) in zip(heads, model.output_nodes):
         head.layer, head.run_by_step = layer, run_by_step
@@ -121,12 +122,15 @@ def prepare(model):
         for k in with_loss:
             model._metrics.append((next(names), None))
             model._scorers.append(("head_loss", None, k))
+    used = []                                   # Metric objects: one per output, each with its own state
     for k, head in enumerate(heads):
         units = model.outputs[k].shape[-1]
         for spec in head.metric_specs:
-            fn = metrics_module.get(spec, head.loss, units)
-            model._metrics.append((next(names), fn))
-            model._scorers.append(("outputs", fn, k))
+            fn, name = scoring.resolve(spec, head.loss, units, used), next(names)
+            if isinstance(fn, metrics_module.Metric):
+                scoring.check_one_value(name, fn, units)
+            model._metrics.append((name, fn))
+            model._scorers.append(("metric" if isinstance(fn, metrics_module.Metric) else "outputs", fn, k))
     model._needs_outputs = True
 
 
@@ -177,7 +181,7 @@ def forward_loss(model, x, y, training, want_dz=True, recording=None):
     dL/d(logits) or None).  model._head_losses gets each output's own (unweighted) loss.
     recording: the step's _Recording when a recorder watches (models/step.py)."""
     hs = model.run_forward(x, training, None if recording is None else recording.forward)
-    total, outs, dzs, own = 0.0, [], [], []
+    total, outs, dzs, own, raw = 0.0, [], [], [], []
     for k, (head, h, index) in enumerate(zip(model._heads, hs, model.output_calls)):
         loss, yk, dz = head.loss, y.arrays[k], None
         if head.fused:
@@ -197,9 +201,10 @@ def forward_loss(model, x, y, training, want_dz=True, recording=None):
             recording.recorder.layer_forward(index, head.layer, h, out, logits=z)
         own.append(value)
         outs.append(out)
+        raw.append(z if head.logits and not head.fused else out)      # the output as predict gives it
         dzs.append(dz)
         total += head.weight * value
-    model._head_losses = own
+    model._head_losses, model._head_outputs = own, raw
     return total, outs, dzs
 
 

@@ -17,10 +17,10 @@ from .. import _checks
 from .. import backend
 from .. import callbacks as callbacks_module
 from .. import losses as losses_module
-from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from . import batches as batches_module
 from . import outputs as outputs_module
+from . import scoring
 from . import step as step_module
 from .batches import Several, batches as _batches
 from .nested import leaves
@@ -33,20 +33,27 @@ class Trainer:
     # ------------------------------------------------------------------
     # Compiling
     # ------------------------------------------------------------------
-    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None):
+    def compile(self, optimizer="rmsprop", loss=None, metrics=None, loss_weights=None, weighted_metrics=None,
+                run_eagerly=False, steps_per_execution=1, jit_compile="auto", auto_scale_loss=True):
         """Choose the optimizer, the loss and the metrics (names or objects, as in Keras).
 
         A model with several outputs takes a loss per output, loss_weights and metrics per output,
         each as one value for every output, a list in output order or a dict keyed by output name
-        (models/outputs.py).  Everything is resolved before anything is assigned: a bad name leaves
-        the model as it was.
+        (models/outputs.py).  weighted_metrics: metrics that fit's sample weights weigh (one output).
+        run_eagerly, steps_per_execution, jit_compile, auto_scale_loss: Keras's execution settings,
+        accepted without effect (glassnet runs every step as it comes, in NumPy).  Everything is
+        resolved before anything is assigned: a bad name leaves the model as it was.
         """
+        scoring.check_execution_settings(steps_per_execution)
         if len(getattr(self, "outputs", ())) > 1:
+            if scoring.as_list(weighted_metrics):
+                raise ValueError("weighted_metrics are for a model with one output; this one has "
+                                 f"{len(self.outputs)}: give its metrics per output with metrics=...")
             optimizer = optimizers_module.get(optimizer)
             heads = outputs_module.compile_heads(self, loss, loss_weights, metrics)
             self.optimizer, self._heads = optimizer, heads
             self.loss = [h.loss for h in heads]
-            self._metric_specs = [list(h.metric_specs) for h in heads]
+            self._metric_specs, self._weighted_specs = [list(h.metric_specs) for h in heads], []
             self._loss_weights = [h.weight for h in heads]
             self.metrics_names = outputs_module.metrics_names(heads)
             self.compiled, self._prepared = True, False
@@ -63,20 +70,12 @@ class Trainer:
         if isinstance(loss, (list, tuple)) and len(loss) == 1:
             loss = loss[0]
         loss = losses_module.get(loss)
-        if metrics is None:
-            metrics = []
-        if isinstance(metrics, (str, bytes)) or callable(metrics):
-            metrics = [metrics]
-        if isinstance(metrics, dict):
-            raise TypeError("metrics must be a list such as ['accuracy'], got a dict")
-        metrics = list(metrics)
-        for m in metrics:                          # check names now, resolve variants later
-            metrics_module.get(m, loss, None)
+        metrics, weighted, names = scoring.compile_metrics(metrics, weighted_metrics, loss)   # checked; resolved later
         self.optimizer = optimizer
         self.loss = loss
-        self._metric_specs = metrics
+        self._metric_specs, self._weighted_specs = metrics, weighted
         self._loss_weights = None
-        self.metrics_names = ["loss"] + [m if isinstance(m, str) else metrics_module.name_of(m) for m in metrics]
+        self.metrics_names = ["loss"] + names
         self.compiled = True
         self._prepared = False
 
@@ -98,27 +97,12 @@ class Trainer:
             outputs_module.prepare(self)
             self._prepared = True
             return
-        units = self.output_layer.output_shape[-1]
-        self._metrics = [(name, metrics_module.get(spec, self.loss, units))
-                         for name, spec in zip(self.metrics_names[1:], self._metric_specs)]
         last = self._last = self.output_layer       # the step reads it once per batch
         self._fused = (self.loss.fuses_with is not None and not self.loss.from_logits
                        and getattr(last, "activation", None) == self.loss.fuses_with
                        and hasattr(last, "forward_logits"))
         self._logits_loss = self._fused or self.loss.from_logits
-        # Accuracy after a softmax is argmax(p) == label, and argmax(p) is argmax of the logits z, which
-        # the fused loss has anyway: fit and evaluate count those matches, without the probabilities.
-        softmax_logits = self._logits_loss and self.loss.fuses_with == "softmax"
-        self._scorers = []
-        for _, fn in self._metrics:
-            if softmax_logits and fn is metrics_module.sparse_categorical_accuracy:
-                kind = "argmax_label"
-            elif softmax_logits and fn is metrics_module.categorical_accuracy:
-                kind = "argmax_onehot"
-            else:
-                kind = "outputs"
-            self._scorers.append((kind, fn, None))
-        self._needs_outputs = any(kind == "outputs" for kind, _, _ in self._scorers)
+        scoring.prepare(self)                       # the metrics: functions, fast paths, Metric objects
         self._prepared = True
 
     # ------------------------------------------------------------------
@@ -181,20 +165,9 @@ class Trainer:
         """Forward, loss, backward, update: (loss before the update, outputs or None)."""
         return step(self, x, y, want_outputs=want_outputs)
 
-    def _scores(self, y, out):
-        """The batch's metric sums (matches for accuracies), in compile order."""
-        sums = []
-        for kind, fn, k in self._scorers:
-            if k is not None:                        # one output of several
-                sums.append(self._head_losses[k] * len(y) if kind == "head_loss"
-                            else float(np.sum(fn(y.arrays[k], out[k]))))
-            elif kind == "argmax_label":
-                sums.append(int(np.count_nonzero(self._logits.argmax(axis=-1) == y)))
-            elif kind == "argmax_onehot":
-                sums.append(int(np.count_nonzero(self._logits.argmax(axis=-1) == y.argmax(axis=-1))))
-            else:
-                sums.append(float(np.sum(fn(y, out))))
-        return sums
+    #: the batch's metric scores, in compile order, and the logs from their running totals (models/scoring.py)
+    _scores = scoring.scores
+    _logs = scoring.logs
 
     # fit, evaluate and predict run inside _running(): kept buffers, BLAS threads (models/batches.py)
     _kept = batches_module.kept
@@ -310,12 +283,6 @@ class Trainer:
         self.history = history
         return history
 
-    def _logs(self, loss_sum, metric_sums, seen):
-        logs = {"loss": loss_sum / seen}
-        for (name, _), total in zip(self._metrics, metric_sums):
-            logs[name] = total / seen
-        return logs
-
     # ------------------------------------------------------------------
     # Evaluation and prediction
     # ------------------------------------------------------------------
@@ -425,9 +392,7 @@ class Trainer:
         return self._batch_result(loss, out, y, return_dict)
 
     def _batch_result(self, loss, out, y, return_dict):
-        logs = {"loss": float(loss)}
-        for (name, _), total in zip(self._metrics, self._scores(y, out)):
-            logs[name] = float(total) / len(y)
+        logs = scoring.batch_logs(self, loss, y, out)
         if return_dict:
             return logs
         values = list(logs.values())

@@ -1,5 +1,6 @@
-"""The compile settings of a model file: the loss, the metric names, the optimizer (a learning-rate
-schedule included) and the optimizer's state (its slots go to optimizer.npz)."""
+"""The compile settings of a model file: the loss, the metrics (names; metric objects by class name
+and config), the optimizer (a learning-rate schedule included) and the optimizer's state (its slots
+go to optimizer.npz)."""
 from __future__ import annotations
 
 import numpy as np
@@ -19,12 +20,14 @@ def describe(model):
     if getattr(model, "_heads", None) is not None:     # several outputs: per output, in output order
         settings = {"loss": [None if loss is None else _loss_spec(loss) for loss in model.loss],
                     "loss_weights": list(model._loss_weights),
-                    "metrics": [[_metric_name(m) for m in specs] for specs in model._metric_specs]}
+                    "metrics": [[_metric_spec(m) for m in specs] for specs in model._metric_specs]}
         ranks = [h.loss_rank for h in model._heads]
         if ranks != sorted(ranks):                  # a loss dict in another order: History follows it
             settings["loss_order"] = [h.name for h in sorted(model._heads, key=lambda h: h.loss_rank)]
     else:
-        settings = {"loss": _loss_spec(model.loss), "metrics": [_metric_name(m) for m in model._metric_specs]}
+        settings = {"loss": _loss_spec(model.loss), "metrics": [_metric_spec(m) for m in model._metric_specs]}
+        if getattr(model, "_weighted_specs", None):
+            settings["weighted_metrics"] = [_metric_spec(m) for m in model._weighted_specs]
     settings["optimizer"] = optimizers_module.serialize(model.optimizer)
     return (settings,) + _optimizer_state(model)
 
@@ -33,13 +36,13 @@ def _loss_spec(loss):
     return {"class_name": type(loss).__name__, "config": loss.get_config()}
 
 
-def _metric_name(spec) -> str:
-    if isinstance(spec, str):
-        return spec
-    for name, fn in metrics_module._FUNCTIONS.items():
-        if fn is spec:
-            return name
-    return metrics_module.name_of(spec)          # a function of the user's: custom_objects at load time
+def _metric_spec(spec):
+    """A name as written; one of glassnet's functions by its name; a Metric object as {"class_name",
+    "config"}; a function of the user's by its name (custom_objects gives it back at load time)."""
+    try:
+        return metrics_module.serialize(spec)
+    except ValueError:
+        return metrics_module.name_of(spec)
 
 
 def _optimizer_state(model):
@@ -98,7 +101,8 @@ def restore(path, model, config, members, custom_objects):
                           loss_weights=settings.get("loss_weights"))
         else:
             metrics = [_metric(path, name, custom_objects) for name in settings.get("metrics", [])]
-            model.compile(optimizer=optimizer, loss=loss, metrics=metrics)
+            weighted = [_metric(path, name, custom_objects) for name in settings.get("weighted_metrics", [])]
+            model.compile(optimizer=optimizer, loss=loss, metrics=metrics, weighted_metrics=weighted)
     except ModelFileError:
         raise
     except (KeyError, TypeError, ValueError, AttributeError, OverflowError) as err:
@@ -112,7 +116,15 @@ def _loss(path, spec, custom_objects):
     return loss_cls(**spec.get("config", {}))
 
 
-def _metric(path, name, custom_objects):
+def _metric(path, spec, custom_objects):
+    if isinstance(spec, dict):                   # a Metric object: its class by name, rebuilt from its config
+        cls = find_class(path, custom_objects, "metric", spec.get("class_name"), "metric class")
+        config = spec.get("config") or {}
+        if not isinstance(config, dict):
+            raise ModelFileError(path, f"{CONFIG} gives the metric {spec.get('class_name')!r} a config that is "
+                                       f"not a JSON object")
+        return cls.from_config(dict(config))
+    name = spec
     if name in custom_objects:
         return custom_objects[name]
     try:

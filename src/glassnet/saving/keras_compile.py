@@ -2,14 +2,16 @@
 
 What maps: the optimizer (its class name, a constant learning rate or one of Keras's learning-rate
 schedules, and the settings glassnet's class of that name accepts), the loss (a name, or a class name
-with from_logits) and the metrics (names).
+with from_logits) and the metrics (names, and metric objects as Keras writes them: {"module":
+"keras.metrics", "class_name", "config"}, the config holding exactly Keras's arguments), the weighted
+metrics of a one-output model the same way.
 A model with several outputs: a loss, loss_weights and metrics per output, as Keras 3 writes them
 (learnt from its files): lists in output order for list outputs ("loss": [null, "mse"], "loss_weights":
 [1.0, 0.5], "metrics": [[], ["mae"]]), dicts keyed by output name for dict outputs (outputs without a
 loss or metrics left out; a metric list may be one name: {"kind": "accuracy"}), loss_weights null
 when not given, and one loss spec for every output when compile had one.
 Anything else (a schedule of your own, a Keras-only optimizer, loss or metric, label smoothing,
-weighted metrics, ...) is not guessed at: writing leaves compile_config out and loading gives the
+weighted metrics of several outputs, ...) is not guessed at: writing leaves compile_config out and loading gives the
 model uncompiled, each with a KerasCompileWarning saying what did not map.
 """
 from __future__ import annotations
@@ -55,15 +57,17 @@ def to_keras(model):
     opt_config = {"name": opt.name, "learning_rate": schedule or float(config["learning_rate"])}
     opt_config.update({k: v for k, v in config.items() if k in _OPTIMIZER_SETTINGS})
     try:
+        weighted = None
         if getattr(model, "_heads", None) is not None:
             loss, loss_weights, metrics = _per_output_to_keras(model)
         else:
             loss, loss_weights, metrics = _loss_to_keras(model.loss), None, _metrics_to_keras(model._metric_specs)
+            weighted = _metrics_to_keras(getattr(model, "_weighted_specs", None) or []) or None
     except _NoMap as err:
         return _skip_save(str(err))
     return {"optimizer": {"module": "keras.optimizers", "class_name": type(opt).__name__, "config": opt_config,
                           "registered_name": None},
-            "loss": loss, "loss_weights": loss_weights, "metrics": metrics or None, "weighted_metrics": None,
+            "loss": loss, "loss_weights": loss_weights, "metrics": metrics or None, "weighted_metrics": weighted,
             "run_eagerly": False, "steps_per_execution": 1, "jit_compile": False}
 
 
@@ -81,14 +85,16 @@ def _loss_to_keras(loss):
 def _metrics_to_keras(specs):
     metrics = []
     for spec in specs:
-        name = spec if isinstance(spec, str) else None
-        if name is None:
-            for known, fn in metrics_module._FUNCTIONS.items():
-                if fn is spec:
-                    name = known
-        if name is None:
-            raise _NoMap(f"its metric {metrics_module.name_of(spec)!r} is a function of your own")
-        metrics.append(name)
+        if isinstance(spec, metrics_module.Metric):
+            if _registry.lookup("metric", type(spec).__name__) is not type(spec):
+                raise _NoMap(f"its metric {spec.name!r} is a {type(spec).__name__}, a class of your own")
+            metrics.append({"module": "keras.metrics", "class_name": type(spec).__name__,
+                            "config": spec.get_config(), "registered_name": None})
+            continue
+        try:
+            metrics.append(metrics_module.serialize(spec))          # a name, or one of glassnet's functions
+        except ValueError:
+            raise _NoMap(f"its metric {metrics_module.name_of(spec)!r} is a function of your own") from None
     return metrics
 
 
@@ -170,8 +176,11 @@ def from_keras(path, model, compile_config):
             if compile_config.get("loss_weights") not in (None, [], {}):
                 raise _NoMap("loss_weights is set")
             settings = {"loss": _loss(compile_config.get("loss")), "metrics": _metrics(compile_config.get("metrics"))}
-        if compile_config.get("weighted_metrics") not in (None, [], {}):
-            raise _NoMap("weighted_metrics is set")
+        weighted = compile_config.get("weighted_metrics")
+        if weighted not in (None, [], {}):
+            if len(getattr(model, "outputs", ())) > 1 or not isinstance(weighted, list):
+                raise _NoMap("weighted_metrics of several outputs are set")
+            settings["weighted_metrics"] = _metrics(weighted)
         model.compile(optimizer=optimizer, **settings)
     except ModelFileError:
         raise
@@ -278,16 +287,26 @@ def _metrics(spec):
     if spec is None:
         return []
     if not isinstance(spec, list):
-        raise _NoMap("metrics is not a list of names")
-    names = []
+        raise _NoMap("metrics is not a list")
+    found = []
     for item in spec:
         if isinstance(item, dict) and item.get("class_name") == "function":
             item = item.get("config")
+        if isinstance(item, dict):                   # a metric object: {"module", "class_name", "config"}
+            cls = _registry.lookup("metric", item.get("class_name")) if isinstance(item.get("class_name"), str) \
+                else None
+            if cls is None:
+                raise _NoMap(f"the metric {item.get('class_name')!r:.60} is not one glassnet has")
+            config = item.get("config") or {}
+            if not isinstance(config, dict):
+                raise _NoMap(f"the metric {item['class_name']!r} has a config that is not a JSON object")
+            found.append(cls.from_config(dict(config)))   # TypeError for an argument glassnet's class lacks
+            continue
         if not isinstance(item, str):
             raise _NoMap(f"the metric {item!r:.60} is not a name")
         metrics_module.get(item)          # ValueError for a name glassnet does not know
-        names.append(item)
-    return names
+        found.append(item)
+    return found
 
 
 # ======================================================================
