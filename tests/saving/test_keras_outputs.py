@@ -359,8 +359,8 @@ def test_per_output_compile_settings_that_contradict_the_outputs_are_refused(sav
     ("loss_weights", ["a", 1.0], "are not numbers"),
     ("loss_weights", 0.5, "is not a list or a dict"),
     ("loss", ["huber", "mse"], "huber"),
-    ("metrics", [[{"class_name": "AUC", "config": {}}], []], "is not a name"),
-    ("weighted_metrics", [["mae"], []], "weighted_metrics is set"),
+    ("metrics", [[{"class_name": "MeanIoU", "config": {}}], []], "is not one glassnet has"),
+    ("weighted_metrics", [["mae"], []], "weighted_metrics of several outputs are set"),
 ])
 def test_per_output_settings_glassnet_lacks_load_the_model_uncompiled(saved, tmp_path, key, value, match):
     bad = _rewrite(saved, tmp_path / "bad.keras", _set_compile(key, value))
