@@ -117,7 +117,7 @@ def test_class_weight_turns_into_keras_sample_weights(keras, kind):
         pytest.approx(float(theirs.train_on_batch(x, y, class_weight=class_weight)), rel=1e-5)
 
 
-def test_class_weight_equals_the_sample_weights_it_stands_for_bit_for_bit():
+def test_class_weight_equals_the_sample_weights_it_stands_for_bit_for_bit(isolated_random_state):
     _, x, _, labels = _data(3)
     class_weight = {0: 2.0, 2: 0.25}                 # class 1 missing: weight 1
     w = np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=np.float32)
@@ -212,7 +212,7 @@ def test_weighted_gradients_match_float64_central_differences(case):
         np.testing.assert_allclose(grad.reshape(-1), numeric, rtol=1e-6, atol=1e-9, err_msg=case)
 
 
-def test_unit_weights_give_the_unweighted_numbers():
+def test_unit_weights_give_the_unweighted_numbers(isolated_random_state):
     _, x, _, labels = _data(10)
     runs = []
     for kwargs in ({}, {"sample_weight": np.ones(N)}):
@@ -261,7 +261,7 @@ def test_sample_weight_applies_to_each_output_as_keras(keras, form):
         np.testing.assert_allclose(p, q, atol=1e-6)
 
 
-def test_weighted_outputs_pass_float64_central_differences():
+def test_weighted_outputs_pass_float64_central_differences(isolated_random_state):
     def build():
         i = gn.Input(shape=(4,), dtype="float64")
         h = gn.layers.Dense(5, activation="tanh", dtype="float64")(i)
