@@ -225,6 +225,20 @@ def test_unit_weights_give_the_unweighted_numbers(isolated_random_state):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.parametrize("name", ["MeanSquaredError", "MeanAbsoluteError", "BinaryCrossentropy",
+                                  "CategoricalCrossentropy", "SparseCategoricalCrossentropy"])
+def test_loss_objects_take_sample_weight_as_keras(keras, name):
+    rng, _, w, labels = _data(14)
+    p = rng.dirichlet(np.ones(3), size=N).astype(np.float32)
+    y = {"SparseCategoricalCrossentropy": labels, "BinaryCrossentropy": rng.integers(0, 2, (N, 3)).astype(np.float32)}\
+        .get(name, np.eye(3, dtype=np.float32)[labels])
+    ours = getattr(gn.losses, name)()(y, p, sample_weight=w)
+    theirs = float(getattr(keras.losses, name)()(y, p, sample_weight=w))
+    assert ours == pytest.approx(theirs, rel=1e-5)
+    with pytest.raises(ValueError, match=r"sample_weight must hold one weight per sample, shape \(12,\)"):
+        getattr(gn.losses, name)()(y, p, sample_weight=w[:3])
+
+
 # ---------------------------------------------------------------------------- several outputs
 def _two_heads(module):
     i = module.Input(shape=(4,)) if module is gn else module.Input((4,))
