@@ -299,6 +299,21 @@ class SparseCategoricalCrossentropy(_FusedLoss):
         dz /= n
         return loss, dz, p
 
+    def _fused_weighted(self, labels, z, sample_weight, dz_out=None, want_p=True, want_dz=True):
+        """_fused() weighted: the per-sample losses -log p[label] are read off the probabilities the
+        fused step computes anyway (recomputed from the logits, stably, if one underflows to 0)."""
+        n, k = z.shape
+        _, dz, p = self._fused(labels, z, dz_out, True, want_dz)
+        picked = p.reshape(-1).take(labels + _row_offsets(n, k))
+        if picked.min() > 0:
+            per = np.log(picked)
+            np.negative(per, out=per)
+        else:
+            per = sparse_categorical_crossentropy(labels, z, from_logits=True)
+        if dz is not None:
+            dz *= sample_weight[:, None]
+        return self.weighted(per, sample_weight), dz, p if want_p else None
+
 
 @register("loss")
 class BinaryCrossentropy(_FusedLoss):
@@ -321,6 +336,18 @@ class BinaryCrossentropy(_FusedLoss):
         dz = p - y_true
         dz /= z.size
         return loss, dz, p
+
+    def _fused_weighted(self, y_true, z, sample_weight, dz_out=None, want_p=True, want_dz=True):
+        """The weighted loss from the logits: per-sample losses (the mean over the output units),
+        and dL/dz = w_i (p_i - t_i) / z.size."""
+        per_unit = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        p = sigmoid(z)
+        dz = None
+        if want_dz:
+            dz = p - y_true
+            dz /= z.size
+            dz *= sample_weight.reshape((-1,) + (1,) * (z.ndim - 1))
+        return self.weighted(per_unit.mean(axis=-1), sample_weight), dz, p
 
 
 # --------------------------------------------------------------------------

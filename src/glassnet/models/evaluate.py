@@ -48,11 +48,11 @@ def batch_size_for(batch_size, n, steps):
     return math.ceil(n / steps) if steps else 32
 
 
-def ran_out(steps, what="steps"):
+def ran_out(steps, what="steps", stacklevel=4):
     """Keras's warning when `steps` asks for more batches than one pass over the data holds."""
     warnings.warn(f"Your input ran out of data: {what}={steps} asks for more batches than one pass over the "
                   f"data holds, so the pass stopped at its last batch (with arrays, Keras's {what} counts "
-                  f"batches of batch_size samples)", UserWarning, stacklevel=4)
+                  f"batches of batch_size samples)", UserWarning, stacklevel=stacklevel)
 
 
 def checked_callbacks(callbacks):
@@ -76,7 +76,7 @@ def evaluate_arrays(model, x, y, batch_size, sample_weight=None, steps=None, cbl
     loss_sum, metric_sums, seen = 0.0, [0.0] * len(model._metrics), 0
     n = len(x)
     if steps is not None and steps > math.ceil(n / batch_size):
-        ran_out(steps)
+        ran_out(steps, stacklevel=5)                     # the caller of model.evaluate
     rows = n if steps is None else min(n, steps * batch_size)
     penalty = model._regularization_loss() if model._regularized else 0.0    # the weights stay as they are
     batches = _batches(x, batch_size, model.dtype)

@@ -93,8 +93,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     validation_split = _checks.fraction(validation_split, "validation_split")
     verbose = verbosity(verbose)
     x, y = model._check_xy(x, y, convert=False)
-    if sample_weight is not None and class_weight is not None:
-        weighting.sample_weights(model, sample_weight, class_weight, y, len(x))      # raises
+    weighting.one_of(sample_weight, class_weight)
     weights = weighting.sample_weights(model, sample_weight, None, y, len(x))
     x, y, weights, x_val, y_val, w_val = _validation(model, validation_data, validation_split, x, y, weights)
     if class_weight is not None:                    # the training data's labels only, as Keras

@@ -30,9 +30,7 @@ from .batches import Several
 def sample_weights(model, sample_weight, class_weight, y, n, what="sample_weight"):
     """The weights for checked targets y of n samples: None (no weights: the unweighted code runs),
     an array (n,) in the model's float type, or with several outputs a Several of them."""
-    if sample_weight is not None and class_weight is not None:
-        raise ValueError("pass either sample_weight or class_weight, not both (Keras takes one of them): "
-                         "fold the class weights into sample_weight if you need both")
+    one_of(sample_weight, class_weight)
     several = getattr(model, "_heads", None) is not None
     if class_weight is not None:
         if several:
@@ -57,6 +55,13 @@ def sample_weights(model, sample_weight, class_weight, y, n, what="sample_weight
     arrays = [None if part is None or y.arrays[k] is None else _vector(part, n, model.dtype, f"{what}[{names[k]!r}]")
               for k, part in enumerate(parts)]
     return None if all(a is None for a in arrays) else Several(arrays)
+
+
+def one_of(sample_weight, class_weight):
+    """Keras takes sample_weight or class_weight, not both."""
+    if sample_weight is not None and class_weight is not None:
+        raise ValueError("pass either sample_weight or class_weight, not both (Keras takes one of them): "
+                         "fold the class weights into sample_weight if you need both")
 
 
 def _vector(weights, n, dtype, what):
