@@ -13,17 +13,72 @@ def positive_int(value, what):
     return int(value)
 
 
+_EXPECTED = "a NumPy array of numbers, a list of lists of numbers, or a pandas DataFrame or Series"
+
+
+def from_pandas(x, what="x"):
+    """A pandas DataFrame or Series as a NumPy array (anything else is returned as it is).
+
+    pandas is optional and never imported: it is recognised by its methods (duck typing)."""
+    if not (hasattr(x, "to_numpy") and hasattr(x, "iloc")):
+        return x
+    frame = hasattr(x, "columns")
+    dtypes = list(x.dtypes.items()) if frame else [(x.name, x.dtype)]
+    bad = [(str(c), str(d)) for c, d in dtypes if getattr(d, "kind", "O") not in "fiub"]
+    if bad:
+        got = f"a DataFrame with non-numeric columns {dict(bad[:5])}" if frame else f"a Series of dtype {bad[0][1]}"
+        raise TypeError(f"{what} must hold numbers, got {got}; encode them as numbers (or drop them) first")
+    a = x.to_numpy()
+    if a.dtype.kind == "O":                       # pandas' nullable dtypes (Int64, Float64, boolean)
+        a = x.to_numpy(dtype=np.float64, na_value=np.nan)
+    return a
+
+
+def _ragged(x):
+    """'rows of lengths 2 and 3' for a ragged nested list, or ''."""
+    if isinstance(x, (list, tuple)) and x:
+        lengths = [len(row) if isinstance(row, (list, tuple, np.ndarray)) else None for row in x]
+        first = lengths[0]
+        other = next((n for n in lengths[1:] if n != first), first)
+        if other != first:
+            show = lambda n: "a number" if n is None else f"length {n}"   # noqa: E731
+            return f"a ragged list (rows of {show(first)} and {show(other)})"
+    return ""
+
+
+def _non_numeric(x):
+    """A description of what a non-numeric array holds: 'strings such as 'a''."""
+    if x.dtype.kind in "US":
+        sample = x.reshape(-1)[0] if x.size else ""
+        return f"strings such as {str(sample)!r}"
+    if x.dtype.kind == "O":
+        flat = x.reshape(-1)
+        bad = next((v for v in flat if not isinstance(v, (int, float, np.number)) or isinstance(v, bool)), None)
+        return "no values" if not flat.size else f"values such as {bad!r} ({type(bad).__name__})"
+    return f"values of dtype {x.dtype}"
+
+
 def as_features(x, what="x"):
-    """x as a numeric ndarray with a batch axis; reject objects, strings and empty data."""
+    """x as a numeric ndarray with a batch axis; reject objects, strings and empty data.
+
+    A pandas DataFrame or Series becomes its NumPy array (from_pandas)."""
     if x is None:
         raise ValueError(f"{what} is required, got None")
+    if isinstance(x, (str, bytes, dict, set)):
+        raise TypeError(f"{what} must be {_EXPECTED}, got a {type(x).__name__}"
+                        + (f" {x[:20]!r}" if isinstance(x, (str, bytes)) else ""))
+    if not isinstance(x, np.ndarray):
+        x = from_pandas(x, what)
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x)
         except ValueError as err:          # ragged lists
-            raise ValueError(f"{what} must be a rectangular array of numbers: {err}") from None
+            got = _ragged(x) or f"{type(x).__name__} that NumPy cannot make rectangular ({err})"
+            raise ValueError(f"{what} must be a rectangular array of numbers (every sample of the same shape), "
+                             f"got {got}") from None
     if x.dtype.kind not in "fiub":
-        raise TypeError(f"{what} must hold numbers, got an array of dtype {x.dtype}")
+        raise TypeError(f"{what} must hold numbers, got an array of dtype {x.dtype} holding {_non_numeric(x)}; "
+                        f"expected {_EXPECTED}")
     if x.ndim == 0:
         raise ValueError(f"{what} must be an array with a batch axis, got a scalar")
     if x.shape[0] == 0:
@@ -31,6 +86,14 @@ def as_features(x, what="x"):
     if x.dtype.kind == "f" and not all(np.isfinite(part).all() for part in row_chunks(x)):
         bad = sum(int(part.size - np.count_nonzero(np.isfinite(part))) for part in row_chunks(x))
         raise ValueError(f"{what} must be finite, got {bad} NaN or infinite value{'s' if bad != 1 else ''}")
+    return x
+
+
+def one_feature(x, feature_shape):
+    """A 1-D x of n numbers for a model whose samples are one number (feature shape (1,)): shape (n, 1),
+    as Keras accepts it.  Anything else is returned as it is."""
+    if x.ndim == 1 and feature_shape is not None and tuple(feature_shape) == (1,):
+        return x.reshape(-1, 1)
     return x
 
 
@@ -105,7 +168,9 @@ def label_vector(y, what="y", shape_hint=""):
 
     The shared part of `class_labels` (a model's labels) and `metrics.as_labels` (a confusion
     matrix's); each adds its own range rule."""
-    y = np.asarray(y)
+    if y is None:
+        raise ValueError(f"{what} is required, got None")
+    y = np.asarray(from_pandas(y, what))
     if y.ndim == 2 and y.shape[1] == 1:
         y = y[:, 0]
     if y.ndim != 1:

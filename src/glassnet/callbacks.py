@@ -1,15 +1,18 @@
 """Callbacks (Keras names and hooks): History, EarlyStopping, ModelCheckpoint, TerminateOnNaN,
 LearningRateScheduler, LambdaCallback, and the progress display.
 
-A callback overrides any of the hooks below; `fit` calls per-batch hooks only
-for callbacks that define them, so the others cost nothing per batch.
+A callback overrides any of Keras's hooks below; fit, evaluate and predict call per-batch hooks
+only for callbacks that define them, so the others cost nothing per batch.
 
-    on_train_begin(logs)   on_epoch_begin(epoch, logs)   on_train_batch_begin(batch, logs)
-    on_train_end(logs)     on_epoch_end(epoch, logs)     on_train_batch_end(batch, logs)
-    on_test_begin(logs)    on_test_end(logs)             on_test_batch_end(batch, logs)
+    on_train_begin(logs)  on_epoch_begin(epoch, logs)  on_train_batch_begin(batch, logs)  on_batch_begin
+    on_train_end(logs)    on_epoch_end(epoch, logs)    on_train_batch_end(batch, logs)    on_batch_end
+    on_test_begin(logs)   on_test_batch_begin(batch, logs)   on_test_batch_end(batch, logs)   on_test_end(logs)
+    on_predict_begin(logs)  on_predict_batch_begin(batch, logs)  on_predict_batch_end(batch, logs)  on_predict_end
 
-`logs` hold running means over the epoch so far ("loss", "accuracy", ...) and,
-at epoch end, the validation scores ("val_loss", ...).
+As in Keras, on_train_batch_begin/end call on_batch_begin/end (Keras 2's names), so a callback that
+defines on_batch_end is called after every training batch; fit's validation runs the test hooks.
+`logs` hold running means over the epoch so far ("loss", "accuracy", ...) and, at epoch end, the
+validation scores ("val_loss", ...); on_predict_batch_end gets {"outputs": the batch's outputs}.
 """
 from __future__ import annotations
 
@@ -38,14 +41,18 @@ class Callback:
     def on_train_end(self, logs=None): pass
     def on_epoch_begin(self, epoch, logs=None): pass
     def on_epoch_end(self, epoch, logs=None): pass
-    def on_train_batch_begin(self, batch, logs=None): pass
-    def on_train_batch_end(self, batch, logs=None): pass
+    def on_batch_begin(self, batch, logs=None): pass
+    def on_batch_end(self, batch, logs=None): pass
+    def on_train_batch_begin(self, batch, logs=None): self.on_batch_begin(batch, logs=logs)   # as Keras
+    def on_train_batch_end(self, batch, logs=None): self.on_batch_end(batch, logs=logs)
     def on_test_begin(self, logs=None): pass
     def on_test_end(self, logs=None): pass
     def on_test_batch_begin(self, batch, logs=None): pass
     def on_test_batch_end(self, batch, logs=None): pass
     def on_predict_begin(self, logs=None): pass
     def on_predict_end(self, logs=None): pass
+    def on_predict_batch_begin(self, batch, logs=None): pass
+    def on_predict_batch_end(self, batch, logs=None): pass
 
 
 def overrides(callback: Callback, hook: str) -> bool:
@@ -446,8 +453,15 @@ class ProgbarLogger(Callback):
             self._bar = None
 
 
+#: the per-batch hooks, each with the Keras 2 name that the training hooks also call
+BATCH_HOOKS = {"on_train_batch_begin": "on_batch_begin", "on_train_batch_end": "on_batch_end",
+               "on_test_batch_begin": None, "on_test_batch_end": None,
+               "on_predict_batch_begin": None, "on_predict_batch_end": None}
+
+
 class CallbackList:
-    """Dispatches hooks to many callbacks; batch hooks only to those that define them.
+    """Dispatches hooks to many callbacks; batch hooks only to those that define them
+    (`batch[hook]`: the callbacks to call for each per-batch hook).
 
     Only the first ProgbarLogger is kept: one the user passed replaces the one fit adds.
     """
@@ -464,8 +478,9 @@ class CallbackList:
         for cb in self.callbacks:
             cb.set_model(model)
             cb.set_params(params)
-        self.batch_end = [cb for cb in self.callbacks if _defines(cb, "on_train_batch_end")]
-        self.batch_begin = [cb for cb in self.callbacks if _defines(cb, "on_train_batch_begin")]
+        self.batch = {hook: [cb for cb in self.callbacks if _defines(cb, hook) or (alias and _defines(cb, alias))]
+                      for hook, alias in BATCH_HOOKS.items()}
+        self.batch_begin, self.batch_end = self.batch["on_train_batch_begin"], self.batch["on_train_batch_end"]
 
     def call(self, hook, *args):
         for cb in self.callbacks:

@@ -7,6 +7,9 @@ Plain functions return one loss per sample (Keras semantics):
 
 Loss classes (`MeanSquaredError()`, `CategoricalCrossentropy()`, ...) return
 the mean over the batch, and know their gradient with respect to y_pred.
+With per-sample weights w (Keras's `sample_weight`), the loss is Keras's
+"sum over batch size": sum(w_i * l_i) / n, and its gradient is the unweighted
+one with row i scaled by w_i.
 Cross-entropy fuses with the activation in front of it: softmax followed by
 categorical cross-entropy, or sigmoid followed by binary cross-entropy, is
 computed from the logits z, and the backward pass is exactly (p - t) / n.
@@ -112,8 +115,26 @@ class Loss:
     #: does y_true hold integer class labels?
     sparse_labels = False
 
-    def __call__(self, y_true, y_pred):
-        return float(np.mean(self.per_sample(y_true, y_pred)))
+    def __call__(self, y_true, y_pred, sample_weight=None):
+        """The batch mean; with sample_weight (one weight per sample), sum(w_i * l_i) / n as Keras."""
+        if sample_weight is None:
+            return float(np.mean(self.per_sample(y_true, y_pred)))
+        per = self.per_sample(y_true, y_pred)
+        return self.weighted(per, _sample_weights(sample_weight, per))
+
+    @staticmethod
+    def weighted(per_sample, sample_weight):
+        """Keras's weighted reduction of per-sample losses: sum(w_i * l_i) / (number of losses).
+
+        sample_weight: one weight per row of per_sample (shape (n,)), already checked."""
+        w = sample_weight.reshape((-1,) + (1,) * (per_sample.ndim - 1))
+        return float(np.sum(per_sample * w)) / per_sample.size
+
+    def weighted_gradient(self, y_true, y_pred, sample_weight):
+        """dL/dy_pred of the weighted loss: the unweighted gradient with row i times w_i."""
+        g = self.gradient(y_true, y_pred)
+        g *= sample_weight.reshape((-1,) + (1,) * (g.ndim - 1))
+        return g
 
     def per_sample(self, y_true, y_pred):
         raise NotImplementedError
@@ -179,6 +200,16 @@ class _FusedLoss(Loss):
 
     def per_sample(self, y_true, y_pred):
         return type(self).function(y_true, y_pred, from_logits=self.from_logits)
+
+    def _fused_weighted(self, y_true, z, sample_weight, dz_out=None, want_p=True, want_dz=True):
+        """_fused() for the weighted loss sum(w_i * l_i) / n: (loss, dL/dz, p), where dL/dz is the
+        fused w_i (p_i - t_i) / n (the unweighted dL/dz, row i times w_i) and the per-sample losses
+        come from the logits by the stable formula."""
+        _, dz, p = self._fused(y_true, z, dz_out, want_p, want_dz)
+        per = type(self).function(y_true, z, from_logits=True)
+        if dz is not None:
+            dz *= sample_weight.reshape((-1,) + (1,) * (dz.ndim - 1))
+        return self.weighted(per, sample_weight), dz, p
 
     def gradient(self, y_true, y_pred):
         if self.from_logits:
@@ -268,6 +299,21 @@ class SparseCategoricalCrossentropy(_FusedLoss):
         dz /= n
         return loss, dz, p
 
+    def _fused_weighted(self, labels, z, sample_weight, dz_out=None, want_p=True, want_dz=True):
+        """_fused() weighted: the per-sample losses -log p[label] are read off the probabilities the
+        fused step computes anyway (recomputed from the logits, stably, if one underflows to 0)."""
+        n, k = z.shape
+        _, dz, p = self._fused(labels, z, dz_out, True, want_dz)
+        picked = p.reshape(-1).take(labels + _row_offsets(n, k))
+        if picked.min() > 0:
+            per = np.log(picked)
+            np.negative(per, out=per)
+        else:
+            per = sparse_categorical_crossentropy(labels, z, from_logits=True)
+        if dz is not None:
+            dz *= sample_weight[:, None]
+        return self.weighted(per, sample_weight), dz, p if want_p else None
+
 
 @register("loss")
 class BinaryCrossentropy(_FusedLoss):
@@ -290,6 +336,18 @@ class BinaryCrossentropy(_FusedLoss):
         dz = p - y_true
         dz /= z.size
         return loss, dz, p
+
+    def _fused_weighted(self, y_true, z, sample_weight, dz_out=None, want_p=True, want_dz=True):
+        """The weighted loss from the logits: per-sample losses (the mean over the output units),
+        and dL/dz = w_i (p_i - t_i) / z.size."""
+        per_unit = np.maximum(z, 0) - z * y_true + np.log1p(np.exp(-np.abs(z)))
+        p = sigmoid(z)
+        dz = None
+        if want_dz:
+            dz = p - y_true
+            dz /= z.size
+            dz *= sample_weight.reshape((-1,) + (1,) * (z.ndim - 1))
+        return self.weighted(per_unit.mean(axis=-1), sample_weight), dz, p
 
 
 # --------------------------------------------------------------------------
@@ -333,6 +391,19 @@ def from_config(name: str, config: dict) -> Loss:
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
+
+def _sample_weights(sample_weight, per_sample):
+    """One finite weight per sample, for Loss.__call__."""
+    w = np.asarray(sample_weight, dtype=per_sample.dtype if per_sample.dtype.kind == "f" else np.float64)
+    if w.ndim == 2 and w.shape[1] == 1:
+        w = w[:, 0]
+    if w.shape != per_sample.shape[:1]:
+        raise ValueError(f"sample_weight must hold one weight per sample, shape ({per_sample.shape[0]},), "
+                         f"got shape {w.shape}")
+    if not np.all(np.isfinite(w)):
+        raise ValueError("sample_weight must be finite, got NaN or infinite weights")
+    return w
+
 
 def _as_float(a):
     a = np.asarray(a)

@@ -321,7 +321,7 @@ class Functional(Model):
                             f"{n} arrays or a dict keyed by input name, got {type(x).__name__}")
         arrays = []
         for part, name, t in zip(parts, names, self._inputs):
-            part = _checks.as_features(part, name)
+            part = _checks.one_feature(_checks.as_features(part, name), tuple(t.shape[1:]))
             _checks.check_width(part, tuple(t.shape[1:]), t._layer, name)
             arrays.append(part)
         for part, name in zip(arrays[1:], names[1:]):

@@ -176,14 +176,17 @@ def check_y(model, y, what="y"):
     return Several(arrays)
 
 
-def forward_loss(model, x, y, training, want_dz=True, recording=None):
+def forward_loss(model, x, y, training, want_dz=True, recording=None, sample_weight=None):
     """The forward pass and the weighted sum of the outputs' losses: (loss, outputs, per-output
-    dL/d(logits) or None).  model._head_losses gets each output's own (unweighted) loss.
-    recording: the step's _Recording when a recorder watches (models/step.py)."""
+    dL/d(logits) or None).  model._head_losses gets each output's own loss (not multiplied by its
+    loss weight).  recording: the step's _Recording when a recorder watches (models/step.py).
+    sample_weight: None or a Several of per-output sample weights (None for an unweighted output):
+    each output's loss is then Keras's sum(w_i * l_i) / n, and so is its reported loss."""
     hs = model.run_forward(x, training, None if recording is None else recording.forward)
     total, outs, dzs, own, raw = 0.0, [], [], [], []
     for k, (head, h, index) in enumerate(zip(model._heads, hs, model.output_calls)):
         loss, yk, dz = head.loss, y.arrays[k], None
+        wk = None if sample_weight is None else sample_weight.arrays[k]
         if head.fused:
             z = head.layer.forward_logits(h, training)
         elif head.run_by_step:
@@ -193,10 +196,14 @@ def forward_loss(model, x, y, training, want_dz=True, recording=None):
         if loss is None:
             value, out = 0.0, z
         elif head.logits:
-            value, dz, out = loss._fused(yk, z, model._kept(f"dz{k}", z), True, want_dz)
+            if wk is None:
+                value, dz, out = loss._fused(yk, z, model._kept(f"dz{k}", z), True, want_dz)
+            else:
+                value, dz, out = loss._fused_weighted(yk, z, wk, model._kept(f"dz{k}", z), True, want_dz)
         else:
             out = z
-            value = float(np.mean(loss.per_sample(yk, out)))
+            value = float(np.mean(loss.per_sample(yk, out))) if wk is None else \
+                loss.weighted(loss.per_sample(yk, out), wk)
         if recording is not None and head.fused:
             recording.recorder.layer_forward(index, head.layer, h, out, logits=z)
         own.append(value)
@@ -208,9 +215,10 @@ def forward_loss(model, x, y, training, want_dz=True, recording=None):
     return total, outs, dzs
 
 
-def backward(model, y, outs, dzs, recording=None):
+def backward(model, y, outs, dzs, recording=None, sample_weight=None):
     """Each output's loss gradient, times its weight, through the output layers the step runs,
-    then model.run_backward over the rest of the graph."""
+    then model.run_backward over the rest of the graph.  dzs are weighted by the sample weights
+    already (forward_loss); a gradient computed here is weighted by sample_weight."""
     ds = []
     if any(h.loss is None for h in model._heads):
         model._flat_grads[...] = 0               # layers that reach no loss get no gradient
@@ -229,7 +237,9 @@ def backward(model, y, outs, dzs, recording=None):
                                                       grad_logits=grad)
                 continue
         else:
-            grad = head.loss.gradient(y.arrays[k], outs[k])
+            wk = None if sample_weight is None else sample_weight.arrays[k]
+            grad = head.loss.gradient(y.arrays[k], outs[k]) if wk is None else \
+                head.loss.weighted_gradient(y.arrays[k], outs[k], wk)
             if head.weight != 1.0:
                 grad = grad * head.weight
         if not head.run_by_step:

@@ -13,6 +13,11 @@ The fused path: when the output layer's activation is the one the loss fuses wit
 categorical cross-entropy, sigmoid and binary cross-entropy), the loss is computed from the
 output layer's logits z and the backward pass starts from dL/dz = (p - t) / n.
 
+Sample weights (fit's sample_weight and class_weight, models/weighting.py): `sample_weight=w`, one
+weight per sample of the batch, makes the loss Keras's sum(w_i * l_i) / n, and the backward pass
+starts from its exact gradient: the fused dL/dz = w_i (p_i - t_i) / n, or dL/dy with row i times
+w_i.  Without weights (None) the step runs exactly the unweighted code.
+
 A `Recorder` watches a step: pass one as `recorder=` (`model.train_on_batch(x, y, recorder=r)`)
 and its methods are called as the step runs.  With a recorder, a Dense-like layer (one with
 `forward_logits`, `backward_logits`, weights "W" and an activation name) runs as its two halves,
@@ -67,7 +72,7 @@ class Recorder:
 
 
 def step(model, x, y, *, training=True, backward=True, update=True, penalty=True, recorder=None,
-         want_outputs=True):
+         want_outputs=True, sample_weight=None):
     """Run one step on checked (x, y): (loss, outputs).
 
     training: layers run in training mode (Dropout drops, BatchNormalization uses the batch).
@@ -75,13 +80,15 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
     penalty: add the regularization penalty to the loss.  y=None: a forward pass only (predict),
     the loss is None.  want_outputs=False: the outputs may come back None when the loss did not
     need them (fit without metrics that read them).  recorder: a Recorder that sees the step.
+    sample_weight: None, or checked weights (models/weighting.py): an array (n,), or with several
+    outputs a Several of them (None for an unweighted output).
     """
     recording = None
     if recorder is not None:
         recorder.begin(model, x, y)
         recording, want_outputs = _Recording(recorder, training), True
     if len(getattr(model, "outputs", ())) > 1:
-        return _step_outputs(model, x, y, training, backward, update, penalty, recording)
+        return _step_outputs(model, x, y, training, backward, update, penalty, recording, sample_weight)
     if y is None:
         call = None if recording is None else recording.forward
         h = model.run_forward(x, training, call)
@@ -91,12 +98,12 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
         return None, call(len(model.layers) - 1, last, h)
     if not model._prepared:
         model._prepare()
-    loss, out, dz = model._forward_loss(x, y, training, want_outputs, backward, recording)
+    loss, out, dz = model._forward_loss(x, y, training, want_outputs, backward, recording, sample_weight)
     extra = model._regularization_loss() if penalty and model._regularized else 0.0
     if recorder is not None:
         recorder.loss(loss, extra, fused=model._fused)
     if backward:
-        backward_pass(model, y, out, dz, recording)
+        backward_pass(model, y, out, dz, recording, sample_weight)
     if penalty and model._regularized:
         loss += extra
     if update:
@@ -104,35 +111,37 @@ def step(model, x, y, *, training=True, backward=True, update=True, penalty=True
     return loss, out
 
 
-def _step_outputs(model, x, y, training, backward, update, penalty, recording):
+def _step_outputs(model, x, y, training, backward, update, penalty, recording, sample_weight=None):
     """step() for a model with several outputs (models/outputs.py): the same phases, per output."""
     if y is None:
         return None, outputs.predict_outputs(model, x, training, recording)
     if not model._prepared:
         model._prepare()
-    loss, outs, dzs = forward_loss(model, x, y, training, want_dz=backward, recording=recording)
+    loss, outs, dzs = forward_loss(model, x, y, training, want_dz=backward, recording=recording,
+                                   sample_weight=sample_weight)
     extra = model._regularization_loss() if penalty and model._regularized else 0.0
     if recording is not None:
         recording.recorder.loss_per_output({h.name: (v, h.weight) for h, v in zip(model._heads, model._head_losses)})
         recording.recorder.loss(loss, extra)
     if backward:
-        outputs.backward(model, y, outs, dzs, recording)
+        outputs.backward(model, y, outs, dzs, recording, sample_weight)
     loss += extra
     if update:
         apply_gradients(model, None if recording is None else recording.recorder)
     return loss, outs
 
 
-def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recording=None):
+def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recording=None, sample_weight=None):
     """The forward pass and the loss: (loss, outputs, dL/d(the output layer's logits) or None).
 
     With a fused (or from_logits) loss the logits are kept in model._logits (accuracy counts
     argmax matches on them); want_outputs / want_dz = False let the loss skip what nobody reads.
     recording: the step's _Recording when a recorder watches.  A model with several outputs:
     (the weighted sum of their losses, the list of outputs, the list of dL/d(logits) or None).
+    sample_weight: None or the batch's checked weights: the loss becomes sum(w_i * l_i) / n.
     """
     if model._heads is not None:
-        return outputs.forward_loss(model, x, y, training, want_dz, recording)
+        return outputs.forward_loss(model, x, y, training, want_dz, recording, sample_weight)
     last = model._last                           # model.output_layer, as _prepare() found it
     if recording is None:
         h = model.run_forward(x, training)
@@ -147,7 +156,11 @@ def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recordi
         else:
             z = recording.forward(index, last, h)
         model._logits = z
-        loss, dz, out = model.loss._fused(y, z, model._kept("dz", z), want_outputs, want_dz)
+        if sample_weight is None:
+            loss, dz, out = model.loss._fused(y, z, model._kept("dz", z), want_outputs, want_dz)
+        else:
+            loss, dz, out = model.loss._fused_weighted(y, z, sample_weight, model._kept("dz", z), want_outputs,
+                                                       want_dz)
         if recording is not None and model._fused:
             recording.recorder.layer_forward(index, last, h, out, logits=z)
         return loss, out, dz
@@ -155,19 +168,28 @@ def forward_loss(model, x, y, training, want_outputs=True, want_dz=True, recordi
         out = last.forward(h, training=training)
     else:
         out = recording.forward(index, last, h)
-    loss = float(np.mean(model.loss.per_sample(y, out)))
+    if sample_weight is None:
+        loss = float(np.mean(model.loss.per_sample(y, out)))
+    else:
+        loss = model.loss.weighted(model.loss.per_sample(y, out), sample_weight)
     return loss, out, None
 
 
-def backward_pass(model, y, out, dz, recording=None):
-    """Every layer's backward, from the loss down to the first layer with weights."""
+def backward_pass(model, y, out, dz, recording=None, sample_weight=None):
+    """Every layer's backward, from the loss down to the first layer with weights (dz: the loss's
+    dL/d(logits), weighted already; else dL/dy is computed here, weighted by sample_weight)."""
     last = model._last
     if dz is not None and model._fused:
         d = last.backward_logits(dz)
         if recording is not None:
             recording.recorder.layer_backward(len(model.layers) - 1, last, None, d, last.grads, grad_logits=dz)
     else:
-        grad = dz if dz is not None else model.loss.gradient(y, out)
+        if dz is not None:
+            grad = dz
+        elif sample_weight is None:
+            grad = model.loss.gradient(y, out)
+        else:
+            grad = model.loss.weighted_gradient(y, out, sample_weight)
         d = last.backward(grad) if recording is None else recording.backward(len(model.layers) - 1, last, grad)
     if recording is None:
         model.run_backward(d)

@@ -4,25 +4,24 @@ evaluate, predict, train_on_batch, test_on_batch and compute_gradients.
 Every one of them runs its batches through models.step.step(), the one function that runs a
 forward pass, the loss, backward and the optimizer's update.  fit, evaluate and predict stream x
 batch by batch (models.batches), with layers writing into kept buffers and small matrix products
-on one BLAS thread while they run (`_running`).
+on one BLAS thread while they run (`_running`).  Their loops live in models/fit.py (fit) and
+models/evaluate.py (evaluate, predict); sample and class weights in models/weighting.py.
 """
 from __future__ import annotations
-
-import math
-import time
 
 import numpy as np
 
 from .. import _checks
-from .. import backend
-from .. import callbacks as callbacks_module
 from .. import losses as losses_module
 from .. import optimizers as optimizers_module
 from . import batches as batches_module
+from . import evaluate as evaluate_module
+from . import fit as fit_module
 from . import outputs as outputs_module
 from . import scoring
 from . import step as step_module
-from .batches import Several, batches as _batches
+from . import weighting
+from .batches import Several
 from .nested import leaves
 from .step import step
 
@@ -109,7 +108,7 @@ class Trainer:
     # Input checks
     # ------------------------------------------------------------------
     def _check_x(self, x, what="x"):
-        x = _checks.as_features(x, what)
+        x = _checks.one_feature(_checks.as_features(x, what), self._input_feature_shape)
         if self._input_feature_shape is None and self.layers:
             if x.ndim < 2:
                 raise ValueError(f"{what} must be a batch of shape (n, features), got shape {x.shape}; "
@@ -178,193 +177,50 @@ class Trainer:
     # Training
     # ------------------------------------------------------------------
     def fit(self, x=None, y=None, batch_size=None, epochs=1, verbose="auto", callbacks=None,
-            validation_split=0.0, validation_data=None, shuffle=True, initial_epoch=0, doctor=True):
+            validation_split=0.0, validation_data=None, shuffle=True, class_weight=None, sample_weight=None,
+            initial_epoch=0, steps_per_epoch=None, validation_steps=None, validation_batch_size=None,
+            validation_freq=1, doctor=True):
         """Train for `epochs` passes over (x, y); returns a History whose .history holds per-epoch logs.
+
+        Keras's arguments (models/fit.py says how each runs): sample_weight (one weight per sample:
+        the loss becomes sum(w_i * l_i) / n) or class_weight ({class: weight}); steps_per_epoch
+        (batches per epoch, continuing through the shuffled data across epochs); validation_data
+        ((x_val, y_val) or (x_val, y_val, val_sample_weight)) or validation_split; validation_steps,
+        validation_batch_size and validation_freq (validate every N epochs, or the epochs listed).
+        x and y may be NumPy arrays, lists or pandas DataFrames/Series (a dict of them for several
+        inputs); a 1-D x feeds a model whose samples are one number.
 
         doctor: the training doctor (glassnet.doctor) watches the run and warns, once per cause, about
         NaN/exploding/rising loss, vanishing/exploding gradients, dead ReLUs, saturated units and
         overfitting.  True (default; off everywhere after gn.doctor.disable()), False, or a Doctor(...).
         """
-        self._require_compiled()
-        batch_size = _checks.batch_size(batch_size)
-        if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
-            raise ValueError(f"epochs must be an integer >= 0, got {epochs!r}")
-        if isinstance(initial_epoch, bool) or not isinstance(initial_epoch, (int, np.integer)) or initial_epoch < 0:
-            raise ValueError(f"initial_epoch must be an integer >= 0, got {initial_epoch!r}")
-        validation_split = _checks.fraction(validation_split, "validation_split")
-        verbose = _verbosity(verbose)
-        x, y = self._check_xy(x, y, convert=False)
-        if validation_data is not None:
-            if validation_split:
-                raise ValueError("pass either validation_data or validation_split, not both")
-            if not isinstance(validation_data, (tuple, list)) or len(validation_data) != 2:
-                raise ValueError("validation_data must be a tuple (x_val, y_val)")
-            x_val, y_val = self._check_xy(*validation_data, "x_val", "y_val", convert=False)
-        elif validation_split:
-            split_at = int(len(x) * (1.0 - validation_split))
-            if split_at < 1 or split_at >= len(x):
-                raise ValueError(f"validation_split={validation_split} leaves no samples for training or validation "
-                                 f"with {len(x)} samples")
-            x, x_val = x[:split_at], x[split_at:]
-            y, y_val = y[:split_at], y[split_at:]
-        else:
-            x_val = y_val = None
-
-        n = len(x)
-        steps = math.ceil(n / batch_size)
-        history = callbacks_module.History()
-        cbs = list(callbacks or [])
-        for cb in cbs:
-            if not isinstance(cb, callbacks_module.Callback):
-                raise TypeError(f"callbacks must be glassnet Callback objects, got {type(cb).__name__}")
-        from .. import doctor as doctor_module          # above the models: imported when fit runs
-        doc = doctor_module.for_fit(doctor, cbs)
-        if verbose:
-            cbs.append(callbacks_module.ProgbarLogger(verbose))
-        cbs.append(history)
-        if doc is not None:
-            cbs.append(doc)                    # last: its findings print after the epoch's progress line
-        cblist = callbacks_module.CallbackList(cbs, self, {"epochs": epochs, "steps": steps, "verbose": verbose})
-        per_batch_logs = bool(cblist.batch_end or cblist.batch_begin)
-
-        # The batch loop.  Per epoch: one permutation, and the labels put in its order at once (a
-        # small array); per batch: x's rows gathered (and converted) into one kept buffer, one step,
-        # and the scores added up as plain numbers.  Layers reuse their buffers meanwhile.
-        rng = backend.make_rng()
-        batches = _batches(x, batch_size, self.dtype)
-        labels = isinstance(y, Several) or y.ndim == 1   # labels (or several outputs' targets): reorder once per epoch
-        ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
-        want_outputs = self._needs_outputs
-        self.stop_training = False
-        with self._running(min(batch_size, n)):
-            cblist.call("on_train_begin", {})
-            for epoch in range(initial_epoch, epochs):
-                cblist.call("on_epoch_begin", epoch, {})
-                order = rng.permutation(n) if shuffle else None
-                y_epoch = y.take(order) if order is not None and labels else y
-                loss_sum, seen = 0.0, 0
-                metric_sums = [0.0] * len(self._metrics)
-                for batch in range(steps):
-                    start, stop = batch * batch_size, min((batch + 1) * batch_size, n)
-                    if order is None:
-                        xb = batches.rows(start, stop)
-                    else:
-                        xb = batches.gather(order[start:stop])
-                    if ybuf is None:
-                        yb = y_epoch[start:stop]
-                    else:
-                        yb = np.take(y, order[start:stop], axis=0, out=ybuf[: stop - start])
-                    for cb in cblist.batch_begin:
-                        cb.on_train_batch_begin(batch, {})
-                    loss, out = step(self, xb, yb, want_outputs=want_outputs)
-                    m = stop - start
-                    loss_sum += loss * m
-                    seen += m
-                    if metric_sums:
-                        for i, score in enumerate(self._scores(yb, out)):
-                            metric_sums[i] += score
-                    if per_batch_logs:
-                        logs = self._logs(loss_sum, metric_sums, seen)
-                        if not math.isfinite(loss):
-                            logs["loss"] = loss
-                        for cb in cblist.batch_end:
-                            cb.on_train_batch_end(batch, logs)
-                    if self.stop_training:
-                        break
-                self._steps_done = batch + 1 if steps else 0
-                logs = self._logs(loss_sum, metric_sums, seen)
-                if x_val is not None:
-                    val = self._evaluate_arrays(x_val, y_val, batch_size)
-                    logs.update({f"val_{k}": v for k, v in val.items()})
-                cblist.call("on_epoch_end", epoch, logs)
-                if self.stop_training:
-                    break
-            cblist.call("on_train_end", {})
-        self.history = history
-        return history
+        return fit_module.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
+                              shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
+                              validation_steps, validation_batch_size, validation_freq, doctor)
 
     # ------------------------------------------------------------------
-    # Evaluation and prediction
+    # Evaluation and prediction (models/evaluate.py)
     # ------------------------------------------------------------------
-    def _evaluate_arrays(self, x, y, batch_size, batch_end=()):
-        """Loss and metrics over (x, y), batch by batch (x streamed as in fit); call inside _running()."""
-        loss_sum, metric_sums, seen = 0.0, [0.0] * len(self._metrics), 0
-        n = len(x)
-        batches = _batches(x, batch_size, self.dtype)
-        for batch, start in enumerate(range(0, n, batch_size)):
-            stop = min(start + batch_size, n)
-            xb, yb = batches.rows(start, stop), y[start:stop]
-            loss, out = step(self, xb, yb, training=False, backward=False, update=False, penalty=False,
-                             want_outputs=self._needs_outputs)
-            loss_sum += loss * len(xb)
-            seen += len(xb)
-            if metric_sums:
-                for i, score in enumerate(self._scores(yb, out)):
-                    metric_sums[i] += score
-            for cb in batch_end:
-                cb.on_test_batch_end(batch, self._logs(loss_sum, metric_sums, seen))
-        logs = self._logs(loss_sum, metric_sums, n)
-        if self._regularized:
-            logs["loss"] += self._regularization_loss()
-        return logs
-
-    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", callbacks=None, return_dict=False):
+    def evaluate(self, x=None, y=None, batch_size=None, verbose="auto", sample_weight=None, steps=None,
+                 callbacks=None, return_dict=False):
         """Loss (and metrics) on (x, y): a float without metrics, else [loss, metric, ...] (Keras).
 
-        Callbacks get on_test_begin, on_test_batch_end (if they define it) and on_test_end.
+        sample_weight: one weight per sample; the loss is then sum(w_i * l_i) / n (metrics stay
+        unweighted, as Keras's `metrics`).  steps: stop after that many batches.  Callbacks get
+        on_test_begin, on_test_batch_begin, on_test_batch_end (running logs) and on_test_end.
         """
-        self._require_compiled()
-        batch_size = _checks.batch_size(batch_size)
-        verbose = _verbosity(verbose)
-        cbs = list(callbacks or [])
-        for cb in cbs:
-            if not isinstance(cb, callbacks_module.Callback):
-                raise TypeError(f"callbacks must be glassnet Callback objects, got {type(cb).__name__}")
-        x, y = self._check_xy(x, y, convert=False)
-        for cb in cbs:
-            cb.set_model(self)
-            cb.on_test_begin({})
-        batch_end = [cb for cb in cbs if callbacks_module.overrides(cb, "on_test_batch_end")]
-        start = time.perf_counter()
-        with self._running(min(batch_size, len(x))):
-            logs = self._evaluate_arrays(x, y, batch_size, batch_end)
-        for cb in cbs:
-            cb.on_test_end(dict(logs))
-        if verbose:
-            steps = math.ceil(len(x) / batch_size)
-            elapsed = time.perf_counter() - start
-            print(f"{steps}/{steps} - {callbacks_module._fmt_time(elapsed)} - "
-                  f"{callbacks_module._per_step(elapsed, steps)}{callbacks_module.format_logs(logs)}", flush=True)
-        if return_dict:
-            return logs
-        values = [logs[name] for name in self.metrics_names]
-        return values[0] if len(values) == 1 else values
+        return evaluate_module.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
+                                        return_dict)
 
-    def predict(self, x, batch_size=None, verbose=0):
+    def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """The model's outputs for x (probabilities for softmax/sigmoid outputs), batch by batch.
 
-        x may be uint8, a np.memmap, ...: each batch is read and converted on its own, and the
-        layers compute into kept buffers; only the outputs are new memory.
+        x may be uint8, a np.memmap, a pandas DataFrame, ...: each batch is read and converted on its
+        own, and the layers compute into kept buffers; only the outputs are new memory.  steps: stop
+        after that many batches.  Callbacks get on_predict_begin, on_predict_batch_begin,
+        on_predict_batch_end ({"outputs": the batch's outputs}) and on_predict_end.
         """
-        batch_size = _checks.batch_size(batch_size)
-        x = self._check_x(x)
-        self._check_castable(x, "x")
-        n = len(x)
-        shapes = [tuple(t.shape[1:]) for t in self.outputs] if self._several_outputs else \
-            [tuple(self.output_layer.output_shape[1:])]
-        outs = [np.empty((n,) + shape, dtype=self.dtype) for shape in shapes]
-        batches = _batches(x, batch_size, self.dtype)
-        with self._running(min(batch_size, n)):
-            for start in range(0, n, batch_size):
-                stop = min(start + batch_size, n)
-                got = step(self, batches.rows(start, stop), None, training=False, backward=False, update=False)[1]
-                for out, part in zip(outs, got if self._several_outputs else [got]):
-                    out[start:stop] = part
-        out = outputs_module.structured(self, outs) if self._several_outputs else outs[0]
-        if verbose:
-            steps = math.ceil(n / batch_size)
-            print(f"{steps}/{steps}", flush=True)
-        return out
+        return evaluate_module.predict(self, x, batch_size, verbose, steps, callbacks)
 
     def __call__(self, x, training=False):
         """Forward pass on one batch (no batching, no copies): model(x)."""
@@ -376,19 +232,22 @@ class Trainer:
     def _several_outputs(self):
         return len(getattr(self, "outputs", ())) > 1
 
-    def train_on_batch(self, x, y, return_dict=False, recorder=None):
+    def train_on_batch(self, x, y, sample_weight=None, class_weight=None, return_dict=False, recorder=None):
         """One optimizer step on this batch; returns its loss (and metrics) before the update.
 
+        sample_weight / class_weight weigh the samples' losses as in fit (models/weighting.py).
         recorder: a glassnet.models.Recorder that sees the step (glassnet.explain.trace uses one).
         """
         x, y = self._check_xy(x, y)
-        loss, out = step(self, x, y, recorder=recorder)
+        weights = weighting.sample_weights(self, sample_weight, class_weight, y, len(x))
+        loss, out = step(self, x, y, recorder=recorder, sample_weight=weights)
         return self._batch_result(loss, out, y, return_dict)
 
-    def test_on_batch(self, x, y, return_dict=False):
-        """Loss (and metrics) on this batch, without training."""
+    def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
+        """Loss (and metrics) on this batch, without training; sample_weight weighs the loss as in fit."""
         x, y = self._check_xy(x, y)
-        loss, out = step(self, x, y, training=False, backward=False, update=False)
+        weights = weighting.sample_weights(self, sample_weight, None, y, len(x))
+        loss, out = step(self, x, y, training=False, backward=False, update=False, sample_weight=weights)
         return self._batch_result(loss, out, y, return_dict)
 
     def _batch_result(self, loss, out, y, return_dict):
@@ -411,15 +270,17 @@ class Trainer:
     # ------------------------------------------------------------------
     # Gradients and weights
     # ------------------------------------------------------------------
-    def compute_gradients(self, x, y):
+    def compute_gradients(self, x, y, sample_weight=None):
         """(loss, grads): the training loss on (x, y) and its gradient for every array of get_weights().
 
         Nothing is updated: moving statistics are restored afterwards.  Arrays that are
         not trainable (BatchNormalization's moving mean and variance) get zero gradients.
+        sample_weight weighs the samples' losses as in fit.
         """
         x, y = self._check_xy(x, y)
+        weights = weighting.sample_weights(self, sample_weight, None, y, len(x))
         saved = [{k: v.copy() for k, v in layer.state.items()} for layer, _ in leaves(self.layers)]
-        loss, _ = step(self, x, y, update=False)
+        loss, _ = step(self, x, y, update=False, sample_weight=weights)
         for (layer, _), state in zip(leaves(self.layers), saved):
             for k, v in state.items():
                 layer.state[k][...] = v
@@ -430,12 +291,4 @@ class Trainer:
             for w in layer.state.values():
                 grads.append(np.zeros_like(w))
         return float(loss), grads
-
-
-def _verbosity(verbose):
-    if verbose == "auto":
-        return 1
-    if verbose not in (0, 1, 2) or isinstance(verbose, bool):
-        raise ValueError(f"verbose must be 'auto', 0, 1 or 2, got {verbose!r}")
-    return verbose
 

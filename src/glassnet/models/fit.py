@@ -1,0 +1,189 @@
+"""fit's loop: epochs of batches through the one step, callbacks, validation (Keras's fit).
+
+Per epoch: one permutation of the samples, the labels (and sample weights) put in its order at once
+(small arrays); per batch: x's rows gathered (and converted) into one kept buffer, one step
+(models/step.py), and the scores added up as plain numbers.  Layers reuse their buffers meanwhile.
+
+Keras's arguments, as Keras 3 runs them on arrays:
+
+- steps_per_epoch: an epoch is that many batches, taken in order from one pass over the data (one
+  permutation); the next epoch goes on where the last stopped, and a new pass (a new permutation)
+  starts when one runs out.  When a pass runs out in the middle of an epoch, the epoch ends there,
+  with Keras's warning "Your input ran out of data".  Without batch_size, a batch is
+  ceil(n / steps_per_epoch) samples.
+- validation_steps: validation runs over the first that many batches of the validation data, every
+  time; validation_batch_size (default: batch_size) sets their size.
+- validation_freq: validate after every N-th epoch (an int), or after the epochs listed (1-based).
+- sample_weight / class_weight (models/weighting.py): weight each sample's loss; validation_split
+  splits sample_weight with x and y, class_weight weighs the training data only, and
+  validation_data may be (x_val, y_val, val_sample_weight).
+
+Without these arguments the loop runs exactly as before they existed: same batches, same numbers.
+"""
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+
+from .. import _checks
+from .. import backend
+from .. import callbacks as callbacks_module
+from . import weighting
+from .batches import Several, batches as _batches
+from .evaluate import batch_size_for, checked_callbacks, evaluate_arrays, steps_argument, verbosity
+from .step import step
+
+
+def _epoch_count(value, what):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{what} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+def _validation_freq(value):
+    """Keras's validation_freq: a positive int (every N epochs) or a list of 1-based epochs."""
+    if isinstance(value, (list, tuple, set, range)):
+        return {_checks.positive_int(e, "each epoch in validation_freq") for e in value}
+    return _checks.positive_int(value, "validation_freq (an int, or a list of epochs)")
+
+
+def _validates(epoch, freq):
+    return (epoch + 1) % freq == 0 if isinstance(freq, int) else epoch + 1 in freq
+
+
+def _validation(model, validation_data, validation_split, x, y, weights):
+    """(x, y, weights, x_val, y_val, val_weights) with validation data checked or split off."""
+    if validation_data is not None:
+        if validation_split:
+            raise ValueError("pass either validation_data or validation_split, not both")
+        if not isinstance(validation_data, (tuple, list)) or len(validation_data) not in (2, 3):
+            raise ValueError(f"validation_data must be a tuple (x_val, y_val) or (x_val, y_val, val_sample_weight), "
+                             f"got {type(validation_data).__name__}"
+                             + (f" of {len(validation_data)}" if isinstance(validation_data, (tuple, list)) else ""))
+        x_val, y_val = model._check_xy(*validation_data[:2], "x_val", "y_val", convert=False)
+        w_val = validation_data[2] if len(validation_data) == 3 else None
+        w_val = weighting.sample_weights(model, w_val, None, y_val, len(x_val), "val_sample_weight")
+        return x, y, weights, x_val, y_val, w_val
+    if validation_split:
+        split_at = int(len(x) * (1.0 - validation_split))
+        if split_at < 1 or split_at >= len(x):
+            raise ValueError(f"validation_split={validation_split} leaves no samples for training or validation "
+                             f"with {len(x)} samples")
+        w, w_val = (None, None) if weights is None else (weights[:split_at], weights[split_at:])
+        return x[:split_at], y[:split_at], w, x[split_at:], y[split_at:], w_val
+    return x, y, weights, None, None, None
+
+
+def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data, shuffle,
+        class_weight, sample_weight, initial_epoch, steps_per_epoch, validation_steps, validation_batch_size,
+        validation_freq, doctor):
+    """Model.fit (models/trainer.py documents it)."""
+    model._require_compiled()
+    if batch_size is not None:
+        batch_size = _checks.batch_size(batch_size)
+    epochs = _epoch_count(epochs, "epochs")
+    initial_epoch = _epoch_count(initial_epoch, "initial_epoch")
+    steps_per_epoch = steps_argument(steps_per_epoch, "steps_per_epoch")
+    validation_steps = steps_argument(validation_steps, "validation_steps")
+    if validation_batch_size is not None:
+        validation_batch_size = _checks.positive_int(validation_batch_size, "validation_batch_size")
+    validation_freq = _validation_freq(validation_freq)
+    validation_split = _checks.fraction(validation_split, "validation_split")
+    verbose = verbosity(verbose)
+    x, y = model._check_xy(x, y, convert=False)
+    weighting.one_of(sample_weight, class_weight)
+    weights = weighting.sample_weights(model, sample_weight, None, y, len(x))
+    x, y, weights, x_val, y_val, w_val = _validation(model, validation_data, validation_split, x, y, weights)
+    if class_weight is not None:                    # the training data's labels only, as Keras
+        weights = weighting.sample_weights(model, None, class_weight, y, len(x))
+    val_batch_size = None if x_val is None else \
+        batch_size_for(validation_batch_size or batch_size, len(x_val), validation_steps)
+
+    n = len(x)
+    batch_size = batch_size_for(batch_size, n, steps_per_epoch)
+    per_pass = math.ceil(n / batch_size)            # batches in one pass over the data
+    steps = steps_per_epoch or per_pass
+    history = callbacks_module.History()
+    cbs = checked_callbacks(callbacks)
+    from .. import doctor as doctor_module          # above the models: imported when fit runs
+    doc = doctor_module.for_fit(doctor, cbs)
+    if verbose:
+        cbs.append(callbacks_module.ProgbarLogger(verbose))
+    cbs.append(history)
+    if doc is not None:
+        cbs.append(doc)                    # last: its findings print after the epoch's progress line
+    cblist = callbacks_module.CallbackList(cbs, model, {"epochs": epochs, "steps": steps, "verbose": verbose})
+    per_batch_logs = bool(cblist.batch_end or cblist.batch_begin)
+
+    rng = backend.make_rng()
+    batches = _batches(x, batch_size, model.dtype)
+    labels = isinstance(y, Several) or y.ndim == 1   # labels (or several outputs' targets): reorder once per pass
+    ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
+    want_outputs = model._needs_outputs
+    model.stop_training = False
+    order, y_epoch, w_epoch, position = None, y, weights, 0    # the pass: its permutation, its next batch
+    logs = {}
+    with model._running(min(batch_size, n)):
+        cblist.call("on_train_begin", {})
+        initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch    # set by a restoring callback
+        for epoch in range(initial_epoch, epochs):
+            cblist.call("on_epoch_begin", epoch, {})
+            if position == 0:                       # a new pass over the data
+                order = rng.permutation(n) if shuffle else None
+                y_epoch = y.take(order) if order is not None and labels else y
+                w_epoch = weights if weights is None or order is None else weights.take(order)
+            loss_sum, seen, done = 0.0, 0, 0
+            metric_sums = [0.0] * len(model._metrics)
+            for batch in range(steps):
+                if position == per_pass:            # steps_per_epoch only: the pass ran out
+                    warnings.warn(f"Your input ran out of data; the epoch ends after {batch} of "
+                                  f"steps_per_epoch={steps_per_epoch} batches, and the next starts a new pass over "
+                                  f"the data ({per_pass} batches of {batch_size}); as in Keras", UserWarning,
+                                  stacklevel=3)
+                    break
+                start, stop = position * batch_size, min((position + 1) * batch_size, n)
+                position += 1
+                if order is None:
+                    xb = batches.rows(start, stop)
+                else:
+                    xb = batches.gather(order[start:stop])
+                if ybuf is None:
+                    yb = y_epoch[start:stop]
+                else:
+                    yb = np.take(y, order[start:stop], axis=0, out=ybuf[: stop - start])
+                for cb in cblist.batch_begin:
+                    cb.on_train_batch_begin(batch, {})
+                if w_epoch is None:
+                    loss, out = step(model, xb, yb, want_outputs=want_outputs)
+                else:
+                    loss, out = step(model, xb, yb, want_outputs=want_outputs, sample_weight=w_epoch[start:stop])
+                m = stop - start
+                loss_sum += loss * m
+                seen += m
+                done = batch + 1
+                if metric_sums:
+                    for i, score in enumerate(model._scores(yb, out)):
+                        metric_sums[i] += score
+                if per_batch_logs:
+                    batch_logs = model._logs(loss_sum, metric_sums, seen)
+                    if not math.isfinite(loss):
+                        batch_logs["loss"] = loss
+                    for cb in cblist.batch_end:
+                        cb.on_train_batch_end(batch, batch_logs)
+                if model.stop_training:
+                    break
+            if steps_per_epoch is None or position == per_pass:
+                position = 0
+            model._steps_done = done
+            logs = model._logs(loss_sum, metric_sums, seen)
+            if x_val is not None and _validates(epoch, validation_freq):
+                val = evaluate_arrays(model, x_val, y_val, val_batch_size, w_val, validation_steps, cblist)
+                logs.update({f"val_{k}": v for k, v in val.items()})
+            cblist.call("on_epoch_end", epoch, logs)
+            if model.stop_training:
+                break
+        cblist.call("on_train_end", logs)
+    model.history = history
+    return history
