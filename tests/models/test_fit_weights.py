@@ -332,3 +332,26 @@ def test_bad_weights_are_refused_naming_what_was_expected_and_what_arrived():
         two.fit(x, [labels, np.zeros((N, 1))], class_weight={0: 1.0}, verbose=0, doctor=False)
     with pytest.raises(ValueError, match=r"outputs are \['kind', 'size'\], got unknown keys \['sizes'\]"):
         two.fit(x, [labels, np.zeros((N, 1))], sample_weight={"sizes": w}, verbose=0, doctor=False)
+
+
+def test_weighted_metrics_read_the_sample_weights_fit_evaluate_and_test_on_batch_get(keras, isolated_random_state):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(40, 3)).astype("float32")
+    y = rng.integers(0, 2, (40, 1)).astype("float32")
+    w = rng.uniform(size=40).astype("float32")
+    gn.set_random_seed(0)
+    ours = gn.Sequential([gn.layers.Dense(1, activation="sigmoid", input_shape=(3,))])
+    theirs = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1, activation="sigmoid")])
+    theirs.set_weights(ours.get_weights())
+    for model in (ours, theirs):
+        model.compile("sgd", "binary_crossentropy", metrics=["accuracy"], weighted_metrics=["accuracy"])
+    a = ours.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    b = theirs.evaluate(x, y, sample_weight=w, verbose=0, return_dict=True)
+    assert a["weighted_accuracy"] != a["accuracy"]
+    for key in b:
+        assert a[key] == pytest.approx(b[key], rel=1e-6)
+    a = ours.test_on_batch(x, y, sample_weight=w, return_dict=True)
+    assert a["weighted_accuracy"] == pytest.approx(b["weighted_accuracy"], rel=1e-6)
+    a = ours.fit(x, y, sample_weight=w, batch_size=40, shuffle=False, verbose=0).history
+    b = theirs.fit(x, y, sample_weight=w, batch_size=40, shuffle=False, verbose=0).history
+    assert a["weighted_accuracy"][0] == pytest.approx(b["weighted_accuracy"][0], rel=1e-6)

@@ -91,7 +91,7 @@ def evaluate_arrays(model, x, y, batch_size, sample_weight=None, steps=None, cbl
         loss_sum += loss * (stop - start)
         seen += stop - start
         if metric_sums:
-            for i, score in enumerate(model._scores(yb, out)):
+            for i, score in enumerate(model._scores(yb, out, wb)):
                 metric_sums[i] += score
         if end:
             logs = model._logs(loss_sum, metric_sums, seen)

@@ -155,16 +155,17 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
                     yb = np.take(y, order[start:stop], axis=0, out=ybuf[: stop - start])
                 for cb in cblist.batch_begin:
                     cb.on_train_batch_begin(batch, {})
-                if w_epoch is None:
+                wb = None if w_epoch is None else w_epoch[start:stop]
+                if wb is None:
                     loss, out = step(model, xb, yb, want_outputs=want_outputs)
                 else:
-                    loss, out = step(model, xb, yb, want_outputs=want_outputs, sample_weight=w_epoch[start:stop])
+                    loss, out = step(model, xb, yb, want_outputs=want_outputs, sample_weight=wb)
                 m = stop - start
                 loss_sum += loss * m
                 seen += m
                 done = batch + 1
                 if metric_sums:
-                    for i, score in enumerate(model._scores(yb, out)):
+                    for i, score in enumerate(model._scores(yb, out, wb)):
                         metric_sums[i] += score
                 if per_batch_logs:
                     batch_logs = model._logs(loss_sum, metric_sums, seen)

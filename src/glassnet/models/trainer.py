@@ -241,17 +241,17 @@ class Trainer:
         x, y = self._check_xy(x, y)
         weights = weighting.sample_weights(self, sample_weight, class_weight, y, len(x))
         loss, out = step(self, x, y, recorder=recorder, sample_weight=weights)
-        return self._batch_result(loss, out, y, return_dict)
+        return self._batch_result(loss, out, y, return_dict, weights)
 
     def test_on_batch(self, x, y, sample_weight=None, return_dict=False):
         """Loss (and metrics) on this batch, without training; sample_weight weighs the loss as in fit."""
         x, y = self._check_xy(x, y)
         weights = weighting.sample_weights(self, sample_weight, None, y, len(x))
         loss, out = step(self, x, y, training=False, backward=False, update=False, sample_weight=weights)
-        return self._batch_result(loss, out, y, return_dict)
+        return self._batch_result(loss, out, y, return_dict, weights)
 
-    def _batch_result(self, loss, out, y, return_dict):
-        logs = scoring.batch_logs(self, loss, y, out)
+    def _batch_result(self, loss, out, y, return_dict, sample_weight=None):
+        logs = scoring.batch_logs(self, loss, y, out, sample_weight)
         if return_dict:
             return logs
         values = list(logs.values())
