@@ -2,32 +2,30 @@
 from __future__ import annotations
 
 import math
-import numbers
 
+from .. import _checks
 from .base import Callback
+from .monitor import check_monitor, resolve_mode
 
 
 class EarlyStopping(Callback):
-    """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs."""
+    """Stop when `monitor` has not improved by more than `min_delta` for `patience` epochs.
+
+    mode "auto" maximises accuracies, AUC, precision, recall and F1 and minimises the rest (monitor.py).
+    """
 
     def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, verbose=0, mode="auto",
                  baseline=None, restore_best_weights=False, start_from_epoch=0):
         super().__init__()
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"EarlyStopping mode must be 'auto', 'min' or 'max', got {mode!r}")
-        if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
-            raise ValueError(f"EarlyStopping patience must be an integer >= 0, got {patience!r}")
-        patience = int(patience)
-        self.monitor = monitor
+        self.monitor = check_monitor(monitor, "EarlyStopping")
+        self.mode = resolve_mode(monitor, mode, "EarlyStopping")
+        patience = _checks.non_negative_int(patience, "EarlyStopping patience")
         self.min_delta = abs(float(min_delta))
         self.patience = patience
         self.verbose = verbose
         self.baseline = baseline
         self.restore_best_weights = bool(restore_best_weights)
         self.start_from_epoch = int(start_from_epoch)
-        if mode == "auto":
-            mode = "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
-        self.mode = mode
 
     def _better(self, value, reference):
         if self.mode == "min":

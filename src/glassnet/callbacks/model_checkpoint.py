@@ -4,7 +4,9 @@ from __future__ import annotations
 import math
 import os
 
+from .. import _checks
 from .base import Callback
+from .monitor import check_monitor, resolve_mode
 
 
 class ModelCheckpoint(Callback):
@@ -13,9 +15,12 @@ class ModelCheckpoint(Callback):
     As Keras: filepath may hold `{epoch:02d}` (counted from 1) and any log value such as
     `{val_loss:.4f}`; it must end in `.glassnet` or `.keras` (model.save), or in `.npz` or
     `.weights.h5` with save_weights_only=True (model.save_weights). Missing directories are created.
-    mode "auto" maximises monitors with "acc" in their name (or ending in "auc") and minimises the
-    others; `best` starts at initial_value_threshold (else +-inf) and carries over between fits.
-    Only save_freq="epoch" is supported.
+    mode "auto" maximises accuracies, AUC, precision, recall and F1 and minimises the others
+    (monitor.py); `best` starts at initial_value_threshold (else +-inf) and carries over between fits.
+
+    save_freq="epoch" saves at the end of every epoch; an integer N saves after every N training
+    batches, counted across epochs (and across fits, as in Keras), judged on the batch's logs (the
+    running means of the epoch so far); then filepath may also hold `{batch}` (counted from 1).
     """
 
     def __init__(self, filepath, monitor="val_loss", verbose=0, save_best_only=False, save_weights_only=False,
@@ -34,14 +39,13 @@ class ModelCheckpoint(Callback):
                              f"(a Keras 3 file), such as 'ckpt/model-{{epoch:02d}}.glassnet', got {filepath!r}; "
                              f"for weights alone pass save_weights_only=True and a path ending in .npz "
                              f"or .weights.h5")
-        if mode not in ("auto", "min", "max"):
-            raise ValueError(f"ModelCheckpoint mode must be 'auto', 'min' or 'max', got {mode!r}")
         if save_freq != "epoch":
-            raise ValueError(f"ModelCheckpoint supports save_freq='epoch' only, got {save_freq!r}")
-        if not isinstance(monitor, str):
-            raise TypeError(f"ModelCheckpoint monitor must be a str such as 'val_loss', got {monitor!r}")
-        if mode == "auto":
-            mode = "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+            if isinstance(save_freq, str):
+                raise ValueError(f"ModelCheckpoint save_freq must be 'epoch' or a number of batches, "
+                                 f"got {save_freq!r}")
+            save_freq = _checks.positive_int(save_freq, "ModelCheckpoint save_freq (a number of batches)")
+        check_monitor(monitor, "ModelCheckpoint")
+        mode = resolve_mode(monitor, mode, "ModelCheckpoint")
         self.filepath = filepath
         self.monitor = monitor
         self.verbose = verbose
@@ -49,6 +53,8 @@ class ModelCheckpoint(Callback):
         self.save_weights_only = bool(save_weights_only)
         self.mode = mode
         self.save_freq = save_freq
+        self._batches_since_save = 0
+        self._epoch = 0
         if initial_value_threshold is not None:
             self.best = float(initial_value_threshold)
         else:
@@ -57,12 +63,15 @@ class ModelCheckpoint(Callback):
     def _improved(self, value):
         return value < self.best if self.mode == "min" else value > self.best
 
-    def _file_path(self, epoch, logs):
+    def _file_path(self, epoch, batch, logs):
+        fields = {"epoch": epoch + 1} if batch is None else {"epoch": epoch + 1, "batch": batch + 1}
+        fields.update(logs)
         try:
-            return self.filepath.format(epoch=epoch + 1, **logs)
+            return self.filepath.format(**fields)
         except KeyError as err:
             raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} uses {{{err.args[0]}}}, which is not "
-                             f"among this epoch's logs ({', '.join(['epoch', *logs])})") from None
+                             f"among the {'batch' if batch is not None else 'epoch'}'s logs "
+                             f"({', '.join(fields)})") from None
         except (IndexError, ValueError) as err:
             raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} cannot be formatted: {err}") from None
 
@@ -75,16 +84,32 @@ class ModelCheckpoint(Callback):
         else:
             self.model.save(path, overwrite=True)
 
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.save_freq == "epoch":
+            return
+        self._batches_since_save += 1
+        if self._batches_since_save >= self.save_freq:
+            self._batches_since_save = 0
+            self._checkpoint(self._epoch, batch, logs)
+
     def on_epoch_end(self, epoch, logs=None):
+        if self.save_freq == "epoch":
+            self._checkpoint(epoch, None, logs)
+
+    def _checkpoint(self, epoch, batch, logs):
         logs = dict(logs or {})
-        path = self._file_path(epoch, logs)
+        path = self._file_path(epoch, batch, logs)
         if not self.save_best_only:
             if self.verbose:
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
             self._save(path)
             return
         if self.monitor not in logs:
-            raise ValueError(f"ModelCheckpoint monitors {self.monitor!r}, which is not among the logs "
+            where = "the epoch's logs" if batch is None else "the batch's logs (a batch has no 'val_*' values)"
+            raise ValueError(f"ModelCheckpoint monitors {self.monitor!r}, which is not among {where} "
                              f"({', '.join(logs)}); pass validation data to monitor 'val_*' values")
         value = float(logs[self.monitor])
         if self._improved(value):
