@@ -8,11 +8,13 @@
     terminate_on_nan.py          TerminateOnNaN
     csv_logger.py                CSVLogger
     reduce_lr_on_plateau.py      ReduceLROnPlateau
+    backup_and_restore.py        BackupAndRestore (its files: glassnet/saving/backup.py)
     monitor.py                   what the monitoring callbacks share: a monitored value's direction (mode)
 
 A callback overrides any of the hooks (base.py lists them); `fit` calls per-batch hooks only
 for callbacks that define them, so the others cost nothing per batch.
 """
+from .backup_and_restore import BackupAndRestore
 from .base import Callback, CallbackList, History, LambdaCallback, ProgbarLogger, format_logs, overrides
 from .base import _fmt, _fmt_time, _per_step  # noqa: F401  (evaluate prints the progress line's format too)
 from .csv_logger import CSVLogger
@@ -24,4 +26,4 @@ from .terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "LambdaCallback", "EarlyStopping",
            "ModelCheckpoint", "LearningRateScheduler", "TerminateOnNaN",
-           "CSVLogger", "ReduceLROnPlateau", "format_logs", "overrides"]
+           "CSVLogger", "ReduceLROnPlateau", "BackupAndRestore", "format_logs", "overrides"]

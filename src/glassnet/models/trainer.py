@@ -254,6 +254,7 @@ class Trainer:
         # small array); per batch: x's rows gathered (and converted) into one kept buffer, one step,
         # and the scores added up as plain numbers.  Layers reuse their buffers meanwhile.
         rng = backend.make_rng()
+        self._shuffle_rng = rng                # BackupAndRestore saves and restores its state
         batches = _batches(x, batch_size, self.dtype)
         labels = isinstance(y, Several) or y.ndim == 1   # labels (or several outputs' targets): reorder once per epoch
         ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
@@ -261,6 +262,8 @@ class Trainer:
         self.stop_training = False
         with self._running(min(batch_size, n)):
             cblist.call("on_train_begin", {})
+            # BackupAndRestore sets _initial_epoch (in on_train_begin) to resume where a fit stopped
+            initial_epoch, self._initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch, None
             for epoch in range(initial_epoch, epochs):
                 cblist.call("on_epoch_begin", epoch, {})
                 order = rng.permutation(n) if shuffle else None
