@@ -9,6 +9,7 @@
     csv_logger.py                CSVLogger
     reduce_lr_on_plateau.py      ReduceLROnPlateau
     backup_and_restore.py        BackupAndRestore (its files: glassnet/saving/backup.py)
+    tensorboard.py               TensorBoard (event files through tensorboardX, an optional extra)
     monitor.py                   what the monitoring callbacks share: a monitored value's direction (mode)
 
 A callback overrides any of the hooks (base.py lists them); `fit` calls per-batch hooks only
@@ -22,8 +23,9 @@ from .early_stopping import EarlyStopping
 from .learning_rate_scheduler import LearningRateScheduler
 from .model_checkpoint import ModelCheckpoint
 from .reduce_lr_on_plateau import ReduceLROnPlateau
+from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
 
 __all__ = ["Callback", "CallbackList", "History", "ProgbarLogger", "LambdaCallback", "EarlyStopping",
            "ModelCheckpoint", "LearningRateScheduler", "TerminateOnNaN",
-           "CSVLogger", "ReduceLROnPlateau", "BackupAndRestore", "format_logs", "overrides"]
+           "CSVLogger", "ReduceLROnPlateau", "BackupAndRestore", "TensorBoard", "format_logs", "overrides"]
