@@ -3,7 +3,6 @@
 References: Keras 3's own ReduceLROnPlateau driven with the same on_epoch_end logs (its rate is a
 float32 variable, hence rel=1e-6), and a hand-worked sequence.
 """
-import warnings
 
 import numpy as np
 import pytest

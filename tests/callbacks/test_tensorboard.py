@@ -9,7 +9,6 @@ import sys
 import numpy as np
 import pytest
 
-import glassnet as gn
 from glassnet.callbacks import LambdaCallback, TensorBoard
 from callbacks.callback_helpers import WeightsAtEpochEnd, make_model
 
