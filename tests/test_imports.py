@@ -47,6 +47,8 @@ NAMES = {0: "backend and validation", 1: "functions and data", 2: "layers, optim
 LAZY_UP = {
     ("callbacks", "plot"): "History.plot() draws the curves; figures sit above training, and matplotlib "
                            "is an optional extra, loaded only when a figure is asked for",
+    ("callbacks", "saving"): "BackupAndRestore writes and reads its backup as a .glassnet model file; the "
+                             "file format builds on the models, so it is loaded when fit runs",
     ("models", "saving"): "Model.save/save_weights/load_weights and models.load_model are Keras's API on "
                           "the model; the file format builds on the models, so it is loaded on call",
     ("models", "explain"): "Model.trace() is Keras-style sugar for glassnet.explain.trace, which is built "

@@ -254,3 +254,10 @@ def finite_number(value, what, lower=None, allow_lower=False):
 def positive_number(value, what, allow_zero=False):
     """A finite number > 0 (allow_zero: >= 0) as a float."""
     return finite_number(value, what, lower=0, allow_lower=allow_zero)
+
+
+def non_negative_int(value, what):
+    """An integer >= 0 (a bool is not one) as an int."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise ValueError(f"{what} must be an integer >= 0, got {value!r}")
+    return int(value)

@@ -119,8 +119,9 @@ def test_checkpoint_argument_errors(tmp_path):
         gn.callbacks.ModelCheckpoint(tmp_path / "m.glassnet", save_weights_only=True)
     with pytest.raises(ValueError, match="mode"):
         gn.callbacks.ModelCheckpoint(tmp_path / "m.glassnet", mode="best")
-    with pytest.raises(ValueError, match="save_freq"):
-        gn.callbacks.ModelCheckpoint(tmp_path / "m.glassnet", save_freq=10)
+    for save_freq in ("batch", 0, 2.5):              # "epoch" or a number of batches
+        with pytest.raises(ValueError, match="save_freq"):
+            gn.callbacks.ModelCheckpoint(tmp_path / "m.glassnet", save_freq=save_freq)
     gn.set_random_seed(19)
     model = _mlp()
     x, y = _data()

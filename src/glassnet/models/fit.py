@@ -118,6 +118,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     per_batch_logs = bool(cblist.batch_end or cblist.batch_begin)
 
     rng = backend.make_rng()
+    model._shuffle_rng = rng                   # BackupAndRestore saves and restores its state
     batches = _batches(x, batch_size, model.dtype)
     labels = isinstance(y, Several) or y.ndim == 1   # labels (or several outputs' targets): reorder once per pass
     ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
@@ -128,6 +129,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     with model._running(min(batch_size, n)):
         cblist.call("on_train_begin", {})
         initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch    # set by a restoring callback
+        model._initial_epoch = None                # once: a later fit without the callback starts as asked
         for epoch in range(initial_epoch, epochs):
             cblist.call("on_epoch_begin", epoch, {})
             if position == 0:                       # a new pass over the data
