@@ -139,3 +139,21 @@ def test_a_schedule_cannot_be_reduced():
 def test_argument_errors(kwargs, error, match):
     with pytest.raises(error, match=match):
         ReduceLROnPlateau(**kwargs)
+
+
+def test_mode_auto_follows_the_compiled_metrics_direction_whatever_its_name(isolated_random_state, tmp_path):
+    """AUC(name="prc") is maximised and a metric named like a score but measuring an error
+    (MeanAbsoluteError(name="score_recall")) minimised, as Keras reads a metric's direction."""
+    gn.set_random_seed(0)
+    model = gn.Sequential([gn.layers.Dense(1, activation="sigmoid", input_shape=(2,))])
+    model.compile("sgd", "binary_crossentropy",
+                  metrics=[gn.metrics.AUC(curve="PR", name="prc"), gn.metrics.MeanAbsoluteError(name="score_recall")])
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(20, 2)), rng.integers(0, 2, (20, 1)).astype(float)
+    callbacks = [gn.callbacks.EarlyStopping(monitor="val_prc", patience=50),
+                 gn.callbacks.ReduceLROnPlateau(monitor="score_recall", patience=50),
+                 gn.callbacks.ModelCheckpoint(str(tmp_path / "best.keras"), monitor="val_prc",
+                                              save_best_only=True)]
+    assert [cb.mode for cb in callbacks] == ["min", "max", "min"]          # the names alone mislead
+    model.fit(x, y, epochs=1, validation_split=0.25, callbacks=callbacks, verbose=0)
+    assert [cb.mode for cb in callbacks] == ["max", "min", "max"]

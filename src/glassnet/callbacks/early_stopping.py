@@ -5,7 +5,7 @@ import math
 
 from .. import _checks
 from .base import Callback
-from .monitor import check_monitor, resolve_mode
+from .monitor import check_monitor, metric_mode, resolve_mode
 
 
 class EarlyStopping(Callback):
@@ -19,6 +19,7 @@ class EarlyStopping(Callback):
         super().__init__()
         self.monitor = check_monitor(monitor, "EarlyStopping")
         self.mode = resolve_mode(monitor, mode, "EarlyStopping")
+        self._auto = mode == "auto"
         patience = _checks.non_negative_int(patience, "EarlyStopping patience")
         self.min_delta = abs(float(min_delta))
         self.patience = patience
@@ -33,6 +34,8 @@ class EarlyStopping(Callback):
         return value > reference + self.min_delta
 
     def on_train_begin(self, logs=None):
+        if self._auto:
+            self.mode = metric_mode(self.monitor, self.model) or self.mode
         self.wait = 0
         self.stopped_epoch = 0
         self.best = math.inf if self.mode == "min" else -math.inf

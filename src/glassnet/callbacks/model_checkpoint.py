@@ -6,7 +6,7 @@ import os
 
 from .. import _checks
 from .base import Callback
-from .monitor import check_monitor, resolve_mode
+from .monitor import check_monitor, metric_mode, resolve_mode
 
 
 class ModelCheckpoint(Callback):
@@ -45,13 +45,14 @@ class ModelCheckpoint(Callback):
                                  f"got {save_freq!r}")
             save_freq = _checks.positive_int(save_freq, "ModelCheckpoint save_freq (a number of batches)")
         check_monitor(monitor, "ModelCheckpoint")
-        mode = resolve_mode(monitor, mode, "ModelCheckpoint")
+        mode_arg, mode = mode, resolve_mode(monitor, mode, "ModelCheckpoint")
         self.filepath = filepath
         self.monitor = monitor
         self.verbose = verbose
         self.save_best_only = bool(save_best_only)
         self.save_weights_only = bool(save_weights_only)
         self.mode = mode
+        self._auto = mode_arg == "auto" and initial_value_threshold is None
         self.save_freq = save_freq
         self._batches_since_save = 0
         self._epoch = 0
@@ -94,6 +95,13 @@ class ModelCheckpoint(Callback):
         if self._batches_since_save >= self.save_freq:
             self._batches_since_save = 0
             self._checkpoint(self._epoch, batch, logs)
+
+    def on_train_begin(self, logs=None):
+        if self._auto:                      # the compiled metric's direction, once, before a best exists
+            self._auto = False
+            mode = metric_mode(self.monitor, self.model) or self.mode
+            if mode != self.mode and self.best in (math.inf, -math.inf):
+                self.mode, self.best = mode, (math.inf if mode == "min" else -math.inf)
 
     def on_epoch_end(self, epoch, logs=None):
         if self.save_freq == "epoch":

@@ -1,11 +1,16 @@
 """What the monitoring callbacks (EarlyStopping, ModelCheckpoint, ReduceLROnPlateau) share: the
 direction of a monitored value.
 
-mode "auto" maximises a value whose name (without "val_") speaks of a score that grows as the model
-gets better (accuracy, AUC, precision, recall, F1, the true positive and true negative counts) and
-minimises the others (the loss, the errors, the cross-entropies, the false counts).
+mode "auto" follows the compiled metric the monitored value comes from, as Keras does (its
+direction: AUC(name="prc") is maximised whatever its name); when fit starts, `metric_mode` looks
+it up.  Until then, and for a value no metric makes (the loss), the name decides: a name (without
+"val_") that speaks of a score that grows as the model gets better (accuracy, AUC, precision, recall,
+F1, the true positive and true negative counts) is maximised, the others (the loss, the errors, the
+cross-entropies, the false counts) are minimised.
 """
 from __future__ import annotations
+
+from .. import metrics as metrics_module
 
 MODES = ("auto", "min", "max")
 _MAXIMISED = ("acc", "auc", "precision", "recall", "f1", "true_positives", "true_negatives")
@@ -25,3 +30,14 @@ def resolve_mode(monitor: str, mode, who) -> str:
         return mode
     name = monitor[4:] if monitor.startswith("val_") else monitor
     return "max" if any(key in name for key in _MAXIMISED) else "min"
+
+
+def metric_mode(monitor: str, model):
+    """'max' or 'min' from the direction of the compiled metric that logs `monitor` (with or without
+    "val_"), or None when no metric of the model logs it (the loss) or its direction is unknown."""
+    name = monitor[4:] if monitor.startswith("val_") else monitor
+    for logged, metric in getattr(model, "_metrics", None) or ():
+        if logged == name and metric is not None:
+            way = metrics_module.direction(metric)
+            return None if way is None else "max" if way == "up" else "min"
+    return None

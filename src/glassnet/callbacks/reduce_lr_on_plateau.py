@@ -5,7 +5,7 @@ import warnings
 
 from .. import _checks
 from .base import Callback
-from .monitor import check_monitor, resolve_mode
+from .monitor import check_monitor, metric_mode, resolve_mode
 
 
 class ReduceLROnPlateau(Callback):
@@ -29,6 +29,7 @@ class ReduceLROnPlateau(Callback):
         super().__init__()
         self.monitor = check_monitor(monitor, "ReduceLROnPlateau")
         self.mode = resolve_mode(monitor, mode, "ReduceLROnPlateau")
+        self._auto = mode == "auto"
         factor = _checks.finite_number(factor, "ReduceLROnPlateau factor", lower=0)
         if factor >= 1.0:
             raise ValueError(f"ReduceLROnPlateau factor must be a number in (0, 1) (new lr = lr * factor), "
@@ -57,6 +58,8 @@ class ReduceLROnPlateau(Callback):
         return value - self.min_delta > self.best
 
     def on_train_begin(self, logs=None):
+        if self._auto:
+            self.mode = metric_mode(self.monitor, self.model) or self.mode
         self._reset()
 
     def on_epoch_end(self, epoch, logs=None):
