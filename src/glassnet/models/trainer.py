@@ -241,7 +241,7 @@ class Trainer:
             if not isinstance(cb, callbacks_module.Callback):
                 raise TypeError(f"callbacks must be glassnet Callback objects, got {type(cb).__name__}")
         from .. import doctor as doctor_module          # above the models: imported when fit runs
-        doc = doctor_module.for_fit(doctor, cbs)
+        doc = doctor_module.for_fit(doctor, cbs, history, verbose)   # history.findings; printed if verbose
         if verbose:
             cbs.append(callbacks_module.ProgbarLogger(verbose))
         cbs.append(history)
