@@ -135,7 +135,7 @@ def scale_inputs(doctor):
         return None
     if seen is not None and seen <= UNSCALED:
         return None
-    size = "" if seen is None else f" (the largest input value seen is {g(seen)})"
+    size = "" if seen is None else f" (the largest input value in the last batch is {g(seen)})"
     return f"scale the inputs{size}: x / 255 for pixels, or standardise each feature (x - mean) / std"
 
 

@@ -78,7 +78,6 @@ class Doctor(_callbacks.Callback):
         self._blamed = -1              # last layer index the dead/saturated rules blamed
         self._watch = []               # (index, layer, kind, |z| limit, state)
         self._kernels = []             # (index, layer) with a trainable kernel W
-        self.input_max = None          # the largest |input| the first kernel saw on the checked batches
         self.died_in_training = False  # a dead layer had been alive in an earlier epoch
 
     def on_train_begin(self, logs=None):
@@ -124,6 +123,16 @@ class Doctor(_callbacks.Callback):
     def on_train_end(self, logs=None):
         self._flush()
         self._history = None           # the link lasts one fit
+
+    @property
+    def input_max(self):
+        """The largest |value| in the last batch the first layer with a kernel saw (None if unknown);
+        read only when advice is written, so the checks cost nothing for it."""
+        layer = self._kernels[0][1] if self._kernels else None
+        x = getattr(layer, "_x", None)
+        if x is None or not x.size:
+            return None
+        return float(max(abs(float(np.max(x))), abs(float(np.min(x)))))
 
     # ------------------------------------------------------------------
     # Reporting
@@ -237,11 +246,6 @@ class Doctor(_callbacks.Callback):
         loss = (logs or {}).get("loss")
         if loss is not None and not self._check_loss(float(loss), batch, "running"):
             return                     # NaN weights: the other statistics say nothing more
-        if self._kernels:
-            x = getattr(self._kernels[0][1], "_x", None)
-            if x is not None and x.size:
-                top = float(np.max(np.abs(x)))
-                self.input_max = top if self.input_max is None else max(self.input_max, top)
         if self._watch:
             self._check_activations(batch)
         if self._kernels:
@@ -309,8 +313,8 @@ class Doctor(_callbacks.Callback):
             hint = " They were alive in an earlier epoch: large steps pushed their biases and weights negative."
         epochs = f"epoch {self._epoch + 1}" if since == self._epoch else f"epochs {since + 1}-{self._epoch + 1}"
         return (f"{dead} of {units} ReLU units ({dead / units:.0%}) of layer {layer.name!r} output 0 for every "
-                f"one of the {rows} samples checked in {epochs} (its checked batches, from first to last); a "
-                f"dead unit passes no gradient, so it never recovers.{hint}")
+                f"one of the {rows} samples checked in {epochs} (the first batch and every {self.every}th after it); "
+                f"a dead unit passes no gradient, so it never recovers.{hint}")
 
     def _saturated_message(self, layer, kind, stuck, units, rows, batch):
         ends = "0 or 1" if kind == "sigmoid" else "-1 or 1"
