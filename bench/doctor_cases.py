@@ -350,7 +350,7 @@ CASES = [
     Case("deep_sigmoid", "broken", "784-(64 sigmoid x6)-10, stddev 0.01, SGD", ("vanishing_gradients",), (),
          _deep_sigmoid),
     Case("dead_relu_bias", "broken", "784-512 relu, biases start at -5", ("dead_relu",), (), _dead_relu_bias),
-    Case("overfit_tiny", "broken", "200 images, 784-512-512-10, 40 epochs", ("overfitting",), (), _overfit_tiny),
+    Case("overfit_tiny", "broken", "200 images, 784-512-512-10 relu, 40 epochs", ("overfitting",), (), _overfit_tiny),
     Case("nan_inputs", "broken", "MNIST with a NaN pixel in every 20th image", ("refused",), (), _nan_inputs),
     Case("huge_inputs", "broken", "regression inputs x 1e18", ("nan_loss",), ("exploding_loss",), _huge_inputs),
     Case("unscaled_sigmoid", "broken", "raw 0-255 pixels into sigmoid units", ("saturated",),
