@@ -44,3 +44,21 @@ def test_the_verdicts():
     assert doctor_cases.verdict(broken, ["dead_relu"]) == "hit"
     assert doctor_cases.verdict(broken, ["dead_relu", "overfitting"]) == "hit + false alarm"
     assert doctor_cases.verdict(broken, ["vanishing_gradients"]) == "miss"
+
+
+def test_a_keras_style_script_under_verbose_0_prints_only_its_own_lines(capfd):
+    """tests/models/scripts/quiet_training.py: a 784-512 ReLU network and a 60-epoch moons run, both
+    verbose=0 (the issue's runs, where the old doctor printed)."""
+    import runpy
+    import warnings
+
+    script = pathlib.Path(__file__).resolve().parent / "models" / "scripts" / "quiet_training.py"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        runpy.run_path(str(script), run_name="__main__")
+    out, err = capfd.readouterr()
+    assert [str(w.message) for w in caught if "glassnet" in str(w.message)] == []
+    lines = out.splitlines()
+    assert [line.split(":")[0] for line in lines] == ["digits test accuracy", "moons validation accuracy"]
+    assert err == ""
+    assert float(lines[0].split(": ")[1]) >= 0.9 and float(lines[1].split(": ")[1]) >= 0.9
