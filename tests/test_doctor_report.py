@@ -212,3 +212,29 @@ def test_exploding_gradient_advice_leaves_out_what_is_there():
     assert finding.cause == "exploding_gradients"
     assert "clip the gradients" not in finding.message and "BatchNormalization" not in finding.message
     assert "random_normal(stddev=1)" in finding.message and "scale the inputs (the largest" in finding.message
+
+
+def test_a_doctor_among_the_callbacks_runs_and_reports_even_with_doctor_false():
+    model, x, y = _sick()
+    mine = Doctor()
+    caught, history = _fit(model, x, y, epochs=1, verbose=0, doctor=False, callbacks=[mine])
+    assert caught == [] and [f.cause for f in history.findings] == ["nan_loss"] == [f.cause for f in mine.findings]
+    with pytest.raises(TypeError, match="doctor must be True, False or a glassnet.doctor.Doctor, got 'yes'"):
+        model.fit(x, y, doctor="yes", verbose=0)
+
+
+def test_nan_advice_points_at_a_loss_of_your_own_only_when_there_is_one():
+    class LogLoss(gn.losses.Loss):
+        """A hand-made loss with a log(0) waiting to happen."""
+        def per_sample(self, y_true, y_pred):
+            return np.mean(-np.log(y_pred - y_pred.min()), axis=-1)
+
+        def gradient(self, y_true, y_pred):
+            return -1.0 / (y_pred - y_pred.min()) / y_pred.size
+
+    model, x, y = _sick(lr=0.01)
+    model.compile(optimizer="sgd", loss=LogLoss())
+    (finding,) = _fit(model, x, y, epochs=1, verbose=0)[1].findings
+    assert finding.cause == "nan_loss" and "your own loss" in finding.message
+    model, x, y = _sick()
+    assert "your own loss" not in _fit(model, x, y, epochs=1, verbose=0)[1].findings[0].message

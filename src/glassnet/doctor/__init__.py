@@ -69,13 +69,13 @@ def for_fit(doctor, callbacks, history=None, verbose=None):
     """
     if history is not None:
         history.findings = []
-    if doctor is None or doctor is False:
-        return None
-    if doctor is not True and not isinstance(doctor, Doctor):
+    if doctor is not None and not isinstance(doctor, (bool, Doctor)):
         raise TypeError(f"doctor must be True, False or a glassnet.doctor.Doctor, got {doctor!r}")
-    given = [cb for cb in callbacks if isinstance(cb, Doctor)]
+    given = [cb for cb in callbacks if isinstance(cb, Doctor)]    # a Doctor among the callbacks always runs
     chosen = None
-    if isinstance(doctor, Doctor):
+    if doctor is None or doctor is False:
+        pass
+    elif isinstance(doctor, Doctor):
         if any(cb is doctor for cb in given):
             given = [doctor]
         else:

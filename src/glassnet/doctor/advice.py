@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 
+from .. import losses as _losses
 from .findings import g
 
 # inputs whose largest magnitude on the checked batches is above this are "not scaled": standardised
@@ -173,9 +174,11 @@ def nan_loss(doctor):
     fixes = [lower_lr(model), scale_inputs(doctor), clip_gradients(model)]
     if not doctor.terminate_on_nan:
         fixes.append("stop at the first bad batch with callbacks=[gn.callbacks.TerminateOnNaN()]")
-    loss = getattr(model, "loss", None)
-    if loss is not None and not hasattr(loss, "fuses_with") and not isinstance(loss, (str, list, dict)):
-        fixes.append("check your own loss function for a log(0) or a division by 0")
+    losses = getattr(model, "loss", None)
+    builtin = tuple(_losses._CLASSES.values())
+    if any(loss is not None and not isinstance(loss, builtin) for loss in
+           (losses if isinstance(losses, list) else [losses])):
+        fixes.append("check your own loss for a log(0) or a division by 0")
     return keep(*fixes)
 
 

@@ -286,6 +286,8 @@ class Doctor(_callbacks.Callback):
 
     def _check_dead(self):
         """At the end of an epoch: the ReLU units that were 0 for every sample checked in the epoch."""
+        if "nan_loss" in self._fired:
+            return                     # NaN weights: the activations say nothing more
         for i, layer, kind, _, state in self._watch:
             if kind != "relu" or state[0] is None or state[1] < self.min_samples:
                 continue               # too few samples yet: the count goes on into the next epoch
