@@ -16,8 +16,9 @@ measures them on healthy and broken runs):
 
     nan_loss             the training loss is NaN or infinite
     exploding_loss       the training loss exceeds explode_factor (10) x the first batch's loss
-    rising_loss          the epoch's training loss rose rise_epochs (3) epochs in a row, by more than
-                         rise_min_delta (5%) of max(|best loss|, first loss - best loss) in all
+    rising_loss          the epoch's training loss rose rise_epochs (3) epochs in a row, in all by more than
+                         rise_min_delta (5%) of max(|best loss|, first loss - best loss) and more than
+                         rise_noise (5) x the run's own epoch-to-epoch noise (watch.noise)
     vanishing_gradients  a layer's ||dW|| / ||W|| < vanishing_ratio (1e-7) while another layer's is at
                          least vanishing_spread (1000) times that (1e-4): the gradient dies on its way back
     exploding_gradients  a layer's gradient norm ||dW|| > exploding_norm (1000)
@@ -27,7 +28,8 @@ measures them on healthy and broken runs):
                          hidden sigmoid or tanh layer's units sit within saturation_margin (0.01) of an
                          asymptote for at least saturated_samples (90%) of the checked samples
     overfitting          for overfit_epochs (3) epochs in a row val_loss rose while the training loss fell,
-                         by more than rise_min_delta (5%) of the best val_loss in all
+                         in all by more than rise_min_delta (5%) of the best val_loss and rise_noise (5) x
+                         its own epoch-to-epoch noise
 
 Package layout: findings.py (RULES, Finding, TrainingWarning), watch.py (the Doctor callback),
 advice.py (the fixes, each checked against what the model already does).
