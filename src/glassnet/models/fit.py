@@ -108,7 +108,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     history = callbacks_module.History()
     cbs = checked_callbacks(callbacks)
     from .. import doctor as doctor_module          # above the models: imported when fit runs
-    doc = doctor_module.for_fit(doctor, cbs)
+    doc = doctor_module.for_fit(doctor, cbs, history, verbose)   # history.findings; printed if verbose
     if verbose:
         cbs.append(callbacks_module.ProgbarLogger(verbose))
     cbs.append(history)
