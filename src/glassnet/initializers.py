@@ -50,14 +50,28 @@ class Ones(Initializer):
 
 @register("initializer", "constant")
 class Constant(Initializer):
+    """Every entry set to `value`: a number, or (as Keras broadcasts it) an array that broadcasts to
+    the weight's shape, such as the tutorials' `Constant(np.log([pos / neg]))` for a one-unit bias."""
+
     def __init__(self, value=0.0):
-        self.value = float(value)
+        try:
+            array = np.asarray(value, dtype=np.float64)
+        except (TypeError, ValueError):
+            raise TypeError(f"Constant expects a number or an array of numbers, got {value!r}") from None
+        self.value = float(array) if array.ndim == 0 else array
 
     def __call__(self, shape, dtype=None):
-        return np.full(shape, self.value, dtype=backend.standardize_dtype(dtype))
+        dtype = backend.standardize_dtype(dtype)
+        if isinstance(self.value, float):
+            return np.full(shape, self.value, dtype=dtype)
+        try:
+            return np.broadcast_to(self.value.astype(dtype), tuple(shape)).copy()
+        except ValueError:
+            raise ValueError(f"Constant holds a value of shape {self.value.shape}, which cannot fill a weight "
+                             f"of shape {tuple(shape)}") from None
 
     def get_config(self):
-        return {"value": self.value}
+        return {"value": self.value if isinstance(self.value, float) else self.value.tolist()}
 
 
 class _Random(Initializer):
@@ -232,7 +246,13 @@ def names() -> list[str]:
 
 def get(identifier) -> Initializer:
     """An Initializer for a name ("he_normal", "GlorotUniform", ...), a {"class_name", "config"} dict,
-    a subclass or an instance."""
+    a subclass or an instance.
+
+    None gives GlorotUniform(): a Keras 3 layer given `bias_initializer=None` (or any initializer
+    None) draws that weight from glorot_uniform, the default of its `add_weight`, and so does glassnet.
+    """
+    if identifier is None:
+        return GlorotUniform()
     return _registry.resolve(identifier, "initializer", _CLASSES, Initializer, aliases={**_CAMEL, **_ALIASES},
                              known=names(), accepts="a name (str) or an Initializer")
 

@@ -114,5 +114,14 @@ def test_the_same_output_twice_is_refused_clearly():
     out = Dense(2)(a)
     with pytest.raises(ValueError, match="the same tensor is given twice as outputs"):
         gn.Model(a, [out, out])
-    with pytest.raises(ValueError, match="the outputs are the inputs"):
-        gn.Model(a, [out, a])
+
+
+def test_an_input_may_be_one_of_several_outputs_as_in_keras():
+    """Keras's feature extractors take every layer's output, an InputLayer's (the input) among them."""
+    a = gn.Input(shape=(3,))
+    out = Dense(2)(a)
+    model = gn.Model(a, [a, out])
+    x = np.arange(12, dtype="float32").reshape(4, 3)
+    first, second = model.predict(x)
+    np.testing.assert_array_equal(first, x)
+    np.testing.assert_allclose(second, x @ out._layer.params["W"] + out._layer.params["b"], rtol=1e-6)

@@ -8,9 +8,10 @@
     Maximum / Minimum      y = the largest / smallest entry;           dL/dy goes to the input that gave
                                                                        it (the first one on a tie)
 
-Used in graph models: y = gn.layers.Add()([a, b]).  By hand: layer.forward([x1, x2]) and
-layer.backward(dy) -> [dx1, dx2].  The element-wise layers need inputs of one shape (no
-broadcasting); Concatenate needs equal shapes except along `axis`.
+Used in graph models: y = gn.layers.Add()([a, b]), or Keras's functional form gn.layers.add([a, b])
+(each class has one: concatenate, add, subtract, multiply, average, maximum, minimum).  By hand:
+layer.forward([x1, x2]) and layer.backward(dy) -> [dx1, dx2].  The element-wise layers need inputs
+of one shape (no broadcasting); Concatenate needs equal shapes except along `axis`.
 """
 from __future__ import annotations
 
@@ -229,3 +230,41 @@ class Minimum(_Extreme):
     """The element-wise smallest of the inputs."""
 
     pick = staticmethod(np.argmin)
+
+
+# Keras's functional forms: layers.concatenate([a, b]) is Concatenate()([a, b]), on symbolic tensors
+# (a graph model) or on arrays alike.
+
+def concatenate(inputs, axis=-1, **kwargs):
+    """Concatenate(axis=axis, **kwargs)(inputs)."""
+    return Concatenate(axis=axis, **kwargs)(inputs)
+
+
+def add(inputs, **kwargs):
+    """Add(**kwargs)(inputs)."""
+    return Add(**kwargs)(inputs)
+
+
+def subtract(inputs, **kwargs):
+    """Subtract(**kwargs)(inputs)."""
+    return Subtract(**kwargs)(inputs)
+
+
+def multiply(inputs, **kwargs):
+    """Multiply(**kwargs)(inputs)."""
+    return Multiply(**kwargs)(inputs)
+
+
+def average(inputs, **kwargs):
+    """Average(**kwargs)(inputs)."""
+    return Average(**kwargs)(inputs)
+
+
+def maximum(inputs, **kwargs):
+    """Maximum(**kwargs)(inputs)."""
+    return Maximum(**kwargs)(inputs)
+
+
+def minimum(inputs, **kwargs):
+    """Minimum(**kwargs)(inputs)."""
+    return Minimum(**kwargs)(inputs)

@@ -50,6 +50,7 @@ class Functional(Model):
 
     def __init__(self, inputs, outputs, name=None):
         super().__init__(name=name or "functional")
+        self._auto_named = name is None         # another model may rename it (_track), as Keras numbers them
         keys = None
         if isinstance(inputs, dict):
             keys, inputs = [str(k) for k in inputs], list(inputs.values())
@@ -120,7 +121,7 @@ class Functional(Model):
             if id(t) not in state:
                 raise ValueError(f"the outputs do not depend on the inputs: no path leads from input {k} "
                                  f"({t._layer._label()}) to the outputs; call the layers on that Input")
-        if any(o is t for o in self._outputs for t in self._inputs):
+        if len(self._outputs) == 1 and self._outputs[0] in self._inputs:
             raise ValueError("the outputs are the inputs: call at least one layer on the Input")
         self._tensors = order                      # order[i] is made by node i
         last = self._output._layer if len(self._outputs) == 1 else None
@@ -378,21 +379,6 @@ class Functional(Model):
     def output_shape(self):
         shapes = [tuple(t.shape) for t in self._outputs]
         return shapes if len(shapes) > 1 else shapes[0]
-
-    def get_layer(self, name=None, index=None):
-        """The layer called `name`, or at position `index` of model.layers (Keras's get_layer)."""
-        if (name is None) == (index is None):
-            raise ValueError("get_layer needs exactly one of name= or index=")
-        if index is not None:
-            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
-                raise TypeError(f"get_layer index must be an int, got {index!r}")
-            if not -len(self.layers) <= index < len(self.layers):
-                raise ValueError(f"get_layer index {index} is out of range: the model has {len(self.layers)} layers")
-            return self.layers[index]
-        for layer in self.layers:
-            if layer.name == name:
-                return layer
-        raise ValueError(f"no layer named {name!r}; the layers are {', '.join(l.name for l in self.layers)}")
 
     def connected_to(self, index):
         """What layers[index] reads, as Keras's summary writes it: ["dense[0][0]", ...] (layer name,

@@ -69,8 +69,10 @@ class Model(AsLayer, Trainer, Files):
         if any(layer is other for other in self.layers):
             raise ValueError(f"layer {layer.name!r} is already in this model")
         taken = {other.name for other in self.layers}
-        if layer.name is None:
-            base = layers_module.base._snake(type(layer).__name__)
+        if layer.name is None or (getattr(layer, "_auto_named", False) and layer.name in taken):
+            # a model named by default ("functional") is renamed like a layer: Keras numbers its
+            # models too (an ensemble of three gets functional, functional_1, functional_2)
+            base = layer.name or layers_module.base._snake(type(layer).__name__)
             name, i = base, 0
             while name in taken:
                 i += 1
@@ -152,10 +154,7 @@ class Model(AsLayer, Trainer, Files):
         self._set_input_grads()
         self._pack_weights()
         self.built = True
-        opt = self.optimizer
-        if opt is not None and opt._variables is not None and \
-                [v.shape for v in opt._variables] != [v.shape for v in self._optimizer_variables()]:
-            opt._variables, opt.slots, opt.iterations = None, [], 0   # the weights changed shape: start afresh
+        self._fit_optimizer()                      # the weights changed shape: the optimizer starts afresh
         self._prepared = False
 
     def _check_not_nested(self, what):
@@ -186,15 +185,52 @@ class Model(AsLayer, Trainer, Files):
         self._flat_weights, self._flat_grads = flat_w, flat_g
         self._flat_lists = ([flat_g], [flat_w])          # what the step hands the optimizer
         self._trainable_entries = entries
+        self._packed = [layer.params[key] for layer, key in entries]
+        self._packed_trainable = [trainable for _, trainable in leaves(self.layers)]
         adopt_nested(self.layers, entries, offsets, flat_w, flat_g, self)
 
+    def _weights_moved(self) -> bool:
+        """Is the flat buffer out of date: a layer frozen or unfrozen (layer.trainable = False) since
+        it was packed, or our layers' weights packed into another model's buffer?
+
+        Layers can belong to several models (Keras: an encoder inside an autoencoder, a feature
+        extractor over a trained model's layers); each model that packs them takes them into its
+        buffer, and the one that packed them before would then train a buffer nobody reads."""
+        packed = getattr(self, "_packed", None)
+        if packed is None:
+            return False
+        return (any(layer.params.get(key) is not view for (layer, key), view in zip(self._trainable_entries, packed))
+                or [trainable for _, trainable in leaves(self.layers)] != self._packed_trainable)
+
+    def _reclaim_weights(self):
+        """Pack the weights again (their current values) with the layers' trainable flags as they
+        are now, so that our optimizer updates what the layers use and nothing frozen; a model that
+        is a layer of another asks that one."""
+        owner = getattr(self, "_owner", None)
+        if owner is not None:
+            owner._require_built()
+            return
+        self._pack_weights()
+        self._fit_optimizer()
+        self._prepared = False
+
+    def _fit_optimizer(self):
+        """An optimizer that holds state for weights of other shapes starts afresh."""
+        opt = self.optimizer
+        if opt is not None and opt._variables is not None and \
+                [v.shape for v in opt._variables] != [v.shape for v in self._optimizer_variables()]:
+            opt._variables, opt.slots, opt.iterations = None, [], 0
+
     def _require_built(self):
-        if not self.built:
-            if self.layers and self._input_feature_shape is not None:
-                self.build()
-            else:
-                raise ValueError("this model has not been built yet: give the first layer input_shape=(n,), "
-                                 "call build((None, n)), or fit it on data")
+        if self.built:
+            if self._weights_moved():
+                self._reclaim_weights()
+            return
+        if self.layers and self._input_feature_shape is not None:
+            self.build()
+        else:
+            raise ValueError("this model has not been built yet: give the first layer input_shape=(n,), "
+                             "call build((None, n)), or fit it on data")
 
     # ------------------------------------------------------------------
     # Shapes and weights
@@ -210,7 +246,10 @@ class Model(AsLayer, Trainer, Files):
 
     @property
     def weights(self) -> list[np.ndarray]:
-        """The weight arrays themselves (not copies), in get_weights() order."""
+        """The weight arrays themselves (not copies), in get_weights() order; [] while the model
+        cannot be built yet (no input shape known), as in Keras."""
+        if not self.built and (not self.layers or self._input_feature_shape is None):
+            return []
         self._require_built()
         return [w for layer in self.layers for w in layer.weights]
 
@@ -222,8 +261,21 @@ class Model(AsLayer, Trainer, Files):
 
     @property
     def trainable_weights(self) -> list[np.ndarray]:
+        """The weights training changes (frozen layers left out), in the flat buffer's order."""
+        if not self.built and (not self.layers or self._input_feature_shape is None):
+            return []
         self._require_built()
         return [layer.params[key] for layer, key in self._trainable_entries]
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        """The weights training leaves alone, layer by layer: every weight of a frozen layer
+        (layer.trainable = False) and the moving statistics of the others, as Keras lists them."""
+        if not self.built and (not self.layers or self._input_feature_shape is None):
+            return []
+        self._require_built()
+        return [w for layer, trainable in leaves(self.layers)
+                for w in ([] if trainable else list(layer.params.values())) + list(layer.state.values())]
 
     @property
     def losses(self) -> list[float]:
@@ -263,6 +315,21 @@ class Model(AsLayer, Trainer, Files):
         for mine, new in zip(own, checked):
             mine[...] = new
 
+    def get_layer(self, name=None, index=None):
+        """The layer called `name`, or at position `index` of model.layers (Keras's get_layer)."""
+        if (name is None) == (index is None):
+            raise ValueError("get_layer needs exactly one of name= or index=")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)):
+                raise TypeError(f"get_layer index must be an int, got {index!r}")
+            if not -len(self.layers) <= index < len(self.layers):
+                raise ValueError(f"get_layer index {index} is out of range: the model has {len(self.layers)} layers")
+            return self.layers[index]
+        for layer in self.layers:
+            if layer.name == name:
+                return layer
+        raise ValueError(f"no layer named {name!r}; the layers are {', '.join(l.name for l in self.layers)}")
+
     def count_params(self) -> int:
         self._require_built()
         return int(sum(layer.count_params() for layer in self.layers))
@@ -282,9 +349,11 @@ class Model(AsLayer, Trainer, Files):
         unless details=False, how the numbers add up: per layer the parameter arithmetic
         (784 x 50 + 50 = 39,250), activation and initializer, memory and FLOPs per sample.
 
-        print_fn (default print) is called once per table, with the table's text.
+        print_fn (default print) is called once per table, with the table's text.  A model that
+        does not know its input shape yet prints Keras 3's table of unbuilt layers.
         """
-        self._require_built()
+        if self.built or (self.layers and self._input_feature_shape is not None):
+            self._require_built()
         summary_module.print_summary(self, print_fn, details)
 
     def __repr__(self):

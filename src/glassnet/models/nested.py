@@ -108,6 +108,8 @@ class AsLayer:
         self._flat_weights, self._flat_grads = flat_w, flat_g
         self._flat_lists = ([flat_g], [flat_w])
         self._trainable_entries = entries
+        self._packed = [layer.params[key] for layer, key in entries]
+        self._packed_trainable = [trainable for _, trainable in leaves(self.layers)]
 
 
 def check_owners(model):

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from .._registry import register
 from ..layers.base import KerasTensor, Layer
-from ..layers.core import InputLayer
+from ..layers.core import Input, InputLayer
 from . import config as config_module
 from .model import Model
 
@@ -29,6 +29,7 @@ class Sequential(Model):
 
     def __init__(self, layers=None, name=None):
         super().__init__(name=name or "sequential")
+        self._auto_named = name is None         # another model may rename it (_track), as Keras numbers them
         for layer in layers or []:
             self.add(layer)
 
@@ -68,6 +69,45 @@ class Sequential(Model):
         if self.layers and self._input_feature_shape is not None:
             self.build()
         return layer
+
+    # ------------------------------------------------------------------
+    # The symbolic view (Keras: a Sequential that knows its input shape is a graph of layers)
+    # ------------------------------------------------------------------
+    @property
+    def inputs(self):
+        """[the symbolic input], as Keras's model.inputs, once the input shape is known (an Input
+        first, input_shape=, build() or a first fit).  The first use calls every layer on it, so that
+        each layer's `output` is known too: a feature extractor is
+        Model(inputs=model.inputs, outputs=[layer.output for layer in model.layers])."""
+        return [self._symbolic_graph()[0]]
+
+    @property
+    def outputs(self):
+        """[the symbolic output], as Keras's model.outputs (see `inputs`)."""
+        return [self._symbolic_graph()[1]]
+
+    #: one output, always (the step asks every batch; a Sequential answers without its graph)
+    _several_outputs = False
+
+    def _symbolic_graph(self):
+        graph = getattr(self, "_symbolic", None)
+        if graph is None or graph[2] != [id(layer) for layer in self.layers]:
+            if self._input_feature_shape is None or not self.layers:
+                raise AttributeError(f"Sequential model {self.name!r} has no inputs or outputs yet: it learns its "
+                                     f"input shape from an Input(shape=...) first, input_shape=..., build() or fit")
+            self._require_built()
+            if graph is not None:               # the layers changed (add, pop): forget the old calls
+                for layer, node in graph[3]:
+                    nodes = getattr(layer, "_nodes", [])
+                    if any(n is node for n in nodes):
+                        nodes.remove(node)
+            tensor = first = Input(shape=self._input_feature_shape, dtype=self.dtype)
+            calls = []
+            for layer in self.layers:
+                tensor = layer(tensor)
+                calls.append((layer, layer._nodes[-1]))
+            graph = self._symbolic = (first, tensor, [id(layer) for layer in self.layers], calls)
+        return graph
 
     def get_config(self) -> dict:
         return config_module.layers_config(self)

@@ -9,15 +9,23 @@ import sys
 
 import numpy as np
 
-from .. import initializers
+from .. import backend, initializers
+from ..layers.base import _snake
 
 
 def print_summary(model, print_fn=None, details=True):
-    """What Model.summary() prints: print_fn (default print) gets each table's text."""
+    """What Model.summary() prints: print_fn (default print) gets each table's text.  A model that
+    does not know its input shape yet gets Keras 3's table of unbuilt layers ("?", "0 (unbuilt)")
+    and no details."""
     out = print_fn or _print_safely
     out(_summary_table(model))
-    if details:
+    if details and model.built:
         out(_summary_details(model))
+
+
+def _snake_name(layer):
+    """The name a layer not yet in a model will get (Keras: dense, batch_normalization, ...)."""
+    return _snake(type(layer).__name__)
 
 
 def _readable_size(n_bytes):
@@ -28,7 +36,9 @@ def _readable_size(n_bytes):
 
 
 def _summary_table(model) -> str:
-    longest = max(len(f"{layer.name} ({type(layer).__name__})") for layer in model.layers)
+    built = model.built
+    longest = max((len(f"{layer.name or _snake_name(layer)} ({type(layer).__name__})") for layer in model.layers),
+                  default=0)
     widths = (max(33, longest + 2), 24, 15)          # Keras's widths, wider for long layer names
     head = ("Layer (type)", "Output Shape", "Param #")
     graph = hasattr(model, "connected_to")           # a graph model: Keras's "Connected to" column
@@ -50,6 +60,12 @@ def _summary_table(model) -> str:
 
     lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(head, "┃", "┃"), rule("┡", "╇", "┩", "━")]
     for i, layer in enumerate(model.layers):
+        if not built:                                # Keras 3 prints an unbuilt model this way
+            cells = (f"{layer.name or _snake_name(layer)} ({type(layer).__name__})", "?", "0 (unbuilt)")
+            lines.append(row(cells, "│", "│"))
+            if i < len(model.layers) - 1:
+                lines.append(rule("├", "┼", "┤", "─"))
+            continue
         shape = "(" + ", ".join("None" if d is None else str(d) for d in layer.output_shape) + ")"
         if len(layer.output_shape) == 1:
             shape = shape[:-1] + ",)"
@@ -58,9 +74,9 @@ def _summary_table(model) -> str:
         if i < len(model.layers) - 1:
             lines.append(rule("├", "┼", "┤", "─"))
     lines.append(rule("└", "┴", "┘", "─"))
-    itemsize = np.dtype(model.dtype).itemsize
-    trainable = sum(w.size for l in model.layers if l.trainable for w in l.params.values())
-    total = model.count_params()
+    itemsize = np.dtype(getattr(model, "dtype", None) or backend.floatx()).itemsize
+    trainable = sum(w.size for l in model.layers if l.trainable for w in l.params.values()) if built else 0
+    total = model.count_params() if built else 0
     non_trainable = total - trainable
     for label, count in (("Total", total), ("Trainable", trainable), ("Non-trainable", non_trainable)):
         lines.append(f" {label} params: {count:,} ({_readable_size(count * itemsize)})")
