@@ -19,9 +19,11 @@ The study notes' own names are here too, in the notes' argument order:
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
-from . import _registry, backend
+from . import _registry, backend, loss_gradient
 from ._registry import register
 from .activations import _row_max, _row_offsets, sigmoid
 
@@ -106,7 +108,11 @@ def sum_squared_error(y, t):
 # --------------------------------------------------------------------------
 
 class Loss:
-    """Base class: `loss(y_true, y_pred)` is the batch mean; `gradient` is dL/dy_pred."""
+    """Base class: `loss(y_true, y_pred)` is the batch mean; `gradient` is dL/dy_pred.
+
+    A loss of your own subclasses it as in Keras: `super().__init__(name=...)`, and `call(y_true,
+    y_pred)` returning one loss per sample; its gradient is then found by central differences
+    (glassnet.loss_gradient).  Or give `per_sample` and `gradient` yourself, in closed form."""
 
     name = "loss"
     #: the output activation this loss can absorb into an exact (p - t) / n backward
@@ -115,18 +121,37 @@ class Loss:
     #: does y_true hold integer class labels?
     sparse_labels = False
 
+    def __init__(self, name=None, reduction="sum_over_batch_size", dtype=None):
+        """Keras's arguments; reduction is the mean over the batch ("sum_over_batch_size"), dtype is ignored."""
+        if name is not None:
+            if not isinstance(name, str) or not name:
+                raise TypeError(f"a loss's name must be a non-empty str, got {name!r}")
+            self.name = name
+        elif type(self).name == "loss" and type(self) is not Loss:
+            self.name = _snake_case(type(self).__name__)
+        if reduction not in ("sum_over_batch_size", "mean"):
+            raise ValueError(f"glassnet's losses reduce by the mean over the batch (reduction='sum_over_batch_size', "
+                             f"Keras's default), got reduction={reduction!r}")
+
+    def call(self, y_true, y_pred):
+        """One loss per sample: a Loss of your own defines this (Keras's Loss.call)."""
+        raise NotImplementedError(f"{type(self).__name__} must define call(y_true, y_pred) (or per_sample and gradient)")
+
     def __call__(self, y_true, y_pred, sample_weight=None):
         """The batch mean; with sample_weight (one weight per sample), sum(w_i * l_i) / n as Keras."""
         if sample_weight is None:
             return float(np.mean(self.per_sample(y_true, y_pred)))
         per = self.per_sample(y_true, y_pred)
-        return self.weighted(per, _sample_weights(sample_weight, per))
+        return self.weighted(per, _sample_weights(sample_weight, per) if per.ndim else np.asarray(sample_weight))
 
     @staticmethod
     def weighted(per_sample, sample_weight):
         """Keras's weighted reduction of per-sample losses: sum(w_i * l_i) / (number of losses).
 
         sample_weight: one weight per row of per_sample (shape (n,)), already checked."""
+        if per_sample.ndim == 0:
+            raise ValueError("this loss returns one number for the whole batch, so it cannot weigh samples "
+                             "(sample_weight, class_weight): return one loss per sample instead")
         w = sample_weight.reshape((-1,) + (1,) * (per_sample.ndim - 1))
         return float(np.sum(per_sample * w)) / per_sample.size
 
@@ -137,11 +162,12 @@ class Loss:
         return g
 
     def per_sample(self, y_true, y_pred):
-        raise NotImplementedError
+        return loss_gradient.losses_of(self.call, y_true, y_pred, self.name)
 
     def gradient(self, y_true, y_pred):
-        """dL/dy_pred for the batch mean, same shape as y_pred."""
-        raise NotImplementedError
+        """dL/dy_pred for the batch mean, same shape as y_pred; for a loss of your own (call), by
+        central differences (glassnet.loss_gradient)."""
+        return loss_gradient.gradient(self.call, y_true, y_pred, self.name, self.__dict__.setdefault("_numeric", {}))
 
     def logits_forward_backward(self, y_true, z):
         """(loss, dL/dz, p) for logits z of the fused activation. Only where `fuses_with` is set."""
@@ -350,6 +376,25 @@ class BinaryCrossentropy(_FusedLoss):
         return self.weighted(per_unit.mean(axis=-1), sample_weight), dz, p
 
 
+class LossFunctionWrapper(Loss):
+    """A loss function of your own as a Loss (Keras's LossFunctionWrapper): compile(loss=fn) wraps
+    fn this way.  fn(y_true, y_pred, **kwargs) returns one loss per sample (or one number); the
+    training loss is their mean, and its gradient is found by central differences
+    (glassnet.loss_gradient: 2 x outputs calls of fn per batch)."""
+
+    def __init__(self, fn, reduction="sum_over_batch_size", name=None, dtype=None, **kwargs):
+        if not callable(fn):
+            raise TypeError(f"LossFunctionWrapper expects a function of (y_true, y_pred), got {type(fn).__name__}")
+        super().__init__(name=name or getattr(fn, "__name__", None) or "loss", reduction=reduction)
+        self.fn, self._fn_kwargs = fn, kwargs
+
+    def call(self, y_true, y_pred):
+        return self.fn(y_true, y_pred, **self._fn_kwargs)
+
+    def get_config(self):
+        return {"fn": getattr(self.fn, "__name__", repr(self.fn)), "name": self.name}
+
+
 # --------------------------------------------------------------------------
 # Name resolution
 # --------------------------------------------------------------------------
@@ -377,9 +422,12 @@ def names() -> list[str]:
 
 def get(identifier) -> Loss:
     """A Loss object for a name ("mse", "sparse_categorical_crossentropy", ...), a glassnet loss function,
-    a {"class_name", "config"} dict, a Loss subclass or a Loss."""
+    a {"class_name", "config"} dict, a Loss subclass or a Loss; a function of your own, fn(y_true,
+    y_pred) -> one loss per sample, becomes a LossFunctionWrapper (differentiated numerically)."""
     if callable(identifier) and identifier in _FUNCTIONS:
         identifier = _FUNCTIONS[identifier]
+    elif callable(identifier) and not isinstance(identifier, (type, Loss)):
+        return LossFunctionWrapper(identifier)
     return _registry.resolve(identifier, "loss", _CLASSES, Loss, aliases=_ALIASES, known=names(), plural="losses",
                              accepts="a name (str), a glassnet loss function or a Loss")
 
@@ -391,6 +439,11 @@ def from_config(name: str, config: dict) -> Loss:
 # --------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------
+
+def _snake_case(name):
+    """A class name as Keras names its losses: CustomMSE -> custom_mse, FocalLoss -> focal_loss."""
+    return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
+
 
 def _sample_weights(sample_weight, per_sample):
     """One finite weight per sample, for Loss.__call__."""

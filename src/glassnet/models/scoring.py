@@ -134,7 +134,8 @@ def scores(model, y, out, sample_weight=None):
         if kind in ("metric", "weighted"):
             if k is None:             # a from_logits loss: the model's output is the logits, not out
                 pred = model._logits if model._logits_loss and not model._fused else out
-                sums.append(MetricBatch(fn, y, pred, sample_weight if kind == "weighted" else None))
+                labels = y[:, None] if y.ndim == 1 and getattr(model, "_labels_as_column", False) else y
+                sums.append(MetricBatch(fn, labels, pred, sample_weight if kind == "weighted" else None))
             else:
                 sums.append(MetricBatch(fn, y.arrays[k], model._head_outputs[k]))
         elif k is not None:                        # one output of several
