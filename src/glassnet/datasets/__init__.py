@@ -17,9 +17,10 @@ them (SHA-256 verified) when found nowhere; see docs/datasets.md.
 from . import fashion_mnist, mnist, mnist_mini, toy, utils
 from ._loader import DatasetNotFoundError, cache_dir
 from .idx import read_idx, read_idx_pair
+from .py_dataset import PyDataset
 from .toy import backprop_demo, logic_gate, make_circles, make_moons, make_spirals
 from .utils import normalize, standardize, to_categorical, train_test_split
 
 __all__ = ["mnist", "fashion_mnist", "mnist_mini", "toy", "utils", "DatasetNotFoundError", "cache_dir",
            "read_idx", "read_idx_pair", "backprop_demo", "logic_gate", "make_moons", "make_circles",
-           "make_spirals", "to_categorical", "train_test_split", "normalize", "standardize"]
+           "make_spirals", "to_categorical", "train_test_split", "normalize", "standardize", "PyDataset"]

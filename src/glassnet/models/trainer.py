@@ -17,6 +17,7 @@ from .. import optimizers as optimizers_module
 from . import batches as batches_module
 from . import evaluate as evaluate_module
 from . import fit as fit_module
+from . import generators
 from . import outputs as outputs_module
 from . import scoring
 from . import step as step_module
@@ -189,12 +190,17 @@ class Trainer:
         ((x_val, y_val) or (x_val, y_val, val_sample_weight)) or validation_split; validation_steps,
         validation_batch_size and validation_freq (validate every N epochs, or the epochs listed).
         x and y may be NumPy arrays, lists or pandas DataFrames/Series (a dict of them for several
-        inputs); a 1-D x feeds a model whose samples are one number.
+        inputs); a 1-D x feeds a model whose samples are one number.  x may also be a generator or a
+        PyDataset of (x, y[, sample_weight]) batches, with y None (models/generators.py).
 
         doctor: the training doctor (glassnet.doctor) watches the run and warns, once per cause, about
         NaN/exploding/rising loss, vanishing/exploding gradients, dead ReLUs, saturated units and
         overfitting.  True (default; off everywhere after gn.doctor.disable()), False, or a Doctor(...).
         """
+        if generators.is_source(x):
+            return generators.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split,
+                                  validation_data, class_weight, sample_weight, initial_epoch, steps_per_epoch,
+                                  validation_steps, validation_batch_size, validation_freq, doctor)
         return fit_module.fit(self, x, y, batch_size, epochs, verbose, callbacks, validation_split, validation_data,
                               shuffle, class_weight, sample_weight, initial_epoch, steps_per_epoch,
                               validation_steps, validation_batch_size, validation_freq, doctor)
@@ -210,8 +216,8 @@ class Trainer:
         unweighted, as Keras's `metrics`).  steps: stop after that many batches.  Callbacks get
         on_test_begin, on_test_batch_begin, on_test_batch_end (running logs) and on_test_end.
         """
-        return evaluate_module.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks,
-                                        return_dict)
+        module = generators if generators.is_source(x) else evaluate_module
+        return module.evaluate(self, x, y, batch_size, verbose, sample_weight, steps, callbacks, return_dict)
 
     def predict(self, x, batch_size=None, verbose=0, steps=None, callbacks=None):
         """The model's outputs for x (probabilities for softmax/sigmoid outputs), batch by batch.
@@ -221,7 +227,8 @@ class Trainer:
         after that many batches.  Callbacks get on_predict_begin, on_predict_batch_begin,
         on_predict_batch_end ({"outputs": the batch's outputs}) and on_predict_end.
         """
-        return evaluate_module.predict(self, x, batch_size, verbose, steps, callbacks)
+        module = generators if generators.is_source(x) else evaluate_module
+        return module.predict(self, x, batch_size, verbose, steps, callbacks)
 
     def __call__(self, x, training=False):
         """Forward pass on one batch (no batching, no copies): model(x)."""

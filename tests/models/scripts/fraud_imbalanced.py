@@ -217,7 +217,7 @@ hand_model = make_model()
 hand_model.load_weights(initial_weights)
 hand_model.layers[-1].bias.assign([0.0])
 batches = resampled_batches(BATCH_SIZE)
-for step in range(60):
+for step in range(150):
     x_batch, y_batch = next(batches)
     logs = hand_model.train_on_batch(x_batch, y_batch, return_dict=True)
 print(f"hand loop last batch loss: {logs['loss']:.4f}")
