@@ -173,3 +173,34 @@ def test_serialize_round_trip_gives_the_same_values(init):
     rebuilt = I.deserialize(I.serialize(init))
     assert type(rebuilt) is type(init) and rebuilt.get_config() == init.get_config()
     np.testing.assert_array_equal(rebuilt((6, 4)), init((6, 4)))
+
+
+def test_constant_broadcasts_an_array_as_keras_does(keras):
+    """The imbalanced-data tutorial's output bias: Constant(np.log([pos / neg])) for a one-unit bias."""
+    bias = np.log([42 / 7000])
+    ours = I.Constant(bias)((1,), dtype="float64")
+    theirs = np.asarray(keras.initializers.Constant(bias)(shape=(1,), dtype="float64"))
+    np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(I.Constant([1.0, 2.0])((3, 2)), [[1, 2], [1, 2], [1, 2]])   # broadcast rows
+    dense = gn.layers.Dense(1, bias_initializer=I.Constant(bias), input_shape=(4,))
+    dense.build((None, 4))
+    assert dense.bias.numpy()[0] == pytest.approx(bias[0], rel=1e-6)
+    assert I.deserialize(I.serialize(I.Constant(bias))).get_config() == {"value": [bias[0]]}
+    with pytest.raises(ValueError, match=r"value of shape \(2,\), which cannot fill a weight of shape \(3,\)"):
+        I.Constant([1.0, 2.0])((3,))
+    with pytest.raises(TypeError, match="a number or an array of numbers"):
+        I.Constant("big")
+
+
+def test_an_initializer_of_none_draws_glorot_uniform_as_a_keras_layer_does(keras):
+    """Keras 3 layers give a weight whose initializer is None glorot_uniform (Layer.add_weight), so
+    the tutorial's make_model(output_bias=None) gets a random bias, not zeros."""
+    units = 50
+    limit = np.sqrt(6 / (units + units))            # a bias (units,) has fan_in = fan_out = units
+    theirs = keras.layers.Dense(units, bias_initializer=None)
+    theirs.build((None, 3))
+    ours = gn.layers.Dense(units, bias_initializer=None)
+    ours.build((None, 3))
+    for bias in (np.asarray(theirs.bias.numpy()), ours.bias.numpy()):
+        assert np.abs(bias).max() <= limit and np.abs(bias).max() > limit / 2
+    assert isinstance(I.get(None), I.GlorotUniform)

@@ -30,10 +30,12 @@ NOT_RUN_HERE = {
 PRINTED = {
     "README.md": ["[6. 8.]", "test accuracy 0.9"],
     "models.md": ["Dense expects 784 features per sample, got 783", "test accuracy 0.9", "graph accuracy ",
-                  "['input_layer', 'smooth', 'sharp', 'concatenate', 'dense', 'add', 'dense_1']"],
-    "layers.md": ["[6. 8.]", "[0.09, 0.081, 0.0729"],
-    "training.md": ["[ 0.8 -1.6]", "[-6.335 -1.8  ]"],
-    "functions.md": ["[0.09003057 0.24472847 0.66524096]"],
+                  "['input_layer', 'smooth', 'sharp', 'concatenate', 'dense', 'add', 'dense_1']",
+                  "[]\n[(5, 8), (5, 4), (5, 2)]\n[False, False, False, False, True, True]\n2 4\n"
+                  "['functional', 'functional_1', 'functional_2']"],
+    "layers.md": ["[6. 8.]", "[0.09, 0.081, 0.0729", "[-5.517]"],
+    "training.md": ["[ 0.8 -1.6]", "[-6.335 -1.8  ]", "['loss', 'recall', 'val_loss', 'val_recall']"],
+    "functions.md": ["[0.09003057 0.24472847 0.66524096]", "True\n0.3875"],
     "metrics.md": ["precision 0.750", "weighted mae 0.375", "recall at 0.3, 0.5, 0.7: [1.         0.66666667",
                    "  200 thresholds: 0.92086, exact 0.92087", "['largest_error', 'loss', 'mae']"],
     "explain.md": [],

@@ -254,7 +254,8 @@ class Doctor(_callbacks.Callback):
     def _check_activations(self, batch):
         """Counts per unit: ReLU units seen positive this epoch; sigmoid/tanh units near an asymptote."""
         opt = getattr(self.model, "optimizer", None)
-        first_epoch = getattr(opt, "iterations", 0) <= self.params.get("steps", 0)
+        # steps is None for a generator of unknown length
+        first_epoch = getattr(opt, "iterations", 0) <= (self.params.get("steps") or 0)
         for i, layer, kind, limit, state in self._watch:
             if kind != "relu" and not first_epoch:
                 continue               # later saturation is the network's own doing: it fits, and Adam keeps moving

@@ -89,7 +89,7 @@ def _checked(model, item, what, class_weight=None):
 
 def _refuse(**given):
     for name, value in given.items():
-        if value is not None and value is not False and value != 0.0:
+        if value is not None and not (isinstance(value, (int, float)) and value == 0):
             raise ValueError(f"{name} is not taken when x is a generator or a PyDataset: each batch brings its "
                              f"own targets and weights, as (x, y) or (x, y, sample_weight)")
 
@@ -124,7 +124,6 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     if doc is not None:
         cbs.append(doc)
     cblist = callbacks_module.CallbackList(cbs, model, {"epochs": epochs, "steps": steps, "verbose": verbose})
-    want_outputs = model._needs_outputs
     model.stop_training = False
     logs = {}
     with model._running(batch_size or 32):
@@ -138,7 +137,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
                     metric_sums = [0.0] * len(model._metrics)
                 for cb in cblist.batch_begin:
                     cb.on_train_batch_begin(batch, {})
-                loss, out = step(model, xb, yb, want_outputs=want_outputs, sample_weight=wb)
+                loss, out = step(model, xb, yb, want_outputs=model._needs_outputs, sample_weight=wb)
                 loss_sum += loss * len(xb)
                 seen += len(xb)
                 done = batch + 1
