@@ -135,3 +135,19 @@ def test_training_on_a_loss_of_your_own_follows_keras(keras, isolated_random_sta
     np.testing.assert_allclose(ours_history.history["loss"], theirs_history.history["loss"], rtol=1e-5)
     for a, b in zip(ours.get_weights(), theirs.get_weights()):
         np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-5)
+
+
+def test_a_model_file_names_its_loss_function_and_loads_it_from_custom_objects(tmp_path):
+    model = gn.Sequential([gn.Input((3,)), gn.layers.Dense(2)])
+    model.compile(optimizer="adam", loss=custom_mean_squared_error)
+    x, y = rng.normal(size=(10, 3)), rng.normal(size=(10, 2))
+    model.fit(x, y, verbose=0)
+    model.save(tmp_path / "mine.glassnet")
+    with pytest.raises(gn.ModelFileError, match=r"your own loss function 'custom_mean_squared_error'; pass "
+                                                r"custom_objects=\{'custom_mean_squared_error': the function\}"):
+        gn.load_model(tmp_path / "mine.glassnet")
+    again = gn.load_model(tmp_path / "mine.glassnet",
+                          custom_objects={"custom_mean_squared_error": custom_mean_squared_error})
+    assert again.loss.fn is custom_mean_squared_error
+    assert again.evaluate(x, y, verbose=0) == pytest.approx(model.evaluate(x, y, verbose=0), rel=1e-6)
+    assert not gn.load_model(tmp_path / "mine.glassnet", compile=False).compiled

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import losses as losses_module
 from .. import metrics as metrics_module
 from .. import optimizers as optimizers_module
 from . import arrays
@@ -112,6 +113,13 @@ def restore(path, model, config, members, custom_objects):
 
 
 def _loss(path, spec, custom_objects):
+    if spec["class_name"] == "LossFunctionWrapper":          # a loss function of your own, by its name
+        config = spec.get("config") or {}
+        fn = custom_objects.get(config.get("fn"))
+        if not callable(fn):
+            raise ModelFileError(path, f"{CONFIG} uses your own loss function {config.get('fn')!r}; pass "
+                                       f"custom_objects={{{config.get('fn')!r}: the function}} or compile=False")
+        return losses_module.LossFunctionWrapper(fn, name=config.get("name"))
     loss_cls = find_class(path, custom_objects, "loss", spec["class_name"], "loss")
     return loss_cls(**spec.get("config", {}))
 
