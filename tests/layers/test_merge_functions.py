@@ -27,3 +27,4 @@ def test_a_form_builds_a_graph_model_with_its_arguments():
     data = np.ones((2, 3), dtype="float32")
     np.testing.assert_allclose(model.predict(data), np.concatenate([left._layer(data), right._layer(data)], axis=1),
                                rtol=1e-6)
+

@@ -91,6 +91,11 @@ def _snake(name: str) -> str:
     return re.sub(r"([a-z])([A-Z])", r"\1_\2", re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)).lower()
 
 
+_OWN_LAYERS = ("a layer of your own computes forward(x, training) and backward(dy) in glassnet, with its weights "
+               "in self.params and their gradients in self.grads (the contract in glassnet.layers.base); Keras's "
+               "call() and add_weight() rely on automatic differentiation, which glassnet does not have")
+
+
 class Layer:
     """Base class of all layers."""
 
@@ -137,10 +142,14 @@ class Layer:
         return tuple(input_shape)
 
     def forward(self, x, training=False):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no forward(x, training): {_OWN_LAYERS}")
 
     def backward(self, dy):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} defines no backward(dy): {_OWN_LAYERS}")
+
+    def add_weight(self, *args, **kwargs):
+        """Keras's way to give a layer of your own weights: not glassnet's (see the error)."""
+        raise NotImplementedError(f"{type(self).__name__} calls add_weight: {_OWN_LAYERS}")
 
     def get_config(self) -> dict:
         config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
