@@ -167,3 +167,18 @@ def test_keras_3_reads_the_save_and_load_scripts_files(capsys, monkeypatch, tmp_
     restored.load_weights(tmp_path / "training_2" / "cp-0050.weights.h5")
     np.testing.assert_allclose(np.asarray(twin.predict(images, verbose=0)), restored.predict(images, verbose=0),
                                atol=1e-5)
+
+
+def test_calling_a_model_gives_an_array_with_keras_numpy_method():
+    """`model(x).numpy()`, as the beginner quickstarts write it (a layer call already allowed it)."""
+    import glassnet as gn
+    x = np.arange(6, dtype="float32").reshape(2, 3)
+    model = gn.Sequential([gn.Input((3,)), gn.layers.Dense(2)])
+    kernel, bias = model.get_weights()
+    out = model(x)
+    np.testing.assert_allclose(out.numpy(), x @ kernel + bias, rtol=1e-6)
+    assert type(out.numpy()) is np.ndarray and not np.shares_memory(out.numpy(), out)
+    assert type(out + 1) is np.ndarray                            # arithmetic gives plain arrays
+    inputs = gn.Input((3,))
+    two = gn.Model(inputs, [gn.layers.Dense(1)(inputs), gn.layers.Dense(4)(inputs)])
+    assert [o.numpy().shape for o in two(x)] == [(2, 1), (2, 4)]
