@@ -23,7 +23,8 @@ def _run(name, capsys, monkeypatch, folder, **env):
         monkeypatch.setenv(f"GLASSNET_SCRIPT_{key.upper()}", str(value))
     pytest.importorskip("matplotlib")
     import matplotlib.pyplot as plt
-    names = runpy.run_path(str(SCRIPTS / name), run_name="__main__")
+    with np.printoptions():                     # a script may set NumPy's print options: keep them to it
+        names = runpy.run_path(str(SCRIPTS / name), run_name="__main__")
     plt.close("all")
     out = capsys.readouterr().out
     return out, dict(line.split(": ", 1) for line in out.splitlines() if ": " in line), names

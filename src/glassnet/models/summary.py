@@ -62,9 +62,25 @@ def _summary_table(model) -> str:
     trainable = sum(w.size for l in model.layers if l.trainable for w in l.params.values())
     total = model.count_params()
     non_trainable = total - trainable
-    for label, count in (("Total", total), ("Trainable", trainable), ("Non-trainable", non_trainable)):
+    optimizer = _optimizer_params(model)
+    counts = [("Total", total + (optimizer or 0)), ("Trainable", trainable), ("Non-trainable", non_trainable)]
+    if optimizer is not None:
+        counts.append(("Optimizer", optimizer))
+    for label, count in counts:
         lines.append(f" {label} params: {count:,} ({_readable_size(count * itemsize)})")
     return "\n".join(lines)
+
+
+def _optimizer_params(model):
+    """The numbers the optimizer keeps, once it has taken a step (or was loaded with its state), as
+    Keras counts them: its slots (Adam's m and v per weight, ...), the step count, and the learning
+    rate unless a schedule or a function gives it; None before (Keras prints no line then)."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not getattr(optimizer, "slots", None):
+        return None
+    slots = sum(array.size for slot in optimizer.slots for array in slot.values())
+    learning_rate = getattr(optimizer, "_learning_rate", None)
+    return slots + 1 + (0 if callable(learning_rate) else 1)
 
 
 def _initializer_name(init) -> str:
