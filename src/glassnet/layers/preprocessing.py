@@ -89,6 +89,13 @@ class Normalization(Layer):
                         doc="the variance, shaped to broadcast against a batch (Keras's normalizer.variance)")
 
     def _statistic_variable(self, index, name):
+        if not self.built and self._pending is not None:
+            # axis=None adapted on a flat list waits for the model to know its input; Keras shows the
+            # statistic shaped (1,) * the data's rank meanwhile (a copy: the layer stores it when built)
+            array = np.full((1,) * self._pending_ndim, self._pending[index], dtype=self.dtype)
+            variable = array.view(Variable)
+            variable.path = f"{self.name or 'normalization'}/{name}"
+            return variable
         if not self.built:
             raise AttributeError(f"layer {self.name!r} has no {name} yet: call adapt(data) or build it first")
         array = self._fixed[index] if self._fixed is not None else \
@@ -177,7 +184,7 @@ class Normalization(Layer):
         if self.built:
             self._store(*stats)
         else:
-            self._pending = stats
+            self._pending, self._pending_ndim = stats, max(first.ndim, 1)
 
     def _store(self, mean, variance, count):
         self.state["mean"][...] = mean
