@@ -30,8 +30,12 @@ def _numbers(text):
 
 
 def test_movie_reviews_as_multi_hot_vectors(capsys, tmp_path, monkeypatch):
-    _, results = _run("movie_reviews_multi_hot.py", capsys, tmp_path, monkeypatch)
+    out, results = _run("movie_reviews_multi_hot.py", capsys, tmp_path, monkeypatch)
     assert results["x_train shape"] == "(4000, 1000)"
+    lines = out.splitlines()                                   # the retraining fit and evaluate print progress
+    assert [line for line in lines if line.startswith("Epoch ")] == [f"Epoch {i}/4" for i in range(1, 5)]
+    assert sum(line.startswith("8/8 - ") for line in lines) == 4            # 4 epochs of 8 batches
+    assert sum(line.startswith("32/32 - ") for line in lines) == 1          # evaluate: 32 batches
     assert results["history keys"] == "['accuracy', 'loss', 'val_accuracy', 'val_loss']"
     first, last = _numbers(results["training loss first and last"])
     assert first > 0.6 and last < 0.25                         # the 20-epoch model fits its training data

@@ -88,8 +88,8 @@ def _unbuilt_table(model) -> str:
         return edge + edge.join(f" {c:>{w - 2}} " if i == 2 else f" {c:<{w - 2}} "
                                 for i, (c, w) in enumerate(zip(cells, widths))) + edge
 
-    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(("Layer (type)", "Output Shape", "Param #"), "┃"),
-             rule("┡", "╇", "┩", "━")]
+    head = ("Layer (type)", "Output Shape", "Param #")
+    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(head, "┃"), rule("┡", "╇", "┩", "━")]
     for i, (layer, name) in enumerate(zip(model.layers, names)):
         unbuilt = not layer.built and type(layer).build is not Layer.build
         lines.append(row((name, "?", "0 (unbuilt)" if unbuilt else "0"), "│"))

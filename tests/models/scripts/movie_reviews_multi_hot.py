@@ -127,8 +127,8 @@ model = keras.Sequential([
 model.compile(optimizer="rmsprop",
               loss="binary_crossentropy",
               metrics=["accuracy"])
-model.fit(x_train, y_train, epochs=4, batch_size=512, verbose=0)
-results = model.evaluate(x_test, y_test, verbose=0)
+model.fit(x_train, y_train, epochs=4, batch_size=512)
+results = model.evaluate(x_test, y_test)
 print(f"test loss and accuracy: {results[0]:.3f} {results[1]:.3f}")
 
 predictions = model.predict(x_test, verbose=0)
