@@ -156,6 +156,7 @@ def test_an_unbuilt_model_prints_keras_3s_unbuilt_table(keras, capsys):
         return lib.Sequential([lib.layers.Dense(16, activation="relu", name="hidden"), lib.layers.Dropout(0.5),
                                lib.layers.Dense(1, activation="sigmoid")], name="reviews")
 
+    keras.backend.clear_session()                           # Keras numbers names across the whole run
     theirs = []
     build(keras).summary(print_fn=lambda text, **kwargs: theirs.append(text.rstrip("\n")))
     capsys.readouterr()
@@ -175,6 +176,7 @@ def test_an_unbuilt_model_prints_keras_3s_unbuilt_table(keras, capsys):
 
 
 def test_an_empty_sequential_prints_an_empty_table(keras, capsys):
+    keras.backend.clear_session()
     theirs = []
     keras.Sequential().summary(print_fn=lambda text, **kwargs: theirs.append(text.rstrip("\n")))
     ours = []
