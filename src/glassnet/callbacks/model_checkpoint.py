@@ -6,7 +6,7 @@ import os
 
 from .. import _checks
 from .base import Callback
-from .monitor import check_monitor, metric_mode, resolve_mode
+from .monitor import check_monitor, metric_mode, resolve_mode, skipped_validation
 
 
 class ModelCheckpoint(Callback):
@@ -117,6 +117,8 @@ class ModelCheckpoint(Callback):
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
             self._save(path, epoch)
             return
+        if self.monitor not in logs and batch is None and skipped_validation(self.monitor, logs, self.model):
+            return                              # validation_freq: this epoch was not validated
         if self.monitor not in logs:
             where = "the epoch's logs" if batch is None else "the batch's logs (a batch has no 'val_*' values)"
             raise ValueError(f"ModelCheckpoint monitors {self.monitor!r}, which is not among {where} "

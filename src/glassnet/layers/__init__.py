@@ -7,6 +7,7 @@ from .activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
 from .core import Activation, Dense, Flatten, Identity, Input, InputLayer
 from .embedding import Embedding
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .merging import add, average, concatenate, maximum, minimum, multiply, subtract
 from .normalization import LayerNormalization
 from .pooling import GlobalAveragePooling1D
 from .preprocessing import Normalization, Rescaling
@@ -25,4 +26,5 @@ __all__ = ["Layer", "Dense", "Activation", "Flatten", "Input", "InputLayer", "Dr
            "BatchNormalization", "Rescaling", "serialize", "deserialize",
            "KerasTensor", "Variable", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
            "Normalization", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "Reshape", "Identity",
-           "LayerNormalization", "GaussianNoise", "Embedding", "GlobalAveragePooling1D"]
+           "LayerNormalization", "GaussianNoise", "Embedding", "GlobalAveragePooling1D",
+           "concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum"]

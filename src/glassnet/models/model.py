@@ -282,9 +282,12 @@ class Model(AsLayer, Trainer, Files):
         unless details=False, how the numbers add up: per layer the parameter arithmetic
         (784 x 50 + 50 = 39,250), activation and initializer, memory and FLOPs per sample.
 
-        print_fn (default print) is called once per table, with the table's text.
+        print_fn (default print) is called once per table, with the table's text.  A model that
+        cannot be built yet (no input shape before its first fit) prints Keras 3's table of an
+        unbuilt model: "?" shapes and "0 (unbuilt)" counts.
         """
-        self._require_built()
+        if self.layers and self._input_feature_shape is not None:
+            self._require_built()                # builds it
         summary_module.print_summary(self, print_fn, details)
 
     def __repr__(self):

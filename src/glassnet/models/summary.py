@@ -15,6 +15,12 @@ from .. import initializers
 def print_summary(model, print_fn=None, details=True):
     """What Model.summary() prints: print_fn (default print) gets each table's text."""
     out = print_fn or _print_safely
+    if not model.built:                      # a Sequential without an input shape, before its first fit
+        out(_unbuilt_table(model))
+        if details:
+            out(" Shapes, parameters and FLOPs appear once the model is built: by its first fit,\n"
+                " by build((None, n)), or by an Input (or input_shape=) in front.")
+        return
     out(_summary_table(model))
     if details:
         out(_summary_details(model))
@@ -81,6 +87,33 @@ def _optimizer_params(model):
     slots = sum(array.size for slot in optimizer.slots for array in slot.values())
     learning_rate = getattr(optimizer, "_learning_rate", None)
     return slots + 1 + (0 if callable(learning_rate) else 1)
+
+
+def _unbuilt_table(model) -> str:
+    """Keras 3's table for a model not built yet: "?" for every shape, "0 (unbuilt)" for a layer that
+    creates weights when it is built (one with a build() of its own), totals of 0."""
+    from ..layers.base import Layer
+    names = [f"{layer.name} ({type(layer).__name__})" for layer in model.layers]
+    width = max([33] + [len(name) + 2 for name in names])
+    widths = (width, 24, 15)
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * w for w in widths) + right
+
+    def row(cells, edge):
+        return edge + edge.join(f" {c:>{w - 2}} " if i == 2 else f" {c:<{w - 2}} "
+                                for i, (c, w) in enumerate(zip(cells, widths))) + edge
+
+    head = ("Layer (type)", "Output Shape", "Param #")
+    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(head, "┃"), rule("┡", "╇", "┩", "━")]
+    for i, (layer, name) in enumerate(zip(model.layers, names)):
+        unbuilt = not layer.built and type(layer).build is not Layer.build
+        lines.append(row((name, "?", "0 (unbuilt)" if unbuilt else "0"), "│"))
+        if i < len(model.layers) - 1:
+            lines.append(rule("├", "┼", "┤", "─"))
+    lines.append(rule("└", "┴", "┘", "─"))
+    lines += [f" {label} params: 0 (0.00 B)" for label in ("Total", "Trainable", "Non-trainable")]
+    return "\n".join(lines)
 
 
 def _initializer_name(init) -> str:
