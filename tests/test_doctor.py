@@ -227,6 +227,18 @@ def test_dead_relu_from_a_large_negative_bias():
     assert "32 of 32 ReLU units" in text and "-10" in text and "leaky_relu" in text
 
 
+def test_dead_relu_behind_a_relu_layer():
+    """Dense(linear) then layers.ReLU() is the same rectifier: its dead units are found too."""
+    x, y = _classes()
+    gn.set_random_seed(0)
+    model = gn.Sequential([gn.layers.Dense(32, input_shape=(20,), bias_initializer=gn.initializers.Constant(-10)),
+                           gn.layers.ReLU(), gn.layers.Dense(2, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    causes, found, _ = _fit(model, x, y, epochs=3, batch_size=32)
+    assert causes == ["dead_relu"] and "32 of 32 ReLU units" in found[0].message
+    assert gn.layers.ReLU(negative_slope=0.1).activation is None      # a leaky one never dies
+
+
 def test_no_dead_relu_with_zero_biases():
     x, y = _classes()
     causes, _, _ = _fit(_one_hidden("relu"), x, y, epochs=3, batch_size=32)

@@ -98,6 +98,21 @@ def set_random_seed(seed: int) -> None:
     np.random.seed(seed % 2**32)
 
 
+def clear_session(free_memory=True) -> None:
+    """Keras's clear_session (also `glassnet.utils.clear_session`): start afresh between models.
+
+    Keras keeps a global counter of layer and model names, so the 2nd model a loop builds has layers
+    "dense_3", "dense_4", ... until clear_session() starts the counters again at "dense".  glassnet
+    numbers names inside each model, so every model's layers are already named "dense", "dense_1",
+    ...: what Keras gives after clear_session().  There is no other global state to drop; as in
+    Keras, the float type (floatx) and the random generators are left alone, so a seeded run stays
+    the same run.  free_memory=True runs Python's garbage collector, as Keras does.
+    """
+    if free_memory:
+        import gc
+        gc.collect()
+
+
 def global_rng() -> np.random.Generator:
     """The global generator seeded by `set_random_seed`."""
     return _RNG

@@ -157,3 +157,28 @@ def test_mode_auto_follows_the_compiled_metrics_direction_whatever_its_name(isol
     assert [cb.mode for cb in callbacks] == ["min", "max", "min"]          # the names alone mislead
     model.fit(x, y, epochs=1, validation_split=0.25, callbacks=callbacks, verbose=0)
     assert [cb.mode for cb in callbacks] == ["max", "min", "max"]
+
+
+def test_callbacks_wait_for_validated_epochs_under_validation_freq(isolated_random_state, tmp_path):
+    """fit(validation_freq=2): epochs 1, 3, ... have no val_* logs; EarlyStopping and ModelCheckpoint
+    act on the validated epochs only (Keras warns and skips), and a misspelled monitor still fails."""
+    gn.set_random_seed(0)
+    model = gn.Sequential([gn.layers.Dense(1, activation="sigmoid", input_shape=(2,))])
+    model.compile("sgd", "binary_crossentropy")
+    rng = np.random.default_rng(1)
+    x, y = rng.normal(size=(20, 2)), rng.integers(0, 2, (20, 1)).astype(float)
+    saved = []
+
+    class Spy(gn.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            saved.append(sorted(p.name for p in tmp_path.iterdir()))
+
+    stop = gn.callbacks.EarlyStopping(monitor="val_loss", patience=10)
+    best = gn.callbacks.ModelCheckpoint(str(tmp_path / "best-{epoch}.keras"), monitor="val_loss", save_best_only=True)
+    history = model.fit(x, y, epochs=4, validation_split=0.25, validation_freq=2, callbacks=[stop, best, Spy()],
+                        verbose=0)
+    assert len(history.history["val_loss"]) == 2
+    assert saved[0] == [] and saved[1] == ["best-2.keras"]                # epoch 1 unvalidated: nothing saved
+    with pytest.raises(ValueError, match="'val_los', which is not among"):
+        model.fit(x, y, epochs=1, validation_split=0.25,
+                  callbacks=[gn.callbacks.EarlyStopping(monitor="val_los")], verbose=0)

@@ -1,5 +1,7 @@
 """summary(): Keras's table, unchanged, then how the numbers add up (parameters, memory, FLOPs)."""
 
+import numpy as np
+
 import glassnet as gn
 
 KERAS_TABLE = """\
@@ -145,3 +147,38 @@ def test_keras_table_widens_for_long_layer_names():
     table = [line for line in lines[0].splitlines() if line[:1] in "┏┃┡│├└"]
     assert len({len(line) for line in table}) == 1, table
     assert any("batch_normalization (BatchNormalization)" in line for line in table)
+
+
+def test_an_unbuilt_model_prints_keras_3s_unbuilt_table(keras, capsys):
+    """A Sequential without an input shape, before its first fit: Keras 3 prints "?" and "0 (unbuilt)"
+    (Keras 2 raised); the same table, then one line saying when the numbers appear."""
+    def build(lib):
+        return lib.Sequential([lib.layers.Dense(16, activation="relu", name="hidden"), lib.layers.Dropout(0.5),
+                               lib.layers.Dense(1, activation="sigmoid")], name="reviews")
+
+    keras.backend.clear_session()                           # Keras numbers names across the whole run
+    theirs = []
+    build(keras).summary(print_fn=lambda text, **kwargs: theirs.append(text.rstrip("\n")))
+    capsys.readouterr()
+    ours = []
+    model = build(gn)
+    model.summary(print_fn=ours.append)
+    assert ours[0] == "\n".join(theirs)
+    assert "(unbuilt)" in ours[0] and "built" in ours[1] and len(ours) == 2
+    model.summary()                                         # to stdout too, details=False: Keras's table only
+    model.summary(details=False)
+    out = capsys.readouterr().out
+    assert out.count("0 (unbuilt)") == 4 and out.count("appear once the model is built") == 1
+    model.compile(optimizer="rmsprop", loss="binary_crossentropy")
+    model.fit(np.ones((8, 5)), np.ones(8), verbose=0)
+    model.summary(print_fn=ours.append)
+    assert "(None, 16)" in ours[2] and "96" in ours[2]       # built by fit: 5 x 16 + 16
+
+
+def test_an_empty_sequential_prints_an_empty_table(keras, capsys):
+    keras.backend.clear_session()
+    theirs = []
+    keras.Sequential().summary(print_fn=lambda text, **kwargs: theirs.append(text.rstrip("\n")))
+    ours = []
+    gn.Sequential().summary(print_fn=ours.append, details=False)
+    assert ours == ["\n".join(theirs)]

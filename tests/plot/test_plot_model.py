@@ -87,6 +87,19 @@ def test_a_graph_model_with_two_inputs_and_two_outputs(tmp_path):
     assert _centre(bt["a"])[1] < _centre(bt["kind"])[1]
 
 
+def test_an_input_read_only_deeper_sits_next_to_its_reader():
+    """keras.io's structured-data models: some Inputs are normalised first, others go straight into the
+    concatenation; those are drawn one rank before it (as Graphviz draws them for Keras), so their
+    arrows do not run across the other boxes."""
+    flag, age = gn.Input((1,), name="flag"), gn.Input((1,), name="age")
+    scaled = L.Normalization(mean=50.0, variance=100.0, name="scaled")(age)
+    joined = L.Concatenate(name="joined")([flag, scaled])
+    model = gn.Model([flag, age], L.Dense(1, name="out")(joined))
+    boxes = _drawn(plot_model(model, None, rankdir="LR"))[0]
+    x = {n: _centre(p)[0] for n, p in boxes.items()}
+    assert x["age"] < x["scaled"] == x["flag"] < x["joined"] < x["out"]
+
+
 def test_arrows_start_and_end_on_the_borders_of_their_boxes():
     fig = plot_model(_two_by_two(), None, show_shapes=True, show_layer_names=True)
     ax = fig.axes[0]

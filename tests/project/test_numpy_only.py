@@ -21,6 +21,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 TESTS = [
     "models/test_fast_paths.py",                    # float32 fit/evaluate/predict against references
     "models/test_training.py",                      # XOR, MNIST to 90%, bit-for-bit seeds, NaN stop
+    "models/test_fit_weights.py",                   # weighted fused softmax/sigmoid cross-entropy
     "saving/test_model_file.py",                    # resumed training equals the uninterrupted run
     "optimizers/test_optimizer.py::test_float32_variables_stay_float32",   # Adam's update kernel
     "project/test_docs.py::test_readme_examples_run",

@@ -5,7 +5,7 @@ import math
 
 from .. import _checks
 from .base import Callback
-from .monitor import check_monitor, metric_mode, resolve_mode
+from .monitor import check_monitor, metric_mode, resolve_mode, skipped_validation
 
 
 class EarlyStopping(Callback):
@@ -44,6 +44,8 @@ class EarlyStopping(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         logs = logs or {}
+        if self.monitor not in logs and skipped_validation(self.monitor, logs, self.model):
+            return                              # validation_freq: this epoch was not validated
         if self.monitor not in logs:
             raise ValueError(f"EarlyStopping monitors {self.monitor!r}, which is not among the logs "
                              f"({', '.join(logs)}); pass validation data to monitor 'val_*' values")

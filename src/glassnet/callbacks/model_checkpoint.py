@@ -6,7 +6,7 @@ import os
 
 from .. import _checks
 from .base import Callback
-from .monitor import check_monitor, metric_mode, resolve_mode
+from .monitor import check_monitor, metric_mode, resolve_mode, skipped_validation
 
 
 class ModelCheckpoint(Callback):
@@ -76,7 +76,7 @@ class ModelCheckpoint(Callback):
         except (IndexError, ValueError) as err:
             raise ValueError(f"ModelCheckpoint filepath {self.filepath!r} cannot be formatted: {err}") from None
 
-    def _save(self, path):
+    def _save(self, path, epoch):
         directory = os.path.dirname(path)
         if directory:
             os.makedirs(directory, exist_ok=True)
@@ -84,6 +84,8 @@ class ModelCheckpoint(Callback):
             self.model.save_weights(path, overwrite=True)
         else:
             self.model.save(path, overwrite=True)
+        if self.verbose:
+            print(f"\nEpoch {epoch + 1}: finished saving model to {path}")     # as Keras 3 says it
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch = epoch
@@ -113,8 +115,10 @@ class ModelCheckpoint(Callback):
         if not self.save_best_only:
             if self.verbose:
                 print(f"\nEpoch {epoch + 1}: saving model to {path}")
-            self._save(path)
+            self._save(path, epoch)
             return
+        if self.monitor not in logs and batch is None and skipped_validation(self.monitor, logs, self.model):
+            return                              # validation_freq: this epoch was not validated
         if self.monitor not in logs:
             where = "the epoch's logs" if batch is None else "the batch's logs (a batch has no 'val_*' values)"
             raise ValueError(f"ModelCheckpoint monitors {self.monitor!r}, which is not among {where} "
@@ -125,6 +129,6 @@ class ModelCheckpoint(Callback):
                 print(f"\nEpoch {epoch + 1}: {self.monitor} improved from {self.best:.5f} to {value:.5f}, "
                       f"saving model to {path}")
             self.best = value
-            self._save(path)
+            self._save(path, epoch)
         elif self.verbose:
             print(f"\nEpoch {epoch + 1}: {self.monitor} did not improve from {self.best:.5f}")

@@ -41,3 +41,11 @@ def metric_mode(monitor: str, model):
             way = metrics_module.direction(metric)
             return None if way is None else "max" if way == "up" else "min"
     return None
+
+
+def skipped_validation(monitor: str, logs, model) -> bool:
+    """True when `monitor` is a 'val_*' value, fit has validation data, and this epoch ran no
+    validation (fit's validation_freq): the callback waits for the next validated epoch, as in Keras.
+    Without validation data at all, a 'val_*' monitor stays an error."""
+    return (monitor.startswith("val_") and getattr(model, "_validation_scheduled", False)
+            and not any(str(key).startswith("val_") for key in logs))

@@ -116,6 +116,13 @@ class ReLU(_Elementwise):
         self.negative_slope = _slope(negative_slope, "ReLU negative_slope")
         self.threshold = _slope(threshold, "ReLU threshold")
 
+    @property
+    def activation(self):
+        """"relu" for the plain rectifier (no slope, threshold or cap): the training doctor then watches
+        its units for dead ones, as it watches Dense(activation="relu"); None for the variants."""
+        plain = self.max_value is None and not self.negative_slope and not self.threshold
+        return "relu" if plain else None
+
     def _function(self, x):
         t = self.threshold
         y = np.where(x > t, x, 0).astype(self.dtype, copy=False)

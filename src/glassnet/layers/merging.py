@@ -8,10 +8,10 @@
     Maximum / Minimum      y = the largest / smallest entry;           dL/dy goes to the input that gave
                                                                        it (the first one on a tie)
 
-Used in graph models: y = gn.layers.Add()([a, b]), or Keras's functional form gn.layers.add([a, b])
-(each class has one: concatenate, add, subtract, multiply, average, maximum, minimum).  By hand:
-layer.forward([x1, x2]) and layer.backward(dy) -> [dx1, dx2].  The element-wise layers need inputs
-of one shape (no broadcasting); Concatenate needs equal shapes except along `axis`.
+Used in graph models: y = gn.layers.Add()([a, b]), or with Keras's lowercase helpers
+y = gn.layers.add([a, b]), gn.layers.concatenate([a, b], axis=-1), ...  By hand:
+layer.forward([x1, x2]) and layer.backward(dy) -> [dx1, dx2].  The element-wise layers need inputs of one shape (no
+broadcasting); Concatenate needs equal shapes except along `axis`.
 """
 from __future__ import annotations
 
@@ -232,39 +232,40 @@ class Minimum(_Extreme):
     pick = staticmethod(np.argmin)
 
 
-# Keras's functional forms: layers.concatenate([a, b]) is Concatenate()([a, b]), on symbolic tensors
-# (a graph model) or on arrays alike.
-
+# ---------------------------------------------------------------------------------------------------
+# Keras's functional helpers: layers.concatenate([a, b]) is Concatenate()([a, b]), and so on.  They take
+# the layer's own arguments (axis, name, ...) and work on symbolic tensors and on arrays alike.
+# ---------------------------------------------------------------------------------------------------
 def concatenate(inputs, axis=-1, **kwargs):
-    """Concatenate(axis=axis, **kwargs)(inputs)."""
+    """Concatenate(axis=axis, **kwargs)(inputs): the inputs joined along `axis`."""
     return Concatenate(axis=axis, **kwargs)(inputs)
 
 
 def add(inputs, **kwargs):
-    """Add(**kwargs)(inputs)."""
+    """Add(**kwargs)(inputs): the element-wise sum."""
     return Add(**kwargs)(inputs)
 
 
 def subtract(inputs, **kwargs):
-    """Subtract(**kwargs)(inputs)."""
+    """Subtract(**kwargs)(inputs): x1 - x2."""
     return Subtract(**kwargs)(inputs)
 
 
 def multiply(inputs, **kwargs):
-    """Multiply(**kwargs)(inputs)."""
+    """Multiply(**kwargs)(inputs): the element-wise product."""
     return Multiply(**kwargs)(inputs)
 
 
 def average(inputs, **kwargs):
-    """Average(**kwargs)(inputs)."""
+    """Average(**kwargs)(inputs): the element-wise mean."""
     return Average(**kwargs)(inputs)
 
 
 def maximum(inputs, **kwargs):
-    """Maximum(**kwargs)(inputs)."""
+    """Maximum(**kwargs)(inputs): the element-wise largest."""
     return Maximum(**kwargs)(inputs)
 
 
 def minimum(inputs, **kwargs):
-    """Minimum(**kwargs)(inputs)."""
+    """Minimum(**kwargs)(inputs): the element-wise smallest."""
     return Minimum(**kwargs)(inputs)

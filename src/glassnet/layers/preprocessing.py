@@ -89,10 +89,13 @@ class Normalization(Layer):
                         doc="the variance, shaped to broadcast against a batch (Keras's normalizer.variance)")
 
     def _statistic_variable(self, index, name):
-        if not self.built:
-            raise AttributeError(f"layer {self.name!r} has no {name} yet: call adapt(data) or build it first")
-        array = self._fixed[index] if self._fixed is not None else \
-            self.state[name].reshape(self._broadcast_shape(len(self.input_shape)))
+        if not self.built and self._pending is not None:     # axis=None adapted on a flat list: shape (1,), as Keras
+            array = np.asarray(self._pending[index], dtype=self.dtype).reshape(1)
+        elif not self.built:
+            raise AttributeError(f"{self._label()} has no {name} yet: call adapt(data) or build it first")
+        else:
+            array = self._fixed[index] if self._fixed is not None else \
+                self.state[name].reshape(self._broadcast_shape(len(self.input_shape)))
         variable = array.view(Variable)
         variable.path = f"{self.name}/{name}"
         return variable

@@ -115,6 +115,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     if doc is not None:
         cbs.append(doc)                    # last: its findings print after the epoch's progress line
     cblist = callbacks_module.CallbackList(cbs, model, {"epochs": epochs, "steps": steps, "verbose": verbose})
+    model._validation_scheduled = x_val is not None   # callbacks: an epoch without val_* logs was skipped
     per_batch_logs = bool(cblist.batch_end or cblist.batch_begin)
 
     rng = backend.make_rng()

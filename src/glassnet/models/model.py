@@ -350,10 +350,11 @@ class Model(AsLayer, Trainer, Files):
         (784 x 50 + 50 = 39,250), activation and initializer, memory and FLOPs per sample.
 
         print_fn (default print) is called once per table, with the table's text.  A model that
-        does not know its input shape yet prints Keras 3's table of unbuilt layers.
+        cannot be built yet (no input shape before its first fit) prints Keras 3's table of an
+        unbuilt model: "?" shapes and "0 (unbuilt)" counts.
         """
         if self.built or (self.layers and self._input_feature_shape is not None):
-            self._require_built()
+            self._require_built()                # builds it (or takes back weights another model moved)
         summary_module.print_summary(self, print_fn, details)
 
     def __repr__(self):

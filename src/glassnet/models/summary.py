@@ -9,23 +9,21 @@ import sys
 
 import numpy as np
 
-from .. import backend, initializers
-from ..layers.base import _snake
+from .. import initializers
 
 
 def print_summary(model, print_fn=None, details=True):
-    """What Model.summary() prints: print_fn (default print) gets each table's text.  A model that
-    does not know its input shape yet gets Keras 3's table of unbuilt layers ("?", "0 (unbuilt)")
-    and no details."""
+    """What Model.summary() prints: print_fn (default print) gets each table's text."""
     out = print_fn or _print_safely
+    if not model.built:                      # a Sequential without an input shape, before its first fit
+        out(_unbuilt_table(model))
+        if details:
+            out(" Shapes, parameters and FLOPs appear once the model is built: by its first fit,\n"
+                " by build((None, n)), or by an Input (or input_shape=) in front.")
+        return
     out(_summary_table(model))
-    if details and model.built:
+    if details:
         out(_summary_details(model))
-
-
-def _snake_name(layer):
-    """The name a layer not yet in a model will get (Keras: dense, batch_normalization, ...)."""
-    return _snake(type(layer).__name__)
 
 
 def _readable_size(n_bytes):
@@ -36,9 +34,7 @@ def _readable_size(n_bytes):
 
 
 def _summary_table(model) -> str:
-    built = model.built
-    longest = max((len(f"{layer.name or _snake_name(layer)} ({type(layer).__name__})") for layer in model.layers),
-                  default=0)
+    longest = max(len(f"{layer.name} ({type(layer).__name__})") for layer in model.layers)
     widths = (max(33, longest + 2), 24, 15)          # Keras's widths, wider for long layer names
     head = ("Layer (type)", "Output Shape", "Param #")
     graph = hasattr(model, "connected_to")           # a graph model: Keras's "Connected to" column
@@ -60,12 +56,6 @@ def _summary_table(model) -> str:
 
     lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(head, "┃", "┃"), rule("┡", "╇", "┩", "━")]
     for i, layer in enumerate(model.layers):
-        if not built:                                # Keras 3 prints an unbuilt model this way
-            cells = (f"{layer.name or _snake_name(layer)} ({type(layer).__name__})", "?", "0 (unbuilt)")
-            lines.append(row(cells, "│", "│"))
-            if i < len(model.layers) - 1:
-                lines.append(rule("├", "┼", "┤", "─"))
-            continue
         shape = "(" + ", ".join("None" if d is None else str(d) for d in layer.output_shape) + ")"
         if len(layer.output_shape) == 1:
             shape = shape[:-1] + ",)"
@@ -74,12 +64,55 @@ def _summary_table(model) -> str:
         if i < len(model.layers) - 1:
             lines.append(rule("├", "┼", "┤", "─"))
     lines.append(rule("└", "┴", "┘", "─"))
-    itemsize = np.dtype(getattr(model, "dtype", None) or backend.floatx()).itemsize
-    trainable = sum(w.size for l in model.layers if l.trainable for w in l.params.values()) if built else 0
-    total = model.count_params() if built else 0
+    itemsize = np.dtype(model.dtype).itemsize
+    trainable = sum(w.size for l in model.layers if l.trainable for w in l.params.values())
+    total = model.count_params()
     non_trainable = total - trainable
-    for label, count in (("Total", total), ("Trainable", trainable), ("Non-trainable", non_trainable)):
+    optimizer = _optimizer_params(model)
+    counts = [("Total", total + (optimizer or 0)), ("Trainable", trainable), ("Non-trainable", non_trainable)]
+    if optimizer is not None:
+        counts.append(("Optimizer", optimizer))
+    for label, count in counts:
         lines.append(f" {label} params: {count:,} ({_readable_size(count * itemsize)})")
+    return "\n".join(lines)
+
+
+def _optimizer_params(model):
+    """The numbers the optimizer keeps, once it has taken a step (or was loaded with its state), as
+    Keras counts them: its slots (Adam's m and v per weight, ...), the step count, and the learning
+    rate unless a schedule or a function gives it; None before (Keras prints no line then)."""
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is None or not getattr(optimizer, "slots", None):
+        return None
+    slots = sum(array.size for slot in optimizer.slots for array in slot.values())
+    learning_rate = getattr(optimizer, "_learning_rate", None)
+    return slots + 1 + (0 if callable(learning_rate) else 1)
+
+
+def _unbuilt_table(model) -> str:
+    """Keras 3's table for a model not built yet: "?" for every shape, "0 (unbuilt)" for a layer that
+    creates weights when it is built (one with a build() of its own), totals of 0."""
+    from ..layers.base import Layer
+    names = [f"{layer.name} ({type(layer).__name__})" for layer in model.layers]
+    width = max([33] + [len(name) + 2 for name in names])
+    widths = (width, 24, 15)
+
+    def rule(left, mid, right, fill):
+        return left + mid.join(fill * w for w in widths) + right
+
+    def row(cells, edge):
+        return edge + edge.join(f" {c:>{w - 2}} " if i == 2 else f" {c:<{w - 2}} "
+                                for i, (c, w) in enumerate(zip(cells, widths))) + edge
+
+    head = ("Layer (type)", "Output Shape", "Param #")
+    lines = [f'Model: "{model.name}"', rule("┏", "┳", "┓", "━"), row(head, "┃"), rule("┡", "╇", "┩", "━")]
+    for i, (layer, name) in enumerate(zip(model.layers, names)):
+        unbuilt = not layer.built and type(layer).build is not Layer.build
+        lines.append(row((name, "?", "0 (unbuilt)" if unbuilt else "0"), "│"))
+        if i < len(model.layers) - 1:
+            lines.append(rule("├", "┼", "┤", "─"))
+    lines.append(rule("└", "┴", "┘", "─"))
+    lines += [f" {label} params: 0 (0.00 B)" for label in ("Total", "Trainable", "Non-trainable")]
     return "\n".join(lines)
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from .. import _checks
 from .. import losses as losses_module
 from .. import optimizers as optimizers_module
+from ..layers.base import EagerTensor
 from . import batches as batches_module
 from . import evaluate as evaluate_module
 from . import fit as fit_module
@@ -231,10 +232,13 @@ class Trainer:
         return module.predict(self, x, batch_size, verbose, steps, callbacks)
 
     def __call__(self, x, training=False):
-        """Forward pass on one batch (no batching, no copies): model(x)."""
+        """Forward pass on one batch (no batching, no copies): model(x), an array with Keras's
+        tensor method numpy() (as a layer's call gives), or a list/dict of them for several outputs."""
         out = step(self, self._as_dtype(self._check_x(x)), None, training=training, backward=False,
                    update=False)[1]
-        return outputs_module.structured(self, out) if self._several_outputs else out
+        if self._several_outputs:
+            return outputs_module.structured(self, [_eager(o) for o in out])
+        return _eager(out)
 
     @property
     def _several_outputs(self):
@@ -300,3 +304,7 @@ class Trainer:
                 grads.append(np.zeros_like(w))
         return float(loss), grads
 
+
+def _eager(array):
+    """model(x)'s output array as a layer call returns it: with numpy(), as Keras's tensors have."""
+    return array.view(EagerTensor) if type(array) is np.ndarray else array

@@ -8,8 +8,8 @@ its activation, input and output shapes, output dtype and whether it is trainabl
 them), each connection an arrow.  A Sequential is a chain of its layers; a graph model shows its
 Input layers, branches and merges; a model used as a layer is one box, or with expand_nested=True
 a dashed frame around its own layers.  Layers are placed in ranks by their longest path from an
-input (top to bottom with rankdir="TB", left to right with "LR"), ordered in a rank by the mean
-position of what feeds them.
+input (top to bottom with rankdir="TB", left to right with "LR"), an Input one rank before its
+first reader, ordered in a rank by the mean position of what feeds them.
 
 `model_graph(model, ...)` is the same description without drawing: the boxes, arrows and frames.
 """
@@ -173,6 +173,12 @@ def layout(graph, rankdir="TB"):
     order = _topological(graph, parents)
     for key in order:
         boxes[key].rank = max((boxes[p].rank + 1 for p in parents[key]), default=0)
+    children = {key: [] for key in boxes}
+    for a, b in graph.arrows:
+        children[a].append(b)
+    for key in order:                         # an input read only deeper in the graph sits next to its reader
+        if not parents[key] and children[key]:
+            boxes[key].rank = min(boxes[c].rank for c in children[key]) - 1
     for box in graph.boxes:
         box.width = max(len(line) for line in box.lines) * CHAR_WIDTH + 2 * PAD
         box.height = len(box.lines) * LINE_HEIGHT + 2 * PAD
