@@ -124,3 +124,8 @@ def test_what_a_generator_cannot_come_with():
         model.fit(((X, Y[:10]) for _ in range(3)), verbose=0)
     with pytest.raises(ValueError, match="gave no batches"):
         model.evaluate(iter([]), verbose=0)
+
+
+def test_the_progress_line_counts_the_batches_a_generator_gave(capsys, isolated_random_state):
+    _model().fit(_batches(forever=False), epochs=1, verbose=2)
+    assert capsys.readouterr().out.splitlines()[1].startswith("5/5 - ")

@@ -230,7 +230,7 @@ class ProgbarLogger(Callback):
             self._bar.close()
             self._bar = None
         else:
-            print(f"{done}/{self.steps} - {_fmt_time(elapsed)} - "
+            print(f"{done}/{self.steps or done} - {_fmt_time(elapsed)} - "      # steps None: a generator
                   f"{_per_step(elapsed, done)}{format_logs(logs or {})}", file=self._stream(), flush=True)
 
     def on_train_end(self, logs=None):
