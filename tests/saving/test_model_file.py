@@ -300,3 +300,13 @@ def test_state_helpers_check_before_changing_anything():
     assert other.iterations == 1 and np.array_equal(other.slots[0]["m"], opt.slots[0]["m"])
     state["slots"][0]["m"][:] = 5                     # get_state hands out copies
     assert not np.array_equal(opt.slots[0]["m"], state["slots"][0]["m"])
+
+
+def test_a_legacy_h5_name_gets_a_glassnet_file_and_a_warning_that_says_so(tmp_path):
+    """Keras tutorials still save to 'my_model.h5': glassnet writes its own format there (and reads it
+    back) but says that Keras cannot open it, instead of quietly writing a file under Keras's name."""
+    model = gn.Sequential([gn.layers.Dense(2, input_shape=(3,))])
+    with pytest.warns(UserWarning, match="Keras cannot read it.*'.keras' path"):
+        path = model.save(tmp_path / "my_model.h5")
+    assert path.name == "my_model.h5"
+    np.testing.assert_array_equal(load_model(path).get_weights()[0], model.get_weights()[0])

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -34,6 +35,11 @@ def save_model(model, filepath, overwrite=True) -> Path:
     elif path.suffix.lower() == ".npz":
         raise ValueError(f"model.save writes a {SUFFIX} file, got {str(path)!r}; "
                          f"to write the weights alone as .npz use model.save_weights")
+    elif path.suffix.lower() in (".h5", ".hdf5"):
+        warnings.warn(f"{str(path)!r}: glassnet writes its own {SUFFIX} format under this name (gn.load_model "
+                      f"reads it back); Keras cannot read it, and Keras's legacy HDF5 model files are not "
+                      f"written or read by glassnet: save to a '.keras' path for a file Keras 3 opens",
+                      UserWarning, stacklevel=3)
     check_overwrite(path, overwrite)
     config, weights, slots = _describe(model)
     config_bytes = archive.json_bytes(config, "the model")
