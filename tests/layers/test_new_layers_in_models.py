@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
+from saving.saving_helpers import rewrite_keras_config
 
 pytestmark = [pytest.mark.usefixtures("isolated_random_state"),
               pytest.mark.filterwarnings("ignore:__array__ implementation:DeprecationWarning")]
@@ -347,17 +348,6 @@ def test_normalization_variants_go_both_ways_through_keras(keras, kwargs, tmp_pa
     assert back.layers[0].get_config() == {**norm.get_config(), "name": back.layers[0].name}
 
 
-def _rewritten(path, out, change):
-    """A copy of the .keras file at `path` with its config.json changed by change(config)."""
-    with zipfile.ZipFile(path) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    config = json.loads(members["config.json"])
-    change(config)
-    members["config.json"] = json.dumps(config).encode()
-    with zipfile.ZipFile(out, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return out
 
 
 @pytest.mark.parametrize("build", [_sequential, _graph], ids=["Sequential", "graph"])
@@ -374,9 +364,9 @@ def test_a_keras_file_asking_for_a_huge_embedding_is_refused_before_allocating(b
             elif spec["class_name"] != "InputLayer":
                 spec["config"]["dtype"] = "float64"
     with pytest.raises(gn.saving.ModelFileError, match="more than .* weights, far more than"):
-        gn.load_model(_rewritten(path, tmp_path / "huge.keras", huge))
+        gn.load_model(rewrite_keras_config(path, tmp_path / "huge.keras", huge))
 
     def masked(config):
         next(s for s in config["config"]["layers"] if s["class_name"] == "Embedding")["config"]["mask_zero"] = True
     with pytest.raises(gn.saving.ModelFileError, match="mask_zero=True is not supported"):
-        gn.load_model(_rewritten(path, tmp_path / "masked.keras", masked))
+        gn.load_model(rewrite_keras_config(path, tmp_path / "masked.keras", masked))

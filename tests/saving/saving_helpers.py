@@ -79,3 +79,16 @@ def _trained(tmp_path, model=None, epochs=2):
     model.fit(x, y, epochs=epochs, batch_size=16, verbose=0)
     path = model.save(tmp_path / "model.glassnet")
     return model, path, (x, y)
+
+
+def rewrite_keras_config(src, dst, edit):
+    """Copy the .keras archive `src` to `dst` with its config.json changed by edit(config)."""
+    with zipfile.ZipFile(src) as zf:
+        members = {name: zf.read(name) for name in zf.namelist()}
+    config = json.loads(members["config.json"])
+    edit(config)
+    members["config.json"] = json.dumps(config).encode()
+    with zipfile.ZipFile(dst, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return dst

@@ -16,6 +16,7 @@ import pytest
 
 import glassnet as gn
 from glassnet.saving import ModelFileError, keras_weights
+from saving.saving_helpers import rewrite_keras_config
 
 h5py = pytest.importorskip("h5py")
 pytestmark = [pytest.mark.usefixtures("isolated_random_state"),
@@ -52,17 +53,6 @@ def _graph(lib):
     return lib.Model(x, out, name="graph")
 
 
-def _rewrite(src, dst, edit):
-    """Copy the .keras archive `src` to `dst` with its config.json changed by edit(config)."""
-    with zipfile.ZipFile(src) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    config = json.loads(members["config.json"])
-    edit(config)
-    members["config.json"] = json.dumps(config).encode()
-    with zipfile.ZipFile(dst, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return dst
 
 
 # ---------------------------------------------------------------------------- glassnet -> Keras
@@ -224,7 +214,7 @@ def _self_loop(config):
     (_unknown, r"'LSTM', which glassnet does not have"),
 ])
 def test_hostile_graph_configs_are_clear_model_file_errors(saved, tmp_path, edit, match):
-    bad = _rewrite(saved, tmp_path / "bad.keras", edit)
+    bad = rewrite_keras_config(saved, tmp_path / "bad.keras", edit)
     with pytest.raises(ModelFileError, match=match):
         gn.models.load_model(bad)
 
@@ -243,7 +233,7 @@ def test_a_long_chain_loads_without_recursion(tmp_path):
 def test_deeply_nested_or_malformed_graph_configs_are_model_file_errors(saved, tmp_path):
     def deep(config):
         config["config"]["layers"][1]["inbound_nodes"] = json.loads("[" * 50 + "]" * 50)
-    bad = _rewrite(saved, tmp_path / "deep.keras", deep)
+    bad = rewrite_keras_config(saved, tmp_path / "deep.keras", deep)
     with pytest.raises(ModelFileError, match="'args'"):
         gn.models.load_model(bad)
     with zipfile.ZipFile(saved) as zf:
@@ -258,12 +248,12 @@ def test_deeply_nested_or_malformed_graph_configs_are_model_file_errors(saved, t
     def no_output(config):
         config["config"]["output_layers"] = ["nowhere", 0, 0]
     with pytest.raises(ModelFileError, match="output_layers names call 0 of 'nowhere'"):
-        gn.models.load_model(_rewrite(saved, tmp_path / "out.keras", no_output))
+        gn.models.load_model(rewrite_keras_config(saved, tmp_path / "out.keras", no_output))
 
     def not_input(config):
         config["config"]["input_layers"] = ["a", 0, 0]
     with pytest.raises(ModelFileError, match="not an InputLayer"):
-        gn.models.load_model(_rewrite(saved, tmp_path / "in.keras", not_input))
+        gn.models.load_model(rewrite_keras_config(saved, tmp_path / "in.keras", not_input))
 
 
 def test_keras_models_glassnet_lacks_are_refused_by_name(keras, tmp_path):
@@ -281,7 +271,7 @@ def test_a_long_chain_listed_backwards_loads_quickly(tmp_path):
         h = gn.layers.Activation("linear")(h)
     model = gn.Model(x, gn.layers.Dense(1)(h))
     path = model.save(tmp_path / "long.keras")
-    reversed_path = _rewrite(path, tmp_path / "backwards.keras",
+    reversed_path = rewrite_keras_config(path, tmp_path / "backwards.keras",
                              lambda c: c["config"].__setitem__("layers", c["config"]["layers"][::-1]))
     data = np.ones((2, 2), np.float32)
     np.testing.assert_allclose(gn.models.load_model(reversed_path).predict(data), model.predict(data),

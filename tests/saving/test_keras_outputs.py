@@ -19,6 +19,7 @@ import pytest
 import glassnet as gn
 from glassnet.saving import ModelFileError, keras_file, keras_weights
 from glassnet.saving.keras_compile import KerasCompileWarning
+from saving.saving_helpers import rewrite_keras_config
 
 h5py = pytest.importorskip("h5py")
 pytestmark = [pytest.mark.usefixtures("isolated_random_state"),
@@ -284,17 +285,6 @@ def test_several_output_weights_h5_go_both_ways(keras, tmp_path, kind):
 
 
 # ---------------------------------------------------------------------------- refusals
-def _rewrite(src, dst, edit):
-    """Copy the .keras archive `src` to `dst` with its config.json changed by edit(config)."""
-    with zipfile.ZipFile(src) as zf:
-        members = {name: zf.read(name) for name in zf.namelist()}
-    config = json.loads(members["config.json"])
-    edit(config)
-    members["config.json"] = json.dumps(config).encode()
-    with zipfile.ZipFile(dst, "w") as zf:
-        for name, data in members.items():
-            zf.writestr(name, data)
-    return dst
 
 
 @pytest.fixture(params=["list", "dict"])
@@ -326,7 +316,7 @@ def _set_compile(key, value):
     (_set_outputs([]), r"output_layers holds \[\]; expected \[layer name, node, 0\]"),
 ])
 def test_hostile_output_layers_are_clear_model_file_errors(saved, tmp_path, edit, match):
-    bad = _rewrite(saved, tmp_path / "bad.keras", edit)
+    bad = rewrite_keras_config(saved, tmp_path / "bad.keras", edit)
     with pytest.raises(ModelFileError, match=match) as err:
         gn.models.load_model(bad)
     assert str(bad) in str(err.value)
@@ -348,7 +338,7 @@ def test_output_keys_that_are_not_strings_are_refused(saved, tmp_path):
     ("metrics", {"ghost": ["mae"]}, r"compile_config's metrics names the outputs ghost"),
 ])
 def test_per_output_compile_settings_that_contradict_the_outputs_are_refused(saved, tmp_path, key, value, match):
-    bad = _rewrite(saved, tmp_path / "bad.keras", _set_compile(key, value))
+    bad = rewrite_keras_config(saved, tmp_path / "bad.keras", _set_compile(key, value))
     with pytest.raises(ModelFileError, match=match) as err:
         gn.models.load_model(bad)
     assert str(bad) in str(err.value)
@@ -363,7 +353,7 @@ def test_per_output_compile_settings_that_contradict_the_outputs_are_refused(sav
     ("weighted_metrics", [["mae"], []], "weighted_metrics of several outputs are set"),
 ])
 def test_per_output_settings_glassnet_lacks_load_the_model_uncompiled(saved, tmp_path, key, value, match):
-    bad = _rewrite(saved, tmp_path / "bad.keras", _set_compile(key, value))
+    bad = rewrite_keras_config(saved, tmp_path / "bad.keras", _set_compile(key, value))
     with pytest.warns(KerasCompileWarning, match=match):
         model = gn.models.load_model(bad)
     assert not model.compiled and len(model.outputs) == 2
