@@ -116,7 +116,6 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         cbs.append(doc)                    # last: its findings print after the epoch's progress line
     cblist = callbacks_module.CallbackList(cbs, model, {"epochs": epochs, "steps": steps, "verbose": verbose})
     model._validation_scheduled = x_val is not None   # callbacks: an epoch without val_* logs was skipped
-    per_batch_logs = bool(cblist.batch_end or cblist.batch_begin)
 
     rng = backend.make_rng()
     model._shuffle_rng = rng                   # BackupAndRestore saves and restores its state
@@ -167,15 +166,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
                 loss_sum += loss * m
                 seen += m
                 done = batch + 1
-                if metric_sums:
-                    for i, score in enumerate(model._scores(yb, out, wb)):
-                        metric_sums[i] += score
-                if per_batch_logs:
-                    batch_logs = model._logs(loss_sum, metric_sums, seen)
-                    if not math.isfinite(loss):
-                        batch_logs["loss"] = loss
-                    for cb in cblist.batch_end:
-                        cb.on_train_batch_end(batch, batch_logs)
+                end_batch(model, cblist, batch, loss, yb, out, wb, metric_sums, loss_sum, seen)
                 if model.stop_training:
                     break
             if steps_per_epoch is None or position == per_pass:
@@ -191,3 +182,18 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         cblist.call("on_train_end", logs)
     model.history = history
     return history
+
+
+def end_batch(model, cblist, batch, loss, yb, out, wb, metric_sums, loss_sum, seen):
+    """After a training batch (fit's loop and the generator loop): its scores join metric_sums, and
+    the callbacks with on_train_batch_end get the epoch's running logs (the batch's own loss if it
+    is not finite)."""
+    if metric_sums:
+        for i, score in enumerate(model._scores(yb, out, wb)):
+            metric_sums[i] += score
+    if cblist.batch_end:
+        logs = model._logs(loss_sum, metric_sums, seen)
+        if not math.isfinite(loss):
+            logs["loss"] = loss
+        for cb in cblist.batch_end:
+            cb.on_train_batch_end(batch, logs)

@@ -26,7 +26,6 @@ the logs, the History, validation and the doctor are fit's.  As in Keras:
 from __future__ import annotations
 
 import itertools
-import math
 import time
 import warnings
 
@@ -37,6 +36,7 @@ from ..datasets.py_dataset import PyDataset
 from . import outputs as outputs_module
 from . import weighting
 from .evaluate import checked_callbacks, evaluate_arrays, steps_argument, verbosity
+from .fit import end_batch
 from .step import step
 
 
@@ -141,15 +141,7 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
                 loss_sum += loss * len(xb)
                 seen += len(xb)
                 done = batch + 1
-                if metric_sums:
-                    for i, score in enumerate(model._scores(yb, out, wb)):
-                        metric_sums[i] += score
-                if cblist.batch_end:
-                    batch_logs = model._logs(loss_sum, metric_sums, seen)
-                    if not math.isfinite(loss):
-                        batch_logs["loss"] = loss
-                    for cb in cblist.batch_end:
-                        cb.on_train_batch_end(batch, batch_logs)
+                end_batch(model, cblist, batch, loss, yb, out, wb, metric_sums, loss_sum, seen)
                 if model.stop_training:
                     break
             reader.end_epoch()
