@@ -4,6 +4,7 @@ from .. import _registry
 from .base import Layer
 from .base import KerasTensor, Variable
 from .activations import ELU, LeakyReLU, PReLU, ReLU, Softmax
+from .convolutional import Conv1D, Conv2D
 from .core import Activation, Dense, Flatten, Identity, Input, InputLayer
 from .embedding import Embedding
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
@@ -26,5 +27,5 @@ __all__ = ["Layer", "Dense", "Activation", "Flatten", "Input", "InputLayer", "Dr
            "BatchNormalization", "Rescaling", "serialize", "deserialize",
            "KerasTensor", "Variable", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
            "Normalization", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "Reshape", "Identity",
-           "LayerNormalization", "GaussianNoise", "Embedding", "GlobalAveragePooling1D",
+           "LayerNormalization", "GaussianNoise", "Conv1D", "Conv2D", "Embedding", "GlobalAveragePooling1D",
            "concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum"]

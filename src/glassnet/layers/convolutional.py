@@ -1,0 +1,202 @@
+"""Convolution layers (Keras's names, arguments and defaults): Conv2D and Conv1D, channels-last.
+
+Conv2D(filters, kernel_size) slides `filters` small filters over an image; each output pixel of a
+filter is the sum of the filter's weights times the patch under it, plus the filter's bias:
+
+    x (batch, height, width, channels) -> y (batch, out_h, out_w, filters)
+    W (kh, kw, channels, filters), b (filters,)         Keras's layout: weights move over unchanged
+
+forward is glassnet.convolution's three steps, so it reads as the textbook says:
+
+    cols = im2col(x)                    unfold: one row per output pixel, its patch in the row
+    z = cols @ W.reshape(-1, filters)   multiply (+ b): one column per filter
+    y = f(z).reshape(batch, out_h, out_w, filters)      fold back (the rows are the pixels, in order)
+
+and backward runs them in reverse, given dL/dy:
+
+    dz = dL/dy * f'(z)                  (reshaped to one row per output pixel)
+    dW = cols.T @ dz,  db = dz summed over the rows
+    dx = col2im(dz @ W.T)               each row's gradient added back onto its patch's pixels
+
+Conv1D is the same on sequences (batch, steps, channels), with W (k, channels, filters); its
+padding may also be "causal" (zeros only before the sequence, so step t sees steps <= t).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import activations as _activations
+from .. import convolution as _conv
+from .. import initializers as _initializers
+from .. import regularizers as _regularizers
+from .. import _checks
+from .._registry import register
+from .base import Layer
+
+
+class _Conv(Layer):
+    """The convolution of `rank` spatial axes (Conv1D: 1, Conv2D: 2); see the module doc."""
+
+    rank = 2
+    paddings = _conv.PADDINGS
+
+    def __init__(self, filters, kernel_size, strides=1, padding="valid", data_format=None, dilation_rate=1,
+                 groups=1, activation=None, use_bias=True, kernel_initializer="glorot_uniform",
+                 bias_initializer="zeros", kernel_regularizer=None, bias_regularizer=None,
+                 activity_regularizer=None, kernel_constraint=None, bias_constraint=None, **kwargs):
+        super().__init__(**kwargs)
+        name = type(self).__name__
+        self.filters = _checks.positive_int(filters, f"{name} filters")
+        self.kernel_size = _conv.normalize_tuple(kernel_size, self.rank, f"{name} kernel_size")
+        self.strides = _conv.normalize_tuple(strides, self.rank, f"{name} strides")
+        self.dilation_rate = _conv.normalize_tuple(dilation_rate, self.rank, f"{name} dilation_rate")
+        self.padding = _conv.check_padding(padding, self.paddings, f"{name} padding")
+        if max(self.strides) > 1 and max(self.dilation_rate) > 1:
+            raise ValueError(f"{name} takes strides > 1 or dilation_rate > 1, not both (as Keras), got strides "
+                             f"{self.strides} and dilation_rate {self.dilation_rate}")
+        if data_format not in (None, "channels_last"):
+            raise ValueError(f"{name} reads channels-last images (data_format='channels_last'), got "
+                             f"data_format={data_format!r}; move the channels last with np.moveaxis(x, 1, -1)")
+        if groups != 1:
+            raise ValueError(f"{name} groups must be 1 (grouped convolutions are not in glassnet), got {groups!r}")
+        for what, value in (("activity_regularizer", activity_regularizer), ("kernel_constraint", kernel_constraint),
+                            ("bias_constraint", bias_constraint)):
+            if value is not None:
+                raise ValueError(f"{name} {what} is not supported in glassnet; got {value!r}")
+        self.activation = _activations.canonical_name(activation)
+        self._act = _activations.ACTIVATIONS[self.activation]
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = _initializers.get(kernel_initializer)
+        self.bias_initializer = _initializers.get(bias_initializer)
+        self.kernel_regularizer = _regularizers.get(kernel_regularizer)
+        self.bias_regularizer = _regularizers.get(bias_regularizer)
+        self.geometry = None
+        self._cols = self._z = self._y = self._x_shape = None
+
+    kernel = property(lambda self: self._variable("params", "W", "kernel"), doc="W, as Keras names it (a Variable)")
+    bias = property(lambda self: self._variable("params", "b", "bias"), doc="b, as Keras names it (None without a bias)")
+
+    def _feature_dims(self):
+        return (("height", "width") if self.rank == 2 else ("steps",)) + ("channels",)
+
+    def build(self, input_shape):
+        input_shape = tuple(input_shape)
+        if len(input_shape) != self.rank + 2 or any(d is None for d in input_shape[1:]):
+            want = "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
+            raise ValueError(f"{type(self).__name__} expects inputs of shape {want}, got inputs of shape "
+                             f"{input_shape}")
+        self.geometry = _conv.Geometry(input_shape[1:-1], self.kernel_size, self.strides, self.padding,
+                                       self.dilation_rate)
+        self.params = {"W": self.kernel_initializer(self.kernel_size + (input_shape[-1], self.filters), self.dtype)}
+        if self.use_bias:
+            self.params["b"] = self.bias_initializer((self.filters,), self.dtype)
+        self.grads = {k: np.zeros_like(v) for k, v in self.params.items()}
+        super().build(input_shape)
+
+    def compute_output_shape(self, input_shape):
+        g = self.geometry or _conv.Geometry(input_shape[1:-1], self.kernel_size, self.strides, self.padding,
+                                            self.dilation_rate)
+        return (input_shape[0],) + g.out + (self.filters,)
+
+    @property
+    def _W2(self):
+        """The kernel as a matrix: one row per (tap, channel), one column per filter."""
+        return self.params["W"].reshape(-1, self.filters)
+
+    # -- forward: unfold, multiply, fold back -------------------------------
+    def forward(self, x, training=False):
+        z = self._forward_rows(x)
+        y = self._act.forward_into(z, self._buffer("y", z.shape, z.dtype))
+        self._y = y
+        return self._fold(y)
+
+    def forward_logits(self, x, training=False):
+        """z = conv(x, W) + b before the activation, folded back to (batch, *out, filters)."""
+        return self._fold(self._forward_rows(x))
+
+    def _forward_rows(self, x):
+        x = self._check_input(np.asarray(x, dtype=self.dtype))
+        g = self.geometry
+        self._x_shape = x.shape
+        rows = x.shape[0] * math.prod(g.out)
+        cols = _conv.im2col(x, g.kernel, g.strides, g.padding, g.dilation,
+                            out=self._buffer("cols", (rows, g.taps * x.shape[-1])))           # unfold
+        z = np.matmul(cols, self._W2, out=self._buffer("z", (rows, self.filters)))             # multiply
+        if self.use_bias:
+            z += self.params["b"]
+        self._cols, self._z = cols, z
+        return z
+
+    def _fold(self, rows):
+        return rows.reshape((self._x_shape[0],) + self.geometry.out + (self.filters,))        # fold back
+
+    # -- backward -------------------------------------------------------------
+    def backward(self, dy):
+        dy = self._incoming(dy, "backward")
+        dz = self._act.backward(self._z, self._y, dy, out=self._buffer("dz", dy.shape, dy.dtype))
+        return self._backward_rows(dz)
+
+    def backward_logits(self, dz):
+        """dL/dz (the activation's derivative already in it) -> dL/dx."""
+        return self._backward_rows(self._incoming(dz, "backward_logits"))
+
+    def _incoming(self, d, method):
+        if self._cols is None:
+            raise RuntimeError(f"{type(self).__name__}.{method} called before forward")
+        d = np.asarray(d, dtype=self.dtype)
+        expected = (self._x_shape[0],) + self.geometry.out + (self.filters,)
+        if d.shape != expected:
+            raise ValueError(f"{self._label()} {method} expects a gradient of shape {expected}, got {d.shape}")
+        return d.reshape(self._z.shape)
+
+    def _backward_rows(self, dz):
+        np.matmul(self._cols.T, dz, out=self.grads["W"].reshape(-1, self.filters))            # dW = cols.T dz
+        if self.kernel_regularizer is not None:
+            self.grads["W"] += self.kernel_regularizer.gradient(self.params["W"])
+        if self.use_bias:
+            np.add.reduce(dz, axis=0, out=self.grads["b"])
+            if self.bias_regularizer is not None:
+                self.grads["b"] += self.bias_regularizer.gradient(self.params["b"])
+        if not self.need_input_grad:
+            return None
+        dcols = np.matmul(dz, self._W2.T, out=self._buffer("dcols", self._cols.shape, dz.dtype))
+        g = self.geometry
+        return _conv.col2im(dcols, self._x_shape, g.kernel, g.strides, g.padding, g.dilation)         # fold onto x
+
+    def regularization_loss(self) -> float:
+        total = 0.0
+        if self.kernel_regularizer is not None:
+            total += self.kernel_regularizer.penalty(self.params["W"])
+        if self.use_bias and self.bias_regularizer is not None:
+            total += self.bias_regularizer.penalty(self.params["b"])
+        return total
+
+    def get_config(self):
+        return {**super().get_config(), "filters": self.filters, "kernel_size": list(self.kernel_size),
+                "strides": list(self.strides), "padding": self.padding, "data_format": "channels_last",
+                "dilation_rate": list(self.dilation_rate), "activation": self.activation,
+                "use_bias": self.use_bias,
+                "kernel_initializer": _initializers.serialize(self.kernel_initializer),
+                "bias_initializer": _initializers.serialize(self.bias_initializer),
+                "kernel_regularizer": _regularizers.serialize(self.kernel_regularizer),
+                "bias_regularizer": _regularizers.serialize(self.bias_regularizer)}
+
+
+@register("layer")
+class Conv2D(_Conv):
+    """Conv2D(filters, kernel_size, strides=1, padding="valid", dilation_rate=1, activation=None, ...):
+    a 2-D convolution of channels-last images. Conv2D(32, 3) on 28x28x1 images: 3*3*1*32 + 32 = 320
+    parameters, output (26, 26, 32)."""
+
+    rank = 2
+
+
+@register("layer")
+class Conv1D(_Conv):
+    """Conv1D(filters, kernel_size, strides=1, padding="valid", dilation_rate=1, ...): a 1-D convolution of
+    sequences (batch, steps, channels); padding may be "valid", "same" or "causal"."""
+
+    rank = 1
+    paddings = _conv.PADDINGS + ("causal",)
