@@ -11,7 +11,7 @@ The namespaces mirror Keras (`import glassnet as keras` runs Keras scripts):
 models, layers, optimizers, losses, activations, initializers, regularizers,
 metrics, callbacks, datasets, utils, ops.
 """
-from . import (activations, backend, callbacks, datasets, initializers, layers, losses, metrics, models, ops,
+from . import (activations, backend, callbacks, convolution, datasets, initializers, layers, losses, metrics, models, ops,
                optimizers, regularizers)
 from .backend import floatx, set_floatx, set_random_seed
 from .gradcheck import gradient_check, numerical_gradient
@@ -26,7 +26,7 @@ from ._version import __version__
 
 from . import utils
 
-__all__ = ["Sequential", "Model", "Input", "activations", "backend", "callbacks", "datasets", "initializers", "layers",
+__all__ = ["Sequential", "Model", "Input", "activations", "backend", "callbacks", "convolution", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "ops", "optimizers", "regularizers", "floatx", "set_floatx",
            "set_random_seed", "gradient_check", "numerical_gradient", "saving", "load_model", "ModelFileError",
            "doctor", "explain", "perceptron", "Perceptron", "Trace", "plot", "utils", "__version__"]

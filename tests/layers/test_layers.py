@@ -454,4 +454,4 @@ def test_batch_norm_config_round_trip():
 
 def test_unknown_layer_class_is_rejected():
     with pytest.raises(ValueError, match="Dense"):
-        gn.layers.deserialize({"class_name": "Conv2D", "config": {}})
+        gn.layers.deserialize({"class_name": "Conv3D", "config": {}})

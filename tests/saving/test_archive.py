@@ -174,9 +174,9 @@ def test_weights_that_do_not_fit_the_architecture(tmp_path):
     _load_fails(path, "inconsistent")
 
     path.write_bytes(good)
-    config["model"]["config"]["layers"][0]["class_name"] = "Conv2D"
+    config["model"]["config"]["layers"][0]["class_name"] = "Conv3D"
     _rewrite(path, replace={"config.json": json.dumps(config).encode()}, rehash=True)
-    _load_fails(path, "Conv2D")
+    _load_fails(path, "Conv3D")
 
     path.write_bytes(good)
     objects = {**arrays, "dense/b": np.array([{"x": 1}], dtype=object)}

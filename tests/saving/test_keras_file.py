@@ -334,11 +334,11 @@ def test_unknown_layer_class_is_named(tmp_path):
 
     def conv(members):
         config = json.loads(members["config.json"])
-        config["config"]["layers"][1]["class_name"] = "Conv2D"
+        config["config"]["layers"][1]["class_name"] = "Conv3D"
         members["config.json"] = json.dumps(config).encode()
 
     _rewrite(path, conv)
-    with pytest.raises(ModelFileError, match="Keras layer class 'Conv2D'.*glassnet does not have"):
+    with pytest.raises(ModelFileError, match="Keras layer class 'Conv3D'.*glassnet does not have"):
         gn.load_model(path)
 
 

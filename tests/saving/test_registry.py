@@ -22,7 +22,7 @@ def test_every_class_a_file_may_name_is_registered():
     assert _registry.lookup("schedule", "ExponentialDecay") is gn.optimizers.ExponentialDecay
     assert _registry.lookup("initializer", "glorot_uniform") is gn.initializers.GlorotUniform
     assert _registry.lookup("regularizer", "l2") is gn.regularizers.L2
-    assert _registry.lookup("layer", "Conv2D") is None
+    assert _registry.lookup("layer", "Conv3D") is None
 
 
 def test_a_registered_class_is_found_and_a_duplicate_name_is_refused(monkeypatch):
@@ -52,10 +52,10 @@ def test_load_model_refuses_an_unregistered_class_name(tmp_path):
     model = gn.Sequential([gn.layers.Dense(2, input_shape=(3,))])
     path = model.save(tmp_path / "m.glassnet")
     config = json.loads(_members(path)["config.json"])
-    config["model"]["config"]["layers"][0]["class_name"] = "Conv2D"
+    config["model"]["config"]["layers"][0]["class_name"] = "Conv3D"
     _rewrite(path, replace={"config.json": json.dumps(config).encode()}, rehash=True)
-    with pytest.raises(ModelFileError, match=r"uses the layer class 'Conv2D', which glassnet does not have "
-                                             r"\(known: .*Dense.*\); pass custom_objects=\{'Conv2D': \.\.\.\}"):
+    with pytest.raises(ModelFileError, match=r"uses the layer class 'Conv3D', which glassnet does not have "
+                                             r"\(known: .*Dense.*\); pass custom_objects=\{'Conv3D': \.\.\.\}"):
         load_model(path)
     config["model"]["class_name"] = "Subclassed"
     _rewrite(path, replace={"config.json": json.dumps(config).encode()}, rehash=True)
