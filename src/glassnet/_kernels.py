@@ -332,3 +332,8 @@ TABLE.update({
     "dense_backward_relu": dense_backward_relu,
     "softmax_cross_entropy": softmax_cross_entropy,
 })
+
+# the convolution layers' kernels (im2col, col2im) live in their own file, handed out from this table
+from ._conv_kernels import TABLE as _CONV_TABLE  # noqa: E402
+
+TABLE.update(_CONV_TABLE)
