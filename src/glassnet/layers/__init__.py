@@ -10,7 +10,7 @@ from .embedding import Embedding
 from .merging import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .merging import add, average, concatenate, maximum, minimum, multiply, subtract
 from .normalization import LayerNormalization
-from .pooling import GlobalAveragePooling1D
+from .pooling import AveragePooling1D, AveragePooling2D, GlobalAveragePooling1D, MaxPooling1D, MaxPooling2D
 from .preprocessing import Normalization, Rescaling
 from .regularization import BatchNormalization, Dropout, GaussianNoise
 from .reshaping import Reshape
@@ -27,5 +27,5 @@ __all__ = ["Layer", "Dense", "Activation", "Flatten", "Input", "InputLayer", "Dr
            "BatchNormalization", "Rescaling", "serialize", "deserialize",
            "KerasTensor", "Variable", "Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum",
            "Normalization", "Softmax", "ReLU", "LeakyReLU", "ELU", "PReLU", "Reshape", "Identity",
-           "LayerNormalization", "GaussianNoise", "Conv1D", "Conv2D", "Embedding", "GlobalAveragePooling1D",
+           "LayerNormalization", "GaussianNoise", "Conv1D", "Conv2D", "MaxPooling2D", "AveragePooling2D", "MaxPooling1D", "AveragePooling1D", "Embedding", "GlobalAveragePooling1D",
            "concatenate", "add", "subtract", "multiply", "average", "maximum", "minimum"]
