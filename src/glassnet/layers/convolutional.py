@@ -105,6 +105,10 @@ class _Conv(Layer):
                                             self.dilation_rate)
         return (input_shape[0],) + g.out + (self.filters,)
 
+    def matmul_shape(self, batch):
+        """(m, k, n) of the forward product on a batch: (batch * output pixels, taps * channels, filters)."""
+        return batch * math.prod(self.geometry.out), math.prod(self.params["W"].shape[:-1]), self.filters
+
     @property
     def _W2(self):
         """The kernel as a matrix: one row per (tap, channel), one column per filter."""

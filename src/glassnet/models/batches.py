@@ -119,7 +119,10 @@ def running(model, rows):
 
 
 def largest_matmul(model, rows):
-    """Floating-point operations of the largest matrix product a batch of `rows` samples needs."""
+    """Floating-point operations of the largest matrix product a batch of `rows` samples needs
+    (a layer that says its product's shape, as a convolution does with `matmul_shape`, counts by it)."""
     sizes = [2 * rows * w.shape[0] * w.shape[1] for layer in model.layers
              for w in (layer.params.get("W"),) if w is not None and w.ndim == 2]
+    sizes += [2 * m * k * n for layer in model.layers if hasattr(layer, "matmul_shape") and layer.built
+              for m, k, n in (layer.matmul_shape(rows),)]
     return max(sizes, default=0)
