@@ -149,7 +149,10 @@ def windows(x, g):
 def im2col(x, kernel_size, strides=1, padding="valid", dilation_rate=1, out=None):
     """Unfold x (batch, *spatial, channels) into one row per output position: shape
     (batch * out positions, kernel taps * channels), rows in (batch, out row, out column) order and each
-    row in (kernel row, kernel column, channel) order. `out`: an array of that shape to write into."""
+    row in (kernel row, kernel column, channel) order. `out`: an array of that shape to write into,
+    either C-contiguous or the transpose of a C-contiguous array (`buffer.T`: the same matrix stored
+    column by column, which images of one or a few channels unfold into several times faster, as each
+    column is a shifted copy of the image)."""
     x = np.asarray(x)
     g = _geometry(x.shape, kernel_size, strides, padding, dilation_rate, "im2col")
     rows, width = x.shape[0] * math.prod(g.out), g.taps * x.shape[-1]
@@ -158,7 +161,13 @@ def im2col(x, kernel_size, strides=1, padding="valid", dilation_rate=1, out=None
         return view.reshape(rows, width)              # reshape of a strided view copies: one pass
     if out.shape != (rows, width):
         raise ValueError(f"im2col out must have shape {(rows, width)}, got {out.shape}")
-    out.reshape(view.shape)[...] = view
+    if out.flags.c_contiguous:
+        out.reshape(view.shape)[...] = view
+    elif out.T.flags.c_contiguous:                    # column by column: (taps, channels) first
+        out.T.reshape(view.shape[1 + g.rank:] + view.shape[:1 + g.rank])[...] = np.moveaxis(
+            view, tuple(range(1 + g.rank)), tuple(range(-1 - g.rank, 0)))
+    else:
+        raise ValueError("im2col out must be C-contiguous or the transpose of a C-contiguous array")
     return out
 
 
@@ -174,12 +183,17 @@ def col2im(cols, input_shape, kernel_size, strides=1, padding="valid", dilation_
     if cols.shape != (rows, width):
         raise ValueError(f"col2im expects cols of shape {(rows, width)} for inputs of shape {input_shape}, "
                          f"got {cols.shape}")
-    blocks = cols.reshape((n,) + g.out + g.kernel + (c,))
+    by_column = not cols.flags.c_contiguous and cols.T.flags.c_contiguous       # cols = buffer.T (see im2col)
+    if by_column:                                     # (*kernel, channels, batch, *out)
+        blocks = cols.T.reshape(g.kernel + (c, n) + g.out)
+    else:                                             # (batch, *out, *kernel, channels)
+        blocks = cols.reshape((n,) + g.out + g.kernel + (c,))
     image = np.zeros((n,) + g.padded + (c,), dtype=cols.dtype)
     for tap in np.ndindex(*g.kernel):                 # one strided add per filter tap (kh * kw of them)
         target = (slice(None),) + tuple(slice(t * d, t * d + (o - 1) * s + 1, s)
                                         for t, d, o, s in zip(tap, g.dilation, g.out, g.strides))
-        image[target] += blocks[(slice(None),) * (1 + g.rank) + tap]
+        block = np.moveaxis(blocks[tap], 0, -1) if by_column else blocks[(slice(None),) * (1 + g.rank) + tap]
+        image[target] += block
     inner = (slice(None),) + tuple(slice(a, a + length) for (a, _), length in zip(g.pads, g.spatial))
     return image[inner] if any(a or b for a, b in g.pads) else image
 

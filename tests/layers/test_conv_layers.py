@@ -79,7 +79,7 @@ def layer_case(cls, spatial, kernel, strides, dilation, padding, index):
     """A float64 layer with random weights, an input and an upstream gradient; channels, filters, bias and
     activation rotate with the case's index so every combination of them appears across the grid."""
     rng = np.random.default_rng(index)
-    channels, filters = [(1, 1), (3, 4), (2, 5), (1, 3)][index % 4]
+    channels, filters = [(1, 1), (3, 4), (2, 5), (8, 3), (5, 2)][index % 5]       # < 4 channels: cols by column
     use_bias, activation = rotation(index)
     layer = cls(filters, kernel, strides=strides, padding=padding, dilation_rate=dilation, activation=activation,
                 use_bias=use_bias, dtype="float64")

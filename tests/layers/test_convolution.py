@@ -127,6 +127,25 @@ def test_im2col_writes_into_out():
     np.testing.assert_array_equal(out, C.im2col(X44, 3))
 
 
+@pytest.mark.parametrize("shape,kernel,strides,padding,dilation", [((2, 7, 6, 1), (3, 2), 1, "valid", 1),
+                                                                   ((3, 6, 5, 3), 3, 2, "same", 1),
+                                                                   ((2, 9, 2), 3, 1, "causal", 2),
+                                                                   ((2, 8, 8, 2), 2, 1, "same", 2)])
+def test_cols_stored_column_by_column_are_the_same_matrix(shape, kernel, strides, padding, dilation):
+    """out = buffer.T (im2col fills it column by column) and col2im reading such cols give the same numbers."""
+    rng = np.random.default_rng(7)
+    x = rng.normal(size=shape)
+    want = C.im2col(x, kernel, strides, padding, dilation)
+    out = np.full(want.shape[::-1], np.nan).T
+    assert not out.flags.c_contiguous
+    assert C.im2col(x, kernel, strides, padding, dilation, out=out) is out
+    np.testing.assert_array_equal(out, want)
+    c = rng.normal(size=want.shape)
+    by_column = np.ascontiguousarray(c.T).T
+    np.testing.assert_allclose(C.col2im(by_column, shape, kernel, strides, padding, dilation),
+                               C.col2im(c, shape, kernel, strides, padding, dilation), rtol=1e-13, atol=1e-13)
+
+
 # ---------------------------------------------------------------------------- sizes
 @pytest.mark.parametrize("length,kernel,stride,dilation", list(itertools.product((1, 4, 5, 6, 7, 28), (1, 2, 3, 5),
                                                                                 (1, 2, 3), (1, 2))))
@@ -164,7 +183,8 @@ def test_errors_name_what_was_expected_and_what_arrived():
         C.im2col(np.zeros((1, 2, 4, 4, 1)), 3)
     with pytest.raises(ValueError, match=r"does not fit inputs of spatial shape \(4, 4\) with padding 'valid'"):
         C.im2col(X44, 5)
-    with pytest.raises(ValueError, match=r"a window of \(5, 5\) pixels \(kernel_size \(2, 2\), dilation_rate \(4, 4\)\)"):
+    with pytest.raises(ValueError, match=r"a window of \(5, 5\) pixels \(kernel_size \(2, 2\), "
+                                         r"dilation_rate \(4, 4\)\)"):
         C.im2col(X44, 2, dilation_rate=4)
     with pytest.raises(ValueError, match=r"padding must be one of \['valid', 'same', 'causal'\], got 'full'"):
         C.im2col(X44, 3, padding="full")
@@ -176,6 +196,8 @@ def test_errors_name_what_was_expected_and_what_arrived():
         C.im2col(X44, 3, strides=-1)
     with pytest.raises(ValueError, match=r"im2col out must have shape \(4, 9\), got \(4, 8\)"):
         C.im2col(X44, 3, out=np.zeros((4, 8)))
+    with pytest.raises(ValueError, match=r"im2col out must be C-contiguous or the transpose of a C-contiguous array"):
+        C.im2col(X44, 3, out=np.zeros((4, 18))[:, ::2])
     with pytest.raises(ValueError, match=r"col2im expects cols of shape \(4, 9\) for inputs of shape "
                                          r"\(1, 4, 4, 1\), got \(9, 4\)"):
         C.col2im(np.zeros((9, 4)), (1, 4, 4, 1), 3)
