@@ -161,7 +161,7 @@ class _Conv(Layer):
         g = self.geometry
         rows, width = x.shape[0] * math.prod(g.out), g.taps * x.shape[-1]
         if x.shape[-1] < _BY_ROW_CHANNELS:
-            cols = self._buffer("cols_by_column", (width, rows)).T
+            cols = self._by_column("cols_by_column", rows, width)
         else:
             cols = self._buffer("cols", (rows, width))
         unfold = self._kernel("im2col", x) if x.shape[-1] >= _KERNEL_CHANNELS else None
@@ -169,6 +169,11 @@ class _Conv(Layer):
             return _conv.im2col(x, g.kernel, g.strides, g.padding, g.dilation, out=cols)
         unfold(self._as_2d(x), cols, *self._kernel_geometry())
         return cols
+
+    def _by_column(self, key, rows, width):
+        """A (rows, width) matrix stored column by column: the transpose of a C-contiguous (width, rows)
+        buffer, kept flat so that a smaller last batch uses the start of it as _buffer does."""
+        return self._buffer(key, (width * rows,)).reshape(width, rows).T
 
     def _fold_back(self, dcols):
         fold = self._kernel("col2im", dcols) if self._x_shape[-1] >= _KERNEL_CHANNELS else None
@@ -245,7 +250,7 @@ class _Conv(Layer):
         if self._cols.flags.c_contiguous:
             dcols = np.matmul(dz, self._W2.T, out=self._buffer("dcols", self._cols.shape, dz.dtype))
         else:                                 # stored column by column, as cols: (W dz.T).T = dz W.T
-            dcols = np.matmul(self._W2, dz.T, out=self._buffer("dcols_by_column", self._cols.shape[::-1])).T
+            dcols = np.matmul(self._W2, dz.T, out=self._by_column("dcols_by_column", *self._cols.shape).T).T
         return self._fold_back(dcols)                                                       # fold onto x
 
     def regularization_loss(self) -> float:
