@@ -1,16 +1,21 @@
-"""Compiled kernels of the convolution layers: the unfold (im2col), the fold back (col2im), and a direct
-convolution for layers whose patches are too short for a matrix product to pay (the first layer of an
-image network: 3x3 taps of one channel).
+"""Compiled kernels of the convolution layers: the unfold (im2col) and the fold back (col2im).
 
 Loaded with glassnet/_kernels.py (its TABLE hands them out through glassnet.backend.kernel) and kept to
-its rules: plain loops, no allocation, float32, cache=True, serial.  The NumPy twins are in
-glassnet/convolution.py (im2col, col2im, conv) and stay the reference: tests/test_kernels_conv.py
-checks every kernel against them.
+its rules: plain loops, no allocation, float32, cache=True, serial.  The NumPy twins are
+glassnet/convolution.py's im2col and col2im, and stay the reference: tests/test_kernels_conv.py checks
+every kernel against them.  The layers use them for inputs of 8 channels or more, where a patch is
+made of runs of kw * channels numbers: there NumPy's col2im (one strided add per filter tap) is 6x
+slower than one compiled pass, and NumPy's im2col first copies a padded image.  Fewer channels are
+unfolded by NumPy, column by column (layers/convolutional.py).
+
+Tried and left out: a direct convolution (each output pixel's filters summed tap by tap, no columns)
+for the first layer of a grey-image network (9 taps x 1 channel): 2-3x slower than unfold + matrix
+product, forward and backward, as the product runs at BLAS's rate and numba's loop, without fused
+multiply-adds, at a fraction of it.
 
 All kernels see 2-D images (batch, height, width, channels); a 1-D layer passes (batch, 1, steps,
-channels) with a kernel of height 1.  The geometry comes as plain ints: window (kh, kw), strides
-(sh, sw), dilation (dh, dw) and the zeros before each axis (pt, pl); the output's size (oh, ow) is
-read off the arrays.
+channels) with a kernel of height 1.  The geometry comes as plain ints: the output's size (oh, ow),
+window (kh, kw), strides (sh, sw), dilation (dh, dw) and the zeros before each axis (pt, pl).
 """
 from __future__ import annotations
 
@@ -19,7 +24,6 @@ import numpy as np
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy")
 _ZERO = np.float32(0)
-_ONE = np.float32(1)
 
 
 # Indexing style: a loop writes through short slices (a[t] for t in range(m)), never a[k + t]: numba
