@@ -11,7 +11,8 @@ step does not depend on the numbers).  In each round, timed in the same process 
 1. glassnet's step as fit runs it (kept buffers, the first layer without dx), and each layer's forward
    and backward within it (the methods are wrapped with a clock; the rest is the loss and Adam);
 2. the floor: the same step's matrix products alone at im2col shapes, on preallocated float32
-   arrays (forward cols @ W, backward cols.T @ dz and dz @ W.T for each conv; the Dense's three);
+   arrays (forward cols @ W, backward cols.T @ dz and dz @ W.T for each conv; the Dense's three;
+   the first layer's dz @ W.T is timed and shown but not counted, as no step needs it);
 3. PyTorch's step on the same network (torch.set_num_threads(threads)).
 
 The machine is shared: read the ratios of one round, and the spread between rounds.
@@ -139,20 +140,22 @@ def wrap_layers(model, clock):
 
 
 def glassnet_round(model, x, y, steps, clock):
+    """(least, median) seconds of a step over `steps` steps, and each layer's mean seconds per step."""
     clock.clear()
+    times = []
     with running(model, len(x)):
-        t = time.perf_counter()
         for _ in range(steps):
+            t = time.perf_counter()
             step(model, x, y, want_outputs=False)
-        total = (time.perf_counter() - t) / steps
-    return total, {k: v / steps for k, v in clock.items()}
+            times.append(time.perf_counter() - t)
+    return (min(times), float(np.median(times))), {k: v / steps for k, v in clock.items()}
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=2, help="BLAS and torch threads (default 2)")
     parser.add_argument("--batch", type=int, default=128)
-    parser.add_argument("--steps", type=int, default=10, help="steps timed per round (default 10)")
+    parser.add_argument("--steps", type=int, default=15, help="steps timed per round (default 15)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--kernels", choices=["auto", "numpy"], default="auto")
     parser.add_argument("--no-torch", action="store_true")
@@ -185,20 +188,22 @@ def main(argv=None):
     print(f"C5 step, batch {args.batch}, {args.threads} thread(s), kernels {gn.backend.kernels()}, {pool}; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     for r in range(args.rounds):
-        total, parts = glassnet_round(model, x, y, args.steps, clock)
+        (least, total), parts = glassnet_round(model, x, y, args.steps, clock)
         floor = {name: best_of(fn, args.steps)[0] for name, fn in products}
-        floor_total = sum(floor.values())
-        t_torch = best_of(run_torch, args.steps)[1] if run_torch else float("nan")
-        print(f"\nround {r + 1}: glassnet {total * 1e3:.1f} ms/step ({total * STEPS_PER_EPOCH:.1f} s/epoch), "
-              f"floor {floor_total * 1e3:.1f} ms, torch {t_torch * 1e3:.1f} ms/step "
-              f"({t_torch * STEPS_PER_EPOCH:.1f} s/epoch) | glassnet/torch {total / t_torch:.2f}, "
-              f"glassnet/floor {total / floor_total:.2f}   (load {os.getloadavg()[0]:.2f})")
+        floor_total = sum(f for name, f in floor.items() if not name.startswith("conv1 dcols"))
+        t_least, t_torch = best_of(run_torch, args.steps) if run_torch else (float("nan"),) * 2
+        print(f"\nround {r + 1} (load {os.getloadavg()[0]:.2f}), ms per step, least / median of {args.steps}:")
+        print(f"   glassnet {least * 1e3:6.1f} / {total * 1e3:6.1f}   ({total * STEPS_PER_EPOCH:5.1f} s/epoch)")
+        print(f"   PyTorch  {t_least * 1e3:6.1f} / {t_torch * 1e3:6.1f}   ({t_torch * STEPS_PER_EPOCH:5.1f} s/epoch)")
+        print(f"   floor    {floor_total * 1e3:6.1f}            ({floor_total * STEPS_PER_EPOCH:5.1f} s/epoch; "
+              f"products of a step, least of {args.steps} each, without the first layer's dx)")
+        print(f"   glassnet / PyTorch {least / t_least:.2f} (least) {total / t_torch:.2f} (median);  "
+              f"glassnet / floor {least / floor_total:.2f} (least) {total / floor_total:.2f} (median)")
         for (i, name, part), t in sorted(parts.items()):
             print(f"   {i} {name:<20} {part:<9} {t * 1e3:7.2f} ms")
-        print(f"   loss, Adam, step overhead    {(total - sum(parts.values())) * 1e3:7.2f} ms")
+        print(f"   loss, Adam, step overhead    {(total - sum(parts.values())) * 1e3:7.2f} ms  (median step - layers)")
         for name, t in floor.items():
             print(f"   floor {name:<44} {t * 1e3:7.2f} ms")
-
 
 if __name__ == "__main__":
     main()
