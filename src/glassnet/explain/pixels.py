@@ -119,7 +119,7 @@ class PixelSum:
         self.layer_name, self.index = layer_name, tuple(index)
         self.patch, self.kernel = patch, kernel
         self.bias, self.has_bias = float(bias), has_bias
-        self.z, self.a, self.activation = z, a, activation
+        self.z, self.a, self.activation = float(z), float(a), activation
         self.positions, self.spatial = positions, tuple(spatial)
         self.padded = any(((p < 0) | (p >= n)).any() for p, n in zip(positions, spatial))
 
@@ -149,7 +149,7 @@ class WeightGradientSum:
 
     def __init__(self, layer_name, index, x, dz, value, regularization=0.0):
         self.layer_name, self.index = layer_name, tuple(index)
-        self.x, self.dz, self.value = x, dz, value
+        self.x, self.dz, self.value = x, dz, float(value)
         self.regularization = float(regularization)
 
     terms = property(lambda self: self.x * self.dz)
@@ -170,7 +170,7 @@ class PoolPick:
 
     def __init__(self, layer_name, index, window, value, kind, positions, spatial):
         self.layer_name, self.index = layer_name, tuple(index)
-        self.window, self.value, self.kind = window, value, kind
+        self.window, self.value, self.kind = window, float(value), kind
         self.positions, self.spatial = positions, tuple(spatial)
 
     values = property(lambda self: self.window[~np.isnan(self.window)])
