@@ -363,3 +363,14 @@ def test_explain_convnet_pixel_outside_is_one_error_line(capsys):
     assert cli.main(["explain", "--model", "convnet", "--pixel", "6,0,0"]) == 1
     err = capsys.readouterr().err
     assert err.startswith("glassnet: error: pixel (6, 0, 0) is outside the output of 'conv2d'") and err.count("\n") == 1
+
+
+def test_docs_show_the_real_convnet_printout(capsys):
+    page = (__import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "explain.md").read_text("utf-8")
+    section = page[page.index("## Convolutional networks: one pixel written out"):page.index("## `glassnet gradcheck`")]
+    shown = re.findall(r"```text\n(.*?)```", section, flags=re.S)
+    assert len(shown) == 2
+    assert cli.main(["explain", "--model", "convnet"]) == 0
+    out = capsys.readouterr().out
+    for block in shown:
+        assert block in out, block
