@@ -27,7 +27,8 @@ def heading_parts(layer, w):
     """The words after the layer's class in its heading: filters and kernel, or the pooling window."""
     if layer.conv:
         c = layer.conv
-        parts = [(w["filters"] if c["filters"] != 1 else w["filter_one"]).format(n=c["filters"], size=_size(c["kernel"]))]
+        words = w["filters"] if c["filters"] != 1 else w["filter_one"]
+        parts = [words.format(n=c["filters"], size=_size(c["kernel"]))]
         if any(s != 1 for s in c["strides"]):
             parts.append(w["strides"].format(size=_size(c["strides"])))
         if c["padding"] != "valid":
