@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 
+from .. import _registry
 from .format import CONFIG, ModelFileError
 
 
@@ -58,3 +59,85 @@ def _size_along(shape, axis):
         return math.prod(int(shape[a] or 1) for a in axes) if axes else 1
     except (IndexError, TypeError):
         return math.prod(int(d or 1) for d in shape[1:])
+
+
+# ======================================================================
+# A .glassnet file's config, walked as it will be built
+# ======================================================================
+
+MAX_DEPTH = 64                     # models inside models the walk follows; deeper ones are not charged
+
+
+def charge_config(path, spec, budget, custom_objects=(), shape=None, depth=0):
+    """Walk the model or layer `spec` ({"class_name", "config"} of a .glassnet config.json) as load_model
+    will build it, charging `budget` with each layer's weights before anything is built. Returns the
+    output shape ((None, ...)), or None where it cannot be told (an odd config, a custom class): the walk
+    only charges, and the real build reports whatever else is wrong with the file."""
+    if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict) or depth > MAX_DEPTH:
+        return None
+    kind, config = spec.get("class_name"), spec["config"]
+    if not isinstance(kind, str) or kind in custom_objects:
+        return None
+    try:
+        if _registry.lookup("model", kind) is not None:
+            if "input_layers" in config:
+                return _charge_graph(path, config, budget, custom_objects, depth)
+            if config.get("input_shape") is not None:
+                shape = (None, *config["input_shape"])
+            for layer_spec in config.get("layers") or ():
+                shape = charge_config(path, layer_spec, budget, custom_objects, shape, depth + 1)
+            return shape
+        cls = _registry.lookup("layer", kind)
+        if cls is None or shape is None:
+            return None
+        layer = cls.from_config(dict(config))
+        budget.charge(path, weight_count(layer, shape))
+        return _output_shape(layer, shape)
+    except ModelFileError:
+        raise
+    except Exception:                # noqa: BLE001 -- the real build names the fault; the walk only charges
+        return None
+
+
+def _output_shape(layer, shape):
+    """(None, ...) after `layer`, or None for a layer of several outputs or an odd answer."""
+    out = layer.compute_output_shape(shape)
+    if isinstance(out, (list, tuple)) and out and not isinstance(out[0], (list, tuple)):
+        return tuple(out)
+    return None
+
+
+def _charge_graph(path, config, budget, custom_objects, depth):
+    """A graph model's config: its calls in order, each layer charged at its first call."""
+    specs = {s["config"]["name"]: s for s in config["layers"]}
+    layers, tensors, calls = {}, {}, {}
+    for node in config["nodes"]:
+        name = node["layer"]
+        k = calls[name] = calls.get(name, -1) + 1
+        try:
+            tensors[(name, k)] = _charge_call(path, specs[name], node, k, layers, tensors, budget, custom_objects,
+                                              depth)
+        except ModelFileError:
+            raise
+        except Exception:            # noqa: BLE001 -- as in charge_config: this call's shape is unknown
+            tensors[(name, k)] = None
+    outputs = config["output_layers"]
+    return tensors.get(tuple(outputs[0])) if len(outputs) == 1 else None
+
+
+def _charge_call(path, spec, node, k, layers, tensors, budget, custom_objects, depth):
+    """The output shape of call `k` of the layer `spec` in a graph; the layer charged at its first call."""
+    name = spec["config"]["name"]
+    if spec["class_name"] == "InputLayer":
+        return (None, *spec["config"]["shape"])
+    inbound = [tensors.get(tuple(ref)) for ref in node["inbound"]]
+    shape = None if not inbound or None in inbound else inbound if node.get("merge") else inbound[0]
+    if spec["class_name"] in custom_objects or _registry.lookup("model", spec["class_name"]) is not None:
+        charged = budget if k == 0 else Budget(float("inf"))      # a model called again holds no new weights
+        return charge_config(path, spec, charged, custom_objects, shape, depth + 1)
+    if name not in layers:
+        cls = _registry.lookup("layer", spec["class_name"])
+        layers[name] = None if cls is None else cls.from_config(dict(spec["config"]))
+        if layers[name] is not None and shape is not None:
+            budget.charge(path, weight_count(layers[name], shape))
+    return None if layers[name] is None or shape is None else _output_shape(layers[name], shape)
