@@ -87,6 +87,8 @@ def _layer_spec(layer, trainable=True):
         return keras_config(layer, nested=True, trainable=trainable)
     kind = type(layer).__name__
     base = {"name": layer.name, "trainable": layer.trainable and trainable, "dtype": _policy(layer.dtype)}
+    if kind in keras_layer_specs.PLAIN_BASE:          # Keras's own config: a dtype name, no trainable
+        base = {"name": layer.name, "dtype": layer.dtype}
     if kind == "Dense":
         config = {"units": layer.units, "activation": _keras_activation(layer.activation, layer),
                   "use_bias": layer.use_bias,

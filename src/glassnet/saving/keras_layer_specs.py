@@ -30,8 +30,9 @@ and the convolutional network's layers (issue 12):
     UpSampling2D        {"size": [2, 2], "data_format", "interpolation": "nearest"}
     SpatialDropout2D    {"rate", "seed", "data_format"} (Keras writes its dtype as a plain string, no trainable)
 
-None of these but the convolutions has weights. glassnet reads channels-last images only, so a Keras file
-with data_format="channels_first", a grouped convolution (groups != 1), or a convolution with a constraint
+None of these but the convolutions has weights. glassnet's convolutions, window pooling, padding, upsampling
+and spatial dropout read channels-last images only (the global poolings take both), so a Keras file with
+data_format="channels_first" on one of them, a grouped convolution (groups != 1), or a convolution with a constraint
 or an activity regularizer is refused, naming the layer and the option: the layers would compute something
 else, or could not go on training as the Keras model does. (Dense, older, drops its constraints with a
 warning instead.)
@@ -148,6 +149,8 @@ def _shared_to_keras(kind):
     return to_keras
 
 
+#: layers whose Keras constructor takes no `trainable` and whose config names its dtype plainly ("float32")
+PLAIN_BASE = ("SpatialDropout2D",)
 TO_KERAS.update({kind: _conv_to_keras for kind in _CONVS})
 TO_KERAS.update({kind: _shared_to_keras(kind) for kind in _SHARED_KEYS})
 
@@ -223,6 +226,8 @@ def _conv(c):
 
 def _shared_from_keras(kind):
     def from_keras(c):
+        if kind in _GLOBAL_POOLS:                  # these read channels-first inputs too
+            return {"data_format": c.get("data_format") or "channels_last", "keepdims": c.get("keepdims", False)}
         _channels_last(c)
         kwargs = {key: c[key] for key in _SHARED_KEYS[kind] if key in c and key != "data_format"}
         return kwargs          # the layer checks the values (an interpolation it lacks is refused by name)
