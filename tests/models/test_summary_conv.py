@@ -190,3 +190,13 @@ def test_a_graph_convnet_summary(keras):
     assert _cells(details, "features")[4] == "2 x 10 x 10 x 27 x 6 + 10 x 10 x 6 = 33,000"
     assert _cells(details, "mix")[4] == "2 x 10 x 10 x 6 x 6 + 10 x 10 x 6 = 7,800"
     assert _cells(details, "mean")[4] == "5 x 5 x 6 = 150"
+
+
+def test_the_convnet_table_shown_in_the_docs_is_the_real_one():
+    """docs/models.md shows the Keras-style convnet's second table: it must be what summary() prints."""
+    import pathlib
+    import re
+    text = (pathlib.Path(__file__).resolve().parents[2] / "docs" / "models.md").read_text(encoding="utf-8")
+    shown = re.search(r"```text\n(How the numbers add up.*?)```", text, flags=re.S).group(1).rstrip("\n")
+    model = _keras_style_convnet(gn)
+    assert _printed(model)[1].lstrip("\n") == shown
