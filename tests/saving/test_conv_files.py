@@ -182,7 +182,8 @@ HOSTILE = [
     ("Conv2D", "filters", 5, r"lists the weight .*conv2d/W.* but its architecture gives .*\(3, 3, 1, 5\)"),
     ("Conv2D", "filters", "4", r"Conv2D filters must be a positive integer, got '4'"),
     ("Conv2D", "padding", "full", r"Conv2D padding must be one of \['valid', 'same'\], got 'full'"),
-    ("Conv2D", "data_format", "channels_first", r"Conv2D reads channels-last images .*got data_format='channels_first'"),
+    ("Conv2D", "data_format", "channels_first", r"Conv2D reads channels-last images .*, got "
+                                                r"data_format='channels_first'"),
     ("Conv2D", "activation", "no_such", r"Unknown activation 'no_such'"),
     ("MaxPooling2D", "pool_size", [0, 2], r"MaxPooling2D pool_size must be a positive integer, got 0"),
     ("MaxPooling2D", "strides", [2, -2], r"MaxPooling2D strides must be a positive integer, got -2"),
