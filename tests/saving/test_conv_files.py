@@ -251,3 +251,14 @@ def test_a_model_used_as_a_layer_is_walked_too(tmp_path):
     _rewrite(path, replace={"config.json": json.dumps(config).encode()}, rehash=True)
     with pytest.raises(ModelFileError, match="far more than weights.npz holds"):
         load_model(path)
+
+
+def test_an_absurd_input_shape_declared_by_the_first_layer_is_counted_too(tmp_path):
+    """Conv2D(4, 3, input_shape=(8, 8, 1)) declares the model's input; a file may edit that one instead."""
+    model = gn.Sequential([L.Conv2D(4, 3, input_shape=(8, 8, 1)), L.Flatten(), L.Dense(2)])
+    path = model.save(tmp_path / "declared.glassnet")
+    config = json.loads(_members(path)["config.json"])
+    config["model"]["config"]["layers"][0]["config"]["input_shape"] = [8, 8, 10**9]
+    _rewrite(path, replace={"config.json": json.dumps(config).encode()}, rehash=True)
+    with pytest.raises(ModelFileError, match="far more than weights.npz holds"):
+        load_model(path)

@@ -68,11 +68,12 @@ def _size_along(shape, axis):
 MAX_DEPTH = 64                     # models inside models the walk follows; deeper ones are not charged
 
 
-def charge_config(path, spec, budget, custom_objects=(), shape=None, depth=0):
+def charge_config(path, spec, budget, custom_objects=(), shape=None, depth=0, first=False):
     """Walk the model or layer `spec` ({"class_name", "config"} of a .glassnet config.json) as load_model
     will build it, charging `budget` with each layer's weights before anything is built. Returns the
     output shape ((None, ...)), or None where it cannot be told (an odd config, a custom class): the walk
-    only charges, and the real build reports whatever else is wrong with the file."""
+    only charges, and the real build reports whatever else is wrong with the file. `first`: the layer
+    comes first in a Sequential, so an input_shape= it declares is the model's."""
     if not isinstance(spec, dict) or not isinstance(spec.get("config"), dict) or depth > MAX_DEPTH:
         return None
     kind, config = spec.get("class_name"), spec["config"]
@@ -84,13 +85,17 @@ def charge_config(path, spec, budget, custom_objects=(), shape=None, depth=0):
                 return _charge_graph(path, config, budget, custom_objects, depth)
             if config.get("input_shape") is not None:
                 shape = (None, *config["input_shape"])
-            for layer_spec in config.get("layers") or ():
-                shape = charge_config(path, layer_spec, budget, custom_objects, shape, depth + 1)
+            for i, layer_spec in enumerate(config.get("layers") or ()):
+                shape = charge_config(path, layer_spec, budget, custom_objects, shape, depth + 1, first=i == 0)
             return shape
         cls = _registry.lookup("layer", kind)
-        if cls is None or shape is None:
+        if cls is None:
             return None
         layer = cls.from_config(dict(config))
+        if first and getattr(layer, "_declared_input_shape", None) is not None:
+            shape = (None, *layer._declared_input_shape)         # a Sequential's first layer: its input_shape=
+        if shape is None:
+            return None
         budget.charge(path, weight_count(layer, shape))
         return _output_shape(layer, shape)
     except ModelFileError:
