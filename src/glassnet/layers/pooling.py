@@ -52,7 +52,7 @@ class _Pooling(Layer):
                              f"data_format={data_format!r}")
         self.geometry = None
         self._x_shape = self._index = self._wins = self._x = None
-        self._tiled = False
+        self._prefer_tiles = True
 
     def _feature_dims(self):
         return (("height", "width") if self.rank == 2 else ("steps",)) + ("channels",)
@@ -69,17 +69,17 @@ class _Pooling(Layer):
                              f"shape {tuple(spatial)} with padding='valid': no window fits (use padding='same' or "
                              f"a smaller pool)")
         self.geometry = _conv.Geometry(spatial, self.pool_size, self.strides, self.padding)
-        self.tiled = self.strides == self.pool_size and self.padding == "valid"
         super().build(input_shape)
 
     @property
     def tiled(self):
-        """True when the windows lie side by side (strides == pool_size, padding='valid'): the fast path."""
-        return self._tiled
+        """True when the windows lie side by side (strides == pool_size, padding='valid'), so the fast path
+        runs; set it to False to send them through the reference path instead."""
+        return self._prefer_tiles and self.strides == self.pool_size and self.padding == "valid"
 
     @tiled.setter
     def tiled(self, value):
-        self._tiled = bool(value) and self.strides == self.pool_size and self.padding == "valid"
+        self._prefer_tiles = bool(value)
 
     def compute_output_shape(self, input_shape):
         g = self.geometry or _conv.Geometry(input_shape[1:-1], self.pool_size, self.strides, self.padding)
