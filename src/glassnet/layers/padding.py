@@ -20,9 +20,12 @@ def _pairs(padding):
     """padding as ((top, bottom), (left, right)) from an int, (h, w) or ((top, bottom), (left, right))."""
     expected = ("ZeroPadding2D padding must be an int, a pair (rows, columns) or ((top, bottom), (left, right)) "
                 "of integers >= 0")
+    given = padding
     if isinstance(padding, (int, np.integer)) and not isinstance(padding, bool):
         padding = ((padding, padding), (padding, padding))
     try:
+        if isinstance(padding, str):
+            raise ValueError
         padding = tuple(padding)
         if len(padding) != 2:
             raise ValueError
@@ -35,7 +38,7 @@ def _pairs(padding):
                 raise ValueError
             pairs.append(tuple(_checks.non_negative_int(v, "ZeroPadding2D padding") for v in side))
     except (TypeError, ValueError):
-        raise ValueError(f"{expected}, got {padding!r}") from None
+        raise ValueError(f"{expected}, got {given!r}") from None
     return tuple(pairs)
 
 
