@@ -188,7 +188,7 @@ HOSTILE = [
     ("MaxPooling2D", "pool_size", [0, 2], r"MaxPooling2D pool_size must be a positive integer, got 0"),
     ("MaxPooling2D", "strides", [2, -2], r"MaxPooling2D strides must be a positive integer, got -2"),
     ("MaxPooling2D", "padding", "causal", r"MaxPooling2D padding must be one of"),
-    ("MaxPooling2D", "pool_size", [9, 9], r"does not fit inputs of spatial shape \(8, 8\)"),
+    ("MaxPooling2D", "pool_size", [9, 9], r"MaxPooling2D.* \(9, 9\) .*spatial shape \(8, 8\)"),
     ("ZeroPadding2D", "padding", [[-1, 0], [0, 0]], r"ZeroPadding2D padding must be .* of integers >= 0"),
     ("ZeroPadding2D", "padding", [[10**9, 0], [0, 0]], r"far more than weights.npz holds"),
     ("UpSampling2D", "size", [0, 2], r"UpSampling2D size must be a positive integer, got 0"),
