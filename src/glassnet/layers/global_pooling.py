@@ -83,16 +83,17 @@ class _GlobalPooling(Layer):
         self._shape = x.shape
         if self.kind == "average":
             return x.mean(axis=self._axes, keepdims=self.keepdims)
-        flat = self._pixels_last(x)                              # (batch, channels, pixels)
-        self._index = np.argmax(flat, axis=-1)[..., None]        # the first max, in reading order
-        y = np.take_along_axis(flat, self._index, axis=-1)[..., 0]
+        flat, axis = self._flat(x)                               # the pixels of each channel on one axis
+        self._index = np.expand_dims(np.argmax(flat, axis=axis), axis)     # the first max, in reading order
+        y = np.take_along_axis(flat, self._index, axis=axis)
         return y.reshape(self.compute_output_shape(x.shape))
 
-    def _pixels_last(self, x):
-        """x as (batch, channels, pixels), the pixels in reading order (a copy only for channels-last)."""
+    def _flat(self, x):
+        """(x seen as (batch, pixels, channels) or (batch, channels, pixels), the pixels' axis): a view."""
+        n = x.shape[0]
         if self.data_format == "channels_last":
-            x = np.moveaxis(x, -1, 1)
-        return x.reshape(x.shape[0], x.shape[1], -1)
+            return x.reshape(n, -1, x.shape[-1]), 1
+        return x.reshape(n, x.shape[1], -1), 2
 
     def backward(self, dy):
         if self._shape is None:
@@ -108,13 +109,9 @@ class _GlobalPooling(Layer):
             if not self.keepdims:
                 dy = np.expand_dims(dy, axes)
             return np.broadcast_to(dy / math.prod(self._shape[a] for a in axes), self._shape).copy()
-        n = self._shape[0]
-        channels = self._shape[-1] if self.data_format == "channels_last" else self._shape[1]
-        flat = np.zeros((n, channels, math.prod(self._shape[a] for a in axes)), dtype=dy.dtype)
-        np.put_along_axis(flat, self._index, dy.reshape(n, channels, 1), axis=-1)
-        if self.data_format == "channels_first":
-            return flat.reshape(self._shape)
-        return np.moveaxis(flat.reshape((n, channels) + self._shape[1:-1]), 1, -1).copy()
+        flat, axis = self._flat(np.zeros(self._shape, dtype=dy.dtype))
+        np.put_along_axis(flat, self._index, dy.reshape(self._index.shape), axis=axis)
+        return flat.reshape(self._shape)
 
     def get_config(self):
         return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}

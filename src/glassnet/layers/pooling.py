@@ -33,6 +33,11 @@ from .. import convolution as _conv
 from .._registry import register
 from .base import Layer
 
+#: the fast path works through the batch in slices of about this many bytes of input (a few samples), so
+#: that its passes over one slice (a compare and a max per tap forward, a multiply and a subtract backward)
+#: find it in the CPU's cache instead of streaming the whole batch from memory each time
+CHUNK_BYTES = 1 << 19
+
 
 class _Pooling(Layer):
     """Max or average pooling over windows of `rank` spatial axes (see the module doc)."""
@@ -52,7 +57,7 @@ class _Pooling(Layer):
                              f"data_format={data_format!r}")
         self.geometry = None
         self._x_shape = self._index = self._wins = self._x = None
-        self._tiled = False
+        self._prefer_tiles = True
 
     def _feature_dims(self):
         return (("height", "width") if self.rank == 2 else ("steps",)) + ("channels",)
@@ -69,17 +74,17 @@ class _Pooling(Layer):
                              f"shape {tuple(spatial)} with padding='valid': no window fits (use padding='same' or "
                              f"a smaller pool)")
         self.geometry = _conv.Geometry(spatial, self.pool_size, self.strides, self.padding)
-        self.tiled = self.strides == self.pool_size and self.padding == "valid"
         super().build(input_shape)
 
     @property
     def tiled(self):
-        """True when the windows lie side by side (strides == pool_size, padding='valid'): the fast path."""
-        return self._tiled
+        """True when the windows lie side by side (strides == pool_size, padding='valid'), so the fast path
+        runs; set it to False to send them through the reference path instead."""
+        return self._prefer_tiles and self.strides == self.pool_size and self.padding == "valid"
 
     @tiled.setter
     def tiled(self, value):
-        self._tiled = bool(value) and self.strides == self.pool_size and self.padding == "valid"
+        self._prefer_tiles = bool(value)
 
     def compute_output_shape(self, input_shape):
         g = self.geometry or _conv.Geometry(input_shape[1:-1], self.pool_size, self.strides, self.padding)
@@ -110,27 +115,34 @@ class _Pooling(Layer):
             return self._forward_tiled(x, training)
         return self._forward_windows(x)
 
+    def _chunks(self, n, sample_bytes):
+        """Slices of the batch of about CHUNK_BYTES each: the tap-by-tap passes over one chunk stay in cache."""
+        step = max(1, CHUNK_BYTES // max(1, sample_bytes))
+        return [slice(start, start + step) for start in range(0, n, step)]
+
     def _forward_tiled(self, x, training):
         g = self.geometry
         tiles = self._tiles(x)
         taps = list(np.ndindex(*g.kernel))
         out_shape = (x.shape[0],) + g.out + (x.shape[-1],)
         y = self._buffer("y", out_shape, x.dtype)
-        if self.kind == "average":
-            np.add(self._tap(tiles, taps[0]), self._tap(tiles, taps[1]), out=y) if len(taps) > 1 else \
-                np.copyto(y, self._tap(tiles, taps[0]))
-            for tap in taps[2:]:
-                y += self._tap(tiles, tap)
-            y *= x.dtype.type(1.0 / len(taps))
-            return y
-        self._x = None if training else x       # at inference, backward (rare) scans x again for the winners
-        self._wins = self._buffer("wins", (len(taps) - 1,) + out_shape, bool) if training else None
-        return self._scan(tiles, taps, y, self._wins)
+        keep = training and self.kind == "max"
+        self._x = None if keep else x       # at inference, backward (rare) scans x again for the winners
+        self._wins = self._buffer("wins", (len(taps) - 1,) + out_shape, bool) if keep else None
+        for rows in self._chunks(x.shape[0], x[0].nbytes):
+            self._pool_tiles(tiles[rows], taps, y[rows], None if self._wins is None else self._wins[:, rows])
+        return y
 
-    def _scan(self, tiles, taps, y, wins=None):
-        """y = the max over the taps; wins[k] = True where tap k + 1 beats every earlier tap (if wins is given)."""
+    def _pool_tiles(self, tiles, taps, y, wins=None):
+        """y = the max (or mean) over the taps; wins[k] = True where tap k + 1 beats every earlier tap."""
         if len(taps) == 1:
             np.copyto(y, self._tap(tiles, taps[0]))
+            return y
+        if self.kind == "average":
+            np.add(self._tap(tiles, taps[0]), self._tap(tiles, taps[1]), out=y)
+            for tap in taps[2:]:
+                y += self._tap(tiles, tap)
+            y *= y.dtype.type(1.0 / len(taps))
             return y
         best = self._tap(tiles, taps[0])
         for k, tap in enumerate(taps[1:]):
@@ -148,23 +160,30 @@ class _Pooling(Layer):
                 dx[(slice(None),) * axis + (slice(o * p, None),)] = 0
         tiles = self._tiles(dx)
         taps = list(np.ndindex(*g.kernel))
+        if self.kind == "max" and self._wins is None:     # the forward pass ran at inference: find the winners now
+            self._wins = np.empty((len(taps) - 1,) + dy.shape, dtype=bool)
+            self._pool_tiles(self._tiles(self._x), taps, np.empty_like(dy), self._wins)
+        rest = self._buffer("rest", dy.shape, dy.dtype) if self.kind == "max" else None
+        for rows in self._chunks(dx.shape[0], dx[0].nbytes):
+            self._unpool_tiles(tiles[rows], taps, dy[rows], None if rest is None else self._wins[:, rows],
+                               None if rest is None else rest[rows])
+        return dx
+
+    def _unpool_tiles(self, tiles, taps, dy, wins, rest):
+        """Each tap's dL/dx: dy / taps (average), or, from the last tap back, dy where the tap won and no later
+        tap did (max; `rest` holds the gradient not yet taken)."""
         if self.kind == "average":
             share = dy * dy.dtype.type(1.0 / len(taps))
             for tap in taps:
                 np.copyto(self._tap(tiles, tap), share)
-            return dx
-        if self._wins is None:                   # the forward pass ran at inference: find the winners now
-            self._wins = np.empty((len(taps) - 1,) + dy.shape, dtype=bool)
-            self._scan(self._tiles(self._x), taps, np.empty_like(dy), self._wins)
+            return
         if len(taps) == 1:
             np.copyto(self._tap(tiles, taps[0]), dy)
-            return dx
-        rest = self._buffer("rest", dy.shape, dy.dtype)       # the gradient no later tap has taken
+            return
         for k in range(len(taps) - 1, 0, -1):
             pixel = self._tap(tiles, taps[k])
-            np.multiply(dy if k == len(taps) - 1 else rest, self._wins[k - 1], out=pixel)
+            np.multiply(dy if k == len(taps) - 1 else rest, wins[k - 1], out=pixel)
             np.subtract(dy if k == len(taps) - 1 else rest, pixel, out=self._tap(tiles, taps[0]) if k == 1 else rest)
-        return dx
 
     def _forward_windows(self, x):
         g = self.geometry
