@@ -36,7 +36,7 @@ from .base import Layer
 #: the fast path works through the batch in slices of about this many bytes of input (a few samples), so
 #: that its passes over one slice (a compare and a max per tap forward, a multiply and a subtract backward)
 #: find it in the CPU's cache instead of streaming the whole batch from memory each time
-CHUNK_BYTES = 1 << 19
+CHUNK_BYTES = 1 << 20
 
 
 class _Pooling(Layer):
