@@ -18,12 +18,14 @@ Two ways to compute the same numbers:
     windows side by side (strides == pool_size, padding="valid": MaxPooling2D(2), the common case):
         the image, cut to a whole number of windows (an odd last row or column is dropped, as Keras
         floors), is reshaped to (batch, out_h, pool_h, out_w, pool_w, channels) without a copy, and the
-        window's pixels ("taps") are visited one at a time across the whole batch:
+        window's pixels ("taps") are visited one at a time across many samples at once:
             forward   y = tap 0, then y = max(y, tap t); wins[t] = tap t > y so far (a later tap wins
                       only when strictly larger: the first max keeps a tie, as in the reference)
             backward  from the last tap back: tap t gets dL/dy where wins[t] and no later tap won
-        a few passes over contiguous memory instead of an argmax over gathered windows.
-The tests hold the two against each other and against torch.
+        a few passes over memory instead of an argmax over gathered windows, made slice by slice of the
+        batch (CHUNK_BYTES) so that the passes over one slice find it in the cache.
+layer.tiled = False sends the common case through the reference too; the tests hold the two against each other
+and against torch.
 """
 from __future__ import annotations
 
