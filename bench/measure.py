@@ -191,8 +191,10 @@ def convnet_memory_points(n_train, quick):
     batch = C.CONFIGS["C5"].batch
     small, large = QUICK_MEMORY_BATCHES if quick else (batch, 4 * batch)
     steps = 2 if quick else CONVNET_MEMORY_STEPS
-    quarter = max(n_train // 4, small * steps)
-    return [(n_train, small, steps), (quarter, small, steps), (n_train, large, steps)]
+    quarter = min(n_train, max(n_train // 4, small))
+    # fewer steps where the images run out first (--images): the peak is reached in the first batch anyway
+    return [(images, batch, max(1, min(steps, images // batch)))
+            for images, batch in ((n_train, small), (quarter, small), (n_train, large))]
 
 
 def measure_convnet_memory(quick, n_train):
