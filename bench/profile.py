@@ -142,7 +142,7 @@ def parts_alone(gn, config, data):
     buf = np.empty((config.batch, data.x_train.shape[1]), dtype=np.float32)
     step = limit.MatmulStep(config.matmul_layers, config.batch)
     return [
-        ("the step's matmuls (bench/limit.py)", _per_call(step.run)),
+        ("the step's matmuls (bench/limit.py)", _per_call(step.run, calls=20 if config.convnet else 1000)),
         (f"{type(opt).__name__}.apply on one flat float32 vector of {n_params:,} weights",
          _per_call(lambda: opt.apply([g], [w]))),
         (f"np.take of {config.batch} rows into a kept buffer", _per_call(
@@ -291,7 +291,8 @@ def main(argv=None):
           f"({100 * limit_epoch / epoch:.0f}% of the step)")
 
     alone = parts_alone(glassnet.gn, config, data)
-    print("\ntimed alone, per step (each the median of 5 runs of 1,000 calls):")
+    calls = "1,000 calls; the matmuls: 20" if config.convnet else "1,000 calls"
+    print(f"\ntimed alone, per step (each the median of 5 runs of {calls}):")
     for what, us in alone:
         print(f"  {what:<70}{us:>9.1f} us")
 

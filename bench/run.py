@@ -126,6 +126,11 @@ def parse_args(argv):
         parser.error("--epochs, --repeats and --passes must be at least 1")
     if args.images is not None and args.images < 1:
         parser.error("--images must be at least 1")
+    if args.threads is not None:
+        if args.threads < 1:
+            parser.error("--threads must be at least 1")
+        if importlib.util.find_spec("threadpoolctl") is None:
+            parser.error("--threads needs threadpoolctl (pip install threadpoolctl)")
     return args
 
 
@@ -154,12 +159,6 @@ def _runs_line(epochs, repeats):
     common = max(set(values), key=values.count)
     others = ", ".join(f"{name}: {n}" for name, n in epochs.items() if n != common)
     return f"{common} epoch(s)" + (f" ({others})" if others else "") + f" x {repeats} repeat(s)"
-    if args.threads is not None:
-        if args.threads < 1:
-            parser.error("--threads must be at least 1")
-        if importlib.util.find_spec("threadpoolctl") is None:
-            parser.error("--threads needs threadpoolctl (pip install threadpoolctl)")
-    return args
 
 
 def main(argv=None):
@@ -250,8 +249,8 @@ def main(argv=None):
                               f"kernels: {gn.backend.kernels()}" + (
                                   f" (numba {sys.modules['numba'].__version__})" if "numba" in sys.modules else "")))
     for peer in peer_list:
-        if peer.key in versions and peer.key not in ("glassnet", "glassnet-numpy", "glassnet-nodoctor", "numpy", "limit", "limit-1t",
-                                                            "torch-fused"):
+        if peer.key in versions and peer.key not in ("glassnet", "glassnet-numpy", "glassnet-nodoctor", "numpy",
+                                                     "limit", "limit-1t", "torch-fused"):
             extra = (f", {threads} threads" + (" (--threads)" if args.threads else " (as many as NumPy's BLAS)")
                      if peer.key == "torch" else "")
             lines.append((peer.key, f"{versions[peer.key]}{extra}"))

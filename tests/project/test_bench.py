@@ -117,7 +117,8 @@ def _check_issue12_lines(out, rows, columns):
     """The C5/C6 goal, accuracy and memory lines parse, and agree with the table's cells and with each other."""
     c5, c6 = columns.index("C5 s/epoch") - 1, columns.index("C6 images/s") - 1
     g5, t5, f5 = (_seconds(rows[k][c5]) for k in ("glassnet", "PyTorch", "matmul-only limit"))
-    for peer, cell_seconds, what in (("PyTorch", t5, "PyTorch"), ("floor", f5, r"floor \(the step's products at im2col shapes\)")):
+    floor = r"floor \(the step's products at im2col shapes\)"
+    for peer, cell_seconds, what in (("PyTorch", t5, "PyTorch"), ("floor", f5, floor)):
         m = re.search(rf"^  C5 epoch glassnet / {what} = (\d+\.\d\d)(; by repeat [^(]*\(median [\d.]+\))? "
                       rf"\(goal <= ([\d.]+)\): (met|NOT met)$", out, flags=re.M)
         assert m, (peer, out)
@@ -145,7 +146,8 @@ def _check_issue12_lines(out, rows, columns):
     # C5's memory: three points (all images, a quarter of them at the same batch, all at a 4x batch), each
     # peak = before + added, and the verdict lines' growth is the difference of the tracemalloc peaks
     points = re.findall(r"^  ([\d,]+) images \(\d+\.\d MiB\), batch (\d+): peak RSS (\d+\.\d) MiB = "
-                        r"(\d+\.\d) MiB before fit \+ (\d+\.\d) MiB; tracemalloc peak (\d+\.\d\d) MiB$", out, flags=re.M)
+                        r"(\d+\.\d) MiB before fit \+ (\d+\.\d) MiB; tracemalloc peak (\d+\.\d\d) MiB$",
+                        out, flags=re.M)
     assert len(points) == 3, out
     images = [int(p[0].replace(",", "")) for p in points]
     batches = [int(p[1]) for p in points]
