@@ -175,6 +175,8 @@ def cprofile_parts(model, config, data, top):
                 part = part_of(file, func, "numpy")
                 if part.startswith("Dense"):
                     part = "Dense forward/backward: matmuls, bias add, bias gradient"
+                elif part.startswith("Conv2D"):
+                    part = "Conv2D, pooling forward/backward: matmuls, bias, max/argmax, buffers"
             elif os.sep + "numpy" + os.sep in file:
                 part = "NumPy's Python wrappers (np.sum, np.take, ...)"
             else:
