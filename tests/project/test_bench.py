@@ -388,7 +388,7 @@ def test_floor_shapes_are_what_glassnets_convnet_multiplies(isolated_random_stat
     assert x.shape == (3, 10)
 
 
-def test_torch_and_keras_peers_build_the_same_convnet(keras):
+def test_torch_and_keras_peers_build_the_same_convnet(keras, isolated_random_state):
     torch = pytest.importorskip("torch")
     from bench import peers
     config = configs.CONFIGS["C5"]
