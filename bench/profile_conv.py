@@ -16,8 +16,6 @@ step does not depend on the numbers).  In each round, timed in the same process 
 3. PyTorch's step on the same network (torch.set_num_threads(threads)).
 
 The machine is shared: read the ratios of one round, and the spread between rounds.
-Until MaxPooling2D is on the branch, a stand-in (the reshape that non-overlapping windows allow)
-takes its place and is labelled so.
 """
 from __future__ import annotations
 
@@ -34,45 +32,16 @@ if __package__ in (None, ""):        # python bench/profile_conv.py
 import numpy as np  # noqa: E402
 
 import glassnet as gn  # noqa: E402
-from glassnet.layers.base import Layer  # noqa: E402
 from glassnet.models.batches import running  # noqa: E402
 from glassnet.models.step import step  # noqa: E402
 
 STEPS_PER_EPOCH = 469              # 60,000 images at batch 128
 
 
-class _StandInMaxPool2(Layer):
-    """2x2 max pooling, strides 2, 'valid' (odd edges dropped), by reshape: only for this profile."""
-
-    def build(self, input_shape):
-        super().build(input_shape)
-
-    def compute_output_shape(self, s):
-        return (s[0], s[1] // 2, s[2] // 2, s[3])
-
-    def forward(self, x, training=False):
-        n, h, w, c = x.shape
-        self._shape = x.shape
-        xs = x[:, : h // 2 * 2, : w // 2 * 2].reshape(n, h // 2, 2, w // 2, 2, c)
-        y = xs.max(axis=(2, 4))
-        self._mask = xs == y[:, :, None, :, None]
-        return y
-
-    def backward(self, dy):
-        n, h, w, c = self._shape
-        dx = np.zeros(self._shape, dy.dtype)
-        dx[:, : h // 2 * 2, : w // 2 * 2] = (self._mask * dy[:, :, None, :, None]).reshape(n, h // 2 * 2, w // 2 * 2, c)
-        return dx
-
-
-def max_pool():
-    return gn.layers.MaxPooling2D(2) if hasattr(gn.layers, "MaxPooling2D") else _StandInMaxPool2()
-
-
 def glassnet_model():
     L = gn.layers
-    model = gn.Sequential([L.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"), max_pool(),
-                           L.Conv2D(64, 3, activation="relu"), max_pool(), L.Flatten(), L.Dropout(0.5),
+    model = gn.Sequential([L.Input((28, 28, 1)), L.Conv2D(32, 3, activation="relu"), L.MaxPooling2D(2),
+                           L.Conv2D(64, 3, activation="relu"), L.MaxPooling2D(2), L.Flatten(), L.Dropout(0.5),
                            L.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     return model
@@ -184,8 +153,7 @@ def main(argv=None):
     if run_torch:
         for _ in range(2):
             run_torch()
-    pool = "MaxPooling2D" if hasattr(gn.layers, "MaxPooling2D") else "stand-in pooling (reshape)"
-    print(f"C5 step, batch {args.batch}, {args.threads} thread(s), kernels {gn.backend.kernels()}, {pool}; "
+    print(f"C5 step, batch {args.batch}, {args.threads} thread(s), kernels {gn.backend.kernels()}; "
           f"load average {os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs")
     for r in range(args.rounds):
         (least, total), parts = glassnet_round(model, x, y, args.steps, clock)

@@ -33,7 +33,7 @@ def test_the_profile_runs_and_reports_every_layer():
                             text=True, timeout=600)
     assert result.returncode == 0, result.stderr[-3000:]
     out = result.stdout
-    assert "C5 step, batch 8, 1 thread(s)" in out
+    assert "C5 step, batch 8, 1 thread(s), kernels" in out
     for i, name in enumerate(["Conv2D", "MaxPooling2D", "Conv2D", "MaxPooling2D", "Flatten", "Dropout", "Dense"]):
         assert f"   {i} {name:<20} forward" in out and f"   {i} {name:<20} backward" in out
     assert "glassnet / floor" in out
