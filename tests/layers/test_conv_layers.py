@@ -296,13 +296,11 @@ def test_inputs_are_refused_with_what_was_expected_and_what_arrived():
         layer.backward(np.zeros((2, 4, 4, 3)))
 
 
-def test_fit_counts_a_convolution_product_when_it_chooses_blas_threads():
-    """fit runs products under backend.SMALL_MATMUL_FLOPS on one BLAS thread: a convolution's product is
-    its im2col product, (batch * output pixels, taps * channels) @ (taps * channels, filters)."""
-    from glassnet.models.batches import largest_matmul
-    model = gn.Sequential([L.Input((28, 28, 1)), L.Conv2D(32, 3), L.Conv2D(64, 3, strides=2), L.Flatten(),
-                           L.Dense(10)])
-    assert model.layers[1].matmul_shape(128) == (128 * 12 * 12, 3 * 3 * 32, 64)
-    assert largest_matmul(model, 128) == 2 * 128 * 12 * 12 * 288 * 64
-    conv1d = gn.Sequential([L.Input((20, 3)), L.Conv1D(4, 5, padding="same")])
-    assert largest_matmul(conv1d, 8) == 2 * 8 * 20 * 15 * 4
+def test_matmul_shape_is_the_shape_of_the_forward_product():
+    """(rows of cols, taps * channels, filters): what a floor or a FLOP count of the layer multiplies."""
+    rng = np.random.default_rng(8)
+    for layer, x in [(L.Conv2D(6, 3, strides=2, padding="same"), rng.normal(size=(3, 9, 8, 4))),
+                     (L.Conv1D(5, 4, dilation_rate=2), rng.normal(size=(2, 12, 3)))]:
+        layer.forward(x)
+        m, k, n = layer.matmul_shape(len(x))
+        assert layer._cols.shape == (m, k) and layer._W2.shape == (k, n)

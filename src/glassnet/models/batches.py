@@ -119,10 +119,7 @@ def running(model, rows):
 
 
 def largest_matmul(model, rows):
-    """Floating-point operations of the largest matrix product a batch of `rows` samples needs
-    (a layer that says its product's shape, as a convolution does with `matmul_shape`, counts by it)."""
+    """Floating-point operations of the largest matrix product a batch of `rows` samples needs."""
     sizes = [2 * rows * w.shape[0] * w.shape[1] for layer in model.layers
              for w in (layer.params.get("W"),) if w is not None and w.ndim == 2]
-    sizes += [2 * m * k * n for layer in model.layers if hasattr(layer, "matmul_shape") and layer.built
-              for m, k, n in (layer.matmul_shape(rows),)]
     return max(sizes, default=0)
