@@ -74,8 +74,7 @@ def plot_run(run_dir, dataset=None, samples=1000):
     image = _image_side(data.x_test, feature_shape)
     if image is not None:
         try:
-            first_kernel(model)
-            has_kernel = True
+            has_kernel = first_kernel(model)[0].ndim == 2      # a Dense kernel (pixels, units), not a ConvNet's filters
         except ValueError:
             has_kernel = False
         if has_kernel and int(np.prod(feature_shape)) == image[0] * image[1]:
