@@ -18,7 +18,6 @@ so its dL/dx must be zero instead of matching central differences. A known contr
 its case, per check: case(..., xfail={"backward": "why"}) makes only that check a strict xfail
 (checks: "shape", "backward", "config", "save"). The last test breaks layers on purpose (monkeypatch)
 to prove each check can fail.
-A convolutional layer would join with: case(gn.layers.Conv2D, filters=2, kernel_size=3, input_shape=(6, 6, 1)).
 """
 import json
 from dataclasses import dataclass, field
@@ -130,6 +129,38 @@ LAYERS = [
     case(L.Embedding, 4, 2, input_shape=(2, 3), ids=4),
     case(L.GlobalAveragePooling1D, input_shape=(4, 3)),
     case(L.GlobalAveragePooling1D, data_format="channels_first", keepdims=True, input_shape=(3, 4)),
+    # -- convolutional networks (issue 12) --
+    case(L.Conv2D, 2, 3, input_shape=(6, 6, 1)),
+    case(L.Conv2D, 3, (2, 3), strides=2, padding="same", activation="relu", input_shape=(5, 7, 2)),
+    case(L.Conv2D, 2, 3, dilation_rate=2, activation="tanh", input_shape=(7, 6, 2)),
+    case(L.Conv2D, 2, 1, use_bias=False, kernel_regularizer="l2", input_shape=(3, 3, 3)),
+    case(L.Conv2D, 4, 3, padding="same", activation="softmax", input_shape=(4, 4, 2)),
+    case(L.Conv1D, 3, 3, input_shape=(8, 2)),
+    case(L.Conv1D, 2, 2, padding="causal", dilation_rate=2, activation="sigmoid", input_shape=(7, 3)),
+    case(L.Conv1D, 2, 4, strides=3, padding="same", input_shape=(10, 1)),
+    case(L.MaxPooling2D, input_shape=(6, 6, 2)),
+    case(L.MaxPooling2D, input_shape=(5, 7, 2)),                              # odd sizes: the last row/col is dropped
+    case(L.MaxPooling2D, (3, 2), strides=(2, 1), padding="same", input_shape=(5, 4, 3)),
+    case(L.AveragePooling2D, input_shape=(6, 5, 2)),
+    case(L.AveragePooling2D, 3, strides=2, padding="same", input_shape=(5, 6, 2)),
+    case(L.MaxPooling1D, input_shape=(7, 3)),
+    case(L.MaxPooling1D, 3, strides=2, padding="same", input_shape=(8, 2)),
+    case(L.AveragePooling1D, input_shape=(6, 2)),
+    case(L.AveragePooling1D, 4, strides=3, padding="same", input_shape=(7, 2)),
+    case(L.GlobalAveragePooling2D, input_shape=(3, 4, 2)),
+    case(L.GlobalAveragePooling2D, data_format="channels_first", keepdims=True, input_shape=(2, 3, 4)),
+    case(L.GlobalMaxPooling2D, input_shape=(3, 4, 2)),
+    case(L.GlobalMaxPooling2D, keepdims=True, input_shape=(4, 3, 3)),
+    case(L.GlobalMaxPooling2D, data_format="channels_first", input_shape=(2, 3, 4)),
+    case(L.GlobalMaxPooling1D, input_shape=(5, 3)),
+    case(L.GlobalMaxPooling1D, data_format="channels_first", keepdims=True, input_shape=(3, 5)),
+    case(L.ZeroPadding2D, input_shape=(3, 4, 2)),
+    case(L.ZeroPadding2D, ((0, 2), (1, 0)), input_shape=(2, 3, 1)),
+    case(L.UpSampling2D, input_shape=(3, 2, 2)),
+    case(L.UpSampling2D, (3, 2), input_shape=(2, 3, 1)),
+    case(L.UpSampling2D, 2, interpolation="bilinear", input_shape=(3, 4, 2)),
+    case(L.SpatialDropout2D, 0.5, seed=3, input_shape=(3, 3, 4), training=True),
+    case(L.SpatialDropout2D, 0.3, seed=4, input_shape=(2, 2, 5)),                 # inference: the identity
 ]
 
 

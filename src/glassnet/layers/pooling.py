@@ -1,5 +1,6 @@
 """Pooling layers (Keras's names and arguments): MaxPooling2D, AveragePooling2D, MaxPooling1D,
-AveragePooling1D (windows, written with glassnet.convolution's windows and col2im), GlobalAveragePooling1D.
+AveragePooling1D, written with glassnet.convolution's windows and col2im. (The global pooling layers are
+in global_pooling.py.)
 
 MaxPooling2D(2) keeps the largest pixel of each 2x2 window of each channel:
 
@@ -9,14 +10,22 @@ MaxPooling2D(2) keeps the largest pixel of each 2x2 window of each channel:
 AveragePooling2D(2) keeps each window's mean; backward shares dL/dy equally over the window's pixels
 (with padding="same", over its real pixels only: the zeros added at the edge do not count, as in Keras).
 
-GlobalAveragePooling1D averages a sequence over its steps:
+Two ways to compute the same numbers:
 
-    (batch, steps, features) -> (batch, features)       y[b, f] = mean over t of x[b, t, f]
-
-(data_format="channels_first" reads (batch, features, steps) instead; keepdims=True keeps the
-averaged axis with length 1.)  After an Embedding it turns a sequence of word vectors into one vector
-per text, the classic small text classifier. Backward spreads each dL/dy evenly over the steps:
-dL/dx[b, t, f] = dL/dy[b, f] / steps.
+    the reference, any pool_size, strides and padding: every window is read through
+        glassnet.convolution.windows (a strided view, no copy) and reduced; backward puts each window's
+        gradient in place and folds the windows back onto the image with col2im (overlaps add up).
+    windows side by side (strides == pool_size, padding="valid": MaxPooling2D(2), the common case):
+        the image, cut to a whole number of windows (an odd last row or column is dropped, as Keras
+        floors), is reshaped to (batch, out_h, pool_h, out_w, pool_w, channels) without a copy, and the
+        window's pixels ("taps") are visited one at a time across many samples at once:
+            forward   y = tap 0, then y = max(y, tap t); wins[t] = tap t > y so far (a later tap wins
+                      only when strictly larger: the first max keeps a tie, as in the reference)
+            backward  from the last tap back: tap t gets dL/dy where wins[t] and no later tap won
+        a few passes over memory instead of an argmax over gathered windows, made slice by slice of the
+        batch (CHUNK_BYTES) so that the passes over one slice find it in the cache.
+layer.tiled = False sends the common case through the reference too; the tests hold the two against each other
+and against torch.
 """
 from __future__ import annotations
 
@@ -26,62 +35,10 @@ from .. import convolution as _conv
 from .._registry import register
 from .base import Layer
 
-_FORMATS = ("channels_last", "channels_first")
-
-
-@register("layer")
-class GlobalAveragePooling1D(Layer):
-    """GlobalAveragePooling1D(data_format="channels_last", keepdims=False): the mean over the steps."""
-
-    def __init__(self, data_format=None, keepdims=False, **kwargs):
-        super().__init__(**kwargs)
-        data_format = "channels_last" if data_format is None else data_format
-        if data_format not in _FORMATS:
-            raise ValueError(f"GlobalAveragePooling1D data_format must be 'channels_last' or 'channels_first', "
-                             f"got {data_format!r}")
-        self.data_format = data_format
-        self.keepdims = bool(keepdims)
-        self._shape = None
-
-    @property
-    def _step_axis(self):
-        return 1 if self.data_format == "channels_last" else 2
-
-    def build(self, input_shape):
-        if len(input_shape) != 3:
-            raise ValueError(f"GlobalAveragePooling1D expects sequences of shape (batch, steps, features), got "
-                             f"inputs of shape {tuple(input_shape)}")
-        super().build(input_shape)
-
-    def compute_output_shape(self, input_shape):
-        shape = list(input_shape)
-        if self.keepdims:
-            shape[self._step_axis] = 1
-        else:
-            del shape[self._step_axis]
-        return tuple(shape)
-
-    def forward(self, x, training=False):
-        x = self._check_input(np.asarray(x, dtype=self.dtype))
-        self._shape = x.shape
-        return x.mean(axis=self._step_axis, keepdims=self.keepdims)
-
-    def backward(self, dy):
-        if self._shape is None:
-            raise RuntimeError("GlobalAveragePooling1D.backward called before forward")
-        if not self.need_input_grad:
-            return None
-        dy = np.asarray(dy, dtype=self.dtype)
-        expected = self.compute_output_shape(self._shape)
-        if dy.shape != expected:
-            raise ValueError(f"{self._label()} backward expects dy of shape {expected}, got {dy.shape}")
-        axis = self._step_axis
-        if not self.keepdims:
-            dy = np.expand_dims(dy, axis)
-        return np.broadcast_to(dy / self._shape[axis], self._shape).copy()
-
-    def get_config(self):
-        return {**super().get_config(), "data_format": self.data_format, "keepdims": self.keepdims}
+#: the fast path works through the batch in slices of about this many bytes of input (a few samples), so
+#: that its passes over one slice (a compare and a max per tap forward, a multiply and a subtract backward)
+#: find it in the CPU's cache instead of streaming the whole batch from memory each time
+CHUNK_BYTES = 1 << 20
 
 
 class _Pooling(Layer):
@@ -101,7 +58,8 @@ class _Pooling(Layer):
             raise ValueError(f"{name} reads channels-last inputs (data_format='channels_last'), got "
                              f"data_format={data_format!r}")
         self.geometry = None
-        self._x_shape = self._index = None
+        self._x_shape = self._index = self._wins = self._x = None
+        self._prefer_tiles = True
 
     def _feature_dims(self):
         return (("height", "width") if self.rank == 2 else ("steps",)) + ("channels",)
@@ -112,8 +70,23 @@ class _Pooling(Layer):
             want = "(batch, height, width, channels)" if self.rank == 2 else "(batch, steps, channels)"
             raise ValueError(f"{type(self).__name__} expects inputs of shape {want}, got inputs of shape "
                              f"{input_shape}")
-        self.geometry = _conv.Geometry(input_shape[1:-1], self.pool_size, self.strides, self.padding)
+        spatial = input_shape[1:-1]
+        if self.padding == "valid" and any(p > n for p, n in zip(self.pool_size, spatial)):
+            raise ValueError(f"{type(self).__name__} pool_size {self.pool_size} is larger than the inputs' spatial "
+                             f"shape {tuple(spatial)} with padding='valid': no window fits (use padding='same' or "
+                             f"a smaller pool)")
+        self.geometry = _conv.Geometry(spatial, self.pool_size, self.strides, self.padding)
         super().build(input_shape)
+
+    @property
+    def tiled(self):
+        """True when the windows lie side by side (strides == pool_size, padding='valid'), so the fast path
+        runs; set it to False to send them through the reference path instead."""
+        return self._prefer_tiles and self.strides == self.pool_size and self.padding == "valid"
+
+    @tiled.setter
+    def tiled(self, value):
+        self._prefer_tiles = bool(value)
 
     def compute_output_shape(self, input_shape):
         g = self.geometry or _conv.Geometry(input_shape[1:-1], self.pool_size, self.strides, self.padding)
@@ -127,9 +100,94 @@ class _Pooling(Layer):
         view = _conv.windows(x, g)
         return view.reshape(view.shape[:1 + g.rank] + (g.taps, x.shape[-1]))
 
+    def _tiles(self, x):
+        """x (batch, *spatial, channels) cut to whole windows and seen as (batch, out_1, pool_1, ..., channels)."""
+        g = self.geometry
+        cut = x[(slice(None),) + tuple(slice(0, o * p) for o, p in zip(g.out, g.kernel))]
+        return cut.reshape((x.shape[0],) + sum(((o, p) for o, p in zip(g.out, g.kernel)), ()) + (x.shape[-1],))
+
+    def _tap(self, tiles, tap):
+        """One pixel of every window: (batch, *out, channels), a view of the tiles."""
+        return tiles[(slice(None),) + sum(((slice(None), t) for t in tap), ()) + (slice(None),)]
+
     def forward(self, x, training=False):
         x = self._check_input(np.asarray(x, dtype=self.dtype))
         self._x_shape = x.shape
+        if self.tiled:
+            return self._forward_tiled(x, training)
+        return self._forward_windows(x)
+
+    def _chunks(self, n, sample_bytes):
+        """Slices of the batch of about CHUNK_BYTES each: the tap-by-tap passes over one chunk stay in cache."""
+        step = max(1, CHUNK_BYTES // max(1, sample_bytes))
+        return [slice(start, start + step) for start in range(0, n, step)]
+
+    def _forward_tiled(self, x, training):
+        g = self.geometry
+        tiles = self._tiles(x)
+        taps = list(np.ndindex(*g.kernel))
+        out_shape = (x.shape[0],) + g.out + (x.shape[-1],)
+        y = self._buffer("y", out_shape, x.dtype)
+        keep = training and self.kind == "max"
+        self._x = None if keep else x       # at inference, backward (rare) scans x again for the winners
+        self._wins = self._buffer("wins", (len(taps) - 1,) + out_shape, bool) if keep else None
+        for rows in self._chunks(x.shape[0], x[0].nbytes):
+            self._pool_tiles(tiles[rows], taps, y[rows], None if self._wins is None else self._wins[:, rows])
+        return y
+
+    def _pool_tiles(self, tiles, taps, y, wins=None):
+        """y = the max (or mean) over the taps; wins[k] = True where tap k + 1 beats every earlier tap."""
+        if len(taps) == 1:
+            np.copyto(y, self._tap(tiles, taps[0]))
+            return y
+        if self.kind == "average":
+            np.add(self._tap(tiles, taps[0]), self._tap(tiles, taps[1]), out=y)
+            for tap in taps[2:]:
+                y += self._tap(tiles, tap)
+            y *= y.dtype.type(1.0 / len(taps))
+            return y
+        best = self._tap(tiles, taps[0])
+        for k, tap in enumerate(taps[1:]):
+            pixel = self._tap(tiles, tap)
+            if wins is not None:
+                np.greater(pixel, best, out=wins[k])
+            best = np.maximum(best, pixel, out=y)
+        return y
+
+    def _backward_tiled(self, dy):
+        g = self.geometry
+        dx = self._buffer("dx", self._x_shape, dy.dtype)
+        for axis, (o, p) in enumerate(zip(g.out, g.kernel), start=1):       # an odd last row/column: no gradient
+            if o * p < self._x_shape[axis]:
+                dx[(slice(None),) * axis + (slice(o * p, None),)] = 0
+        tiles = self._tiles(dx)
+        taps = list(np.ndindex(*g.kernel))
+        if self.kind == "max" and self._wins is None:     # the forward pass ran at inference: find the winners now
+            self._wins = np.empty((len(taps) - 1,) + dy.shape, dtype=bool)
+            self._pool_tiles(self._tiles(self._x), taps, np.empty_like(dy), self._wins)
+        rest = self._buffer("rest", dy.shape, dy.dtype) if self.kind == "max" else None
+        for rows in self._chunks(dx.shape[0], dx[0].nbytes):
+            self._unpool_tiles(tiles[rows], taps, dy[rows], None if rest is None else self._wins[:, rows],
+                               None if rest is None else rest[rows])
+        return dx
+
+    def _unpool_tiles(self, tiles, taps, dy, wins, rest):
+        """Each tap's dL/dx: dy / taps (average), or, from the last tap back, dy where the tap won and no later
+        tap did (max; `rest` holds the gradient not yet taken)."""
+        if self.kind == "average":
+            share = dy * dy.dtype.type(1.0 / len(taps))
+            for tap in taps:
+                np.copyto(self._tap(tiles, tap), share)
+            return
+        if len(taps) == 1:
+            np.copyto(self._tap(tiles, taps[0]), dy)
+            return
+        for k in range(len(taps) - 1, 0, -1):
+            pixel = self._tap(tiles, taps[k])
+            np.multiply(dy if k == len(taps) - 1 else rest, wins[k - 1], out=pixel)
+            np.subtract(dy if k == len(taps) - 1 else rest, pixel, out=self._tap(tiles, taps[0]) if k == 1 else rest)
+
+    def _forward_windows(self, x):
         g = self.geometry
         if self.kind == "max":
             win = self._windows(x, -np.inf)
@@ -148,6 +206,8 @@ class _Pooling(Layer):
         expected = (self._x_shape[0],) + g.out + (self._x_shape[-1],)
         if dy.shape != expected:
             raise ValueError(f"{self._label()} backward expects dy of shape {expected}, got {dy.shape}")
+        if self.tiled:
+            return self._backward_tiled(dy)
         win = np.zeros(expected[:-1] + (g.taps, expected[-1]), dtype=dy.dtype)
         if self.kind == "max":
             np.put_along_axis(win, self._index, dy[..., None, :], axis=-2)
