@@ -319,25 +319,38 @@ def main(argv=None):
     parser.add_argument("--train-samples", type=int, default=None)
     parser.add_argument("--test-samples", type=int, default=None)
     parser.add_argument("--networks", default=",".join(NETWORKS))
+    parser.add_argument("--optimizer", default="adam", choices=OPTIMIZERS,
+                        help="torch's side: torch.optim.Adam (adam), Adam with Keras's formula (keras_adam), SGD")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", default=None, help="also write the results to this file")
     args = parser.parse_args(argv)
+    import platform
+
+    import torch
+
+    import glassnet as gn
     data = load_images(args.dataset, args.train_samples, args.test_samples)
+    dropout_gap = check_replayed_dropout()
     print(f"{args.dataset}: {len(data[0][0]):,} training, {len(data[1][0]):,} test images; {args.epochs} epochs; "
-          f"dropout masks replayed: largest gap {check_replayed_dropout()}", flush=True)
-    results = []
+          f"torch optimizer {args.optimizer}; dropout masks replayed: largest gap {dropout_gap}", flush=True)
+    report = {"dataset": args.dataset, "epochs": args.epochs, "optimizer": args.optimizer, "seed": args.seed,
+              "dropout_gap": dropout_gap, "glassnet": gn.__version__, "torch": torch.__version__,
+              "numpy": np.__version__, "python": platform.python_version(), "torch_threads": torch.get_num_threads(),
+              "runs": []}
     started = time.perf_counter()
     for network in args.networks.split(","):
-        r = compare(network, data, args.epochs, args.seed, every_epoch=True, log=lambda s: print(s, flush=True))
-        results.append({"dataset": args.dataset, **r})
+        r = compare(network, data, args.epochs, args.seed, every_epoch=True, log=lambda s: print(s, flush=True),
+                    optimizer=args.optimizer)
+        report["runs"].append(r)
         print(f"{network}: test accuracy glassnet {r['test_accuracy']['glassnet']:.4f}, torch "
               f"{r['test_accuracy']['torch']:.4f}, difference {r['difference_points']:+.2f} points; "
               f"initial gap {r['initial_gap']:.1e}, final weight gap {r['weight_gap']:.1e}; "
               f"seconds glassnet {r['seconds']['glassnet']:.0f}, torch {r['seconds']['torch']:.0f}", flush=True)
-    print(f"total {time.perf_counter() - started:.0f} s")
+    report["seconds"] = round(time.perf_counter() - started, 1)
+    print(f"total {report['seconds']:.0f} s")
     if args.json:
-        pathlib.Path(args.json).write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
-    return results
+        pathlib.Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    return report
 
 
 if __name__ == "__main__":
