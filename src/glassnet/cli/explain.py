@@ -2,22 +2,39 @@
 (backpropagation against numerical gradients); the traces themselves are glassnet.explain."""
 from __future__ import annotations
 
+import argparse
+
 import numpy as np
 
 from .. import optimizers
 from ..backend import set_random_seed
-from ..explain import EXAMPLES, explain_example
+from ..explain import CONVNET_DEFAULTS, EXAMPLES, convnet_example, explain_example
 from ..gradcheck import gradient_check
 from ..layers import Dense, Input
 from ..models import Sequential
-from ._common import (CommandError, Formatter, activation, dataset, hidden, loss_name, model_and_test_split,
-                      optimizer, positive_float, positive_int, precision, seed)
+from ._common import (CommandError, Formatter, activation, dataset, hidden, loss_name,
+                      model_and_test_split, optimizer, positive_float, positive_int, precision, seed)
 
 #: `glassnet explain`'s network when no --example is given (the 2-3-2 of the README's by-hand example)
 EXPLAIN_DEFAULTS = {"hidden": (3,), "activation": "sigmoid", "optimizer": "sgd", "samples": 1, "seed": 0}
 #: `glassnet gradcheck`'s network when no MODEL is given
+#: the networks `glassnet explain --model NAME` traces
+MODELS = ("dense", "convnet")
+#: the options that describe one network only
+DENSE_ONLY, CONVNET_ONLY = ("hidden", "activation"), ("filters", "kernel_size", "pixel")
 GRADCHECK_DEFAULTS = {"hidden": (5, 3), "activation": "tanh", "loss": "sparse_categorical_crossentropy",
                       "features": 4, "classes": 3}
+
+
+def pixel(text):
+    """ROW,COL,FILTER: an output pixel of the first convolution layer."""
+    try:
+        values = tuple(int(part) for part in str(text).split(","))
+    except ValueError:
+        values = ()
+    if len(values) != 3 or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"expected ROW,COL,FILTER: three integers >= 0 such as 2,3,1, got {text!r}")
+    return values
 
 
 def _network_options(parser, defaults, whose):
@@ -42,10 +59,16 @@ def add_parsers(sub):
                "  glassnet explain\n"
                "  glassnet explain --lang ko\n"
                "  glassnet explain --example backprop-2-1-2\n"
-               "  glassnet explain --hidden 4,3 --activation tanh --samples 2 --markdown > step.md")
+               "  glassnet explain --hidden 4,3 --activation tanh --samples 2 --markdown > step.md\n"
+               "  glassnet explain --model convnet --pixel 2,3,1\n"
+               "  glassnet explain --model convnet --lang ko --max-items 80")
     explain.add_argument("--example", choices=EXAMPLES, default=None,
                          help="a worked example instead of the default network: backprop-2-1-2 is note 002's "
                               "network (2 inputs, 1 sigmoid hidden neuron, 2 sigmoid outputs)")
+    explain.add_argument("--model", choices=MODELS, default="dense",
+                         help="dense (default): a 2-3-2 network of Dense layers; convnet: Input 8x8x1 -> Conv2D 2 "
+                              "filters 3x3 relu -> MaxPooling2D 2 -> Flatten -> Dense 10 softmax, on 8x8 digits "
+                              "of the bundled MNIST sample")
     explain.add_argument("--lang", choices=("en", "ko"), default="en",
                          help="language of the printout: en (default) or ko (the study notes' Korean terms)")
     explain.add_argument("--markdown", action="store_true", help="print Markdown tables instead of text")
@@ -60,6 +83,16 @@ def add_parsers(sub):
                          help="batch size: 1 (default) is the input [1, 0.5]; more draws random inputs")
     explain.add_argument("--seed", type=seed, default=None, metavar="N",
                          help="random seed of the initial weights and inputs (default: 0)")
+    explain.add_argument("--filters", type=positive_int, default=None, metavar="N",
+                         help="convnet: filters of the Conv2D layer (default: 2)")
+    explain.add_argument("--kernel-size", type=positive_int, default=None, metavar="K",
+                         help="convnet: its K x K kernel (default: 3)")
+    explain.add_argument("--pixel", type=pixel, default=None, metavar="ROW,COL,FILTER",
+                         help="convnet: the output pixel of the Conv2D layer written out as its sum "
+                              "(default: the middle one of filter 0)")
+    explain.add_argument("--max-items", type=positive_int, default=40, metavar="N",
+                         help="arrays with more values are summarised as min/max/mean (default: 40; "
+                              "80 shows the convnet's 8x8 inputs and 6x6 feature maps in full)")
     explain.add_argument("--no-update", action="store_true",
                          help="show the update without applying it (the weights after are what it would give)")
     explain.set_defaults(handler=cmd_explain, parser=explain)
@@ -112,7 +145,9 @@ def cmd_explain(args, out, err):
     precision = None if args.precision == "full" else args.precision
     if args.example:
         given = [f"--{k.replace('_', '-')}" for k in ("hidden", "activation", "optimizer", "samples", "seed")
-                 if getattr(args, k) is not None]
+                 + CONVNET_ONLY if getattr(args, k) is not None]
+        if args.model != "dense":
+            given.append("--model")
         if given:
             args.parser.error(f"{', '.join(given)} do{'es' if len(given) == 1 else ''} not apply to --example "
                               f"{args.example}, whose network is fixed")
@@ -121,6 +156,12 @@ def cmd_explain(args, out, err):
                                        learning_rate=args.lr or 0.5, update=not args.no_update)
         print(text, file=out, end="" if text.endswith("\n") else "\n")
         return 0
+    others = DENSE_ONLY if args.model == "convnet" else CONVNET_ONLY
+    given = [f"--{k.replace('_', '-')}" for k in others if getattr(args, k) is not None]
+    if given:
+        args.parser.error(f"{', '.join(given)} do{'es' if len(given) == 1 else ''} not apply to --model {args.model}")
+    if args.model == "convnet":
+        return _explain_convnet(args, precision, out)
     opts = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in EXPLAIN_DEFAULTS.items()}
     set_random_seed(opts["seed"])
     layers = []
@@ -134,7 +175,24 @@ def cmd_explain(args, out, err):
     model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
     x, y = _explain_inputs(opts["samples"], 2, np.random.default_rng(opts["seed"]))
     tr = model.trace(x, y, update=not args.no_update, lang=args.lang,
-                     precision=4 if args.precision is None else precision)
+                     precision=4 if args.precision is None else precision, max_items=args.max_items)
+    print(tr.to_markdown() if args.markdown else tr.to_text(), file=out)
+    return 0
+
+
+def _explain_convnet(args, precision, out):
+    """`glassnet explain --model convnet`: the small ConvNet of glassnet.explain.convnet on 8x8 digits."""
+    opts = {k: v for k, v in CONVNET_DEFAULTS.items()}
+    for key in ("filters", "kernel_size", "samples", "seed", "optimizer"):
+        if getattr(args, key) is not None:
+            opts[key] = getattr(args, key)
+    if args.lr is not None:
+        opts["learning_rate"] = args.lr
+    if opts["kernel_size"] > 8:
+        raise CommandError(f"--kernel-size must fit the 8x8 digits (at most 8), got {opts['kernel_size']}")
+    model, x, y = convnet_example(**opts)
+    tr = model.trace(x, y, update=not args.no_update, lang=args.lang, pixel=args.pixel,
+                     precision=4 if args.precision is None else precision, max_items=args.max_items)
     print(tr.to_markdown() if args.markdown else tr.to_text(), file=out)
     return 0
 

@@ -27,14 +27,24 @@ that is delta = -dL/dz.  The traces show dL/dz (the gradient); `LayerTrace.delta
 `backprop_example()` builds the notes' worked 2-1-2 network (`glassnet explain --example
 backprop-2-1-2`).
 
-The package: trace.py records a step, records.py holds Trace and LayerTrace, render.py formats
-them, words.py has the English and Korean words, examples.py the notes' worked examples.
+Convolutional networks: a trace writes one output pixel of each convolution layer out as its sum,
+tap by tap (`model.trace(x, y, pixel=(row, column, filter))`), one entry of dL/dW as its sum,
+and one window of each pooling layer (pixels.py); `convnet_example()` is the small ConvNet on 8x8
+digits that `glassnet explain --model convnet` traces (convnet.py).
+
+The package: trace.py records a step, records.py holds Trace and LayerTrace, pixels.py writes a
+convolution's numbers out as sums, render.py (and render_conv.py for convolution and pooling layers)
+formats them, words.py has the English and Korean words, examples.py the notes' worked examples,
+convnet.py the small ConvNet.
 """
 from __future__ import annotations
 
+from .convnet import CONVNET_DEFAULTS, convnet_example, small_digits
 from .examples import EXAMPLES, NOTE_002, backprop_example, explain_example
+from .pixels import PixelSum, PoolPick, WeightGradientSum
 from .records import LayerTrace, Trace
 from .trace import trace
 from .words import LANGS
 
-__all__ = ["Trace", "LayerTrace", "trace", "EXAMPLES", "NOTE_002", "LANGS", "backprop_example", "explain_example"]
+__all__ = ["Trace", "LayerTrace", "trace", "EXAMPLES", "NOTE_002", "LANGS", "backprop_example", "explain_example",
+           "convnet_example", "small_digits", "CONVNET_DEFAULTS", "PixelSum", "WeightGradientSum", "PoolPick"]

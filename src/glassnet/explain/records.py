@@ -15,6 +15,13 @@ class LayerTrace:
     grad_z (= dL/dz)                  the gradient at the weighted sum
     grads                             {"W": dL/dW, "b": dL/db}
     grad_input (= dL/dx)              what goes back to the layer below (None for the first one)
+
+    Convolution and pooling layers (see glassnet.explain.pixels):
+    conv / pool                       their sizes (kernel, strides, padding, pads, out, ...), else None
+    cols                              im2col(x): one row per output pixel (convolution layers)
+    pixel                             a PixelSum: one output pixel's z written out tap by tap
+    weight_sum                        a WeightGradientSum: one entry of dL/dW written out
+    pool_pixel                        a PoolPick: one output pixel of a pooling layer and its window
     """
 
     def __init__(self, name, kind, role, activation=None, units=None):
@@ -28,6 +35,10 @@ class LayerTrace:
         self.fused = False            # the loss took dL/dz straight from the logits
         self.backward_ran = False
         self.trainable = True
+        self.conv = self.pool = None            # convolution / pooling sizes (explain.pixels)
+        self.cols = self.pixel = self.weight_sum = self.pool_pixel = None
+        self.pixel_index = None                 # (sample, *pixel, filter) chosen for this layer
+        self.regularizer = None                 # a convolution's kernel regulariser (its gradient joins dL/dW)
 
     # the textbook names
     x = property(lambda self: self.input)

@@ -6,6 +6,7 @@ import unicodedata
 
 import numpy as np
 
+from . import render_conv
 from .words import _DA_RULES, _DZ_RULES, _WORDS, _words
 
 
@@ -21,6 +22,8 @@ def _heading(layer, w):
     parts = [f"{layer.kind}"]
     if layer.units is not None:
         parts.append(w["units" if layer.units != 1 else "unit"].format(units=layer.units))
+    if layer.conv or layer.pool:
+        parts += render_conv.heading_parts(layer, w)
     if layer.activation is not None:
         parts.append(w["activation_function"].format(name=layer.activation))
     return f"{_role_label(layer, w)}: {layer.name} ({', '.join(parts)})"
@@ -60,6 +63,10 @@ def document(trace, lang, deltas):
             doc.append(("row", f"z = xW + b  {w['weighted_sum']}" if layer.b is not None
                         else f"z = xW  {w['weighted_sum']}", layer.z))
             doc.append(("row", f"a = {layer.activation}(z)  {w['activation']}", layer.output))
+        elif layer.conv:
+            doc += render_conv.conv_forward(layer, w)
+        elif layer.pool:
+            doc += render_conv.pool_forward(layer, w)
         else:
             if layer.z is not None:
                 doc.append(("row", "z", layer.z))
@@ -101,7 +108,9 @@ def document(trace, lang, deltas):
                 doc.append(("row", f"{rule}  {w['grad_z']}", layer.grad_z))
         if deltas and layer.grad_z is not None:
             doc.append(("row", f"delta = -dL/dz  {w['delta']}", layer.delta))
-        if "W" in layer.grads:
+        if "W" in layer.grads and layer.conv:
+            doc += render_conv.conv_weight_gradient(layer, w)
+        elif "W" in layer.grads:
             doc.append(("row", f"dL/dW = x^T dL/dz  {w['grad_W']}", layer.dW))
         if "b" in layer.grads:
             doc.append(("row", f"dL/db = sum(dL/dz)  {w['grad_b']}", layer.db))
@@ -110,7 +119,8 @@ def document(trace, lang, deltas):
                 doc.append(("row", f"dL/d{key}  {w['gradient']}", layer.grads[key]))
         if layer.grad_input is not None:
             rule = "dL/dx = dL/dz W^T" if layer.kind == "Dense" else "dL/dx"
-            doc.append(("row", f"{rule}  {w['grad_x']}", layer.grad_input))
+            label = render_conv.grad_input_label(layer, w) if layer.conv or layer.pool else f"{rule}  {w['grad_x']}"
+            doc.append(("row", label, layer.grad_input))
 
     # update
     doc.append(("section", w["update"] if trace.applied else w["update_skipped"]))
@@ -125,8 +135,9 @@ def document(trace, lang, deltas):
         for key in layer.weights:
             if key not in layer.weights_after:
                 continue
-            doc.append(("row", f"{key}  {w['after']}", layer.weights_after[key]))
-            doc.append(("row", f"{key}  {w['change']}", layer.weights_after[key] - layer.weights[key]))
+            layout = (render_conv.KERNEL,) if layer.conv and key == "W" else ()
+            doc.append(("row", f"{key}  {w['after']}", layer.weights_after[key], *layout))
+            doc.append(("row", f"{key}  {w['change']}", layer.weights_after[key] - layer.weights[key], *layout))
     return _one_array_per_row(doc)
 
 
@@ -135,7 +146,7 @@ def _one_array_per_row(doc):
     out = []
     for item in doc:
         if item[0] == "row" and isinstance(item[2], list):
-            out.extend(("row", f"{item[1]} [{k}]", part) for k, part in enumerate(item[2]))
+            out.extend(("row", f"{item[1]} [{k}]", part, *item[3:]) for k, part in enumerate(item[2]))
         else:
             out.append(item)
     return out
@@ -178,8 +189,47 @@ def _shape(a) -> str:
     return "(" + ", ".join(str(d) for d in a.shape) + ("," if a.ndim == 1 else "") + ")"
 
 
-def _array_lines(a, precision, max_items, lang="en") -> list[str]:
-    """Small arrays in full (a matrix one row per line, columns aligned); large ones as a summary."""
+def _layout(a, layout):
+    """Where a small array's two image axes start: given, or 1 for a 4-D batch of images; None: no slices."""
+    if layout is not None:
+        return layout if a.ndim >= layout + 2 and a.ndim >= 3 else None
+    return 1 if a.ndim == 4 else None
+
+
+def _slices(a, start):
+    """[(index text, 2-D slice)]: a cut into the (rows, columns) images at axes start, start + 1."""
+    outer, inner = a.shape[:start], a.shape[start + 2:]
+    out = []
+    for i in np.ndindex(*outer):
+        for j in np.ndindex(*inner):
+            label = "[" + ", ".join([str(v) for v in i] + [":", ":"] + [str(v) for v in j]) + "]"
+            out.append((label, a[i + (slice(None), slice(None)) + j]))
+    return out
+
+
+def _slice_lines(a, start, precision, width=96) -> list[str]:
+    """Each image slice as a labelled matrix, side by side while they fit in `width` columns."""
+    parts = _slices(a, start)
+    cells = [[[_number(v, precision) for v in row] for row in m] for _, m in parts]
+    cw = max(len(c) for m in cells for row in m for c in row)
+    blocks = []
+    for (label, _), m in zip(parts, cells):
+        rows = ["  ".join(c.rjust(cw) for c in row) for row in m]
+        lines = [("[[" if i == 0 else " [") + r + ("]]" if i == len(rows) - 1 else "]") for i, r in enumerate(rows)]
+        blocks.append([label] + lines)
+    bw = max(len(line) for b in blocks for line in b)
+    per_line = max(1, (width + 3) // (bw + 3))
+    out = []
+    for k in range(0, len(blocks), per_line):
+        group = blocks[k:k + per_line]
+        for r in range(len(group[0])):
+            out.append("   ".join(b[r].ljust(bw) for b in group).rstrip())
+    return out
+
+
+def _array_lines(a, precision, max_items, lang="en", layout=None, width=96) -> list[str]:
+    """Small arrays in full (a matrix one row per line, columns aligned; images and kernels one labelled
+    (rows, columns) slice each); large ones as a summary."""
     if a is None:
         return ["-"]
     a = np.asarray(a)
@@ -189,6 +239,9 @@ def _array_lines(a, precision, max_items, lang="en") -> list[str]:
         return [_summary(a, precision, lang)]
     if a.size == 0:
         return ["[]"]
+    start = _layout(a, layout)
+    if start is not None:
+        return _slice_lines(a, start, precision, width)
     m = a.reshape(1, -1) if a.ndim == 1 else a.reshape(-1, a.shape[-1])
     cells = [[_number(v, precision) for v in row] for row in m]
     width = max(len(c) for row in cells for c in row)
@@ -206,7 +259,7 @@ def _array_lines(a, precision, max_items, lang="en") -> list[str]:
     return lines
 
 
-def _array_inline(a, precision, max_items, lang="en") -> str:
+def _array_inline(a, precision, max_items, lang="en", layout=None) -> str:
     if a is None:
         return "-"
     a = np.asarray(a)
@@ -219,7 +272,46 @@ def _array_inline(a, precision, max_items, lang="en") -> str:
         if b.ndim == 1:
             return "[" + ", ".join(_number(v, precision) for v in b) + "]"
         return "[" + ", ".join(nest(r) for r in b) + "]"
+    start = _layout(a, layout) if a.size else None
+    if start is not None:
+        return ";  ".join(f"{label} = {nest(m)}" for label, m in _slices(a, start))
     return nest(a)
+
+
+def _term(v, precision):
+    text = _number(v, precision)
+    return f"({text})" if text.startswith("-") else text
+
+
+def sum_lines(item, precision, max_items, lang, width=96) -> list[str]:
+    """A sum written out: 'lhs = words', '= a1*b1 + a2*b2 + ... + bias', '= result' (a max: one line)."""
+    spec = item[1]
+    if "values" in spec:                                       # a pooling window
+        values = ", ".join(_number(v, precision) for v in spec["values"])
+        return [f"{spec['lhs']} = {spec['op']}({values}) = {_number(spec['result'], precision)}"]
+    left, right = spec["pairs"]
+    terms = [f"{_term(a, precision)}*{_term(b, precision)}" for a, b in zip(left, right)]
+    if len(terms) > max_items:                                 # the first ones and the last two
+        skipped = len(terms) - max(1, max_items // 4) - 2
+        terms = terms[:max(1, max_items // 4)] + [_WORDS[lang]["more_terms"].format(k=skipped)] + terms[-2:]
+    if spec.get("bias") is not None:
+        terms.append(_term(spec["bias"], precision) + (f" ({spec['bias_label']})" if spec.get("bias_label") else ""))
+    lines = [f"{spec['lhs']} = {spec['words']}"]
+    current = "  ="
+    for k, t in enumerate(terms):
+        piece = (" " if k == 0 else " + ") + t
+        if len(current) + len(piece) > width and k > 0:
+            lines.append(current)
+            current = "    +" + piece[2:]
+        else:
+            current += piece
+    lines.append(current)
+    lines.append(f"  = {_number(spec['result'], precision)}")
+    then = spec.get("then")
+    if then is not None:
+        name, act, z, a = then
+        lines.append(f"{name} = {act}({_number(z, precision)}) = {_number(a, precision)}")
+    return lines
 
 
 def _width(text) -> int:
@@ -229,6 +321,9 @@ def _width(text) -> int:
 
 def _pad(text, width):
     return text + " " * max(0, width - _width(text))
+
+
+TEXT_WIDTH = 120           # images and kernels side by side up to this column
 
 
 def render_text(items, precision, max_items, lang) -> str:
@@ -247,10 +342,13 @@ def render_text(items, precision, max_items, lang) -> str:
         elif kind == "text":
             out += textwrap.wrap(item[1], width=100 if lang == "en" else 70, initial_indent="  ", subsequent_indent="  ",
                                  break_on_hyphens=False) or [""]
+        elif kind == "sum":
+            out += ["      " + line for line in sum_lines(item, precision, max_items, lang)]
         elif kind == "row":
             label, value = item[1], item[2]
-            lines = _array_lines(value, precision, max_items, lang)
             head = "    " + _pad(label, qwidth) + "  " + _shape(value).ljust(swidth) + "  "
+            layout = item[3] if len(item) > 3 else None
+            lines = _array_lines(value, precision, max_items, lang, layout, max(40, TEXT_WIDTH - _width(head)))
             if _width(label) > qwidth:          # a long label gets a line of its own
                 out.append("    " + label)
                 head = "    " + " " * qwidth + "  " + _shape(value).ljust(swidth) + "  "
@@ -277,12 +375,14 @@ def render_markdown(items, precision, max_items, lang) -> str:
             out += [f"**{item[1]}**", ""]
         elif kind == "text":
             out += [item[1].replace("*", "\\*"), ""]
+        elif kind == "sum":
+            out += ["```text"] + sum_lines(item, precision, max_items, lang) + ["```", ""]
         elif kind == "row":
             if not in_table:
                 out += [f"| {w['quantity']} | {w['shape']} | {w['values']} |", "| --- | --- | --- |"]
                 in_table = True
             label = item[1].replace("|", "\\|").replace("*", "\\*")
-            value = _array_inline(item[2], precision, max_items, lang).replace("|", "\\|")
+            value = _array_inline(item[2], precision, max_items, lang, *item[3:]).replace("|", "\\|")
             out.append(f"| {label} | {_shape(item[2])} | `{value}` |")
     while out and out[-1] == "":
         out.pop()

@@ -5,6 +5,7 @@
 """
 from __future__ import annotations
 
+import math
 import sys
 
 import numpy as np
@@ -165,6 +166,8 @@ def _layer_details(layer, itemsize):
         params = " + ".join(f"{s:,}" for s in sizes) + (f" = {count:,}" if len(sizes) > 1 else "") if count else "0"
         return params, f"a model of {len(layer.layers)} layers", memory, f"its layers: {flops:,}", flops
     more = _more_details(layer, out_shape, count)
+    if more is None:
+        more = _convnet_details(layer, out_shape, count)
     if more is not None:
         params, what, formula, flops = more
         return params, what, memory, formula, flops
@@ -234,6 +237,74 @@ def _more_details(layer, out_shape, count):
     }
     if kind in options:
         return "0", options[kind](), "0", 0
+    return None
+
+
+def _times(numbers) -> str:
+    """'26 x 26': the sizes of an output's pixels (or steps), multiplied out in words."""
+    return " x ".join(f"{n:,}" for n in numbers)
+
+
+def _convnet_details(layer, out_shape, count):
+    """(parameters, what it does, FLOPs arithmetic, FLOPs) for the convolutional network's layers, or None.
+
+    A convolution is a Dense layer applied at every output pixel to the patch under its filter, so its
+    row reads like Dense's: kh x kw x channels x filters (+ filters) parameters, and per sample
+    2 x pixels x (kh*kw*channels) x filters multiply-adds (+ pixels x filters bias adds). Pooling
+    compares (max: window - 1 comparisons) or adds and divides (average: window - 1 adds, 1 divide)
+    per output number; padding, upsampling and dropout only copy numbers: 0."""
+    kind = type(layer).__name__
+    c = layer.get_config()
+    in_shape = tuple(layer.input_shape[1:])
+    if kind in ("Conv2D", "Conv1D"):
+        kernel, cin, filters, bias = tuple(c["kernel_size"]), in_shape[-1], c["filters"], c["use_bias"]
+        params = f"{_times(kernel)} x {cin:,} x {filters:,}" + (f" + {filters:,}" if bias else "") + f" = {count:,}"
+        what = f"{c['activation']}, {_initializer_name(layer.kernel_initializer)}"
+        for word, value in (("strides", c["strides"]), ("dilation", c["dilation_rate"])):
+            if max(value) > 1:
+                what += f", {word} {_times(value)}"
+        if c["padding"] != "valid":
+            what += f", {c['padding']} padding"
+        pixels, patch = out_shape[:-1], math.prod(kernel) * cin        # a patch: kh*kw*channels numbers
+        flops = 2 * math.prod(pixels) * patch * filters + (math.prod(pixels) * filters if bias else 0)
+        formula = f"2 x {_times(pixels)} x {patch:,} x {filters:,}"
+        if bias:
+            formula += f" + {_times(pixels)} x {filters:,}"
+        return params, what, f"{formula} = {flops:,}", flops
+    if kind in ("MaxPooling2D", "AveragePooling2D", "MaxPooling1D", "AveragePooling1D"):
+        window, strides = tuple(c["pool_size"]), tuple(c["strides"])
+        taps = math.prod(window)
+        what = (f"{'max' if kind.startswith('Max') else 'mean'} of {_times(window)}"
+                f"{' windows' if len(window) > 1 else '-step windows'}, strides {_times(strides)}")
+        if c["padding"] == "same":
+            what += " (edge windows counted whole)"
+        elements = math.prod(out_shape)
+        if kind.startswith("Max"):
+            return "0", what + f": {taps - 1} comparison{'s' * (taps > 2)} each", \
+                f"({taps} - 1) x {_times(out_shape)} = {(taps - 1) * elements:,}", (taps - 1) * elements
+        return "0", what + f": {taps - 1} add{'s' * (taps > 2)}, 1 divide each", \
+            f"{taps} x {_times(out_shape)} = {taps * elements:,}", taps * elements
+    if kind in ("GlobalAveragePooling2D", "GlobalMaxPooling2D", "GlobalMaxPooling1D"):
+        axes = [a - 1 for a in layer._axes]                  # the pooled axes of a sample
+        pooled = [in_shape[a] for a in axes]
+        channels = math.prod(d for i, d in enumerate(in_shape) if i not in axes)
+        n = math.prod(pooled)
+        if "Max" in kind:
+            return "0", f"max over {_times(pooled)} {'steps' if len(pooled) == 1 else 'pixels'}", \
+                f"({_times(pooled)} - 1) x {channels:,} = {(n - 1) * channels:,}", (n - 1) * channels
+        return "0", f"mean over {_times(pooled)} pixels", f"{_times(pooled)} x {channels:,} = {n * channels:,}", \
+            n * channels
+    if kind == "ZeroPadding2D":
+        (top, bottom), (left, right) = c["padding"]
+        return "0", f"zeros: {top} above, {bottom} below, {left} left, {right} right", "0 (a copy)", 0
+    if kind == "UpSampling2D":
+        if c.get("interpolation", "nearest") == "nearest":
+            return "0", f"each pixel repeated {_times(c['size'])} (nearest)", "0 (a copy)", 0
+        elements = math.prod(out_shape)          # bilinear: each output mixes 4 pixels (4 products, 3 adds)
+        return "0", f"x {_times(c['size'])}, bilinear: 4 products, 3 adds each", \
+            f"7 x {_times(out_shape)} = {7 * elements:,}", 7 * elements
+    if kind == "SpatialDropout2D":
+        return "0", f"drops whole channels, rate {c['rate']:g} (training only)", "0", 0
     return None
 
 

@@ -12,6 +12,9 @@
     plot.plot_optimizer_paths()                         # SGD, Momentum, AdaGrad, RMSprop, Adam on f(x, y)
     plot.plot_run("runs/20250101-120000")               # all of a run folder's figures (`glassnet plot`)
     plot.plot_model(model, "model.png", show_shapes=True)   # the layers as boxes and arrows (gn.utils.plot_model)
+    plot.plot_filters(convnet)                          # a Conv2D layer's learned filters as small images
+    plot.plot_feature_maps(convnet, image)              # one image through each convolution and pooling layer
+    plot.plot_filter_evolution(snapshots)               # the filters over training (the FilterSnapshots callback)
 
 Every ``plot_*`` function returns the matplotlib ``Figure`` (a notebook shows it) and, given
 ``path=``, also saves it there (PNG unless the name ends in .svg, .pdf, ...), atomically: the
@@ -26,8 +29,9 @@ the rest of glassnet never imports it, and the functions here that need no drawi
 The modules: _figure (the Figure wrapper, saving, shared checks), history (training curves),
 functions (activations), regions (decision boundaries), confusion (confusion matrix; the counts
 are glassnet.metrics.confusion_matrix), weights (weights, misclassified images, histograms),
-paths (optimizer paths), run_folder (plot_run) and model_plot (plot_model, Keras's; also
-glassnet.utils.plot_model).
+paths (optimizer paths), run_folder (plot_run), model_plot (plot_model, Keras's; also
+glassnet.utils.plot_model), filters (a Conv2D layer's filters, FilterSnapshots and their evolution)
+and feature_maps (one image through a convolutional network).
 """
 from __future__ import annotations
 
@@ -35,6 +39,8 @@ from ..metrics import confusion_matrix
 from ._figure import (DPI, INSTALL_HINT, MissingMatplotlibError, predicted_classes, require_matplotlib,
                       save_figure)
 from .confusion import plot_confusion_matrix
+from .feature_maps import feature_maps, plot_feature_maps
+from .filters import FilterSnapshots, filter_tiles, plot_filter_evolution, plot_filters
 from .functions import plot_activations
 from .history import plot_history
 from .model_plot import model_graph, plot_model
@@ -48,7 +54,8 @@ __all__ = [
     "confusion_matrix", "plot_weights", "plot_misclassified", "plot_layer_histograms",
     "plot_optimizer_paths", "optimizer_paths", "default_optimizers", "TestFunction", "FUNCTIONS",
     "plot_run", "plot_model", "model_graph", "save_figure", "predicted_classes", "tile_images",
-    "MissingMatplotlibError",
+    "MissingMatplotlibError", "plot_filters", "filter_tiles", "plot_feature_maps", "feature_maps",
+    "FilterSnapshots", "plot_filter_evolution",
 ]
 
 

@@ -11,11 +11,14 @@ from .. import runs
 from .._checks import positive_int
 from ._figure import require_matplotlib, model_classes, predicted_classes
 from .confusion import plot_confusion_matrix
+from .feature_maps import plot_feature_maps
+from .filters import conv2d_layers, plot_filters
 from .history import plot_history
 from .weights import first_kernel, plot_layer_histograms, plot_misclassified, plot_weights
 
 #: the files `plot_run` (and `glassnet plot RUN_FOLDER`) draws into a run folder
-RUN_FIGURES = ("curves.png", "confusion_matrix.png", "weights.png", "misclassified.png", "histograms.png")
+RUN_FIGURES = ("curves.png", "confusion_matrix.png", "weights.png", "misclassified.png", "histograms.png",
+               "filters.png", "feature_maps.png")
 
 
 def plot_run(run_dir, dataset=None, samples=1000):
@@ -24,7 +27,9 @@ def plot_run(run_dir, dataset=None, samples=1000):
     Reads model.glassnet, history.json and metrics.json (the dataset used; `dataset=` overrides
     it, as ``glassnet evaluate --dataset`` does) and writes curves.png (only if missing),
     confusion_matrix.png and misclassified.png (on the test split), weights.png (when the inputs
-    are square images) and histograms.png (on the first `samples` test images).
+    are square images and the first Dense layer reads them), histograms.png (on the first `samples`
+    test images) and, for a model with Conv2D layers, filters.png (the first one's filters) and
+    feature_maps.png (the first test image through each convolution and pooling layer).
     Raises FileNotFoundError / ValueError for a missing or foreign folder.
     """
     run_dir = os.fspath(run_dir)
@@ -74,10 +79,10 @@ def plot_run(run_dir, dataset=None, samples=1000):
     image = _image_side(data.x_test, feature_shape)
     if image is not None:
         try:
-            has_kernel = first_kernel(model)[0].ndim == 2      # a Dense kernel (pixels, units), not a ConvNet's filters
+            reads_pixels = first_kernel(model)[0].shape[0] == image[0] * image[1]
         except ValueError:
-            has_kernel = False
-        if has_kernel and int(np.prod(feature_shape)) == image[0] * image[1]:
+            reads_pixels = False
+        if reads_pixels and int(np.prod(feature_shape)) == image[0] * image[1]:
             target = os.path.join(run_dir, "weights.png")
             plot_weights(model, target, shape=image)
             written.append(target)
@@ -87,6 +92,12 @@ def plot_run(run_dir, dataset=None, samples=1000):
     target = os.path.join(run_dir, "histograms.png")
     plot_layer_histograms(model, x[:samples], target)
     written.append(target)
+    if conv2d_layers(model):
+        for name, draw in (("filters.png", lambda p: plot_filters(model, p)),
+                           ("feature_maps.png", lambda p: plot_feature_maps(model, x[0], p))):
+            target = os.path.join(run_dir, name)
+            draw(target)
+            written.append(target)
     return written
 
 

@@ -13,7 +13,8 @@ from ._figure import (check_image_shape, finish, grid_figure, grid_shape, new_fi
 
 
 def first_kernel(model_or_layer):
-    """(kernel (inputs, units), name) of the first layer with a 'W', or a 2-D array as given."""
+    """(kernel (inputs, units), name) of the first layer with a 2-D 'W' (Dense), or a 2-D array as given.
+    (A Conv2D kernel is 4-D: plot_filters draws those.)"""
     if isinstance(model_or_layer, np.ndarray):
         if model_or_layer.ndim != 2:
             raise ValueError(f"plot_weights expects a kernel of shape (inputs, units), got shape "
@@ -28,12 +29,14 @@ def first_kernel(model_or_layer):
                             f"got {type(model_or_layer).__name__}")
     for layer in layers:
         w = getattr(layer, "params", {}).get("W")
-        if w is not None:
+        if w is not None and np.ndim(w) == 2:
             return np.asarray(w), getattr(layer, "name", None) or type(layer).__name__
     if any(not getattr(layer, "built", True) for layer in layers):
         raise ValueError("plot_weights: the layer has no weights yet; build the model first "
                          "(give input_shape=(784,) or fit it)")
-    raise ValueError("plot_weights: no layer with a kernel 'W' (a Dense layer) found")
+    raise ValueError("plot_weights: no layer with a kernel 'W' (a Dense layer) found"
+                     + ("; a Conv2D layer's filters are drawn by plot_filters"
+                        if any(np.ndim(getattr(l, "params", {}).get("W", 0)) == 4 for l in layers) else ""))
 
 
 def tile_images(images, cols, pad=1):

@@ -11,7 +11,8 @@ A `.keras` file is a zip archive (stored, not compressed) of three members:
 
 Layers glassnet reads and writes: InputLayer, Dense, Activation, Flatten, Dropout,
 BatchNormalization, Rescaling, and those of keras_layer_specs (Normalization, Softmax, ReLU, LeakyReLU, ELU,
-PReLU, Reshape, Identity, LayerNormalization, GaussianNoise, Embedding, GlobalAveragePooling1D).
+PReLU, Reshape, Identity, LayerNormalization, GaussianNoise, Embedding, GlobalAveragePooling1D; the
+convolutional network's Conv2D, Conv1D, pooling, ZeroPadding2D, UpSampling2D, SpatialDropout2D).
 The compile settings (keras_compile) go both ways when they map.
 Reading is bounded: member sizes are checked before anything is read, member names must be
 plain (no absolute paths, no ".."), and config.json is parsed as JSON; nothing is unpickled.
@@ -28,6 +29,9 @@ import numpy as np
 from .. import _registry
 from ..models import Model
 from . import archive, keras_compile, keras_graph, keras_layer_specs, keras_nested, keras_weights
+from .keras_layer_specs import activation as _activation, keras_activation as _keras_activation, \
+    keras_regularizer as _keras_regularizer, regularizer as _regularizer
+from .budget import Budget
 from .format import ModelFileError, as_path, check_overwrite, existing, find_class
 from .weights import require_weights
 
@@ -36,8 +40,6 @@ KERAS_VERSION = "3.15.1"                    # the Keras release whose layout gla
 CONFIG, METADATA, WEIGHTS_H5 = "config.json", "metadata.json", "model.weights.h5"
 _JSON_LIMIT = 64 * 2**20
 _WEIGHTS_LIMIT = 2**33
-_ACT_TO_KERAS = {"swish": "silu"}           # glassnet name -> Keras name, where they differ
-_NO_KERAS = {"step"}                        # glassnet activations Keras 3 does not have
 
 
 # ======================================================================
@@ -78,38 +80,6 @@ def _spec(class_name, config, input_shape=None):
     return spec
 
 
-def _keras_activation(name, layer):
-    if name in _NO_KERAS:
-        raise ValueError(f"cannot save as .keras: layer {layer.name!r} uses the activation {name!r}, which "
-                         f"Keras 3 does not have; save it as .glassnet instead")
-    return _ACT_TO_KERAS.get(name, name)
-
-
-_REGULARIZERS = {"L1": "l1", "L2": "l2", "L1L2": "l1_l2"}     # Keras class -> glassnet's registry name
-
-
-def _keras_regularizer(reg):
-    """A glassnet L1, L2 or L1L2 as Keras describes it (the same penalty: l1 sum|W| + l2 sum W^2)."""
-    if reg is None:
-        return None
-    name = type(reg).__name__
-    if _REGULARIZERS.get(name) != _registry.name_of("regularizer", reg):
-        raise ValueError(f"cannot save as .keras: the regularizer {name} is not one Keras 3 has; save as .glassnet")
-    return {"module": "keras.regularizers", "class_name": name, "config": reg.get_config(), "registered_name": None}
-
-
-def _regularizer(spec):
-    """A Keras L1, L2 or L1L2 regularizer config as glassnet's; anything else is a ValueError."""
-    if spec is None:
-        return None
-    name = spec.get("class_name") if isinstance(spec, dict) else spec
-    if name not in ("L1", "L2", "L1L2"):
-        raise ValueError(f"the regularizer {name!r} is not one glassnet has (L1, L2, L1L2)")
-    config = spec.get("config") or {} if isinstance(spec, dict) else {}
-    return _registry.lookup("regularizer", _REGULARIZERS[name])(**{k: v for k, v in config.items()
-                                                                  if k in ("l1", "l2")})
-
-
 def _layer_spec(layer, trainable=True):
     """The Keras spec of one layer; `trainable`: False inside a model that is not trainable (Keras
     writes the flag on every layer of such a model). A model used as a layer gives a model spec."""
@@ -117,6 +87,8 @@ def _layer_spec(layer, trainable=True):
         return keras_config(layer, nested=True, trainable=trainable)
     kind = type(layer).__name__
     base = {"name": layer.name, "trainable": layer.trainable and trainable, "dtype": _policy(layer.dtype)}
+    if kind in keras_layer_specs.PLAIN_BASE:          # Keras's own config: a dtype name, no trainable
+        base = {"name": layer.name, "dtype": layer.dtype}
     if kind == "Dense":
         config = {"units": layer.units, "activation": _keras_activation(layer.activation, layer),
                   "use_bias": layer.use_bias,
@@ -136,8 +108,9 @@ def _layer_spec(layer, trainable=True):
     elif kind in keras_layer_specs.TO_KERAS and _registry.lookup("layer", kind) is type(layer):
         config = keras_layer_specs.TO_KERAS[kind](layer)
     else:
-        raise ValueError(f"cannot save as .keras: glassnet writes Keras files for the layers "
-                         f"{', '.join(sorted(_FROM_KERAS))}, got {kind} ({layer.name!r}); save it as .glassnet")
+        known = sorted(k for k in _FROM_KERAS if _registry.lookup("layer", k) is not None)
+        raise ValueError(f"cannot save as .keras: glassnet writes Keras files for the layers {', '.join(known)}, "
+                         f"got {kind} ({layer.name!r}); save it as .glassnet")
     return _spec(kind, {**base, **config}, layer.input_shape)
 
 
@@ -225,14 +198,6 @@ def _dtype(path, config, where):
     return dtype
 
 
-def _activation(value):
-    if isinstance(value, dict):           # {"class_name": "function", "config": "relu"} in some Keras files
-        value = value.get("config")
-    if isinstance(value, str) and value.lower() == "silu":
-        return "swish"
-    return value
-
-
 def _dense(c):
     return {"units": c["units"], "activation": _activation(c.get("activation")), "use_bias": c.get("use_bias", True),
             "kernel_regularizer": _regularizer(c.get("kernel_regularizer")),
@@ -287,7 +252,7 @@ def build_model(path, config, custom_objects, weights_size=2**40):
     """A glassnet Sequential or Functional (holding models as layers, perhaps) from a Keras config.json,
     weights not yet set; weights are stored uncompressed, so a config asking for far more weights than
     `weights_size` bytes can hold is refused before anything is allocated."""
-    budget = keras_nested.Budget(keras_weights._EXPANSION * weights_size // 4 + 2**20, WEIGHTS_H5)
+    budget = Budget(keras_weights._EXPANSION * weights_size // 4 + 2**20, WEIGHTS_H5)
     return keras_nested.build(path, config, custom_objects, budget)
 
 
@@ -297,22 +262,23 @@ def _layer(path, spec, custom_objects):
     if class_name in custom_objects:
         return find_class(path, custom_objects, "layer", class_name, "layer class").from_config(c)
     convert = _FROM_KERAS.get(class_name) if isinstance(class_name, str) else None
-    if convert is None:
+    cls = _registry.lookup("layer", class_name) if convert is not None else None
+    if cls is None:
+        known = ["InputLayer", *sorted(k for k in _FROM_KERAS if _registry.lookup("layer", k) is not None)]
         raise ModelFileError(path, f"{CONFIG} uses the Keras layer class {class_name!r}, which glassnet does "
-                                   f"not have (it reads {', '.join(['InputLayer', *sorted(_FROM_KERAS)])}); "
+                                   f"not have (it reads {', '.join(known)}); "
                                    f"pass custom_objects={{{class_name!r}: ...}}")
     where = f"layer {c.get('name')!r} ({class_name})"
-    dropped = [key for key in _DROPPED if c.get(key) is not None]
-    if dropped:
-        warnings.warn(f"{path}: {where}: glassnet has no {', '.join(dropped)}; loaded without "
-                      f"(predictions are unchanged, training differs)", UserWarning, stacklevel=4)
     try:
         kwargs = convert(c)
     except (KeyError, TypeError) as err:
         raise ModelFileError(path, f"{CONFIG}: {where} is incomplete ({type(err).__name__}: {err})") from err
     except ValueError as err:
         raise ModelFileError(path, f"{CONFIG}: {where}: {err}") from err
-    cls = _registry.lookup("layer", class_name)
+    dropped = [key for key in _DROPPED if c.get(key) is not None]
+    if dropped:
+        warnings.warn(f"{path}: {where}: glassnet has no {', '.join(dropped)}; loaded without "
+                      f"(predictions are unchanged, training differs)", UserWarning, stacklevel=4)
     try:
         return cls(name=c.get("name"), dtype=_dtype(path, c, where), trainable=c.get("trainable", True), **kwargs)
     except (TypeError, ValueError) as err:

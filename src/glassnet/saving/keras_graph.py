@@ -30,6 +30,7 @@ from __future__ import annotations
 
 from .. import _registry
 from .format import ModelFileError
+from .budget import weight_count
 from .keras_nested import is_model_spec
 
 CONFIG = "config.json"
@@ -212,7 +213,7 @@ def _merge_layer(path, spec):
 
 def build_graph(path, config, custom_objects, budget, chain=()):
     """A glassnet Functional from a Keras Functional spec (weights not yet set); `budget`: the
-    keras_nested.Budget its weights are charged to; `chain`: the models it sits in."""
+    budget.Budget its weights are charged to; `chain`: the models it sits in."""
     from .keras_file import _checked_shape, _layer
     from .keras_nested import inner_model
     from ..layers.core import Input
@@ -318,12 +319,5 @@ def build_graph(path, config, custom_objects, budget, chain=()):
 def _count(path, layer, inputs, budget):
     """Charge the budget, before the layer allocates them, with the weights of a layer not yet built
     (an inner model is built, and charged, already)."""
-    kind = type(layer).__name__
-    if not getattr(layer, "built", False):
-        features = inputs[0].shape[-1] if inputs[0].shape else 1
-        if kind == "Dense":
-            budget.charge(path, features * layer.units + layer.units)
-        elif kind == "BatchNormalization":
-            budget.charge(path, 4 * features)
-        elif kind == "Embedding":
-            budget.charge(path, layer.input_dim * layer.output_dim)
+    budget.charge(path, weight_count(layer, [tuple(t.shape) for t in inputs] if len(inputs) > 1
+                                     else tuple(inputs[0].shape)))

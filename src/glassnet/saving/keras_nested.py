@@ -26,24 +26,11 @@ Reading refuses models nested deeper than MAX_NESTING, naming them; nothing recu
 from __future__ import annotations
 
 from .. import _registry
+from .budget import weight_count
 from .format import CONFIG, ModelFileError, building
 
 MAX_NESTING = 8                        # models inside models inside ... the file's outermost model
 MODEL_CLASSES = ("Sequential", "Functional")
-
-
-class Budget:
-    """The weights a config may ask for, all its models together: more than its weights file can
-    hold is refused before a layer allocates them."""
-
-    def __init__(self, limit, where="its weights file"):
-        self.limit, self.used, self.where = limit, 0, where
-
-    def charge(self, path, elements):
-        self.used += elements
-        if self.used > self.limit:
-            raise ModelFileError(path, f"{CONFIG} describes a model of more than {self.used} weights, far more "
-                                       f"than {self.where} holds: it is damaged or hostile")
 
 
 def _names(chain):
@@ -141,20 +128,12 @@ def build_sequential(path, config, custom_objects, budget, chain=()):
 
 def _grow(path, layer, features, budget):
     """The features after `layer`; its weights charged to the budget before it allocates them."""
-    kind = type(layer).__name__
-    if kind == "Flatten":
+    if type(layer).__name__ == "Flatten":
         total = 1
         for d in features:
             total *= d
         return (total,)
-    if kind == "Dense":
-        budget.charge(path, features[-1] * layer.units + layer.units)
-        return (*features[:-1], layer.units)
-    if kind == "BatchNormalization":
-        budget.charge(path, 4 * features[-1])
-        return features
-    if kind == "Embedding":                          # its table does not grow with the input: charge it
-        budget.charge(path, layer.input_dim * layer.output_dim)
+    budget.charge(path, weight_count(layer, (None, *features)))
     try:                                             # Reshape, pooling, Embedding change the shape
         return tuple(layer.compute_output_shape((None, *features))[1:])
     except (ValueError, TypeError, IndexError) as err:

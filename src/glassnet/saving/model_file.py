@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
-from . import archive, arrays, compile_settings, keras_file
+from . import archive, arrays, budget, compile_settings, keras_file
 from .format import (CONFIG, FORMAT, FORMAT_VERSION, OPTIMIZER, SUFFIX, WEIGHTS, ModelFileError, as_path,
                      building, check_model, check_overwrite, existing, find_class)
 from .weights import is_built, weight_names
@@ -110,6 +110,9 @@ def load_model(filepath, compile=True, custom_objects=None):
     custom_objects = dict(custom_objects or {})
     expected = arrays.expected_weights(path, config)
     with _global_rng_untouched():
+        # weights.npz is stored uncompressed: a config asking for more numbers than it holds is refused unbuilt
+        limit = budget.Budget(len(members[WEIGHTS]) // 2 + 2**20, WEIGHTS)
+        budget.charge_config(path, config.get("model"), limit, custom_objects)
         model = _rebuild(path, config, custom_objects, expected)
     weights = arrays.read_arrays(path, WEIGHTS, members[WEIGHTS], expected)
     for mine, saved in zip(model.weights if model.built else [], weights):
