@@ -128,7 +128,8 @@ def save_filters(conv, folder):
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=None, help="passes over the training data (default 5; 1 with --quick)")
+    parser.add_argument("--epochs", type=int, default=None,
+                        help="passes over the training data (default 5; 1 with --quick)")
     parser.add_argument("--batch-size", type=int, default=100)
     parser.add_argument("--learning-rate", type=float, default=0.001)
     parser.add_argument("--weight-init-std", type=float, default=0.01)

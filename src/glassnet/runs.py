@@ -6,8 +6,8 @@ model.glassnet, history.json, history.csv, summary.txt, metrics.json and curves.
 -2, ... is added).  ``load_dataset`` reads a dataset by name (mnist-mini, mnist, fashion-mnist)
 or from an .npz file holding x_train, y_train, x_test, y_test, checked; ``to_features`` turns
 images into float samples in [0, 1] (flat, or shaped as a model takes them: ``image_shape`` gives
-the (height, width, channels) of a dataset's images for a ConvNet).  Failures the command reports as one line (exit status 1)
-raise ``CommandError``.
+the (height, width, channels) of a dataset's images for a ConvNet).  Failures the command reports as
+one line (exit status 1) raise ``CommandError``.
 
 Import level 4: this module imports from glassnet.saving and glassnet.datasets, never from
 glassnet.plot or glassnet.cli (both use it).

@@ -154,7 +154,8 @@ def copy_weights(torch, weights, twin):
     assert len(weights) == 2 * len(modules), (len(weights), len(modules))
     with torch.no_grad():
         for module, W, b in zip(modules, weights[0::2], weights[1::2]):
-            W = W.transpose(3, 2, 0, 1) if W.ndim == 4 else W.T      # (kh,kw,cin,cout)->(cout,cin,kh,kw); (in,out)->(out,in)
+            # (kh, kw, cin, cout) -> (cout, cin, kh, kw); (in, out) -> (out, in)
+            W = W.transpose(3, 2, 0, 1) if W.ndim == 4 else W.T
             module.weight.copy_(torch.from_numpy(np.ascontiguousarray(W, dtype=np.float32)))
             module.bias.copy_(torch.from_numpy(np.asarray(b, dtype=np.float32)))
 
@@ -220,7 +221,8 @@ class GlassnetKerasConvNet:
         import glassnet as gn
         self.gn = gn
         self.model = example("keras_convnet")["build_model"]()
-        self.model.compile(loss="categorical_crossentropy", optimizer=glassnet_optimizer(optimizer), metrics=["accuracy"])
+        self.model.compile(loss="categorical_crossentropy", optimizer=glassnet_optimizer(optimizer),
+                           metrics=["accuracy"])
         dropout = next(layer for layer in self.model.layers if isinstance(layer, gn.layers.Dropout))
         self.dropout_rng = copy.deepcopy(dropout.rng)          # the masks fit will draw, replayed in torch
 
@@ -262,11 +264,13 @@ def compare(network, data, epochs, seed=0, every_epoch=False, log=None, optimize
     probe = x_test[:200]
     z_ours, z_twin = ours.logits(probe), torch_logits(torch, twin, probe)
     # the same function before training (logits of softmax outputs are defined up to a shift per row)
-    initial_gap = float(np.max(np.abs((z_ours - z_ours.mean(1, keepdims=True)) - (z_twin - z_twin.mean(1, keepdims=True)))))
+    centred = [z - z.mean(axis=1, keepdims=True) for z in (z_ours, z_twin)]
+    initial_gap = float(np.max(np.abs(centred[0] - centred[1])))
     torch_opt = torch_optimizer(torch, optimizer, twin.parameters())
     rng = np.random.default_rng(seed + 1)
     batch_size = BATCH_SIZES[network]
-    result = {"network": network, "optimizer": optimizer, "epochs": epochs, "train_samples": len(x_train), "test_samples": len(x_test),
+    result = {"network": network, "optimizer": optimizer, "epochs": epochs,
+              "train_samples": len(x_train), "test_samples": len(x_test),
               "batch_size": batch_size, "initial_gap": initial_gap, "seconds": {"glassnet": 0.0, "torch": 0.0},
               "loss": {"glassnet": [], "torch": []}, "test_accuracy_per_epoch": {"glassnet": [], "torch": []}}
     for epoch in range(epochs):
