@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 QUICK_TRAIN, QUICK_TEST = 1000, 500
+QUICK_CONVNET_TRAIN, QUICK_CONVNET_TEST = 384, 250    # --quick on C5/C6: 3 batches of 128, one batch to predict
 
 
 @dataclass
@@ -54,8 +55,9 @@ def rows(images):
     return x
 
 
-def load(gn, quick=False):
-    """Data for the benchmark; `quick` keeps the first 1,000 training and 500 test images."""
+def load(gn, quick=False, images=None):
+    """Data for the benchmark; `quick` keeps the first 1,000 training and 500 test images, `images` the first
+    that many training images (--images)."""
     note = ""
     try:
         with _offline():
@@ -70,4 +72,7 @@ def load(gn, quick=False):
         x_train, y_train = x_train[:QUICK_TRAIN], y_train[:QUICK_TRAIN]
         x_test, y_test = x_test[:QUICK_TEST], y_test[:QUICK_TEST]
         name += ", --quick subset"
+    if images is not None and images < len(x_train):
+        x_train, y_train = x_train[:images], y_train[:images]
+        name += f", its first {images:,} training images (--images)"
     return Data(rows(x_train), y_train.astype(np.int64), rows(x_test), y_test.astype(np.int64), name)

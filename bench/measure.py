@@ -16,6 +16,7 @@ from bench import machine
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WARMUP_TRAIN, WARMUP_TEST = 512, 256
+WARMUP_CONVNET = 256          # C5/C6: the warm-up trains on 2 batches of 128 (an MLP's 512 images cost 4x)
 
 
 def log(*args):
@@ -102,12 +103,21 @@ class Quiet:
         return text
 
 
+def _per_config(value, config):
+    """value[config.name] when value is a dict (per-configuration settings), else value itself."""
+    return value[config.name] if isinstance(value, dict) else value
+
+
 def run_all(active, configs, data, epochs, repeats, passes, warmup=True, quiet=None):
-    """{config name: {peer key: Cell}}, the peers alternating within each repeat."""
+    """{config name: {peer key: Cell}}, the peers alternating within each repeat.
+
+    data, epochs and passes are each either one value for every configuration or a dict by
+    configuration name (C5/C6 run fewer epochs and passes, and --quick gives them fewer images)."""
     results = {}
     for config in configs:
         runners = [p for p in active if p.supports(config)]
-        images = min(C.INFERENCE_IMAGES, len(data.x_test)) if config.inference else None
+        data_c = _per_config(data, config)
+        images = min(C.INFERENCE_IMAGES, len(data_c.x_test)) if config.inference else None
         cells = results[config.name] = {p.key: Cell(images) for p in runners}
 
         def once(peer, d, n, seed):
@@ -116,7 +126,7 @@ def run_all(active, configs, data, epochs, repeats, passes, warmup=True, quiet=N
             return peer.train(config, d, n, seed)
 
         if warmup:
-            small = data.head(WARMUP_TRAIN, WARMUP_TEST)
+            small = data_c.head(WARMUP_CONVNET if config.convnet else WARMUP_TRAIN, WARMUP_TEST)
             # warmup="glassnet" (--quick): only glassnet's rows, whose first fit would otherwise time
             # loading numba's runtime and kernels (about 0.6 s, once per process)
             for peer in [p for p in runners if warmup is True or p.key.startswith("glassnet")]:
@@ -134,12 +144,12 @@ def run_all(active, configs, data, epochs, repeats, passes, warmup=True, quiet=N
                 if cell.error:
                     continue
                 try:
-                    count = passes if config.inference else epochs
+                    count = _per_config(passes if config.inference else epochs, config)
                     if quiet is not None:
                         seconds, accuracy = quiet.run(f"{config.name} {r + 1}/{repeats} {peer.label}",
-                                                      lambda: once(peer, data, count, r))
+                                                      lambda: once(peer, data_c, count, r))
                     else:
-                        seconds, accuracy = once(peer, data, count, r)
+                        seconds, accuracy = once(peer, data_c, count, r)
                 except Exception as err:
                     cell.error = f"{type(err).__name__}: {err}"
                     log(f"[{config.name}] {peer.label} failed:\n{traceback.format_exc()}")
@@ -157,11 +167,11 @@ def run_all(active, configs, data, epochs, repeats, passes, warmup=True, quiet=N
     return results
 
 
-def measure_memory(quick):
+def measure_memory(quick, *options):
     """bench/memory.py in a fresh process: {...} or {"error": ...}."""
     env = dict(os.environ)
     env["PYTHONPATH"] = ROOT + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    cmd = [sys.executable, "-m", "bench.memory"] + (["--quick"] if quick else [])
+    cmd = [sys.executable, "-m", "bench.memory"] + (["--quick"] if quick else []) + [str(o) for o in options]
     try:
         out = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     except subprocess.TimeoutExpired:
@@ -169,3 +179,33 @@ def measure_memory(quick):
     if out.returncode != 0:
         return {"error": (out.stderr.strip().splitlines() or ["failed"])[-1]}
     return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+CONVNET_MEMORY_STEPS = 10          # batches per fit: the layers' buffers are all in place after the first
+QUICK_MEMORY_BATCHES = (16, 64)    # --quick: small batches, 2 steps per fit (a few seconds)
+
+
+def convnet_memory_points(n_train, quick):
+    """[(images, batch, steps)]: C5 at the whole training set and at a quarter of it (same batch), and at the
+    whole set with a batch 4x larger: training's memory should follow the batch and ignore the dataset."""
+    batch = C.CONFIGS["C5"].batch
+    small, large = QUICK_MEMORY_BATCHES if quick else (batch, 4 * batch)
+    steps = 2 if quick else CONVNET_MEMORY_STEPS
+    quarter = min(n_train, max(n_train // 4, small))
+    # fewer steps where the images run out first (--images): the peak is reached in the first batch anyway
+    return [(images, batch, max(1, min(steps, images // batch)))
+            for images, batch in ((n_train, small), (quarter, small), (n_train, large))]
+
+
+def measure_convnet_memory(quick, n_train):
+    """[{...} or {"error": ...}]: bench/memory.py on C5 at each of convnet_memory_points, each in a fresh process
+    (--quick: all in one, to keep the smoke test short)."""
+    specs = [f"{images}:{batch}:{steps}" for images, batch, steps in convnet_memory_points(n_train, quick)]
+    if quick:
+        result = measure_memory(quick, "--config", "C5", "--points", ",".join(specs))
+        return [result] * len(specs) if isinstance(result, dict) else result     # a dict: the error
+    results = []
+    for spec in specs:
+        result = measure_memory(quick, "--config", "C5", "--points", spec)
+        results.append(result if isinstance(result, dict) else result[0])
+    return results

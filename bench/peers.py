@@ -1,10 +1,16 @@
-"""The peers: each trains (or, for C4, runs inference with) the configuration's network and times itself.
+"""The peers: each trains (or, for C4 and C6, runs inference with) the configuration's network and times itself.
 
 A peer's `train(config, data, epochs, seed)` returns the seconds of each epoch
 and the test accuracy after the last; `infer(config, data, passes, seed)`
-returns the seconds of each pass over the C4 images (accuracy None: the
+returns the seconds of each pass over the C4/C6 images (accuracy None: the
 network is freshly initialised, only its speed matters).  Model building,
 compiling and the accuracy evaluation are outside the timed region.
+
+The data are float32 rows (n, 784); `config.inputs(x)` views them as the
+network reads them ((n, 28, 28, 1) for the convnet of C5/C6, no copy), and
+PyTorch views them as (n, 1, 28, 28), channels first (the same memory: one
+channel).  A peer without the configuration's network says so in
+`supports(config)` and its cell is "-".
 
 `check()` returns the peer's version, or raises Skip(reason) when its library
 is not installed; such a peer becomes a "skipped" line in the table.
@@ -53,8 +59,9 @@ def _time_predict(model, x, batch, passes):
 
 
 def _c4_images(config, data):
+    """The images C4 and C6 predict, as the configuration's network reads them."""
     n = min(C.INFERENCE_IMAGES, len(data.x_test))
-    return data.x_test[:n]
+    return config.inputs(data.x_test[:n])
 
 
 class Peer:
@@ -83,7 +90,9 @@ class Glassnet(Peer):
     key, label = "glassnet", "glassnet"
     how = ("Sequential of Dense layers, compile(metrics=['accuracy']) as the notes do, "
            "fit(verbose=0) with fit's defaults (shuffle, training doctor on); an epoch is timed by "
-           "a LambdaCallback at epoch begin/end (no per-batch hooks); predict(batch_size=1000)")
+           "a LambdaCallback at epoch begin/end (no per-batch hooks); predict(batch_size=1000); "
+           "C5/C6: Sequential(Input((28, 28, 1)), Conv2D, MaxPooling2D, Conv2D, MaxPooling2D, Flatten, "
+           "Dropout, Dense), the same compile, fit and predict, on the rows viewed as 28x28x1 images")
 
     def __init__(self, fit_options=None):
         self.fit_options = dict(fit_options or {})
@@ -95,9 +104,16 @@ class Glassnet(Peer):
     def _model(self, config, seed):
         gn = self.gn
         gn.set_random_seed(seed)
-        layers = [gn.layers.Dense(config.hidden[0], activation=config.activation, input_shape=(C.N_INPUTS,))]
-        layers += [gn.layers.Dense(w, activation=config.activation) for w in config.hidden[1:]]
-        layers.append(gn.layers.Dense(C.N_CLASSES, activation="softmax"))
+        if config.convnet:
+            L = gn.layers
+            layers = [L.Input(C.IMAGE_SHAPE)]
+            for filters in C.CONV_FILTERS:
+                layers += [L.Conv2D(filters, C.CONV_KERNEL, activation="relu"), L.MaxPooling2D(C.POOL_SIZE)]
+            layers += [L.Flatten(), L.Dropout(C.DROPOUT), L.Dense(C.N_CLASSES, activation="softmax")]
+        else:
+            layers = [gn.layers.Dense(config.hidden[0], activation=config.activation, input_shape=(C.N_INPUTS,))]
+            layers += [gn.layers.Dense(w, activation=config.activation) for w in config.hidden[1:]]
+            layers.append(gn.layers.Dense(C.N_CLASSES, activation="softmax"))
         model = gn.Sequential(layers)
         if config.optimizer == "sgd":
             opt = gn.optimizers.SGD(learning_rate=config.learning_rate)
@@ -113,9 +129,9 @@ class Glassnet(Peer):
         clock = self.gn.callbacks.LambdaCallback(
             on_epoch_begin=lambda epoch, logs: began.__setitem__(0, time.perf_counter()),
             on_epoch_end=lambda epoch, logs: times.append(time.perf_counter() - began[0]))
-        model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=epochs, verbose=0,
+        model.fit(config.inputs(data.x_train), data.y_train, batch_size=config.batch, epochs=epochs, verbose=0,
                   callbacks=[clock], **self.fit_options)
-        _, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000, verbose=0)
+        _, accuracy = model.evaluate(config.inputs(data.x_test), data.y_test, batch_size=1000, verbose=0)
         return times, float(accuracy)
 
     def infer(self, config, data, passes, seed):
@@ -169,7 +185,9 @@ class Torch(Peer):
     key, label = "torch", "PyTorch"
     how = ("nn.Sequential(Linear, act, ..., Linear), CrossEntropyLoss, torch.optim.Adam(eps=1e-7) or SGD, "
            "a randperm per epoch and index batching (no DataLoader), as many threads as NumPy's BLAS; "
-           "C4: inference_mode, softmax, copied into one NumPy array")
+           "C4: inference_mode, softmax, copied into one NumPy array; "
+           "C5/C6: nn.Sequential(Conv2d, ReLU, MaxPool2d, Conv2d, ReLU, MaxPool2d, Flatten, Dropout, Linear) "
+           "on the rows viewed as 1x28x28 images (channels first, PyTorch's own layout), the same loop")
     adam_options = {}
 
     def __init__(self, threads=None):
@@ -184,6 +202,13 @@ class Torch(Peer):
     def _model(self, config, seed):
         torch, nn = self.torch, self.torch.nn
         torch.manual_seed(seed)
+        if config.convnet:
+            mods, channels = [], C.IMAGE_SHAPE[-1]
+            for filters in C.CONV_FILTERS:
+                mods += [nn.Conv2d(channels, filters, C.CONV_KERNEL), nn.ReLU(), nn.MaxPool2d(C.POOL_SIZE)]
+                channels = filters
+            mods += [nn.Flatten(), nn.Dropout(C.DROPOUT), nn.Linear(C.convnet_shapes()[1], C.N_CLASSES)]
+            return nn.Sequential(*mods)
         act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU}[config.activation]
         mods, sizes = [], config.sizes
         for i in range(len(sizes) - 1):
@@ -199,12 +224,20 @@ class Torch(Peer):
         return torch.optim.Adam(params, lr=config.learning_rate, betas=C.ADAM_BETAS, eps=C.ADAM_EPSILON,
                                 **self.adam_options)
 
+    def _inputs(self, config, x):
+        """The rows as the torch model reads them: (n, 1, 28, 28) for the convnet (a view), else as they are."""
+        X = self.torch.from_numpy(x)
+        if config.convnet:
+            h, w, c = C.IMAGE_SHAPE
+            X = X.view(len(x), c, h, w)
+        return X
+
     def train(self, config, data, epochs, seed):
         torch = self.torch
         model = self._model(config, seed)
         loss_fn = torch.nn.CrossEntropyLoss()
         opt = self._optimizer(config, model.parameters())
-        X, Y = torch.from_numpy(data.x_train), torch.from_numpy(data.y_train)
+        X, Y = self._inputs(config, data.x_train), torch.from_numpy(data.y_train)
         n, batch = len(X), config.batch
         times = []
         model.train()
@@ -221,14 +254,18 @@ class Torch(Peer):
             times.append(time.perf_counter() - start)
         model.eval()
         with torch.inference_mode():
-            pred = model(torch.from_numpy(data.x_test)).argmax(dim=1).numpy()
+            if config.convnet:            # in batches: the first Conv2d's output for 10,000 images is 865 MB
+                X = self._inputs(config, data.x_test)
+                pred = np.concatenate([model(X[i:i + 1000]).argmax(dim=1).numpy() for i in range(0, len(X), 1000)])
+            else:
+                pred = model(torch.from_numpy(data.x_test)).argmax(dim=1).numpy()
         return times, float(np.mean(pred == data.y_test))
 
     def infer(self, config, data, passes, seed):
         torch = self.torch
         model = self._model(config, seed).eval()
-        x = _c4_images(config, data)
-        X, n, batch = torch.from_numpy(x), len(x), config.batch
+        x = data.x_test[:min(C.INFERENCE_IMAGES, len(data.x_test))]
+        X, n, batch = self._inputs(config, x), len(x), config.batch
         times = []
         for _ in range(passes):
             start = time.perf_counter()
@@ -271,13 +308,17 @@ class Sklearn(Peer):
            "learning rate (constant), Adam epsilon 1e-7 / SGD momentum 0, alpha=0 (no L2), shuffle=True, "
            "tol=0, n_iter_no_change=10**9; one epoch = one partial_fit(x, y) call (it shuffles, keeps "
            "Adam's state across calls and re-validates x each call); float32 stays float32; "
-           "C4: predict_proba per batch of 1,000 after one partial_fit on 1,000 images")
+           "C4: predict_proba per batch of 1,000 after one partial_fit on 1,000 images; "
+           "no C5/C6: scikit-learn has no convolutional network")
 
     def check(self):
         sklearn = _import("sklearn", "scikit-learn")
         from sklearn.neural_network import MLPClassifier
         self.MLPClassifier = MLPClassifier
         return sklearn.__version__
+
+    def supports(self, config):
+        return not config.convnet          # scikit-learn has no convolutional layers
 
     def _model(self, config, seed, epochs=1):
         return self.MLPClassifier(
@@ -319,7 +360,8 @@ class Keras(Peer):
     key, label = "keras", "Keras 3 (torch backend)"
     how = ("KERAS_BACKEND=torch set before keras is imported; keras.Sequential(Input, Dense, ...), "
            "compile(metrics=['accuracy']), fit(verbose=0, shuffle=True) timed per epoch by a Callback, "
-           "predict(batch_size=1000, verbose=0)")
+           "predict(batch_size=1000, verbose=0); C5/C6: keras.Sequential(Input((28, 28, 1)), Conv2D, "
+           "MaxPooling2D, Conv2D, MaxPooling2D, Flatten, Dropout, Dense), channels last as glassnet")
 
     def check(self):
         if "keras" not in sys.modules:
@@ -339,9 +381,16 @@ class Keras(Peer):
     def _model(self, config, seed):
         keras = self.keras
         keras.utils.set_random_seed(seed)
-        layers = [keras.Input((C.N_INPUTS,))]
-        layers += [keras.layers.Dense(w, activation=config.activation) for w in config.hidden]
-        layers.append(keras.layers.Dense(C.N_CLASSES, activation="softmax"))
+        if config.convnet:
+            L = keras.layers
+            layers = [keras.Input(C.IMAGE_SHAPE)]
+            for filters in C.CONV_FILTERS:
+                layers += [L.Conv2D(filters, C.CONV_KERNEL, activation="relu"), L.MaxPooling2D(C.POOL_SIZE)]
+            layers += [L.Flatten(), L.Dropout(C.DROPOUT), L.Dense(C.N_CLASSES, activation="softmax")]
+        else:
+            layers = [keras.Input((C.N_INPUTS,))]
+            layers += [keras.layers.Dense(w, activation=config.activation) for w in config.hidden]
+            layers.append(keras.layers.Dense(C.N_CLASSES, activation="softmax"))
         model = keras.Sequential(layers)
         if config.optimizer == "sgd":
             opt = keras.optimizers.SGD(learning_rate=config.learning_rate)
@@ -363,9 +412,9 @@ class Keras(Peer):
             def on_epoch_end(self, epoch, logs=None):
                 times.append(time.perf_counter() - self.start)
 
-        model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=epochs, verbose=0,
+        model.fit(config.inputs(data.x_train), data.y_train, batch_size=config.batch, epochs=epochs, verbose=0,
                   shuffle=True, callbacks=[Clock()])
-        _, accuracy = model.evaluate(data.x_test, data.y_test, batch_size=1000, verbose=0)
+        _, accuracy = model.evaluate(config.inputs(data.x_test), data.y_test, batch_size=1000, verbose=0)
         return times, float(accuracy)
 
     def infer(self, config, data, passes, seed):
@@ -380,10 +429,13 @@ class TextbookNumpy(Peer):
     key, label = "numpy", "textbook NumPy"
     how = ("bench/textbook.py: the notes' W1, b1, W2, b2 network in plain NumPy (np.dot, sigmoid, softmax, "
            "cross-entropy, backprop, the notes' SGD/Adam classes), new arrays every batch, "
-           "one permutation per epoch")
+           "one permutation per epoch; the notes' Dense network only (no C5/C6)")
 
     def check(self):
         return np.__version__
+
+    def supports(self, config):
+        return not config.convnet
 
     def train(self, config, data, epochs, seed):
         net = textbook.TextbookNet(config.sizes, config.activation, seed=seed)
@@ -414,17 +466,20 @@ class TextbookNumpy(Peer):
 class MatmulLimit(Peer):
     key, label = "limit", "matmul-only limit"
     how = ("bench/limit.py: np.matmul into preallocated outputs at the exact shapes of a step "
-           "(forward x@W, backward x.T@dz and dz@W.T but for the first layer), times the steps of an epoch")
+           "(forward x@W, backward x.T@dz and dz@W.T but for the first layer), times the steps of an epoch; "
+           "C5/C6 (the floor): the same products at the convolutions' im2col shapes (one row per output "
+           "pixel, its 3x3 patch as the row), e.g. conv1 (128*26*26, 9)@(9, 32); no im2col, col2im or pooling")
 
     def check(self):
         return np.__version__
 
     def train(self, config, data, epochs, seed):
-        epoch = limit_module.MatmulEpoch(config.sizes, config.batch, len(data.x_train), training=True)
+        epoch = limit_module.MatmulEpoch(config.matmul_layers, config.batch, len(data.x_train), training=True)
         return [epoch.seconds() for _ in range(epochs)], None
 
     def infer(self, config, data, passes, seed):
-        epoch = limit_module.MatmulEpoch(config.sizes, config.batch, len(_c4_images(config, data)), training=False)
+        epoch = limit_module.MatmulEpoch(config.matmul_layers, config.batch, len(_c4_images(config, data)),
+                                         training=False)
         return [epoch.seconds() for _ in range(passes)], None
 
 

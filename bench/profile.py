@@ -3,6 +3,7 @@
     python -m bench.profile                     # C1, one epoch of Fashion-MNIST, cProfile
     python -m bench.profile --py-spy            # also sample it with py-spy --native (pip install py-spy)
     python -m bench.profile --config C3 --images 20000 --markdown
+    python -m bench.profile --config C5 --images 2560 --py-spy --epochs 2     # the convnet
 
 It trains the configuration's glassnet model through the public `fit` (after a
 warm-up on 512 images) and reports:
@@ -47,6 +48,7 @@ PARTS = [  # (part, test on (file, function, native leaf)); the first that match
     ("matmul (BLAS)", lambda f, fn, leaf: leaf == "blas"),
     ("Python overhead: garbage collector", lambda f, fn, leaf: leaf == "gc"),
     ("Python overhead: interpreter, calls, checks", lambda f, fn, leaf: leaf == "python"),
+    ("im2col, col2im (convolution.py)", lambda f, fn, leaf: f.endswith("convolution.py")),
     ("compiled kernels (numba: Adam, Dense's bias and activation)", lambda f, fn, leaf: f.endswith("_kernels.py")),
     ("optimizer update", lambda f, fn, leaf: os.sep + "optimizers" + os.sep in f),
     ("activation (forward and derivative)", lambda f, fn, leaf: f.endswith("activations.py")),
@@ -55,6 +57,8 @@ PARTS = [  # (part, test on (file, function, native leaf)); the first that match
     ("training doctor", lambda f, fn, leaf: os.sep + "doctor" + os.sep in f),
     ("callbacks", lambda f, fn, leaf: f.endswith("callbacks.py")),
     ("fit's input checks (once per fit)", lambda f, fn, leaf: f.endswith("_checks.py")),
+    ("Conv2D, pooling: bias, activation, max/argmax, buffers", lambda f, fn, leaf: f.endswith(
+        ("convolutional.py", "pooling.py"))),
     ("Dense: bias add, bias gradient, buffers", lambda f, fn, leaf: os.sep + "layers" + os.sep in f),
     ("batch gather (np.take) and the fit loop's array work", lambda f, fn, leaf: f.endswith("models.py")),
     ("other glassnet code", lambda f, fn, leaf: bool(f)),
@@ -88,7 +92,7 @@ def _setup(config_name, images, threads):
 
 
 def _fit(model, config, data, epochs=1):
-    model.fit(data.x_train, data.y_train, batch_size=config.batch, epochs=epochs, verbose=0)
+    model.fit(config.inputs(data.x_train), data.y_train, batch_size=config.batch, epochs=epochs, verbose=0)
 
 
 def profiled_epoch(model, config, data, epochs):
@@ -136,9 +140,9 @@ def parts_alone(gn, config, data):
     opt.apply([g], [w])
     order = rng.permutation(len(data.x_train))[:config.batch]
     buf = np.empty((config.batch, data.x_train.shape[1]), dtype=np.float32)
-    step = limit.MatmulStep(config.sizes, config.batch)
+    step = limit.MatmulStep(config.matmul_layers, config.batch)
     return [
-        ("the step's matmuls (bench/limit.py)", _per_call(step.run)),
+        ("the step's matmuls (bench/limit.py)", _per_call(step.run, calls=20 if config.convnet else 1000)),
         (f"{type(opt).__name__}.apply on one flat float32 vector of {n_params:,} weights",
          _per_call(lambda: opt.apply([g], [w]))),
         (f"np.take of {config.batch} rows into a kept buffer", _per_call(
@@ -171,6 +175,8 @@ def cprofile_parts(model, config, data, top):
                 part = part_of(file, func, "numpy")
                 if part.startswith("Dense"):
                     part = "Dense forward/backward: matmuls, bias add, bias gradient"
+                elif part.startswith("Conv2D"):
+                    part = "Conv2D, pooling forward/backward: matmuls, bias, max/argmax, buffers"
             elif os.sep + "numpy" + os.sep in file:
                 part = "NumPy's Python wrappers (np.sum, np.take, ...)"
             else:
@@ -268,7 +274,7 @@ def main(argv=None):
     steps = -(-n // config.batch)
     times = [glassnet.train(config, data, 1, s)[0][0] for s in range(3)]
     epoch = sorted(times)[1]
-    matmul = limit.MatmulEpoch(config.sizes, config.batch, n)
+    matmul = limit.MatmulEpoch(config.matmul_layers, config.batch, n)
     limit_epoch = sorted(matmul.seconds() for _ in range(3))[1]
     step_us = epoch / steps * 1e6
     blas, _ = machine.numpy_blas()
@@ -287,7 +293,8 @@ def main(argv=None):
           f"({100 * limit_epoch / epoch:.0f}% of the step)")
 
     alone = parts_alone(glassnet.gn, config, data)
-    print("\ntimed alone, per step (each the median of 5 runs of 1,000 calls):")
+    calls = "1,000 calls; the matmuls: 20" if config.convnet else "1,000 calls"
+    print(f"\ntimed alone, per step (each the median of 5 runs of {calls}):")
     for what, us in alone:
         print(f"  {what:<70}{us:>9.1f} us")
 

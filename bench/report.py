@@ -85,17 +85,55 @@ def memory_lines(memory):
     return lines
 
 
+def convnet_memory_lines(points, quick=False):
+    """C5's memory points (bench/measure.py: convnet_memory_points), one line each."""
+    if not points:
+        return []
+    errors = [p["error"] for p in points if "error" in p]
+    if errors:
+        return [f"C5 not measured: {errors[0]}"]
+    first = points[0]
+    steps = f"{first['steps']} batches" if first.get("steps") else "one epoch"
+    where = ("all in one process (--quick: the RSS after the first line also depends on what the allocator kept)"
+             if quick else "each line in a fresh process")
+    lines = [f"glassnet training C5 on the first N training images ({steps} per fit: the layers' buffers are all "
+             f"in place after the first batch), {where} holding the data ({first['data_bytes'] / MiB:.1f} MiB); "
+             f"RSS: the process's first fit (kernels: {first.get('kernels', '?')}), tracemalloc: a second, "
+             f"fresh model:"]
+    for p in points:
+        rss = (f"peak RSS {p['rss_peak_first_fit'] / MiB:.1f} MiB = {p['rss_before_first_fit'] / MiB:.1f} MiB "
+               f"before fit + {p['rss_added_first_fit'] / MiB:.1f} MiB" if p.get("rss_added_first_fit") is not None
+               else "RSS not measured")
+        lines.append(f"{p['n_train']:,} images ({p['train_bytes'] / MiB:.1f} MiB), batch {p['batch']}: {rss}; "
+                     f"tracemalloc peak {p['tracemalloc_peak'] / MiB:.2f} MiB")
+    return lines
+
+
+def _grouped(configs, count):
+    """[(names, n)]: the configurations grouped by their count (an int for all, or a dict by name), in order."""
+    groups = {}
+    for c in configs:
+        groups.setdefault(count[c.name] if isinstance(count, dict) else count, []).append(c.name)
+    return [(names, n) for n, names in groups.items()]
+
+
 def legend(configs, epochs, repeats, passes):
-    train = [c.name for c in configs if not c.inference]
-    infer = [c.name for c in configs if c.inference]
+    """epochs and passes: an int for every configuration, or a dict by configuration name."""
+    train = [c for c in configs if not c.inference]
+    infer = [c for c in configs if c.inference]
     parts = []
-    if train:
-        parts.append(f"{', '.join(train)}: median seconds per epoch over {epochs} epoch(s) x {repeats} repeat(s), "
+    for names, n in _grouped(train, epochs):
+        parts.append(f"{', '.join(names)}: median seconds per epoch over {n} epoch(s) x {repeats} repeat(s), "
                      f"the peer's time / glassnet's (above 1x: glassnet is faster), [min-max of the epochs], "
-                     f"test accuracy after {epochs} epoch(s) (median of the repeats)")
-    if infer:
-        parts.append(f"{', '.join(infer)}: median images per second over {passes} pass(es) x {repeats} repeat(s), "
+                     f"test accuracy after {n} epoch(s) (median of the repeats)")
+    for names, n in _grouped(infer, passes):
+        parts.append(f"{', '.join(names)}: median images per second over {n} pass(es) x {repeats} repeat(s), "
                      f"glassnet's throughput / the peer's (above 1x: glassnet is faster), [min-max]")
+    if any(c.convnet for c in configs):
+        parts.append(f"{', '.join(c.name for c in configs if c.convnet)}: the convnet; '-' where a peer has no such "
+                     f"network (scikit-learn has no convolutional layers; the textbook loop is the notes' Dense "
+                     f"network); the matmul-only limit row is the floor: the step's products at the "
+                     f"convolutions' im2col shapes")
     return parts
 
 

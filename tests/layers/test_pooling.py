@@ -62,6 +62,7 @@ def test_2d_pooling_matches_torch(kind, pool, strides, padding, shape, monkeypat
     rng = np.random.default_rng(sum(shape) * 1000 + sum(pool) * 10 + len(padding))
     x = rng.normal(size=shape)
     monkeypatch.setattr(gn.layers.pooling, "CHUNK_BYTES", 2 * x[0].nbytes)     # the fast path's slices: 2, then 1
+    monkeypatch.setattr(gn.layers.pooling, "WHOLE_BYTES", 0)
     expected, torch_backward = torch_pool(x, kind, pool, strides or pool, padding)
     for tiled in (True, False):                     # the fast path (where it applies) and the reference
         layer = cls(pool, strides=strides, padding=padding, dtype="float64")
@@ -87,6 +88,7 @@ def test_1d_pooling_matches_torch(kind, pool, strides, padding, steps, monkeypat
     rng = np.random.default_rng(steps * 100 + pool)
     x = rng.normal(size=(3, steps, 2))
     monkeypatch.setattr(gn.layers.pooling, "CHUNK_BYTES", 2 * x[0].nbytes)
+    monkeypatch.setattr(gn.layers.pooling, "WHOLE_BYTES", 0)
     expected, torch_backward = torch_pool(x, kind, (pool,), (strides or pool,), padding)
     for tiled in (True, False):
         layer = cls(pool, strides=strides, padding=padding, dtype="float64")
@@ -101,13 +103,16 @@ def test_1d_pooling_matches_torch(kind, pool, strides, padding, steps, monkeypat
 @pytest.mark.parametrize("shape", [(4, 26, 26, 8), (4, 11, 11, 16), (3, 9, 7, 2)], ids=str)
 @pytest.mark.parametrize("pool", [(2, 2), (3, 3), (2, 3)], ids=str)
 @pytest.mark.parametrize("training", [True, False])
-@pytest.mark.parametrize("chunk", [1, 3 * 9 * 7 * 2 * 8, None], ids=["chunks-of-1", "chunks-of-3", "one-chunk"])
-def test_the_fast_path_equals_the_reference_with_ties(shape, pool, training, chunk, monkeypatch):
+@pytest.mark.parametrize("per_slice", [1, 2, None], ids=["slices-of-1", "slices-of-2", "whole"])
+def test_the_fast_path_equals_the_reference_with_ties(shape, pool, training, per_slice, monkeypatch):
     """After a ReLU many windows tie at 0, and small integers tie often: both paths give the gradient to the
     first max in reading order, as torch does (bit for bit: no arithmetic is involved), whether the batch is
     worked through in one piece or sample by sample."""
-    if chunk is not None:
-        monkeypatch.setattr(gn.layers.pooling, "CHUNK_BYTES", chunk)
+    if per_slice is not None:
+        monkeypatch.setattr(gn.layers.pooling, "CHUNK_BYTES", per_slice * 8 * int(np.prod(shape[1:])))
+        monkeypatch.setattr(gn.layers.pooling, "WHOLE_BYTES", 0)
+    slices = L.MaxPooling2D()._chunks(shape[0], 8 * int(np.prod(shape[1:])))
+    assert len(slices) == (1 if per_slice is None else -(-shape[0] // per_slice))
     rng = np.random.default_rng(7)
     for x in (np.maximum(rng.normal(size=shape), 0), rng.integers(0, 3, size=shape).astype(float)):
         fast, reference = (L.MaxPooling2D(pool, dtype="float64") for _ in range(2))

@@ -37,8 +37,11 @@ from .base import Layer
 
 #: the fast path works through the batch in slices of about this many bytes of input (a few samples), so
 #: that its passes over one slice (a compare and a max per tap forward, a multiply and a subtract backward)
-#: find it in the CPU's cache instead of streaming the whole batch from memory each time
+#: find it in the CPU's cache instead of streaming the whole batch from memory each time; a batch of at most
+#: WHOLE_BYTES runs in one piece. Measured on MaxPooling2D(2) at batch 128: (26, 26, 32) images (11 MB) ran
+#: about 30 % faster in 1 MB slices than whole, (11, 11, 64) images (4 MB) as fast or faster whole
 CHUNK_BYTES = 1 << 20
+WHOLE_BYTES = 4 << 20
 
 
 class _Pooling(Layer):
@@ -119,6 +122,8 @@ class _Pooling(Layer):
 
     def _chunks(self, n, sample_bytes):
         """Slices of the batch of about CHUNK_BYTES each: the tap-by-tap passes over one chunk stay in cache."""
+        if n * sample_bytes <= WHOLE_BYTES:            # small enough: slicing would cost more than it saves
+            return [slice(None)]
         step = max(1, CHUNK_BYTES // max(1, sample_bytes))
         return [slice(start, start + step) for start in range(0, n, step)]
 
