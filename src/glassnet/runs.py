@@ -5,8 +5,9 @@ model.glassnet, history.json, history.csv, summary.txt, metrics.json and curves.
 ``make_run_dir`` creates one without ever overwriting a folder that is not empty (a suffix -1,
 -2, ... is added).  ``load_dataset`` reads a dataset by name (mnist-mini, mnist, fashion-mnist)
 or from an .npz file holding x_train, y_train, x_test, y_test, checked; ``to_features`` turns
-images into float samples in [0, 1].  Failures the command reports as one line (exit status 1)
-raise ``CommandError``.
+images into float samples in [0, 1] (flat, or shaped as a model takes them: ``image_shape`` gives
+the (height, width, channels) of a dataset's images for a ConvNet).  Failures the command reports as
+one line (exit status 1) raise ``CommandError``.
 
 Import level 4: this module imports from glassnet.saving and glassnet.datasets, never from
 glassnet.plot or glassnet.cli (both use it).
@@ -253,6 +254,24 @@ def to_features(x, dtype, what="x", feature_shape=None):
                                f"got samples of shape {tuple(x.shape[1:])} ({out.shape[1]} values)")
         out = out.reshape((len(out),) + tuple(feature_shape))
     return out
+
+
+def image_shape(x, what="x_train"):
+    """(height, width, channels) of a dataset's images, for a model that reads images (a ConvNet):
+    (n, h, w) images get one channel, (n, h, w, c) keep theirs, flat samples (n, side * side) become
+    square one-channel images; anything else is an error."""
+    x = np.asarray(x)
+    if x.ndim == 4:
+        return tuple(int(d) for d in x.shape[1:])
+    if x.ndim == 3:
+        return (int(x.shape[1]), int(x.shape[2]), 1)
+    width = int(np.prod(x.shape[1:]))
+    side = math.isqrt(width)
+    if x.ndim != 2 or side * side != width:
+        raise CommandError(f"{what}: a convolutional model needs images, shape (n, height, width), "
+                           f"(n, height, width, channels) or square flat samples (n, side*side), "
+                           f"got shape {x.shape}")
+    return (side, side, 1)
 
 
 def model_features(model):

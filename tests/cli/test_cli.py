@@ -115,7 +115,7 @@ def test_train_with_defaults_trains_the_notes_network(tmp_path, monkeypatch, cap
     assert out.rstrip().splitlines()[-1] == f"run folder: {folder}"
     assert {p.name for p in folder.iterdir()} == RUN_FILES
     metrics = json.loads((folder / "metrics.json").read_text())
-    assert metrics["options"] == {"dataset": "mnist-mini", "hidden": [50], "activation": "sigmoid",
+    assert metrics["options"] == {"dataset": "mnist-mini", "model": "mlp", "hidden": [50], "activation": "sigmoid",
                                   "optimizer": "adam", "lr": 0.001, "batch-size": 32, "epochs": 10,
                                   "validation-split": 0.1, "seed": 0, "dtype": "float32",
                                   "output": str(folder), "quiet": False}

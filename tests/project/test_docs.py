@@ -39,6 +39,7 @@ PRINTED = {
     "metrics.md": ["precision 0.750", "weighted mae 0.375", "recall at 0.3, 0.5, 0.7: [1.         0.66666667",
                    "  200 thresholds: 0.92086, exact 0.92087", "['largest_error', 'loss', 'mae']"],
     "explain.md": [],
+    "convnets.md": ["[(5, 5, 1, 30), (4320, 100), (100, 10)]", "34826 (None, 10)", "(None, 28, 28, 1)"],
 }
 BLOCK = re.compile(r"(?:<!--\s*skip-test:(?P<reason>[^>]*?)-->[ \t]*\n[ \t]*)?```python[ \t]*\n(?P<code>.*?)```",
                    flags=re.S)

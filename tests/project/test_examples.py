@@ -216,6 +216,41 @@ def test_keras_mnist_quick(capsys):
     assert accuracy > 0.8 and np.isfinite(loss)
 
 
+# ---------------------------------------------------------------------------- the ConvNets (issue 12)
+CONVNET_SCRIPTS = ["convnet_by_hand.py", "keras_convnet.py"]
+
+
+@pytest.mark.parametrize("name", CONVNET_SCRIPTS)
+def test_convnet_example_has_a_quick_flag_and_main(name):
+    source = (EXAMPLES / name).read_text(encoding="utf-8")
+    tree = ast.parse(source)
+    assert ast.get_docstring(tree) and '"--quick"' in source and 'if __name__ == "__main__":' in source
+    main = next(node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name == "main")
+    assert [a.arg for a in main.args.args] == ["argv"] and main.args.defaults
+    assert "import matplotlib.pyplot" not in source and ".show(" not in source
+
+
+def test_convnet_by_hand_trains_the_textbook_network(tmp_path, capsys):
+    result = run_example("convnet_by_hand.py", "--quick", "--output", str(tmp_path))
+    out = capsys.readouterr().out
+    assert "Conv2D        W (5, 5, 1, 30), b (30,)" in out and "Dense         W (4320, 100), b (100,)" in out
+    assert "parameters: 433,890" in out                   # 780 + 432,100 + 1,010
+    assert re.search(r"^epoch 1/1  loss \d\.\d{4}  train acc 0\.\d{4}  test acc 0\.\d{4}", out, flags=re.M)
+    assert result["test_accuracy"] > 0.3                  # one epoch on 1,000 digits; chance is 0.1
+    assert f"test accuracy: {result['test_accuracy']:.4f}" in out
+    assert pathlib.Path(result["figure"]).parent == tmp_path
+    assert_png_drawn(result["figure"])
+
+
+def test_keras_convnet_quick(capsys):
+    result = run_example("keras_convnet.py", "--quick")
+    out = capsys.readouterr().out
+    assert "x_train shape: (1000, 28, 28, 1)" in out and "Epoch 1/1" in out
+    assert "(None, 5, 5, 64)" in out and "Total params: 34,826" in out
+    assert result["params"] == 34_826 and "val_accuracy" in result["history"]
+    assert result["test_accuracy"] > 0.25 and np.isfinite(result["test_loss"])      # chance is 0.1
+
+
 # ---------------------------------------------------------------------------- README.ko.md
 def _readme(name):
     return (ROOT / name).read_text(encoding="utf-8")

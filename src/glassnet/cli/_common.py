@@ -13,12 +13,13 @@ import os
 
 from .. import _checks, activations, losses, optimizers, runs
 from ..runs import DATASETS, NPZ_KEYS, CommandError
+from .networks import MODELS
 
 PROG = "glassnet"
 
 __all__ = ["PROG", "CommandError", "MissingDependencyError", "Formatter", "hidden", "positive_int", "seed",
            "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "flag",
-           "precision", "loss_name", "recorded_dataset", "model_and_test_split"]
+           "precision", "loss_name", "recorded_dataset", "model_and_test_split", "model_name"]
 
 
 class MissingDependencyError(CommandError):
@@ -109,6 +110,14 @@ def optimizer(text):
     name = str(text).strip().lower()
     if name not in optimizers.names():
         raise argparse.ArgumentTypeError(f"unknown optimizer {text!r}; choose from {', '.join(optimizers.names())}")
+    return name
+
+
+def model_name(text):
+    """A network `glassnet train` builds (dashes or underscores): mlp, convnet, simple_convnet."""
+    name = str(text).strip().lower().replace("-", "_")
+    if name not in MODELS:
+        raise argparse.ArgumentTypeError(f"unknown model {text!r}; choose {', '.join(MODELS)}")
     return name
 
 

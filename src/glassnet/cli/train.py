@@ -9,20 +9,20 @@ import time
 from .. import optimizers, plot, runs
 from .._version import __version__
 from ..backend import set_random_seed
-from ..layers import Dense
-from ..models import Sequential
-from ..runs import DATASETS, MODEL_FILE, NPZ_KEYS, load_dataset, make_run_dir, to_features
-from ._common import (PROG, CommandError, Formatter, activation, dataset, dtype, flag, fraction, hidden, optimizer,
-                      positive_float, positive_int, seed, text)
+from ..runs import DATASETS, MODEL_FILE, NPZ_KEYS, image_shape, load_dataset, make_run_dir, to_features
+from . import networks
+from ._common import (PROG, CommandError, Formatter, activation, dataset, dtype, flag, fraction, hidden, model_name,
+                      optimizer, positive_float, positive_int, seed, text)
 
 #: `glassnet train`'s defaults: the study notes' network (784-50 sigmoid, 10 softmax, Adam, batch 32).
 TRAIN_DEFAULTS = {
     "dataset": runs.DEFAULT_DATASET,
+    "model": "mlp",
     "hidden": (50,),
     "activation": "sigmoid",
     "optimizer": "adam",
     "lr": None,                 # None: the optimizer's Keras default (Adam: 0.001)
-    "batch_size": 32,
+    "batch_size": None,         # None: the model's (networks.BATCH_SIZES: mlp 32, convnet 128, simple_convnet 100)
     "epochs": 10,
     "validation_split": 0.1,
     "seed": 0,
@@ -32,10 +32,12 @@ TRAIN_DEFAULTS = {
 }
 #: names a --config file may use besides the option names themselves (dashes or underscores)
 CONFIG_ALIASES = {"learning_rate": "lr"}
+#: options that shape the fully connected network only
+MLP_OPTIONS = ("hidden", "activation")
 
 #: option -> converter; the same converters check command-line strings and --config values
 TRAIN_TYPES = {
-    "dataset": dataset, "hidden": hidden, "activation": activation, "optimizer": optimizer,
+    "dataset": dataset, "model": model_name, "hidden": hidden, "activation": activation, "optimizer": optimizer,
     "lr": positive_float, "batch_size": positive_int, "epochs": positive_int,
     "validation_split": fraction, "seed": seed, "dtype": dtype, "output": text, "quiet": flag,
 }
@@ -45,9 +47,10 @@ def add_parser(sub):
     d = TRAIN_DEFAULTS
     train = sub.add_parser(
         "train", formatter_class=Formatter, help="train a classifier and save a run folder",
-        description="Train a fully connected classifier (default: the notes' 784-50 sigmoid-10 softmax\n"
-                    "network, Adam, batch 32) on images scaled to [0, 1], print Keras's progress and the\n"
-                    "test loss and accuracy, and save everything to a run folder:\n"
+        description="Train a classifier (default: the notes' 784-50 sigmoid-10 softmax network, Adam,\n"
+                    "batch 32; --model convnet or simple_convnet for a convolutional network) on images\n"
+                    "scaled to [0, 1], print Keras's progress and the test loss and accuracy, and save\n"
+                    "everything to a run folder:\n"
                     "model.glassnet, history.json, history.csv, curves.png, summary.txt, metrics.json.",
         epilog="Options may also come from a TOML file (--config run.toml) holding the same names, with\n"
                "dashes or underscores (batch-size = 64, hidden = [128, 64]); command-line flags override it.")
@@ -57,16 +60,23 @@ def add_parser(sub):
     train.add_argument("--dataset", type=dataset, default=S, metavar="NAME|FILE.npz",
                        help=f"{', '.join(DATASETS)}, or an .npz file holding {', '.join(NPZ_KEYS)} "
                             f"(default: {d['dataset']})")
+    train.add_argument("--model", type=model_name, default=S, metavar="NAME",
+                       help="mlp: fully connected (--hidden, --activation); convnet: keras.io's MNIST convnet "
+                            "(Conv2D 32, pool, Conv2D 64, pool, dropout 0.5, softmax); simple_convnet: the "
+                            "textbook's SimpleConvNet (Conv2D 30 5x5, pool, Dense 100, softmax) "
+                            f"(default: {d['model']})")
     train.add_argument("--hidden", type=hidden, default=S, metavar="W[,W...]",
-                       help="hidden layer widths, comma-separated (default: 50)")
+                       help="hidden layer widths of --model mlp, comma-separated (default: 50)")
     train.add_argument("--activation", type=activation, default=S, metavar="NAME",
-                       help=f"activation of the hidden layers, any glassnet activation (default: {d['activation']})")
+                       help=f"activation of --model mlp's hidden layers, any glassnet activation "
+                            f"(default: {d['activation']})")
     train.add_argument("--optimizer", type=optimizer, default=S, metavar="NAME",
                        help=f"sgd, adagrad, rmsprop, adam or adamw (default: {d['optimizer']})")
     train.add_argument("--lr", "--learning-rate", dest="lr", type=positive_float, default=S, metavar="RATE",
                        help="learning rate (default: the optimizer's Keras default, 0.001 for Adam)")
     train.add_argument("--batch-size", type=positive_int, default=S, metavar="N",
-                       help=f"samples per gradient step (default: {d['batch_size']})")
+                       help="samples per gradient step (default: the model's: 32 for mlp, 128 for convnet, "
+                            "100 for simple_convnet)")
     train.add_argument("--epochs", type=positive_int, default=S, metavar="N",
                        help=f"passes over the training data (default: {d['epochs']})")
     train.add_argument("--validation-split", type=fraction, default=S, metavar="F",
@@ -141,7 +151,7 @@ def _config_text(name, value):
             return value
         raise argparse.ArgumentTypeError(f"expected a width, a list of widths such as [128, 64] or "
                                          f"a string '128,64', got {value!r}")
-    if name in ("dataset", "output", "activation", "optimizer", "dtype") and not isinstance(value, str):
+    if name in ("dataset", "model", "output", "activation", "optimizer", "dtype") and not isinstance(value, str):
         raise argparse.ArgumentTypeError(f"expected a string, got {value!r}")
     if name in ("batch_size", "epochs", "seed") and isinstance(value, float):
         raise argparse.ArgumentTypeError(f"expected an integer, got {value!r}")
@@ -149,11 +159,19 @@ def _config_text(name, value):
 
 
 def train_options(args):
-    """Defaults, then the --config file, then the flags given on the command line."""
+    """Defaults, then the --config file, then the flags given on the command line; the model's batch
+    size when none is given.  --hidden or --activation with a ConvNet is a usage error (exit 2)."""
     options = dict(TRAIN_DEFAULTS)
-    if args.config is not None:
-        options.update(_config_options(args.config, args.parser))
-    options.update({k: v for k, v in vars(args).items() if k in TRAIN_DEFAULTS})
+    given = _config_options(args.config, args.parser) if args.config is not None else {}
+    given.update({k: v for k, v in vars(args).items() if k in TRAIN_DEFAULTS})
+    options.update(given)
+    if options["model"] != "mlp":
+        for key in MLP_OPTIONS:
+            if key in given:
+                args.parser.error(f"--{key} shapes --model mlp's hidden layers; --model {options['model']} "
+                                  f"has a fixed architecture (drop --{key}, or use --model mlp)")
+    if options["batch_size"] is None:
+        options["batch_size"] = networks.BATCH_SIZES[options["model"]]
     return options
 
 
@@ -165,19 +183,20 @@ def cmd_train(args, out, err):
     set_random_seed(opts["seed"])
     data = load_dataset(opts["dataset"])
     dtype = opts["dtype"]
-    x_train = to_features(data.x_train, dtype, "x_train")
-    x_test = to_features(data.x_test, dtype, "x_test")
-    features = x_train.shape[1]
+    images = opts["model"] in networks.IMAGE_MODELS
+    shape = image_shape(data.x_train, f"{data.name} x_train") if images else None    # (height, width, channels)
+    x_train = to_features(data.x_train, dtype, "x_train", shape)
+    x_test = to_features(data.x_test, dtype, "x_test", shape)
+    features = int(x_train[0].size)
     if data.classes < 2:
         raise CommandError(f"{data.name}: the labels name only one class (0); a classifier needs at least two")
 
-    layers = []
-    for i, width in enumerate(opts["hidden"]):
-        extra = {"input_shape": (features,)} if i == 0 else {}
-        layers.append(Dense(width, activation=opts["activation"], dtype=dtype, **extra))
-    layers.append(Dense(data.classes, activation="softmax", dtype=dtype,
-                                  **({} if layers else {"input_shape": (features,)})))
-    model = Sequential(layers)
+    try:
+        model = networks.build(opts["model"], x_train.shape[1:], data.classes, opts["hidden"], opts["activation"],
+                               dtype)
+    except ValueError as err:              # images too small for the convolutions and pools
+        raise CommandError(f"{data.name}: images of shape {x_train.shape[1:]} do not fit --model {opts['model']}: "
+                           f"{err}") from None
     optimizer = optimizers.get(opts["optimizer"])
     if opts["lr"] is not None:
         optimizer.learning_rate = opts["lr"]
@@ -189,8 +208,9 @@ def cmd_train(args, out, err):
                            f"{'training' if n_val else 'validation'} with {len(x_train)} training samples")
     run_dir = make_run_dir(opts["output"])
     if not quiet:
+        sample = "x".join(map(str, x_train.shape[1:])) + " images" if images else f"{features} values"
         print(f"glassnet train: {data.name}: {len(x_train) - n_val:,} training, {n_val:,} validation, "
-              f"{len(x_test):,} test samples of {features} values, {data.classes} classes", file=out)
+              f"{len(x_test):,} test samples of {sample}, {data.classes} classes", file=out)
         model.summary()
     try:
         fit_start = time.perf_counter()
@@ -212,6 +232,9 @@ def cmd_train(args, out, err):
     runs.write_text(os.path.join(run_dir, "summary.txt"), "\n".join(lines) + "\n")
     options = dict(opts)
     options["hidden"] = list(opts["hidden"])
+    if images:                                  # options a ConvNet does not use are not recorded
+        for key in MLP_OPTIONS:
+            del options[key]
     options["lr"] = float(optimizer.learning_rate) if opts["lr"] is None else opts["lr"]
     options["output"] = run_dir
     metrics = {
@@ -221,6 +244,7 @@ def cmd_train(args, out, err):
         "final": {k: v[-1] for k, v in hist.items() if v},
         "samples": {"train": len(x_train) - n_val, "validation": n_val, "test": len(x_test)},
         "features": features,
+        "input_shape": list(x_train.shape[1:]),
         "classes": data.classes,
         "params": model.count_params(),
         "fit_seconds": round(fit_seconds, 3),
