@@ -440,3 +440,31 @@ def test_docs_show_the_real_example_printout_and_their_python_runs(capsys):
     assert capsys.readouterr().out in shown
     for block in re.findall(r"```python\n(.*?)```", text, flags=re.S):
         exec(compile(block, "docs/explain.md", "exec"), {})
+
+
+def test_gradcheck_command_uses_the_step_it_is_given(capsys):
+    # central differences err by about h^2 f'''/6: a step of 0.5 is far too coarse for a sigmoid network
+    assert cli.main(["gradcheck", "--step", "0.5"]) == 1
+    assert "FAIL" in capsys.readouterr().out
+    assert cli.main(["gradcheck", "--step", "1e-6"]) == 0
+    assert cli.main(["gradcheck", "--step", "0"]) == 2
+
+
+def _saved_convnet(path, activation):
+    gn.set_random_seed(0)
+    L = gn.layers
+    model = gn.Sequential([gn.Input((28, 28, 1)), L.Conv2D(2, 5, strides=3, activation=activation),
+                           L.MaxPooling2D(2), L.Flatten(), Dense(10, activation="softmax")])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
+    return model.save(path)
+
+
+def test_gradcheck_command_checks_a_saved_convnet_with_a_small_step(tmp_path, capsys):
+    path = _saved_convnet(tmp_path / "tanh", "tanh")
+    assert cli.main(["gradcheck", str(path), "--samples", "2", "--max-entries", "5", "--step", "1e-7"]) == 0
+    out = capsys.readouterr().out
+    assert re.search(r"^conv2d/W\s+\S+\s+pass$", out, flags=re.M) and "pass: all 4" in out
+    # with ReLU, a zero bias puts every blank patch of a digit exactly on the kink: the bias fails at any step
+    path = _saved_convnet(tmp_path / "relu", "relu")
+    assert cli.main(["gradcheck", str(path), "--samples", "2", "--max-entries", "5", "--step", "1e-7"]) == 1
+    assert re.search(r"^conv2d/b\s+\S+\s+FAIL$", capsys.readouterr().out, flags=re.M)

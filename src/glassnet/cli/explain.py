@@ -128,6 +128,11 @@ def add_parsers(sub):
                        help="entries perturbed per parameter (default: all for the random network, 20 for MODEL)")
     check.add_argument("--tolerance", type=positive_float, default=1e-6, metavar="TOL",
                        help="largest relative error that passes (default: 1e-6)")
+    check.add_argument("--step", type=positive_float, default=1e-5, metavar="H",
+                       help="the central differences' step (default: 1e-5). A smaller one, such as 1e-7, keeps "
+                            "the differences of a trained ReLU network from stepping across a kink (where ReLU "
+                            "bends). A ReLU input of exactly 0 (a zero bias on a blank patch of an image) is a "
+                            "kink at any step: backprop takes ReLU's slope there as 0, the differences as 1/2")
     check.add_argument("--dataset", type=dataset, default=None, metavar="NAME|FILE.npz",
                        help="with MODEL: the dataset whose test samples are used (default: the one recorded "
                             "next to the model, else mnist-mini)")
@@ -265,7 +270,7 @@ def cmd_gradcheck(args, out, err):
         set_random_seed(args.seed)
         model, x, y, name = _gradcheck_network(opts, args.samples, np.random.default_rng(args.seed))
         max_entries = args.max_entries
-    result = gradient_check(model, x, y, tolerance=args.tolerance, max_entries=max_entries, seed=args.seed)
+    result = gradient_check(model, x, y, h=args.step, tolerance=args.tolerance, max_entries=max_entries, seed=args.seed)
     entries = "every entry" if max_entries is None else f"up to {max_entries} entries"
     print(f"glassnet gradcheck: {name}", file=out)
     print(f"backpropagation vs float64 central differences, {entries} of each parameter, "
