@@ -139,7 +139,7 @@ class _Conv(Layer):
         self._x_shape = x.shape
         cols = self._unfold(x)                                                                     # unfold
         rows = cols.shape[0]
-        z = np.matmul(cols, self._W2, out=self._buffer("z", (rows, self.filters)))                # multiply
+        z = self._product(cols, self._W2, self._buffer("z", (rows, self.filters)))                # multiply
         if self.use_bias and add_bias:
             bias_add = self._kernel("bias_add")
             if bias_add is not None:
@@ -233,7 +233,7 @@ class _Conv(Layer):
         return d.reshape(self._z.shape)
 
     def _backward_rows(self, dz, bias_summed=False):
-        np.matmul(self._cols.T, dz, out=self.grads["W"].reshape(-1, self.filters))            # dW = cols.T dz
+        self._weight_product(self._cols, dz, self.grads["W"].reshape(-1, self.filters))      # dW = cols.T dz
         if self.kernel_regularizer is not None:
             self.grads["W"] += self.kernel_regularizer.gradient(self.params["W"])
         if self.use_bias:
@@ -248,10 +248,32 @@ class _Conv(Layer):
         if not self.need_input_grad:
             return None
         if self._cols.flags.c_contiguous:
-            dcols = np.matmul(dz, self._W2.T, out=self._buffer("dcols", self._cols.shape, dz.dtype))
+            dcols = self._product(dz, self._W2.T, self._buffer("dcols", self._cols.shape, dz.dtype))
         else:                                 # stored column by column, as cols: (W dz.T).T = dz W.T
             dcols = np.matmul(self._W2, dz.T, out=self._by_column("dcols_by_column", *self._cols.shape).T).T
         return self._fold_back(dcols)                                                       # fold onto x
+
+    # -- the products: inside fit/evaluate/predict a big one runs in row blocks over threads ----------
+    def _product(self, a, b, out):
+        """out = a @ b, in row blocks over threads when it is big (backend.split_rows): each row of out
+        is the same sum either way."""
+        blocks = backend.split_rows(a.shape[0], 2 * a.shape[0] * a.shape[1] * b.shape[1]) if self._reuse \
+            else [(0, a.shape[0])]
+        backend.run_blocks(lambda i, j: np.matmul(a[i:j], b, out=out[i:j]), blocks)
+        return out
+
+    def _weight_product(self, cols, dz, out):
+        """out = cols.T @ dz (dL/dW): a sum over every row, so in blocks each thread sums its rows and
+        the partial sums are added (the same total, rounded in another order)."""
+        rows = cols.shape[0]
+        blocks = backend.split_rows(rows, 2 * rows * cols.shape[1] * dz.shape[1]) if self._reuse else [(0, rows)]
+        if len(blocks) == 1:
+            return np.matmul(cols.T, dz, out=out)
+        parts = [out] + [self._buffer(f"dW_part{k}", out.shape, out.dtype) for k in range(1, len(blocks))]
+        backend.run_blocks(lambda i, j: np.matmul(cols[i:j].T, dz[i:j], out=parts[blocks.index((i, j))]), blocks)
+        for part in parts[1:]:
+            out += part
+        return out
 
     def regularization_loss(self) -> float:
         total = 0.0
