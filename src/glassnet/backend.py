@@ -235,7 +235,7 @@ def limit_blas_threads(n):
 #: each other at every block and stall when another process holds a core, each block here is one
 #: call, and a late thread delays only the end of the product (measured on 2 cores, (15488 x 288) @
 #: (288 x 64) with another process busy: one thread 13 ms, two BLAS threads 16 ms, two blocks 8 ms).
-SPLIT_FLOPS = 40_000_000
+SPLIT_FLOPS = 100_000_000
 _SPLIT_THREADS = None         # None: os.cpu_count(), at most 4
 _POOL = None
 
