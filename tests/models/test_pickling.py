@@ -206,3 +206,28 @@ def test_every_layer_pickles(c):
         else:
             np.testing.assert_array_equal(out, y)
             assert other.backward(np.ones_like(y)).shape == np.shape(x)     # the copy trains too
+
+
+def nested():
+    inner = gn.Sequential([L.Dense(16, activation="relu", input_shape=(512,)), L.Dense(8, activation="tanh")])
+    return gn.Sequential([inner, L.Dense(10, activation="softmax")])
+
+
+@pytest.mark.parametrize("make, optimizer", [(nested, "adam"),
+                                             (sequential, gn.optimizers.SGD(0.1, momentum=0.9, clipnorm=1.0))])
+def test_a_nested_model_and_a_clipping_optimizer_continue_identically(make, optimizer):
+    model = trained(make, optimizer)
+    x, y = data(200, seed=8)
+    twin = pickle.loads(pickle.dumps(model))
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
+    for m in (model, twin):
+        gn.set_random_seed(9)
+        m.fit(x, y, epochs=1, batch_size=40, verbose=0)
+    for a, b in zip(model.get_weights(), twin.get_weights()):
+        np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(twin.predict(x, verbose=0), model.predict(x, verbose=0))
+    inner = twin.layers[0]
+    if isinstance(inner, gn.Sequential):                # the inner model's weights are views of the outer buffer
+        for layer, key in inner.trainable_entries:
+            assert np.shares_memory(layer.params[key], twin._flat_weights)
+        np.testing.assert_array_equal(inner.predict(x, verbose=0), model.layers[0].predict(x, verbose=0))

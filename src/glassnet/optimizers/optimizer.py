@@ -4,7 +4,6 @@ Subclasses define `_slots` (the state arrays kept per variable) and `_update` (o
 """
 from __future__ import annotations
 
-import copy
 import math
 
 import numpy as np
@@ -111,7 +110,8 @@ class Optimizer:
     def _without_variables(self):
         """A shallow copy whose variables (a model's flat buffer, pickled with the model's layers
         already) are replaced by their shapes; a model rebinds them on its next step."""
-        clone = copy.copy(self)
+        clone = object.__new__(type(self))             # a plain shallow copy (no __setstate__)
+        clone.__dict__.update(self.__dict__)
         clone.__dict__["_variable_shapes"] = [(v.shape, v.dtype) for v in self._variables]
         clone.__dict__["_variables"] = None
         return clone
