@@ -21,6 +21,7 @@ import re
 
 import numpy as np
 
+from .. import activations as _activations
 from .. import backend
 
 
@@ -276,6 +277,44 @@ class Layer:
             buf = np.empty(shape, dtype=dtype)
             self._buffers[key] = buf
         return buf[: shape[0]]
+
+    # -- pickling ---------------------------------------------------------
+    #: what forward keeps for backward (and pooling's indices): dropped when a layer is pickled
+    _FORWARD_CACHES = ("_x", "_z", "_y", "_xs", "_cols", "_mask", "_cache", "_index", "_wins", "_argmax",
+                       "_ids", "_counts", "_lead")
+
+    def __getstate__(self):
+        """The layer without its scratch: kept buffers, forward caches and gradients (recreated as
+        zeros) are left out, so a pickle holds the weights, the state, the config and the rng."""
+        state = dict(self.__dict__)
+        state["_buffers"] = {}
+        state["_reuse"] = False
+        for key in self._FORWARD_CACHES:
+            if key in state:
+                state[key] = None
+        act = state.get("activation")
+        if "_act" in state and isinstance(act, str) and _activations.ACTIVATIONS.get(act) is state["_act"]:
+            state["_act"] = act             # some are closures, which pickle cannot take: looked up again
+            state["_act_by_name"] = True
+        if isinstance(state.get("grads"), dict):
+            state["grads"] = {}
+            state["_grad_shapes"] = {k: (v.shape, v.dtype) for k, v in self.__dict__["grads"].items()}
+        return state
+
+    def __setstate__(self, state):
+        shapes = state.pop("_grad_shapes", None)
+        if state.pop("_act_by_name", False):
+            state["_act"] = _activations.ACTIVATIONS[state["_act"]]
+        self.__dict__.update(state)
+        # joblib's mmap_mode="r" gives read-only arrays: take writable copies of the weights and state
+        for store in ("params", "state"):
+            arrays = self.__dict__.get(store)
+            if isinstance(arrays, dict):
+                for k, v in arrays.items():
+                    if isinstance(v, np.ndarray) and not v.flags.writeable:
+                        arrays[k] = np.array(v, copy=True, subok=False)
+        if shapes is not None:
+            self.__dict__["grads"] = {k: np.zeros(shape, dtype) for k, (shape, dtype) in shapes.items()}
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} built={self.built}>"

@@ -196,6 +196,8 @@ class Model(AsLayer, Trainer, Files):
         Layers can belong to several models (Keras: an encoder inside an autoencoder, a feature
         extractor over a trained model's layers); each model that packs them takes them into its
         buffer, and the one that packed them before would then train a buffer nobody reads."""
+        if self.built and getattr(self, "_flat_weights", 1) is None:
+            return True                              # unpickled: the flat buffer is rebuilt
         packed = getattr(self, "_packed", None)
         if packed is None:
             return False
@@ -356,6 +358,37 @@ class Model(AsLayer, Trainer, Files):
         if self.built or (self.layers and self._input_feature_shape is not None):
             self._require_built()                # builds it (or takes back weights another model moved)
         summary_module.print_summary(self, print_fn, details)
+
+    # ------------------------------------------------------------------
+    # Pickling
+    # ------------------------------------------------------------------
+    _FLAT = ("_flat_weights", "_flat_grads", "_flat_lists", "_packed")
+
+    def __getstate__(self):
+        """The model without its scratch: the flat weight and gradient buffers (the layers' params
+        hold the weights; the buffers are rebuilt on first use), kept batch buffers and a graph's
+        forward caches are left out.  The optimizer keeps its state (slots, iterations) but not
+        its bound variables (the flat buffer again): only their shapes."""
+        state = dict(self.__dict__)
+        state["_scratch"] = {}
+        state["_reusing"] = False
+        state["_prepared"] = False
+        for key in self._FLAT:
+            state.pop(key, None)
+        if "_logits" in state:
+            state["_logits"] = None                   # the last batch's logits (models/step.py)
+        if isinstance(state.get("_caches"), list):
+            state["_caches"] = [None] * len(state["_caches"])
+        opt = state.get("optimizer")
+        if opt is not None and getattr(opt, "_variables", None) is not None:
+            state["optimizer"] = opt._without_variables()
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        for key in self._FLAT:
+            self.__dict__[key] = None
+        # the flat buffers are rebuilt from the layers' params by _require_built (_weights_moved)
 
     def __repr__(self):
         return f"<{type(self).__name__} name={self.name!r} layers={len(self.layers)} built={self.built}>"

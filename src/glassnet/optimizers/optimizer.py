@@ -106,6 +106,36 @@ class Optimizer:
                              f"{[v.shape for v in self._variables]}, got {[v.shape for v in variables]}")
         self._variables = list(variables)
 
+    # -- pickling ---------------------------------------------------------
+    def _without_variables(self):
+        """A shallow copy whose variables (a model's flat buffer, pickled with the model's layers
+        already) are replaced by their shapes; a model rebinds them on its next step."""
+        clone = object.__new__(type(self))             # a plain shallow copy (no __setstate__)
+        clone.__dict__.update(self.__dict__)
+        clone.__dict__["_variable_shapes"] = [(v.shape, v.dtype) for v in self._variables]
+        clone.__dict__["_variables"] = None
+        return clone
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state.pop("_scratch", None)                  # the update's scratch: rebuilt on unpickling
+        state["_clipped"] = None
+        return state
+
+    def __setstate__(self, state):
+        shapes = state.pop("_variable_shapes", None)
+        self.__dict__.update(state)
+        if shapes is not None:
+            # read-only placeholders of the right shapes: the model binds its buffer before a step
+            self._variables = [np.lib.stride_tricks.as_strided(np.zeros(1, dtype), shape, (0,) * len(shape),
+                                                               writeable=False) for shape, dtype in shapes]
+        # joblib's mmap_mode="r" gives read-only arrays: the slots are updated in place
+        self.slots = [{k: (np.array(v, copy=True, subok=False) if isinstance(v, np.ndarray)
+                           and not v.flags.writeable else v) for k, v in slot.items()}
+                      for slot in self.__dict__.get("slots", [])]
+        if self._variables is not None:
+            self._scratch = [np.empty(v.shape, v.dtype) for v in self._variables]
+
     def _clip(self, grads):
         if self.clipvalue is not None:
             if getattr(self, "_clipped", None) is None or len(self._clipped) != len(grads):
