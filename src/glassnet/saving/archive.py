@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
+from . import format as _format
 from .format import CONFIG, FORMAT, FORMAT_VERSION, MANIFEST, WEIGHTS, ModelFileError, short
 from .._version import __version__
 
-_JSON_LIMIT = 64 * 2**20                  # manifest.json and config.json are small; refuse anything huge
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # fixed timestamps: the same model always gives the same bytes
 _MAGIC = [(b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\x89HDF\r\n\x1a\n", "an HDF5 file (a Keras .h5 file?)"),
           (b"\x1f\x8b", "a gzip file"), (b"\x93NUMPY", "a NumPy .npy file"), (b"%PDF", "a PDF document"),
@@ -180,12 +180,14 @@ def read_archive(path):
             if size != entry["size"]:
                 raise ModelFileError(path, f"{name} has {size} bytes, {MANIFEST} says {entry['size']}: "
                                            f"the file was modified or damaged")
+            if name.endswith(".json"):
+                _check_json_size(path, zf.getinfo(name))
             data = _read_member(path, zf, name)
             if hashlib.sha256(data).hexdigest() != entry["sha256"].lower():
                 raise ModelFileError(path, f"{name} was modified or damaged: its SHA-256 does not match "
                                            f"the one in {MANIFEST}")
             members[name] = data
-    config = _parse_json(path, CONFIG, members[CONFIG])
+    config = _format.parse_json(path, CONFIG, members[CONFIG])
     _check_format(path, config, CONFIG)
     if config["format_version"] != manifest["format_version"]:
         raise ModelFileError(path, f"{CONFIG} says format version {config['format_version']}, "
@@ -210,19 +212,16 @@ def _read_member(path, zf, name) -> bytes:
 
 
 def _json_member(path, zf, name):
-    if zf.getinfo(name).file_size > _JSON_LIMIT:
-        raise ModelFileError(path, f"{name} is implausibly large ({zf.getinfo(name).file_size} bytes)")
-    return _parse_json(path, name, _read_member(path, zf, name))
+    _check_json_size(path, zf.getinfo(name))
+    return _format.parse_json(path, name, _read_member(path, zf, name))
 
 
-def _parse_json(path, name, data):
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
-        raise ModelFileError(path, f"{name} is not valid JSON ({err})") from err
-    if not isinstance(value, dict):
-        raise ModelFileError(path, f"{name} must hold a JSON object, got {type(value).__name__}")
-    return value
+def _check_json_size(path, info):
+    """A JSON member declaring more than JSON_LIMIT bytes is refused before it is decompressed."""
+    if info.file_size > _format.JSON_LIMIT:
+        raise ModelFileError(path, f"{info.filename} declares {info.file_size} bytes, more than the limit of "
+                                   f"{_format.JSON_LIMIT} (glassnet.saving.format.JSON_LIMIT): it is damaged "
+                                   f"or hostile")
 
 
 def _check_format(path, doc, name):
