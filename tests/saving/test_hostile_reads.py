@@ -72,3 +72,105 @@ def test_deep_json_in_a_keras_file_is_refused(tmp_path):
     with pytest.raises(ModelFileError, match="config.json nests brackets 100000 deep") as err:
         gn.load_model(dst)
     assert str(dst) in str(err.value)
+
+
+# ---------------------------------------------------------------- files that are not regular files
+
+needs_fifo = pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs os.mkfifo")
+
+
+@needs_fifo
+def test_a_fifo_is_refused_without_opening_it(tmp_path):
+    fifo = tmp_path / "model.glassnet"
+    os.mkfifo(fifo)                                     # opening it for reading would block forever
+    with pytest.raises(ModelFileError, match=r"it is a FIFO \(named pipe\), not a regular file") as err:
+        gn.load_model(fifo)
+    assert str(fifo) in str(err.value)
+    with pytest.raises(ModelFileError, match="FIFO"):
+        gn.saving.read_config(fifo)
+    model = _mlp()
+    model.build((None, 6))
+    weights_fifo = tmp_path / "w.weights.npz"
+    os.mkfifo(weights_fifo)
+    with pytest.raises(ModelFileError, match="FIFO"):
+        model.load_weights(weights_fifo)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_dev_zero_is_refused(tmp_path):
+    with pytest.raises(ModelFileError, match=r"'/dev/zero': it is a character device, not a regular file"):
+        gn.load_model("/dev/zero")
+    model = _mlp()
+    model.build((None, 6))
+    with pytest.raises(ModelFileError, match="character device"):
+        model.load_weights("/dev/zero")
+
+
+def test_a_directory_still_fails_cleanly(tmp_path):
+    with pytest.raises((ModelFileError, IsADirectoryError, PermissionError)):
+        gn.load_model(tmp_path)
+
+
+# ---------------------------------------------------------------- a damaged zip header
+
+def _corrupt_version_needed(path):
+    """Set "version needed to extract" of every central directory entry to 25.5 (zipfile refuses it
+    with NotImplementedError)."""
+    data = bytearray(path.read_bytes())
+    start = 0
+    while (at := data.find(b"PK\x01\x02", start)) >= 0:
+        data[at + 6] = 255                          # one byte: "version needed to extract"
+        start = at + 4
+    path.write_bytes(bytes(data))
+
+
+def test_a_damaged_version_needed_to_extract_is_a_model_file_error(tmp_path):
+    _, path, _ = _trained(tmp_path)
+    _corrupt_version_needed(path)
+    with pytest.raises(ModelFileError, match=r"its zip directory asks for a feature glassnet does not read "
+                                             r"\(zip file version 25.5\)") as err:
+        gn.load_model(path)
+    assert str(path) in str(err.value)
+    model = _mlp()
+    model.build((None, 6))
+    with pytest.raises(ModelFileError, match="zip file version"):
+        model.load_weights(path)
+
+
+def test_a_damaged_weights_npz_is_a_model_file_error(tmp_path):
+    model, _, _ = _trained(tmp_path)
+    path = model.save_weights(tmp_path / "w.weights.npz")
+    _corrupt_version_needed(path)
+    with pytest.raises(ModelFileError, match="zip file version") as err:
+        model.load_weights(path)
+    assert str(path) in str(err.value)
+
+
+# ---------------------------------------------------------------- many members
+
+def test_too_many_members_are_refused_before_anything_else(tmp_path):
+    path = tmp_path / "many.glassnet"
+    with zipfile.ZipFile(path, "w") as zf:
+        for i in range(2000):
+            zf.writestr(f"m{i}", b"")
+        zf.writestr("manifest.json", b"[" * 10**6)       # never read
+    with pytest.raises(ModelFileError, match=rf"the archive has 2001 members, more than the limit of "
+                                             rf"{fmt.MAX_MEMBERS} \(glassnet.saving.format.MAX_MEMBERS\)") as err:
+        gn.load_model(path)
+    assert str(path) in str(err.value)
+
+
+def test_duplicate_members_are_found_in_linear_time():
+    from glassnet.saving import archive
+    names = [f"m{i}" for i in range(200_000)] + ["m7", "m3", "m7"]
+    assert archive.duplicates(names) == ["m3", "m7"]      # a quadratic check would take minutes here
+
+
+def test_duplicate_members_are_refused_by_name(tmp_path, monkeypatch):
+    _, path, _ = _trained(tmp_path)
+    members = _members(path)
+    with pytest.warns(UserWarning, match="Duplicate name"):
+        with zipfile.ZipFile(path, "a") as zf:
+            zf.writestr("config.json", members["config.json"])
+    with pytest.raises(ModelFileError, match=r"holds members twice \(config.json\)"):
+        gn.load_model(path)

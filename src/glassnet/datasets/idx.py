@@ -18,6 +18,8 @@ import zlib
 
 import numpy as np
 
+from .._files import check_regular
+
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _TYPE_NAMES = {code: np.dtype(t).name for code, t in _TYPES.items()}
 
@@ -26,6 +28,7 @@ def _read_bytes(path: str) -> bytes:
     """The file's bytes, gunzipped when it starts with the gzip magic number."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such IDX file")
+    check_regular(path)
     head = b""
     try:
         with open(path, "rb") as fh:

@@ -122,13 +122,30 @@ def atomic_write(path: Path, write):
 # ======================================================================
 
 @contextlib.contextmanager
-def open_zip(path):
+def open_zip(path, max_members=None):
+    """The zip archive at `path`, open; more than `max_members` members (if given) is refused before
+    anything else is looked at."""
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
+    except NotImplementedError as err:           # a damaged "version needed to extract", an unknown method
+        raise ModelFileError(path, f"its zip directory asks for a feature glassnet does not read ({err}): "
+                                   f"the file is damaged or was not written by glassnet") from err
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, zlib.error) as err:
         raise ModelFileError(path, _not_a_zip(path)) from err
     with zf:
+        count = len(zf.infolist())
+        if max_members is not None and count > max_members:
+            raise ModelFileError(path, f"the archive has {count} members, more than the limit of {max_members} "
+                                       f"(glassnet.saving.format.MAX_MEMBERS): it is damaged or hostile")
         yield zf
+
+
+def duplicates(names) -> list:
+    """The names that occur more than once in `names`, sorted (linear in their number)."""
+    seen, twice = set(), set()
+    for name in names:
+        (twice if name in seen else seen).add(name)
+    return sorted(twice)
 
 
 def _not_a_zip(path) -> str:
@@ -151,11 +168,11 @@ def _not_a_zip(path) -> str:
 
 def read_archive(path):
     """(config, {member: bytes}) after checking the manifest, the version and every member's SHA-256."""
-    with open_zip(path) as zf:
+    with open_zip(path, _format.MAX_MEMBERS) as zf:
         infos = zf.infolist()
         names = [info.filename for info in infos]
-        if len(set(names)) != len(names):
-            dup = sorted({n for n in names if names.count(n) > 1})
+        dup = duplicates(names)
+        if dup:
             raise ModelFileError(path, f"the archive holds members twice ({', '.join(dup)}): it was tampered with")
         if MANIFEST not in names:
             raise ModelFileError(path, _foreign_zip(names))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .. import _registry
+from .. import _files, _registry
 
 FORMAT = "glassnet-model"
 #: Version of the file layout this glassnet writes; it reads every version up to this one.
@@ -31,6 +31,8 @@ JSON_LIMIT = 16 * 2**20
 #: Nesting depth of brackets in one JSON member; a Sequential nested 8 deep (keras_nested.MAX_NESTING)
 #: writes a config.json about 30 deep.
 JSON_DEPTH = 100
+#: Members of a .glassnet or .keras archive (a .glassnet file has 3 or 4), checked before any other.
+MAX_MEMBERS = 64
 
 
 class ModelFileError(ValueError):
@@ -94,11 +96,14 @@ def as_path(filepath, what="filepath") -> Path:
 def existing(filepath, suffix) -> Path:
     """The file to read: `filepath`, or `filepath` + `suffix` when that has no suffix and only that exists."""
     path = as_path(filepath)
-    if path.exists():
-        return path
-    if not path.suffix and path.with_name(path.name + suffix).exists():
-        return path.with_name(path.name + suffix)
-    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    if not path.exists() and not path.suffix and path.with_name(path.name + suffix).exists():
+        path = path.with_name(path.name + suffix)
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    problem = _files.not_regular(path)          # /dev/zero, a FIFO: refused before anything opens them
+    if problem is not None and not path.is_dir():
+        raise ModelFileError(path, problem)
+    return path
 
 
 def check_overwrite(path, overwrite):

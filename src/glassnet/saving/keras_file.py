@@ -157,7 +157,7 @@ def load_keras(filepath, compile=True, custom_objects=None):
 
 def read_members(path):
     """(config dict, weights bytes) of a `.keras` archive; every member name and size checked first."""
-    with archive.open_zip(path) as zf:
+    with archive.open_zip(path, _format.MAX_MEMBERS) as zf:
         infos = zf.infolist()
         names = [info.filename for info in infos]
         for name in names:
