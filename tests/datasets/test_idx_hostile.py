@@ -40,3 +40,46 @@ def test_a_damaged_npz_dataset_is_a_value_error(tmp_path):
     path.write_bytes(bytes(data))
     with pytest.raises(ValueError, match=rf"^{path}: not a readable .npz archive \(zip file version 25.5\)"):
         load_npz(path)
+
+
+def _count_reads(monkeypatch, cls):
+    """Sum of the bytes cls.read returns (decompressed bytes, for gzip.GzipFile)."""
+    counted = {"bytes": 0}
+    read = cls.read
+
+    def counting(self, *args):
+        data = read(self, *args)
+        counted["bytes"] += len(data)
+        return data
+    monkeypatch.setattr(cls, "read", counting)
+    return counted
+
+
+def test_a_gzip_bomb_is_read_only_as_far_as_its_header_declares(tmp_path, monkeypatch):
+    path = tmp_path / "t10k-images-idx3-ubyte.gz"
+    header = bytes([0, 0, 0x08, 3]) + b"".join(int(d).to_bytes(4, "big") for d in (10, 28, 28))   # 7,840 bytes
+    with gzip.open(path, "wb", compresslevel=1) as fh:
+        fh.write(header)
+        zeros = bytes(2**20)
+        for _ in range(64):                                 # 64 MiB of values, 64 KB on disk
+            fh.write(zeros)
+    assert path.stat().st_size < 2**20
+    counted = _count_reads(monkeypatch, gzip.GzipFile)
+    with pytest.raises(ValueError, match=rf"^{path}: IDX body has trailing bytes: 7841 or more bytes for shape "
+                                         rf"\(10, 28, 28\) of uint8, expected 7840"):
+        idx.read_idx(path)
+    assert counted["bytes"] <= 7841 + len(header)
+
+
+def test_a_raw_file_of_the_wrong_size_is_refused_without_reading_its_body(tmp_path, monkeypatch):
+    path = tmp_path / "labels-idx1-ubyte"
+    path.write_bytes(bytes([0, 0, 0x08, 1]) + (5).to_bytes(4, "big") + bytes(2**20))
+    with pytest.raises(ValueError, match=rf"^{path}: IDX body has trailing bytes: {2**20} bytes for shape \(5,\)"):
+        idx.read_idx(path)
+
+
+def test_a_good_gzip_file_still_reads(tmp_path):
+    path = tmp_path / "labels-idx1-ubyte.gz"
+    with gzip.open(path, "wb") as fh:
+        fh.write(bytes([0, 0, 0x08, 1]) + (3).to_bytes(4, "big") + bytes([1, 2, 3]))
+    assert idx.read_idx(path).tolist() == [1, 2, 3]

@@ -1,5 +1,6 @@
 """Hostile model files (issue 13): each is refused with a ModelFileError naming the file, in bounded time
 and memory, checked by small limits patched in rather than by timing."""
+import io
 import json
 import os
 import zipfile
@@ -174,3 +175,126 @@ def test_duplicate_members_are_refused_by_name(tmp_path, monkeypatch):
             zf.writestr("config.json", members["config.json"])
     with pytest.raises(ModelFileError, match=r"holds members twice \(config.json\)"):
         gn.load_model(path)
+
+
+# ---------------------------------------------------------------- decompression bounded by what config.json lists
+
+def _stored_deflated(path, members):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _rehashed(members):
+    import hashlib
+    manifest = json.loads(members["manifest.json"])
+    manifest["members"] = {n: {"sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
+                           for n, d in members.items() if n != "manifest.json"}
+    members["manifest.json"] = json.dumps(manifest).encode()
+    return members
+
+
+def _spy_reads(monkeypatch):
+    from glassnet.saving import archive
+    read = []
+    original = archive._read_member
+    monkeypatch.setattr(archive, "_read_member", lambda path, zf, name: read.append(name) or original(path, zf, name))
+    return read
+
+
+def test_an_extra_listed_member_is_refused_before_it_is_read(tmp_path, monkeypatch):
+    _, path, _ = _trained(tmp_path)
+    members = _members(path)
+    members["extra.bin"] = bytes(8 * 2**20)                  # 8 MiB of zeros, 8 KB deflated
+    _stored_deflated(path, _rehashed(members))
+    read = _spy_reads(monkeypatch)
+    with pytest.raises(ModelFileError, match=r"manifest.json lists members glassnet does not read \(extra.bin\)"):
+        gn.load_model(path)
+    assert read == ["manifest.json"]
+
+
+@pytest.mark.parametrize("inner", [zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED])
+def test_a_weights_npz_larger_than_config_lists_is_refused_before_it_is_read(tmp_path, monkeypatch, inner):
+    """8 MiB of zeros as an extra array in weights.npz: stored, weights.npz declares more bytes than the
+    arrays config.json lists can take and is never read; deflated inside weights.npz (a nested bomb),
+    its name is refused before its values are decompressed."""
+    model, path, _ = _trained(tmp_path)
+    members = _members(path)
+    buf = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(members["weights.npz"])) as old, zipfile.ZipFile(buf, "w", inner) as out:
+        for info in old.infolist():
+            out.writestr(info.filename, old.read(info))
+        out.writestr("junk.npy", _npy(np.zeros(2**20)))
+    members["weights.npz"] = buf.getvalue()
+    _stored_deflated(path, _rehashed(members))
+    read = _spy_reads(monkeypatch)
+    counted = _count_zip_reads(monkeypatch)
+    if inner == zipfile.ZIP_STORED:
+        with pytest.raises(ModelFileError, match=r"weights.npz declares \d+ bytes, more than the \d+ that the "
+                                                 r"arrays config.json lists can take") as err:
+            gn.load_model(path)
+        assert "weights.npz" not in read
+    else:
+        with pytest.raises(ModelFileError, match="weights.npz has unexpected junk") as err:
+            gn.load_model(path)
+        assert counted["bytes"] < 2**20                   # the 8 MiB were never decompressed
+    assert str(path) in str(err.value)
+
+
+def _npy(array):
+    buf = io.BytesIO()
+    np.lib.format.write_array(buf, array)
+    return buf.getvalue()
+
+
+def _count_zip_reads(monkeypatch):
+    counted = {"bytes": 0}
+    read = zipfile.ZipExtFile.read
+
+    def counting(self, *args):
+        data = read(self, *args)
+        counted["bytes"] += len(data)
+        return data
+    monkeypatch.setattr(zipfile.ZipExtFile, "read", counting)
+    return counted
+
+
+def _npz_deflated(path, arrays):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, array in arrays.items():
+            with zf.open(name + ".npy", "w", force_zip64=True) as fh:
+                np.lib.format.write_array(fh, array)
+
+
+def test_load_weights_checks_names_and_headers_before_reading_values(tmp_path, monkeypatch):
+    model, _, _ = _trained(tmp_path)
+    weights = dict(zip(gn.saving.weights.weight_names(model), model.get_weights()))
+    counted = _count_zip_reads(monkeypatch)
+
+    extra = tmp_path / "extra.npz"                                   # one array too many: 8 MiB of zeros
+    _npz_deflated(extra, {**weights, "junk": np.zeros(2**20)})
+    with pytest.raises(ModelFileError, match=rf"'{extra}': it holds {len(weights) + 1} arrays"):
+        model.load_weights(extra)
+    assert counted["bytes"] == 0
+
+    big = tmp_path / "big.npz"                                       # a right name, an absurd shape
+    name = next(iter(weights))
+    _npz_deflated(big, {**weights, name: np.zeros((2**20, weights[name].shape[-1]), np.float32)})
+    with pytest.raises(ModelFileError, match=rf"array '{name}' has shape \({2**20}, "):
+        model.load_weights(big)
+    assert counted["bytes"] < 2**16
+
+
+def test_weights_npz_arrays_are_checked_from_their_headers(tmp_path, monkeypatch):
+    from glassnet.saving import arrays
+    model, path, _ = _trained(tmp_path)
+    config = gn.saving.read_config(path)
+    expected = arrays.expected_weights(path, config)
+    name, shape, dtype = expected[0]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, s, d in expected:
+            with zf.open(n + ".npy", "w") as fh:
+                np.lib.format.write_array(fh, np.zeros((2**18,) + s[1:] if n == name else s, d))
+    with pytest.raises(ModelFileError, match=rf"weights.npz: {name} has shape \({2**18}, .*the model needs"):
+        arrays.read_arrays(path, "weights.npz", buf.getvalue(), expected)

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from . import format as _format
-from .format import CONFIG, FORMAT, FORMAT_VERSION, MANIFEST, WEIGHTS, ModelFileError, short
+from .format import CONFIG, FORMAT, FORMAT_VERSION, MANIFEST, OPTIMIZER, WEIGHTS, ModelFileError, short
 from .._version import __version__
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # fixed timestamps: the same model always gives the same bytes
@@ -189,27 +189,58 @@ def read_archive(path):
         for name in names:
             if name != MANIFEST and name not in listed:
                 raise ModelFileError(path, f"the archive holds a member {MANIFEST} does not list: {name!r}")
-        members = {}
-        for name, entry in listed.items():
+        unknown = [name for name in listed if name not in _KNOWN]
+        if unknown:
+            raise ModelFileError(path, f"{MANIFEST} lists members glassnet does not read ({short(unknown)}): "
+                                       f"the file was modified or damaged")
+        for name, entry in listed.items():         # every declared size checked before anything is read
             if name not in names:
                 raise ModelFileError(path, f"the member {name} is missing (listed in {MANIFEST})")
             size = zf.getinfo(name).file_size
             if size != entry["size"]:
                 raise ModelFileError(path, f"{name} has {size} bytes, {MANIFEST} says {entry['size']}: "
                                            f"the file was modified or damaged")
-            if name.endswith(".json"):
-                _check_json_size(path, zf.getinfo(name))
-            data = _read_member(path, zf, name)
-            if hashlib.sha256(data).hexdigest() != entry["sha256"].lower():
-                raise ModelFileError(path, f"{name} was modified or damaged: its SHA-256 does not match "
-                                           f"the one in {MANIFEST}")
-            members[name] = data
-    config = _format.parse_json(path, CONFIG, members[CONFIG])
-    _check_format(path, config, CONFIG)
-    if config["format_version"] != manifest["format_version"]:
-        raise ModelFileError(path, f"{CONFIG} says format version {config['format_version']}, "
-                                   f"{MANIFEST} says {manifest['format_version']}")
+        _check_json_size(path, zf.getinfo(CONFIG))
+        members = {CONFIG: _checked_member(path, zf, CONFIG, listed)}
+        config = _format.parse_json(path, CONFIG, members[CONFIG])
+        _check_format(path, config, CONFIG)
+        if config["format_version"] != manifest["format_version"]:
+            raise ModelFileError(path, f"{CONFIG} says format version {config['format_version']}, "
+                                       f"{MANIFEST} says {manifest['format_version']}")
+        for name, limit in _npz_limits(path, config).items():     # the arrays config.json lists, no more
+            if name in listed:
+                size = zf.getinfo(name).file_size
+                if size > limit:
+                    raise ModelFileError(path, f"{name} declares {size} bytes, more than the {limit} that the "
+                                               f"arrays {CONFIG} lists can take: it is damaged or hostile")
+                members[name] = _checked_member(path, zf, name, listed)
     return config, members
+
+
+_KNOWN = (CONFIG, WEIGHTS, OPTIMIZER)
+
+
+def _checked_member(path, zf, name, listed) -> bytes:
+    data = _read_member(path, zf, name)
+    if hashlib.sha256(data).hexdigest() != listed[name]["sha256"].lower():
+        raise ModelFileError(path, f"{name} was modified or damaged: its SHA-256 does not match "
+                                   f"the one in {MANIFEST}")
+    return data
+
+
+def _npz_limits(path, config) -> dict:
+    """{member: the most bytes it may hold} for weights.npz and optimizer.npz, from the arrays config.json
+    lists for them (an optimizer state config.json cannot describe is allowed four times the weights)."""
+    from . import arrays                            # arrays imports this module
+    weights = arrays.npz_limit(arrays.expected_weights(path, config))
+    try:
+        state = config.get("optimizer_state") or {"variables": []}
+        slots = [(f"{i}/{s}", tuple(int(d) for d in v["shape"]), np.dtype(v["dtype"]))
+                 for i, v in enumerate(state["variables"]) for s in v["slots"]]
+        optimizer = arrays.npz_limit(slots)
+    except Exception:                               # noqa: BLE001 -- compile_settings names the fault
+        optimizer = 4 * weights
+    return {WEIGHTS: weights, OPTIMIZER: optimizer}
 
 
 def _foreign_zip(names) -> str:
