@@ -27,7 +27,7 @@ import zlib
 import numpy as np
 
 from . import saving
-from ._files import check_regular
+from ._files import check_arrays_fit, check_regular
 
 MODEL_FILE = "model.glassnet"
 METRICS_FILE = "metrics.json"
@@ -187,6 +187,7 @@ def read_npz(path):
         raise FileNotFoundError(f"dataset file not found: {path} (--dataset takes {', '.join(DATASETS)} "
                                 f"or a path to an .npz file)")
     check_regular(path, CommandError)
+    check_arrays_fit(path, CommandError)
     try:
         data = np.load(path, allow_pickle=False)
     except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as err:

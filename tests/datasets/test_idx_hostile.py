@@ -83,3 +83,42 @@ def test_a_good_gzip_file_still_reads(tmp_path):
     with gzip.open(path, "wb") as fh:
         fh.write(bytes([0, 0, 0x08, 1]) + (3).to_bytes(4, "big") + bytes([1, 2, 3]))
     assert idx.read_idx(path).tolist() == [1, 2, 3]
+
+
+def _absurd_npy(shape=(10**12, 784)):
+    import io
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buf, {"descr": "|u1", "fortran_order": False, "shape": shape})
+    return buf.getvalue() + bytes(16)
+
+
+def test_an_npy_header_declaring_more_than_its_bytes_is_refused_before_allocating(tmp_path):
+    import zipfile
+    path = tmp_path / "mnist.npz"
+    good = {k: np.zeros((2, 28, 28) if k.startswith("x") else (2,), np.uint8)
+            for k in ("x_train", "y_train", "x_test", "y_test")}
+    np.savez(path, **good)
+    with zipfile.ZipFile(path) as zf:
+        members = {n: zf.read(n) for n in zf.namelist()}
+    members["x_train.npy"] = _absurd_npy()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for n, d in members.items():
+            zf.writestr(n, d)
+    with pytest.raises(ValueError, match=rf"^{path}\[x_train\]: its header declares shape \(1000000000000, 784\) "
+                                         rf"of uint8 \(784000000000000 bytes\) but it holds 16 bytes"):
+        load_npz(path)
+
+
+def test_the_command_lines_arrays_are_checked_the_same_way(tmp_path):
+    from glassnet import runs
+    from glassnet.cli import predict
+    npy = tmp_path / "digits.npy"
+    npy.write_bytes(_absurd_npy())
+    with pytest.raises(runs.CommandError, match=rf"^{npy}: its header declares shape \(1000000000000, 784\)"):
+        predict.read_array(str(npy), (784,))
+    npz = tmp_path / "data.npz"
+    import zipfile
+    with zipfile.ZipFile(npz, "w") as zf:
+        zf.writestr("x_train.npy", _absurd_npy())
+    with pytest.raises(runs.CommandError, match=rf"^{npz}\[x_train\]: its header declares"):
+        runs.read_npz(str(npz))

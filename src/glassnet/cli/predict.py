@@ -7,7 +7,7 @@ import os
 import numpy as np
 
 from .. import runs
-from .._files import check_regular
+from .._files import check_arrays_fit, check_regular
 from ..runs import to_features
 from ._common import CommandError, Formatter, MissingDependencyError
 
@@ -76,6 +76,7 @@ def read_array(path, feature_shape):
     """An .npy file -> (n, features): one image ((28, 28) or (784,)) or a batch."""
     if os.path.exists(path):
         check_regular(path, CommandError)
+        check_arrays_fit(path, CommandError)
     try:
         a = np.load(path, allow_pickle=False)
     except FileNotFoundError:

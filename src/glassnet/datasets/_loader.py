@@ -41,7 +41,7 @@ import zlib
 
 import numpy as np
 
-from .._files import check_regular
+from .._files import check_arrays_fit, check_regular
 from .idx import check_pair, read_idx_pair
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -163,6 +163,7 @@ def load_npz(path):
     path = os.fspath(path)
     if os.path.exists(path):
         check_regular(path)
+        check_arrays_fit(path)
     try:
         archive = np.load(path, allow_pickle=False)
     except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as err:
