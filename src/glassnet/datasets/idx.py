@@ -28,9 +28,10 @@ _CHUNK = 2**20
 
 
 def _read_bytes(path: str) -> tuple[bytes, bytes | None, int]:
-    """(header, body, body size) of the file (body None when its size alone is wrong), gunzipped when it starts with the gzip magic number: the header
-    first, then no more than the bytes it declares plus one (to tell trailing bytes), so a small .gz
-    that inflates to gigabytes costs only what its header describes."""
+    """(header, body, body size) of the file, gunzipped when it starts with the gzip magic number (body
+    None when its size alone is wrong): the header first, then no more than the bytes it declares plus
+    one (to tell trailing bytes), so a small .gz that inflates to gigabytes costs only what its header
+    describes."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such IDX file")
     check_regular(path)
