@@ -50,7 +50,7 @@ class ModelFileError(ValueError):
 def json_depth(data: bytes) -> int:
     """The deepest nesting of [ and { in the JSON text `data`, brackets inside strings not counted, found
     without recursion and in bounded memory (a million bytes at a time)."""
-    text = re.sub(rb'"(?:[^"\\]|\\.)*"', b"", data, flags=re.DOTALL)    # strings (with their escapes) gone
+    text = _STRING.sub(b"", data)                   # strings (with their escapes) gone
     brackets = np.frombuffer(text.translate(None, _NOT_BRACKETS), np.uint8)
     deepest = level = 0
     for start in range(0, len(brackets), 2**20):
@@ -61,6 +61,7 @@ def json_depth(data: bytes) -> int:
     return deepest
 
 
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)        # a JSON string, escapes included
 _NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
 
 
