@@ -22,10 +22,12 @@ import math
 import os
 import time
 import zipfile
+import zlib
 
 import numpy as np
 
 from . import saving
+from ._files import check_arrays_fit, check_regular
 
 MODEL_FILE = "model.glassnet"
 METRICS_FILE = "metrics.json"
@@ -184,9 +186,11 @@ def read_npz(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"dataset file not found: {path} (--dataset takes {', '.join(DATASETS)} "
                                 f"or a path to an .npz file)")
+    check_regular(path, CommandError)
+    check_arrays_fit(path, CommandError)
     try:
         data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile) as err:
+    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as err:
         raise CommandError(f"{path}: not a readable .npz file ({' '.join(str(err).split())})") from None
     if not isinstance(data, np.lib.npyio.NpzFile):
         raise CommandError(f"{path}: holds a single array, expected an .npz archive with {', '.join(NPZ_KEYS)} "
@@ -198,7 +202,7 @@ def read_npz(path):
                                f"{', '.join(NPZ_KEYS)} (found: {', '.join(data.files) or 'nothing'})")
         try:
             return {k: data[k] for k in NPZ_KEYS}
-        except (ValueError, OSError, zipfile.BadZipFile) as err:
+        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as err:
             raise CommandError(f"{path}: cannot read its arrays ({' '.join(str(err).split())}); "
                                f"object arrays are not accepted") from None
 

@@ -7,6 +7,7 @@ import os
 import numpy as np
 
 from .. import runs
+from .._files import check_arrays_fit, check_regular
 from ..runs import to_features
 from ._common import CommandError, Formatter, MissingDependencyError
 
@@ -73,11 +74,14 @@ def read_image(path, feature_shape):
 
 def read_array(path, feature_shape):
     """An .npy file -> (n, features): one image ((28, 28) or (784,)) or a batch."""
+    if os.path.exists(path):
+        check_regular(path, CommandError)
+        check_arrays_fit(path, CommandError)
     try:
         a = np.load(path, allow_pickle=False)
     except FileNotFoundError:
         raise
-    except (ValueError, OSError, EOFError) as err:
+    except (ValueError, OSError, EOFError, NotImplementedError) as err:
         raise CommandError(f"{path}: not a readable .npy array ({' '.join(str(err).split())})") from None
     if not isinstance(a, np.ndarray):
         raise CommandError(f"{path}: expected an .npy array")
@@ -105,6 +109,8 @@ def cmd_predict(args, out, err):
             x, is_batch = read_array(path, feature_shape)
             names = [f"{name}[{i}]" for i in range(len(x))] if is_batch else [name]
         else:
+            if os.path.exists(path):
+                check_regular(path, CommandError)
             try:
                 x = read_image(path, feature_shape)
             except CommandError:

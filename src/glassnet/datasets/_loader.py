@@ -41,6 +41,7 @@ import zlib
 
 import numpy as np
 
+from .._files import check_arrays_fit, check_regular
 from .idx import check_pair, read_idx_pair
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -160,9 +161,12 @@ def _as_uint8(array, name, limit):
 def load_npz(path):
     """((x_train, y_train), (x_test, y_test)) from a Keras-style .npz archive (never unpickles)."""
     path = os.fspath(path)
+    if os.path.exists(path):
+        check_regular(path)
+        check_arrays_fit(path)
     try:
         archive = np.load(path, allow_pickle=False)
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error) as err:
+    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as err:
         raise ValueError(f"{path}: not a readable .npz archive ({err})") from None
     except ValueError as err:                        # e.g. a pickle, refused
         raise ValueError(f"{path}: not an .npz archive ({err})") from None
@@ -177,7 +181,7 @@ def load_npz(path):
         for key in NPZ_KEYS:
             try:
                 arrays[key] = archive[key]
-            except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError) as err:
+            except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError, NotImplementedError) as err:
                 raise ValueError(f"{path}[{key}]: cannot read the array ({err})") from None
     out = []
     for xk, yk in (("x_train", "y_train"), ("x_test", "y_test")):

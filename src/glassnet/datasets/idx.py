@@ -18,26 +18,62 @@ import zlib
 
 import numpy as np
 
+from .._files import check_regular
+
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _TYPE_NAMES = {code: np.dtype(t).name for code, t in _TYPES.items()}
 
 
-def _read_bytes(path: str) -> bytes:
-    """The file's bytes, gunzipped when it starts with the gzip magic number."""
+_CHUNK = 2**20
+
+
+def _read_bytes(path: str) -> tuple[bytes, bytes | None, int]:
+    """(header, body, body size) of the file, gunzipped when it starts with the gzip magic number (body
+    None when its size alone is wrong): the header first, then no more than the bytes it declares plus
+    one (to tell trailing bytes), so a small .gz that inflates to gigabytes costs only what its header
+    describes."""
     if not os.path.exists(path):
         raise FileNotFoundError(f"{path}: no such IDX file")
-    head = b""
+    check_regular(path)
+    with open(path, "rb") as fh:
+        gzipped = fh.read(2) == b"\x1f\x8b"
     try:
-        with open(path, "rb") as fh:
-            head = fh.read(2)
-        if head == b"\x1f\x8b":
-            with gzip.open(path, "rb") as fh:
-                return fh.read()
-        with open(path, "rb") as fh:
-            return fh.read()
+        with (gzip.open(path, "rb") if gzipped else open(path, "rb")) as fh:
+            header = fh.read(4)
+            if len(header) == 4 and header[:2] == b"\0\0":
+                header += fh.read(4 * header[3])
+            expected = _declared_body(header)
+            if expected is None:                         # read_idx names what is wrong with the header
+                return header, b"", 0
+            if not gzipped:                              # the size on disk tells it without reading
+                body_size = os.fstat(fh.fileno()).st_size - len(header)
+                if body_size != expected:
+                    return header, None, body_size
+            body = _read_at_most(fh, expected + 1)
+            return header, body, len(body)
     except (OSError, EOFError, zlib.error) as err:
-        what = "corrupt or truncated gzip stream" if head == b"\x1f\x8b" else "cannot read the file"
+        what = "corrupt or truncated gzip stream" if gzipped else "cannot read the file"
         raise ValueError(f"{path}: {what} ({err})") from None
+
+
+def _declared_body(header):
+    """The bytes of values a complete IDX header declares, or None if the header is not complete/valid."""
+    if len(header) < 4 or header[:2] != b"\0\0" or header[2] not in _TYPES or header[3] == 0 \
+            or len(header) < 4 + 4 * header[3]:
+        return None
+    shape = np.frombuffer(header, ">u4", count=header[3], offset=4)
+    return math.prod(int(d) for d in shape) * np.dtype(_TYPES[header[2]]).itemsize
+
+
+def _read_at_most(fh, limit) -> bytes:
+    parts, left = [], limit
+    while left > 0:
+        part = fh.read(min(left, _CHUNK))
+        if not part:
+            break
+        parts.append(part)
+        left -= len(part)
+    return b"".join(parts)
 
 
 def read_idx(path) -> np.ndarray:
@@ -47,7 +83,7 @@ def read_idx(path) -> np.ndarray:
     the file and the fault, when it is not a complete, well-formed IDX file.
     """
     path = os.fspath(path)
-    data = _read_bytes(path)
+    data, body_data, body = _read_bytes(path)
     if len(data) < 4:
         raise ValueError(f"{path}: too short for an IDX header ({len(data)} bytes, expected at least 4)")
     if data[0] != 0 or data[1] != 0:
@@ -65,12 +101,12 @@ def read_idx(path) -> np.ndarray:
     shape = tuple(int(d) for d in np.frombuffer(data, ">u4", count=ndim, offset=4))
     dtype = np.dtype(_TYPES[type_code])
     expected = math.prod(shape) * dtype.itemsize            # Python ints: no overflow on absurd headers
-    body = len(data) - header
     if body != expected:
         what = "truncated" if body < expected else "has trailing bytes"
-        raise ValueError(f"{path}: IDX body {what}: {body} bytes for shape {shape} of {dtype.name}, "
+        more = "" if body_data is None or body < expected else " or more"     # read no further than that
+        raise ValueError(f"{path}: IDX body {what}: {body}{more} bytes for shape {shape} of {dtype.name}, "
                          f"expected {expected}")
-    return np.frombuffer(data, dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    return np.frombuffer(body_data, dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 def read_idx_pair(images_path, labels_path, image_shape=(28, 28), num_classes=10):

@@ -17,8 +17,9 @@ A `.glassnet` file is a zip archive of four members (docs/model-format.md):
 
 Files are written to a temporary name in the same directory, flushed to disk
 and renamed, so a crash never leaves half a file where a good one was.
-Loading never unpickles: the text is JSON and the arrays are read with
-np.load(..., allow_pickle=False); every member's SHA-256 is checked first.
+Loading never unpickles: the text is JSON and the arrays are read from their
+.npy headers and raw bytes (object arrays refused); every member's SHA-256 is
+checked first, and every read is bounded (docs/model-format.md, "Limits").
 Classes named in a file are found in glassnet's registry (glassnet._registry) or
 in custom_objects, never imported by name.
 

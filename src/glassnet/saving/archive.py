@@ -14,10 +14,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .format import CONFIG, FORMAT, FORMAT_VERSION, MANIFEST, WEIGHTS, ModelFileError, short
+from . import format as _format
+from .format import CONFIG, FORMAT, FORMAT_VERSION, MANIFEST, OPTIMIZER, WEIGHTS, ModelFileError, short
 from .._version import __version__
 
-_JSON_LIMIT = 64 * 2**20                  # manifest.json and config.json are small; refuse anything huge
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # fixed timestamps: the same model always gives the same bytes
 _MAGIC = [(b"\x89PNG\r\n\x1a\n", "a PNG image"), (b"\x89HDF\r\n\x1a\n", "an HDF5 file (a Keras .h5 file?)"),
           (b"\x1f\x8b", "a gzip file"), (b"\x93NUMPY", "a NumPy .npy file"), (b"%PDF", "a PDF document"),
@@ -122,13 +122,30 @@ def atomic_write(path: Path, write):
 # ======================================================================
 
 @contextlib.contextmanager
-def open_zip(path):
+def open_zip(path, max_members=None):
+    """The zip archive at `path`, open; more than `max_members` members (if given) is refused before
+    anything else is looked at."""
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError) as err:
+    except NotImplementedError as err:           # a damaged "version needed to extract", an unknown method
+        raise ModelFileError(path, f"its zip directory asks for a feature glassnet does not read ({err}): "
+                                   f"the file is damaged or was not written by glassnet") from err
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError, zlib.error) as err:
         raise ModelFileError(path, _not_a_zip(path)) from err
     with zf:
+        count = len(zf.infolist())
+        if max_members is not None and count > max_members:
+            raise ModelFileError(path, f"the archive has {count} members, more than the limit of {max_members} "
+                                       f"(glassnet.saving.format.MAX_MEMBERS): it is damaged or hostile")
         yield zf
+
+
+def duplicates(names) -> list:
+    """The names that occur more than once in `names`, sorted (linear in their number)."""
+    seen, twice = set(), set()
+    for name in names:
+        (twice if name in seen else seen).add(name)
+    return sorted(twice)
 
 
 def _not_a_zip(path) -> str:
@@ -151,11 +168,11 @@ def _not_a_zip(path) -> str:
 
 def read_archive(path):
     """(config, {member: bytes}) after checking the manifest, the version and every member's SHA-256."""
-    with open_zip(path) as zf:
+    with open_zip(path, _format.MAX_MEMBERS) as zf:
         infos = zf.infolist()
         names = [info.filename for info in infos]
-        if len(set(names)) != len(names):
-            dup = sorted({n for n in names if names.count(n) > 1})
+        dup = duplicates(names)
+        if dup:
             raise ModelFileError(path, f"the archive holds members twice ({', '.join(dup)}): it was tampered with")
         if MANIFEST not in names:
             raise ModelFileError(path, _foreign_zip(names))
@@ -172,25 +189,58 @@ def read_archive(path):
         for name in names:
             if name != MANIFEST and name not in listed:
                 raise ModelFileError(path, f"the archive holds a member {MANIFEST} does not list: {name!r}")
-        members = {}
-        for name, entry in listed.items():
+        unknown = [name for name in listed if name not in _KNOWN]
+        if unknown:
+            raise ModelFileError(path, f"{MANIFEST} lists members glassnet does not read ({short(unknown)}): "
+                                       f"the file was modified or damaged")
+        for name, entry in listed.items():         # every declared size checked before anything is read
             if name not in names:
                 raise ModelFileError(path, f"the member {name} is missing (listed in {MANIFEST})")
             size = zf.getinfo(name).file_size
             if size != entry["size"]:
                 raise ModelFileError(path, f"{name} has {size} bytes, {MANIFEST} says {entry['size']}: "
                                            f"the file was modified or damaged")
-            data = _read_member(path, zf, name)
-            if hashlib.sha256(data).hexdigest() != entry["sha256"].lower():
-                raise ModelFileError(path, f"{name} was modified or damaged: its SHA-256 does not match "
-                                           f"the one in {MANIFEST}")
-            members[name] = data
-    config = _parse_json(path, CONFIG, members[CONFIG])
-    _check_format(path, config, CONFIG)
-    if config["format_version"] != manifest["format_version"]:
-        raise ModelFileError(path, f"{CONFIG} says format version {config['format_version']}, "
-                                   f"{MANIFEST} says {manifest['format_version']}")
+        _check_json_size(path, zf.getinfo(CONFIG))
+        members = {CONFIG: _checked_member(path, zf, CONFIG, listed)}
+        config = _format.parse_json(path, CONFIG, members[CONFIG])
+        _check_format(path, config, CONFIG)
+        if config["format_version"] != manifest["format_version"]:
+            raise ModelFileError(path, f"{CONFIG} says format version {config['format_version']}, "
+                                       f"{MANIFEST} says {manifest['format_version']}")
+        for name, limit in _npz_limits(path, config).items():     # the arrays config.json lists, no more
+            if name in listed:
+                size = zf.getinfo(name).file_size
+                if size > limit:
+                    raise ModelFileError(path, f"{name} declares {size} bytes, more than the {limit} that the "
+                                               f"arrays {CONFIG} lists can take: it is damaged or hostile")
+                members[name] = _checked_member(path, zf, name, listed)
     return config, members
+
+
+_KNOWN = (CONFIG, WEIGHTS, OPTIMIZER)
+
+
+def _checked_member(path, zf, name, listed) -> bytes:
+    data = _read_member(path, zf, name)
+    if hashlib.sha256(data).hexdigest() != listed[name]["sha256"].lower():
+        raise ModelFileError(path, f"{name} was modified or damaged: its SHA-256 does not match "
+                                   f"the one in {MANIFEST}")
+    return data
+
+
+def _npz_limits(path, config) -> dict:
+    """{member: the most bytes it may hold} for weights.npz and optimizer.npz, from the arrays config.json
+    lists for them (an optimizer state config.json cannot describe is allowed four times the weights)."""
+    from . import arrays                            # arrays imports this module
+    weights = arrays.npz_limit(arrays.expected_weights(path, config))
+    try:
+        state = config.get("optimizer_state") or {"variables": []}
+        slots = [(f"{i}/{s}", tuple(int(d) for d in v["shape"]), np.dtype(v["dtype"]))
+                 for i, v in enumerate(state["variables"]) for s in v["slots"]]
+        optimizer = arrays.npz_limit(slots)
+    except Exception:                               # noqa: BLE001 -- compile_settings names the fault
+        optimizer = 4 * weights
+    return {WEIGHTS: weights, OPTIMIZER: optimizer}
 
 
 def _foreign_zip(names) -> str:
@@ -210,19 +260,16 @@ def _read_member(path, zf, name) -> bytes:
 
 
 def _json_member(path, zf, name):
-    if zf.getinfo(name).file_size > _JSON_LIMIT:
-        raise ModelFileError(path, f"{name} is implausibly large ({zf.getinfo(name).file_size} bytes)")
-    return _parse_json(path, name, _read_member(path, zf, name))
+    _check_json_size(path, zf.getinfo(name))
+    return _format.parse_json(path, name, _read_member(path, zf, name))
 
 
-def _parse_json(path, name, data):
-    try:
-        value = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as err:
-        raise ModelFileError(path, f"{name} is not valid JSON ({err})") from err
-    if not isinstance(value, dict):
-        raise ModelFileError(path, f"{name} must hold a JSON object, got {type(value).__name__}")
-    return value
+def _check_json_size(path, info):
+    """A JSON member declaring more than JSON_LIMIT bytes is refused before it is decompressed."""
+    if info.file_size > _format.JSON_LIMIT:
+        raise ModelFileError(path, f"{info.filename} declares {info.file_size} bytes, more than the limit of "
+                                   f"{_format.JSON_LIMIT} (glassnet.saving.format.JSON_LIMIT): it is damaged "
+                                   f"or hostile")
 
 
 def _check_format(path, doc, name):

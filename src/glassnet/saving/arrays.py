@@ -3,11 +3,12 @@ in order and fixed timestamps, read without pickle and checked name by name."""
 from __future__ import annotations
 
 import io
+import math
 import zipfile
 
 import numpy as np
 
-from .archive import zip_info
+from .archive import duplicates, zip_info
 from .format import CONFIG, ModelFileError, short
 
 
@@ -25,29 +26,74 @@ def npz_bytes(named_arrays) -> bytes:
     return buffer.getvalue()
 
 
-def npz_arrays(path, member, data) -> dict:
-    """{name: array} of an .npz held in `data`, read without pickle, in archive order."""
+#: Bytes an .npz may spend on one array besides its values: the .npy header (NumPy pads it to 64 bytes,
+#: at most 65535 in version 1.0) and the zip's local and central records with the name twice.
+ARRAY_OVERHEAD = 2**16
+
+
+def npz_limit(expected) -> int:
+    """The most bytes an .npz holding exactly the arrays `expected` [(name, shape, dtype)] may declare."""
+    return 2**10 + sum(math.prod(shape) * np.dtype(dtype).itemsize + ARRAY_OVERHEAD + 2 * len(name)
+                       for name, shape, dtype in expected)
+
+
+def npz_arrays(path, member, source, plan) -> dict:
+    """{name: array} of the .npz `source` (bytes, or the path of a file), read without pickle and bounded:
+    plan(names) gets the archive's array names before anything is decompressed and returns
+    {name: check}, check(shape, dtype) raising a ModelFileError for an array the reader does not want;
+    each array's .npy header is checked so before its values are read, and only the bytes its header
+    declares are read. So an archive costs at most the memory of the arrays `plan` asks for."""
+    fileobj = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     try:
-        npz = np.load(io.BytesIO(data), allow_pickle=False)
-    except Exception as err:
+        zf = zipfile.ZipFile(fileobj)
+    except Exception as err:             # noqa: BLE001 -- BadZipFile, NotImplementedError, OSError, ...
+        head = source[:6] if isinstance(source, (bytes, bytearray)) else b""
+        if head == b"\x93NUMPY":
+            raise ModelFileError(path, f"{member} is a single .npy array, not an .npz archive of named "
+                                       f"arrays") from err
         raise ModelFileError(path, f"{member} is not a NumPy .npz archive ({err})") from err
-    if not isinstance(npz, np.lib.npyio.NpzFile):
-        npz_kind = "a single .npy array" if isinstance(npz, np.ndarray) else type(npz).__name__
-        raise ModelFileError(path, f"{member} is {npz_kind}, not an .npz archive of named arrays")
-    arrays = {}
-    with npz:
-        for key in npz.files:
-            try:
-                array = npz[key]
-            except ValueError as err:        # object arrays need pickle: refused
-                raise ModelFileError(path, f"{member}: array {key!r} cannot be read without unpickling "
-                                           f"({err})") from err
-            except Exception as err:
-                raise ModelFileError(path, f"{member}: array {key!r} is damaged ({err})") from err
-            if not isinstance(array, np.ndarray):
-                raise ModelFileError(path, f"{member}: {key!r} is not a .npy array")
-            arrays[key] = array
+    with zf:
+        infos = zf.infolist()
+        keys = [info.filename[:-4] if info.filename.endswith(".npy") else info.filename for info in infos]
+        dup = duplicates(keys)
+        if dup:
+            raise ModelFileError(path, f"{member} holds the arrays {short(dup)} twice: it was tampered with")
+        checks = plan(keys)
+        arrays = {}
+        for key, info in zip(keys, infos):
+            arrays[key] = _read_npy(path, member, zf, info, key, checks[key])
     return arrays
+
+
+def _read_npy(path, member, zf, info, key, check):
+    """One .npy member: header read and checked (check(shape, dtype), no object arrays), then exactly
+    the bytes it declares."""
+    try:
+        with zf.open(info) as fh:
+            version = np.lib.format.read_magic(fh)
+            if version not in ((1, 0), (2, 0)):
+                raise ValueError(f"unsupported .npy format version {version}")
+            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
+                np.lib.format.read_array_header_2_0
+            shape, fortran, dtype = read_header(fh, max_header_size=ARRAY_OVERHEAD)
+            if dtype.hasobject:
+                raise ModelFileError(path, f"{member}: array {key!r} cannot be read without unpickling "
+                                           f"(it holds Python objects, dtype {dtype}); such files are refused")
+            check(shape, dtype)
+            nbytes = math.prod(shape) * dtype.itemsize
+            if info.file_size > nbytes + ARRAY_OVERHEAD:
+                raise ModelFileError(path, f"{member}: array {key!r} declares {info.file_size} bytes for "
+                                           f"{nbytes} bytes of values: it is damaged or hostile")
+            data = fh.read(nbytes + 1)
+    except ModelFileError:
+        raise
+    except Exception as err:             # noqa: BLE001 -- a damaged member: zlib.error, BadZipFile, ValueError
+        raise ModelFileError(path, f"{member}: array {key!r} is damaged ({err})") from err
+    if len(data) != nbytes:
+        what = "is truncated" if len(data) < nbytes else "has bytes after its values"
+        raise ModelFileError(path, f"{member}: array {key!r} {what}: it is damaged")
+    array = np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
+    return np.array(array, order="C")            # writable and C-ordered, as np.load gives
 
 
 def expected_weights(path, config):
@@ -60,21 +106,27 @@ def expected_weights(path, config):
 
 
 def read_arrays(path, member, data, expected) -> list[np.ndarray]:
-    """The arrays of `member`, in the order of `expected` [(name, shape, dtype)], all checked."""
-    arrays = npz_arrays(path, member, data)
-    names = [name for name, _, _ in expected]
-    missing = [n for n in names if n not in arrays]
-    extra = [n for n in arrays if n not in names]
-    if missing or extra:
-        parts = ([f"lacks {short(missing)}"] if missing else []) + ([f"has unexpected {short(extra)}"]
-                                                                    if extra else [])
-        raise ModelFileError(path, f"{member} {' and '.join(parts)}")
-    out = []
-    for name, shape, dtype in expected:
-        array = arrays[name]
-        if array.shape != shape:
-            raise ModelFileError(path, f"{member}: {name} has shape {array.shape}, the model needs {shape}")
-        if array.dtype != dtype:
-            raise ModelFileError(path, f"{member}: {name} has dtype {array.dtype}, the model needs {dtype}")
-        out.append(array)
-    return out
+    """The arrays of `member`, in the order of `expected` [(name, shape, dtype)], all checked: names first,
+    then each array's shape and dtype from its header, before its values are read."""
+    wanted = {name: (shape, dtype) for name, shape, dtype in expected}
+
+    def plan(found):
+        missing = [n for n in wanted if n not in found]
+        extra = [n for n in found if n not in wanted]
+        if missing or extra:
+            parts = ([f"lacks {short(missing)}"] if missing else []) + ([f"has unexpected {short(extra)}"]
+                                                                        if extra else [])
+            raise ModelFileError(path, f"{member} {' and '.join(parts)}")
+        return {name: _exactly(path, member, name, *wanted[name]) for name in found}
+
+    arrays = npz_arrays(path, member, data, plan)
+    return [arrays[name] for name, _, _ in expected]
+
+
+def _exactly(path, member, name, shape, dtype):
+    def check(found_shape, found_dtype):
+        if found_shape != shape:
+            raise ModelFileError(path, f"{member}: {name} has shape {found_shape}, the model needs {shape}")
+        if found_dtype != dtype:
+            raise ModelFileError(path, f"{member}: {name} has dtype {found_dtype}, the model needs {dtype}")
+    return check

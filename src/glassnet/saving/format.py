@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import json
 import os
+import re
 from pathlib import Path
 
-from .. import _registry
+import numpy as np
+
+from .. import _files, _registry
 
 FORMAT = "glassnet-model"
 #: Version of the file layout this glassnet writes; it reads every version up to this one.
@@ -20,6 +24,16 @@ CONFIG = "config.json"
 WEIGHTS = "weights.npz"
 OPTIMIZER = "optimizer.npz"
 
+# Limits on what a file may make glassnet read (docs/model-format.md, "Limits"). Each is read at the time
+# of the check, so a program may raise it: glassnet.saving.format.JSON_LIMIT = 64 * 2**20.
+#: Bytes of one JSON member (manifest.json, config.json, a .keras file's config.json).
+JSON_LIMIT = 16 * 2**20
+#: Nesting depth of brackets in one JSON member; a Sequential nested 8 deep (keras_nested.MAX_NESTING)
+#: writes a config.json about 30 deep.
+JSON_DEPTH = 100
+#: Members of a .glassnet or .keras archive (a .glassnet file has 3 or 4), checked before any other.
+MAX_MEMBERS = 64
+
 
 class ModelFileError(ValueError):
     """A model or weights file that cannot be loaded; the message names the file and what is wrong."""
@@ -31,6 +45,43 @@ class ModelFileError(ValueError):
 
     def __reduce__(self):
         return type(self), (self.path, self.problem)
+
+
+def json_depth(data: bytes) -> int:
+    """The deepest nesting of [ and { in the JSON text `data`, brackets inside strings not counted, found
+    without recursion and in bounded memory (a million bytes at a time)."""
+    text = _STRING.sub(b"", data)                   # strings (with their escapes) gone
+    brackets = np.frombuffer(text.translate(None, _NOT_BRACKETS), np.uint8)
+    deepest = level = 0
+    for start in range(0, len(brackets), 2**20):
+        chunk = brackets[start:start + 2**20]
+        steps = np.where((chunk == ord("[")) | (chunk == ord("{")), 1, -1).astype(np.int64)
+        levels = level + np.cumsum(steps)
+        deepest, level = max(deepest, int(levels.max())), int(levels[-1])
+    return deepest
+
+
+_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)        # a JSON string, escapes included
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"[]{}")
+
+
+def parse_json(path, member, data: bytes):
+    """The JSON object in `data` (the member `member` of `path`), its size and depth checked first
+    against JSON_LIMIT and JSON_DEPTH; anything else is a ModelFileError naming the file and member."""
+    if len(data) > JSON_LIMIT:
+        raise ModelFileError(path, f"{member} holds {len(data)} bytes, more than the limit of {JSON_LIMIT} "
+                                   f"(glassnet.saving.format.JSON_LIMIT): it is damaged or hostile")
+    depth = json_depth(data)
+    if depth > JSON_DEPTH:
+        raise ModelFileError(path, f"{member} nests brackets {depth} deep, more than the limit of {JSON_DEPTH} "
+                                   f"(glassnet.saving.format.JSON_DEPTH): it is damaged or hostile")
+    try:
+        value = json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as err:
+        raise ModelFileError(path, f"{member} is not valid JSON ({err})") from err
+    if not isinstance(value, dict):
+        raise ModelFileError(path, f"{member} must hold a JSON object, got {type(value).__name__}")
+    return value
 
 
 def as_path(filepath, what="filepath") -> Path:
@@ -46,11 +97,14 @@ def as_path(filepath, what="filepath") -> Path:
 def existing(filepath, suffix) -> Path:
     """The file to read: `filepath`, or `filepath` + `suffix` when that has no suffix and only that exists."""
     path = as_path(filepath)
-    if path.exists():
-        return path
-    if not path.suffix and path.with_name(path.name + suffix).exists():
-        return path.with_name(path.name + suffix)
-    raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    if not path.exists() and not path.suffix and path.with_name(path.name + suffix).exists():
+        path = path.with_name(path.name + suffix)
+    if not path.exists():
+        raise FileNotFoundError(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+    problem = _files.not_regular(path)          # /dev/zero, a FIFO: refused before anything opens them
+    if problem is not None and not path.is_dir():
+        raise ModelFileError(path, problem)
+    return path
 
 
 def check_overwrite(path, overwrite):

@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import _registry
 from ..models import Model
-from . import archive, keras_compile, keras_graph, keras_layer_specs, keras_nested, keras_weights
+from . import archive, format as _format, keras_compile, keras_graph, keras_layer_specs, keras_nested, keras_weights
 from .keras_layer_specs import activation as _activation, keras_activation as _keras_activation, \
     keras_regularizer as _keras_regularizer, regularizer as _regularizer
 from .budget import Budget
@@ -38,7 +38,6 @@ from .weights import require_weights
 KERAS_SUFFIX = ".keras"
 KERAS_VERSION = "3.15.1"                    # the Keras release whose layout glassnet writes
 CONFIG, METADATA, WEIGHTS_H5 = "config.json", "metadata.json", "model.weights.h5"
-_JSON_LIMIT = 64 * 2**20
 _WEIGHTS_LIMIT = 2**33
 
 
@@ -158,7 +157,7 @@ def load_keras(filepath, compile=True, custom_objects=None):
 
 def read_members(path):
     """(config dict, weights bytes) of a `.keras` archive; every member name and size checked first."""
-    with archive.open_zip(path) as zf:
+    with archive.open_zip(path, _format.MAX_MEMBERS) as zf:
         infos = zf.infolist()
         names = [info.filename for info in infos]
         for name in names:
@@ -173,13 +172,15 @@ def read_members(path):
                 raise ModelFileError(path, f"it is not a Keras .keras file: the member {required} is missing "
                                            f"(members: {', '.join(names[:6])})")
         for info in infos:
-            limit = _WEIGHTS_LIMIT if info.filename == WEIGHTS_H5 else _JSON_LIMIT
+            limit = _WEIGHTS_LIMIT if info.filename == WEIGHTS_H5 else _format.JSON_LIMIT
             if info.file_size > limit:
                 raise ModelFileError(path, f"the member {info.filename} declares {info.file_size} bytes, more "
                                            f"than the {limit} allowed: the file is damaged or hostile")
         try:
-            config = json.loads(zf.read(CONFIG).decode("utf-8"))
+            config = _format.parse_json(path, CONFIG, zf.read(CONFIG))
             weights = zf.read(WEIGHTS_H5)
+        except ModelFileError:
+            raise
         except (UnicodeDecodeError, ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as err:
             raise ModelFileError(path, f"a member cannot be read ({type(err).__name__}: {err})") from err
     if not isinstance(config, dict):

@@ -49,6 +49,33 @@ def save_weights(model, filepath, overwrite=True) -> Path:
     return path
 
 
+def _plan(path, model):
+    """For arrays.npz_arrays: the arrays a weights .npz may hold for `model` (matched by name when its
+    names are the model's, else by position), each checked from its header before it is read."""
+    names, own = weight_names(model), model.weights
+
+    def plan(found):
+        if len(found) != len(names):
+            raise ModelFileError(path, f"it holds {len(found)} arrays ({short(list(found))}), "
+                                       f"the model has {len(names)} weights ({short(names)})")
+        by_name = set(found) == set(names)
+        index = {name: i for i, name in enumerate(names)}
+        return {key: _fits(path, key, names[j], own[j])
+                for i, key in enumerate(found) for j in [index[key] if by_name else i]}
+    return plan
+
+
+def _fits(path, key, name, mine):
+    def check(shape, dtype):
+        if shape != mine.shape:
+            raise ModelFileError(path, f"array {key!r} has shape {shape}, "
+                                       f"the model's {name} needs {mine.shape}; no weight was changed")
+        if dtype.kind not in "fiu":
+            raise ModelFileError(path, f"array {key!r} holds {dtype} values, not numbers; "
+                                       f"no weight was changed")
+    return check
+
+
 def load_weights(model, filepath):
     """Set `model`'s weights from a save_weights `.npz` (or from a `.glassnet` model file; from a
     Keras 3 `.weights.h5` or `.keras` file by layer name).
@@ -74,8 +101,7 @@ def load_weights(model, filepath):
         listed = arrays.read_arrays(path, WEIGHTS, members[WEIGHTS], arrays.expected_weights(path, config))
         found = dict(zip((w["name"] for w in config["weights"]), listed))
     else:
-        with open(path, "rb") as f:
-            found = arrays.npz_arrays(path, "the file", f.read())
+        found = arrays.npz_arrays(path, "the file", str(path), _plan(path, model))
     names, own = weight_names(model), model.weights
     if set(found) == set(names):
         pairs = [(name, name, found[name]) for name in names]
