@@ -36,6 +36,7 @@ class Dense(Layer):
             input_shape = (input_dim,)
         super().__init__(input_shape=input_shape, **kwargs)
         self.units = _checks.positive_int(units, "Dense units")
+        _checks.array_size((self.units,), "Dense units")
         self.activation = _activations.canonical_name(activation)
         self._act = _activations.ACTIVATIONS[self.activation]
         self.use_bias = bool(use_bias)
@@ -54,6 +55,7 @@ class Dense(Layer):
         n_in = input_shape[-1]
         if n_in is None:
             raise ValueError("Dense needs to know its input width; pass input_shape=(n,)")
+        _checks.array_size((n_in, self.units), f"Dense({self.units})'s kernel for inputs of width {n_in}")
         self.params = {"W": self.kernel_initializer((n_in, self.units), self.dtype)}
         if self.use_bias:
             self.params["b"] = self.bias_initializer((self.units,), self.dtype)
