@@ -61,8 +61,10 @@ def test_to_categorical_output_size_limit(monkeypatch):
 
 
 def test_dense_units_beyond_the_limit():
-    with pytest.raises(ValueError, match=r"Dense units would hold 1,000,000,000,000 numbers.*MAX_ARRAY_SIZE"):
-        gn.layers.Dense(10**12)
+    layer = gn.layers.Dense(10**12)                  # nothing allocated yet; building it is refused
+    with pytest.raises(ValueError, match=r"Dense\(1000000000000\)'s kernel for inputs of width 3 would hold "
+                                         r"3,000,000,000,000 numbers.*MAX_ARRAY_SIZE"):
+        gn.Sequential([gn.layers.Input((3,)), layer])
 
 
 def test_dense_kernel_beyond_the_limit_is_refused_before_allocation(monkeypatch):

@@ -36,7 +36,6 @@ class Dense(Layer):
             input_shape = (input_dim,)
         super().__init__(input_shape=input_shape, **kwargs)
         self.units = _checks.positive_int(units, "Dense units")
-        _checks.array_size((self.units,), "Dense units")
         self.activation = _activations.canonical_name(activation)
         self._act = _activations.ACTIVATIONS[self.activation]
         self.use_bias = bool(use_bias)
