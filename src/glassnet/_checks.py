@@ -6,11 +6,23 @@ import math
 
 import numpy as np
 
+from . import backend
+
 
 def positive_int(value, what):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{what} must be a positive integer, got {value!r}")
     return int(value)
+
+
+def array_size(shape, what):
+    """Refuse an array of `shape` bigger than backend.MAX_ARRAY_SIZE numbers, before it is allocated."""
+    size = math.prod(int(d) for d in shape)
+    if size > backend.MAX_ARRAY_SIZE:
+        raise ValueError(f"{what} would hold {size:,} numbers (shape {tuple(int(d) for d in shape)}), more than "
+                         f"glassnet.backend.MAX_ARRAY_SIZE = {backend.MAX_ARRAY_SIZE:,}; set "
+                         f"glassnet.backend.MAX_ARRAY_SIZE higher if the machine has the memory")
+    return size
 
 
 _EXPECTED = "a NumPy array of numbers, a list of lists of numbers, or a pandas DataFrame or Series"
@@ -185,6 +197,17 @@ def label_vector(y, what="y", shape_hint=""):
     elif y.dtype.kind not in "iub":
         raise TypeError(f"{what} must hold integer class labels, got dtype {y.dtype}")
     return y
+
+
+def sparse_output(output_shape, y, loss_name, what="y"):
+    """Integer labels (one per sample) need an output of shape (n, classes): refuse (n, 4, 10) and the like."""
+    out = tuple(output_shape)
+    if len(out) != 1:
+        raise ValueError(
+            f"{loss_name} takes one integer label per sample for a model whose output has shape "
+            f"(n, classes); this model's output has shape (n, {', '.join(map(str, out))}) "
+            f"and {what} has shape {np.shape(y)} (Dense acts on the last axis of its input); "
+            f"add a Flatten layer before the Dense layers, or give inputs of shape (n, features)")
 
 
 def class_labels(y, n_classes, what="y"):

@@ -40,6 +40,12 @@ _RNG = np.random.default_rng()
 
 _VALID_FLOATX = ("float32", "float64")
 
+#: The most numbers one weight array (a layer's kernel, an embedding table) or one array built from an
+#: argument (to_categorical's output) may hold: 2**31, 8 GiB in float32.  A larger size is refused with a
+#: ValueError naming this limit instead of ending in a MemoryError; raise it with
+#: ``glassnet.backend.MAX_ARRAY_SIZE = ...`` on a machine that has the memory.
+MAX_ARRAY_SIZE = 2**31
+
 
 def floatx() -> str:
     """The default float type as a string: "float32" (default) or "float64"."""

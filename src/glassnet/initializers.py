@@ -39,12 +39,14 @@ class Initializer:
 @register("initializer", "zeros")
 class Zeros(Initializer):
     def __call__(self, shape, dtype=None):
+        _checks.array_size(shape, f"a weight made by {type(self).__name__}")
         return np.zeros(shape, dtype=backend.standardize_dtype(dtype))
 
 
 @register("initializer", "ones")
 class Ones(Initializer):
     def __call__(self, shape, dtype=None):
+        _checks.array_size(shape, f"a weight made by {type(self).__name__}")
         return np.ones(shape, dtype=backend.standardize_dtype(dtype))
 
 
@@ -61,6 +63,7 @@ class Constant(Initializer):
         self.value = float(array) if array.ndim == 0 else array
 
     def __call__(self, shape, dtype=None):
+        _checks.array_size(shape, f"a weight made by {type(self).__name__}")
         dtype = backend.standardize_dtype(dtype)
         if isinstance(self.value, float):
             return np.full(shape, self.value, dtype=dtype)
@@ -95,6 +98,7 @@ class _Normal(_Random):
         self.mean, self.stddev = float(mean), float(stddev)
 
     def __call__(self, shape, dtype=None):
+        _checks.array_size(shape, f"a weight made by {type(self).__name__}")
         dtype = backend.standardize_dtype(dtype)
         w = self._unit(self._rng(), shape) * self.stddev + self.mean
         return w.astype(dtype, copy=False)
@@ -121,6 +125,7 @@ class RandomUniform(_Random):
         self.minval, self.maxval = float(minval), float(maxval)
 
     def __call__(self, shape, dtype=None):
+        _checks.array_size(shape, f"a weight made by {type(self).__name__}")
         dtype = backend.standardize_dtype(dtype)
         return self._rng().uniform(self.minval, self.maxval, size=shape).astype(dtype, copy=False)
 
@@ -153,6 +158,7 @@ class VarianceScaling(_Random):
         self.scale, self.mode, self.distribution = float(scale), mode, distribution
 
     def __call__(self, shape, dtype=None):
+        _checks.array_size(shape, f"a weight made by {type(self).__name__}")
         dtype = backend.standardize_dtype(dtype)
         fan_in, fan_out = compute_fans(shape)
         fan = {"fan_in": fan_in, "fan_out": fan_out, "fan_avg": (fan_in + fan_out) / 2}[self.mode]

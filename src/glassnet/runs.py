@@ -44,6 +44,38 @@ class CommandError(Exception):
     """A runtime failure reported as one line on stderr, exit status 1."""
 
 
+#: The largest history.json read_history reads (a run of many epochs writes a few KB).
+MAX_HISTORY_BYTES = 64 * 2**20
+
+
+def read_history(path):
+    """A run folder's history.json -> {name: [number or None, ...]}; anything else is a ValueError that
+    names the file (not JSON, too big, too deeply nested, not a dict of lists of numbers)."""
+    size = os.path.getsize(path)
+    if size > MAX_HISTORY_BYTES:
+        raise ValueError(f"{path} holds {size:,} bytes, more than a history's limit of {MAX_HISTORY_BYTES:,} "
+                         f"(glassnet.runs.MAX_HISTORY_BYTES)")
+    with open(path, encoding="utf-8") as fh:
+        try:
+            history = json.load(fh)
+        except RecursionError:
+            raise ValueError(f"{path} is nested too deeply to be a history") from None
+        except ValueError as err:                        # UnicodeDecodeError too
+            raise ValueError(f"{path} is not valid JSON ({err})") from None
+    expected = "a history ({'loss': [numbers, one per epoch], ...})"
+    if not isinstance(history, dict):
+        raise ValueError(f"{path} does not hold {expected}: it holds a {type(history).__name__}")
+    for key, values in history.items():
+        if not isinstance(values, list):
+            raise ValueError(f"{path} does not hold {expected}: {key[:40]!r} is not a list but a "
+                             f"{type(values).__name__}")
+        for i, v in enumerate(values):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, (int, float))):
+                shown = repr(v) if len(repr(v)) <= 40 else repr(v)[:37] + "..."
+                raise ValueError(f"{path} does not hold {expected}: {key[:40]!r}[{i}] is {shown}, not a number")
+    return history
+
+
 def dataset_name(text):
     """A known dataset name in its canonical spelling (mnist_mini, MNIST-mini -> mnist-mini), else None."""
     name = str(text).strip().lower().replace("_", "-")

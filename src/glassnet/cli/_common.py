@@ -19,7 +19,7 @@ PROG = "glassnet"
 
 __all__ = ["PROG", "CommandError", "MissingDependencyError", "Formatter", "hidden", "positive_int", "seed",
            "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "flag",
-           "precision", "loss_name", "recorded_dataset", "model_and_test_split", "model_name"]
+           "precision", "loss_name", "up_to", "MAX_WIDTH", "MAX_COUNT", "recorded_dataset", "model_and_test_split", "model_name"]
 
 
 class MissingDependencyError(CommandError):
@@ -61,6 +61,25 @@ def positive_int(text):
     return _checked(text, int, lambda v: _checks.positive_int(v, "value"), "a positive integer")
 
 
+#: The largest value of a count argument that sizes an array (train --hidden widths, explain --samples,
+#: gradcheck --features/--classes/--samples): beyond it the command would run out of memory or for ever,
+#: so it is a usage error (exit 2) naming the limit.  Scripts that need more call the Python API.
+MAX_WIDTH = 1_000_000
+MAX_COUNT = 10_000
+
+
+def up_to(limit):
+    """An argument type: a positive integer no larger than `limit` (a usage error naming the limit)."""
+    def bounded_int(text):
+        value = positive_int(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"expected a positive integer up to {limit:,} (the command line's "
+                                             f"limit), got {text!r}")
+        return value
+    bounded_int.__name__ = f"positive integer up to {limit:,}"
+    return bounded_int
+
+
 def seed(text):
     return _checked(text, int, lambda v: _non_negative_int(v, "seed"), "an integer >= 0")
 
@@ -80,8 +99,12 @@ def fraction(text):
 def hidden(text):
     """Comma-separated layer widths: 50 or 128,64."""
     expected = "comma-separated layer widths (positive integers) such as 50 or 128,64"
-    return tuple(_checked(text, lambda _: part, lambda p: _checks.positive_int(int(p), "width"), expected)
-                 for part in (p.strip() for p in str(text).split(",")))
+    widths = tuple(_checked(text, lambda _: part, lambda p: _checks.positive_int(int(p), "width"), expected)
+                   for part in (p.strip() for p in str(text).split(",")))
+    if max(widths) > MAX_WIDTH:
+        raise argparse.ArgumentTypeError(f"expected layer widths up to {MAX_WIDTH:,} (the command line's limit), "
+                                         f"got {text!r}")
+    return widths
 
 
 def precision(text):

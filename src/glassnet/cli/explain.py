@@ -13,7 +13,8 @@ from ..gradcheck import gradient_check
 from ..layers import Dense, Input
 from ..models import Sequential
 from ._common import (CommandError, Formatter, activation, dataset, hidden, loss_name,
-                      model_and_test_split, optimizer, positive_float, positive_int, precision, seed)
+                      model_and_test_split, optimizer, positive_float, positive_int, precision, seed,
+                      up_to, MAX_COUNT)
 
 #: `glassnet explain`'s network when no --example is given (the 2-3-2 of the README's by-hand example)
 EXPLAIN_DEFAULTS = {"hidden": (3,), "activation": "sigmoid", "optimizer": "sgd", "samples": 1, "seed": 0}
@@ -79,7 +80,7 @@ def add_parsers(sub):
                          help="sgd, adagrad, rmsprop, adam or adamw (default: sgd)")
     explain.add_argument("--lr", "--learning-rate", dest="lr", type=positive_float, default=None, metavar="RATE",
                          help="learning rate (default: 0.1; 0.5 for the example)")
-    explain.add_argument("--samples", type=positive_int, default=None, metavar="N",
+    explain.add_argument("--samples", type=up_to(MAX_COUNT), default=None, metavar="N",
                          help="batch size: 1 (default) is the input [1, 0.5]; more draws random inputs")
     explain.add_argument("--seed", type=seed, default=None, metavar="N",
                          help="random seed of the initial weights and inputs (default: 0)")
@@ -116,11 +117,11 @@ def add_parsers(sub):
                        help="its loss: sparse_categorical_crossentropy (default), categorical_crossentropy, "
                             "binary_crossentropy, mse or mae; the output activation follows (softmax, sigmoid, "
                             "linear)")
-    check.add_argument("--features", type=positive_int, default=None, metavar="N",
+    check.add_argument("--features", type=up_to(MAX_COUNT), default=None, metavar="N",
                        help="its input width (default: 4)")
-    check.add_argument("--classes", type=positive_int, default=None, metavar="N",
+    check.add_argument("--classes", type=up_to(MAX_COUNT), default=None, metavar="N",
                        help="its number of classes / outputs (default: 3)")
-    check.add_argument("--samples", type=positive_int, default=8, metavar="N",
+    check.add_argument("--samples", type=up_to(MAX_COUNT), default=8, metavar="N",
                        help="samples in the batch (default: 8)")
     check.add_argument("--seed", type=seed, default=0, metavar="N",
                        help="random seed of the network, the samples and the entries checked (default: 0)")

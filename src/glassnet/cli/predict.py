@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import math
 import os
+import warnings
 
 import numpy as np
 
@@ -12,6 +13,12 @@ from ..runs import to_features
 from ._common import CommandError, Formatter, MissingDependencyError
 
 IMAGES_HINT = 'pip install "glassnet[images]"'
+
+#: The most pixels (width x height, from the file's header) an image may declare: a larger one is refused
+#: before it is decoded (a 30000 x 30000 PNG takes 110 KB on disk and 900 MB in memory).  Pillow's own
+#: decompression-bomb check (PIL.Image.MAX_IMAGE_PIXELS, about 89 million) is an error here too.  Raise
+#: this one with ``glassnet.cli.predict.MAX_IMAGE_PIXELS = ...``.
+MAX_IMAGE_PIXELS = 50_000_000
 
 
 def add_parser(sub):
@@ -54,7 +61,19 @@ def read_image(path, feature_shape):
     """One image file -> (1, features) floats in [0, 1], white digit on black as in MNIST."""
     Image, ImageOps = _pillow()
     height, width = image_side(feature_shape)
-    with Image.open(path) as im:
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)     # above Pillow's limit: refused
+        try:
+            im = Image.open(path)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+            raise CommandError(f"cannot read image {path}: it declares more pixels than Pillow's "
+                               f"decompression-bomb limit ({' '.join(str(e).split())})") from None
+    with im:
+        pixels = im.size[0] * im.size[1]
+        if pixels > MAX_IMAGE_PIXELS:
+            raise CommandError(f"cannot read image {path}: it declares {im.size[0]} x {im.size[1]} = {pixels:,} "
+                               f"pixels, more than the limit of {MAX_IMAGE_PIXELS:,} "
+                               f"(glassnet.cli.predict.MAX_IMAGE_PIXELS)")
         im.load()
         im = ImageOps.exif_transpose(im)
         if im.mode in ("RGBA", "LA", "PA") or (im.mode == "P" and "transparency" in im.info):

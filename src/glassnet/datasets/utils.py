@@ -15,6 +15,7 @@ import math
 
 import numpy as np
 
+from .. import _checks
 from ..backend import make_rng, standardize_dtype
 
 __all__ = ["to_categorical", "train_test_split", "normalize", "standardize"]
@@ -29,8 +30,16 @@ def _as_array(x, what):
     return x
 
 
+#: The most classes to_categorical encodes (given as num_classes or inferred as max(y) + 1).  Its output
+#: is also bounded by glassnet.backend.MAX_ARRAY_SIZE numbers.  Raise it with
+#: ``glassnet.datasets.utils.MAX_CLASSES = ...``.
+MAX_CLASSES = 2**20
+
+
 def _as_labels(y, what="y"):
-    """y as an int64 array of class indices; floats must hold whole numbers."""
+    """y as an int64 array of class indices: non-negative integers (floats holding whole numbers are
+    accepted, as in Keras), none above MAX_CLASSES - 1, checked before the cast so that 1e300 or
+    3e16 are refused rather than overflowing."""
     y = _as_array(y, what)
     if y.dtype.kind == "f":
         if not np.isfinite(y).all():
@@ -38,8 +47,15 @@ def _as_labels(y, what="y"):
         if not np.array_equal(y, np.round(y)):
             bad = y[y != np.round(y)].flat[0]
             raise ValueError(f"{what} must hold whole class indices, got {bad!r}")
-    if y.size and y.min() < 0:
-        raise ValueError(f"{what} must hold class indices >= 0, got {y.min()!r}")
+    if y.dtype.kind == "b":
+        y = y.astype(np.int64)
+    if y.size:
+        lo, hi = y.min(), y.max()
+        if lo < 0:
+            raise ValueError(f"{what} must hold class indices >= 0, got {lo.item()!r}")
+        if hi >= MAX_CLASSES:
+            raise ValueError(f"{what} holds the class index {hi.item()!r}, beyond the limit of {MAX_CLASSES:,} "
+                             f"classes (glassnet.datasets.utils.MAX_CLASSES; set it higher for more classes)")
     return y.astype(np.int64)
 
 
@@ -60,6 +76,10 @@ def to_categorical(y, num_classes=None, dtype="float32"):
     elif isinstance(num_classes, bool) or not isinstance(num_classes, (int, np.integer)) or num_classes <= 0:
         raise ValueError(f"to_categorical: num_classes must be a positive integer, got {num_classes!r}")
     num_classes = int(num_classes)
+    if num_classes > MAX_CLASSES:
+        raise ValueError(f"to_categorical: num_classes={num_classes:,} is beyond the limit of {MAX_CLASSES:,} "
+                         f"classes (glassnet.datasets.utils.MAX_CLASSES; set it higher for more classes)")
+    _checks.array_size(y.shape + (num_classes,), "to_categorical's output")
     if y.size and int(y.max()) >= num_classes:
         raise ValueError(f"to_categorical: label {int(y.max())} is outside the class range 0..{num_classes - 1} "
                          f"(num_classes={num_classes})")

@@ -54,6 +54,7 @@ class Dense(Layer):
         n_in = input_shape[-1]
         if n_in is None:
             raise ValueError("Dense needs to know its input width; pass input_shape=(n,)")
+        _checks.array_size((n_in, self.units), f"Dense({self.units})'s kernel for inputs of width {n_in}")
         self.params = {"W": self.kernel_initializer((n_in, self.units), self.dtype)}
         if self.use_bias:
             self.params["b"] = self.bias_initializer((self.units,), self.dtype)

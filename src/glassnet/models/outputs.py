@@ -164,6 +164,7 @@ def check_y(model, y, what="y"):
         shape = tuple(model.outputs[k].shape[1:])
         loss = head.loss
         if loss is not None and loss.sparse_labels:
+            _checks.sparse_output(shape, part, loss.name, label)
             arrays.append(_checks.class_labels(part, shape[-1], label))
         else:
             unit = loss is not None and loss.name == "binary_crossentropy"

@@ -130,6 +130,7 @@ class Trainer:
         if self.loss.sparse_labels:
             if y is None:
                 raise ValueError(f"{what} is required, got None")
+            _checks.sparse_output(out, y, self.loss.name, what)   # the fused kernel takes (n, k) only
             self._labels_as_column = np.ndim(y) == 2       # Metric objects get them back as a column (Keras)
             return _checks.class_labels(y, out[-1], what)
         return _checks.targets(y, out, self.dtype, what, unit_interval=self.loss.name == "binary_crossentropy")

@@ -1,7 +1,6 @@
 """A run folder of `glassnet train`: every figure of the `glassnet plot` command."""
 from __future__ import annotations
 
-import json
 import math
 import os
 
@@ -47,13 +46,7 @@ def plot_run(run_dir, dataset=None, samples=1000):
     history_path = os.path.join(run_dir, runs.HISTORY_FILE)
     history = None
     if not os.path.exists(curves) and os.path.isfile(history_path):
-        with open(history_path, encoding="utf-8") as fh:
-            try:
-                history = json.load(fh)
-            except ValueError as err:
-                raise ValueError(f"{history_path} is not valid JSON ({err})") from None
-        if not isinstance(history, dict) or not all(isinstance(v, list) for v in history.values()):
-            raise ValueError(f"{history_path} does not hold a history ({{'loss': [...], ...}})")
+        history = runs.read_history(history_path)
 
     # read and check everything before the first figure is written
     model = runs.load_model(model_path)
