@@ -298,3 +298,25 @@ def test_weights_npz_arrays_are_checked_from_their_headers(tmp_path, monkeypatch
                 np.lib.format.write_array(fh, np.zeros((2**18,) + s[1:] if n == name else s, d))
     with pytest.raises(ModelFileError, match=rf"weights.npz: {name} has shape \({2**18}, .*the model needs"):
         arrays.read_arrays(path, "weights.npz", buf.getvalue(), expected)
+
+
+def test_a_model_file_cut_short_says_so_not_that_it_is_an_npz(tmp_path):
+    gn.set_random_seed(0)
+    model = gn.Sequential([gn.Input((4,)), gn.layers.Dense(3)])
+    model.compile("adam", "mse")
+    model.fit(np.ones((4, 4)), np.ones((4, 3)), verbose=0)
+    data = model.save(tmp_path / "model").read_bytes()
+    cut = tmp_path / "cut.glassnet"
+    npz_like = 0
+    for percent in range(40, 100, 4):             # past the inner weights.npz's own directory
+        cut.write_bytes(data[:len(data) * percent // 100])
+        with pytest.raises(gn.ModelFileError) as err:
+            gn.load_model(cut)
+        assert "truncated or damaged" in str(err.value) and "load_weights" not in str(err.value)
+        npz_like += "its first member is config.json" in str(err.value)
+    assert npz_like                                # some cuts do end on the inner archive's directory
+    # a real .npz of weights still gets the pointer to load_weights
+    weights = tmp_path / "only.npz"
+    np.savez(weights, **{f"{i}.npy": w for i, w in enumerate(model.get_weights())})
+    with pytest.raises(gn.ModelFileError, match="NumPy .npz archive.*model.load_weights"):
+        gn.load_model(weights)

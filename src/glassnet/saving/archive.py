@@ -175,7 +175,7 @@ def read_archive(path):
         if dup:
             raise ModelFileError(path, f"the archive holds members twice ({', '.join(dup)}): it was tampered with")
         if MANIFEST not in names:
-            raise ModelFileError(path, _foreign_zip(names))
+            raise ModelFileError(path, _foreign_zip(names, _first_member(path)))
         manifest = _json_member(path, zf, MANIFEST)
         _check_format(path, manifest, MANIFEST)
         listed = manifest.get("members")
@@ -243,7 +243,27 @@ def _npz_limits(path, config) -> dict:
     return {WEIGHTS: weights, OPTIMIZER: optimizer}
 
 
-def _foreign_zip(names) -> str:
+def _first_member(path):
+    """The name in the zip's first local header (the file's first bytes), or None: a glassnet model file
+    starts with config.json whatever its end holds."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(30 + 64)
+    except (OSError, TypeError):
+        return None
+    if len(head) < 30 or head[:4] != b"PK\x03\x04":
+        return None
+    length = int.from_bytes(head[26:28], "little")
+    return head[30:30 + length].decode("utf-8", "replace") if 0 < length <= 64 else None
+
+
+def _foreign_zip(names, first=None) -> str:
+    if first is not None and first not in names and first in (CONFIG, MANIFEST, WEIGHTS, OPTIMIZER):
+        # the zip directory found belongs to an archive inside the file (weights.npz, stored as it is):
+        # the model file's own end, with its directory, was cut off
+        return (f"it starts as a glassnet model file (its first member is {first}) but its end is missing: "
+                f"the file is truncated or damaged (the zip directory found is that of an archive inside it, "
+                f"holding {short(names)})")
     if names and all(n.endswith(".npy") for n in names):
         return ("it is a NumPy .npz archive, not a glassnet model file; "
                 "to read weights saved with save_weights use model.load_weights")
