@@ -1,4 +1,5 @@
 """Shared pytest fixtures (append only: several test modules add to this file)."""
+import collections
 import os
 import random
 
@@ -87,3 +88,30 @@ def keras():
     if keras.backend.backend() != "torch":
         pytest.skip(f"the Keras reference tests run Keras on torch, this Keras runs on {keras.backend.backend()}")
     return keras
+
+
+@pytest.fixture
+def kernels(monkeypatch):
+    """(tests/test_kernels_conv.py, test_kernels_pool.py, layers/test_layer_kernels.py)
+    use(name) switches with set_kernels(name) and returns a Counter of kernel calls by name (with
+    "auto", every kernel is wrapped to count); the previous setting is restored afterwards."""
+    monkeypatch.setattr(gn.backend, "_KERNELS_WANTED", gn.backend._KERNELS_WANTED)
+    monkeypatch.setattr(gn.backend, "_KERNEL_TABLE", gn.backend._KERNEL_TABLE)
+    calls = collections.Counter()
+
+    def counting(name, fn):
+        def kernel(*args):
+            calls[name] += 1
+            return fn(*args)
+        return kernel
+
+    def use(name):
+        calls.clear()
+        gn.backend.set_kernels(name)
+        table = gn.backend._kernel_table()
+        if name != "numpy":
+            assert gn.backend.kernels() == "numba"
+            for key, fn in list(table.items()):
+                table[key] = counting(key, fn)
+        return calls
+    return use

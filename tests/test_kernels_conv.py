@@ -6,7 +6,6 @@ them (with Dense's fused bias + activation kernels): their y, z, dx, dW and db m
 the NumPy code (gn.backend.set_kernels("numpy")) within a few float32 roundings, and the kernels
 must have run (the table is wrapped to count calls); float64 and a layer used by hand never run them.
 """
-import collections
 
 import numpy as np
 import pytest
@@ -14,35 +13,11 @@ import pytest
 pytest.importorskip("numba")
 
 import glassnet as gn                                      # noqa: E402
-from glassnet import _conv_kernels, backend                # noqa: E402
+from glassnet import _conv_kernels                         # noqa: E402
 from glassnet import convolution as C                      # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("isolated_random_state")
 CLOSE = dict(rtol=2e-5, atol=2e-5)
-
-
-@pytest.fixture
-def kernels(monkeypatch):
-    """use(name): set_kernels(name); with "auto", a Counter of the kernel calls by name."""
-    monkeypatch.setattr(backend, "_KERNELS_WANTED", backend._KERNELS_WANTED)
-    monkeypatch.setattr(backend, "_KERNEL_TABLE", backend._KERNEL_TABLE)
-    calls = collections.Counter()
-
-    def counting(name, fn):
-        def kernel(*args):
-            calls[name] += 1
-            return fn(*args)
-        return kernel
-
-    def use(name):
-        calls.clear()
-        backend.set_kernels(name)
-        table = backend._kernel_table()
-        if name != "numpy":
-            for key, fn in list(table.items()):
-                table[key] = counting(key, fn)
-        return calls
-    return use
 
 
 def kernel_geometry(g):

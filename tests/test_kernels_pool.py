@@ -9,7 +9,6 @@ integers, so most windows hold a tie (the first max must win), and the sizes are
 column gets no gradient). The kernels must have run (the table is wrapped to count calls); float64, a
 layer used by hand and a strided input never run them.
 """
-import collections
 
 import numpy as np
 import pytest
@@ -21,30 +20,6 @@ from glassnet import _conv_kernels, backend                # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("isolated_random_state")
 L = gn.layers
-
-
-@pytest.fixture
-def kernels(monkeypatch):
-    """use(name): set_kernels(name); with "auto", a Counter of the kernel calls by name."""
-    monkeypatch.setattr(backend, "_KERNELS_WANTED", backend._KERNELS_WANTED)
-    monkeypatch.setattr(backend, "_KERNEL_TABLE", backend._KERNEL_TABLE)
-    calls = collections.Counter()
-
-    def counting(name, fn):
-        def kernel(*args):
-            calls[name] += 1
-            return fn(*args)
-        return kernel
-
-    def use(name):
-        calls.clear()
-        backend.set_kernels(name)
-        table = backend._kernel_table()
-        if name != "numpy":
-            for key, fn in list(table.items()):
-                table[key] = counting(key, fn)
-        return calls
-    return use
 
 
 def integers(rng, shape, dtype="float32"):

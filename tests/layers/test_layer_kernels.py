@@ -6,7 +6,6 @@ formulas, within float32 precision.  Every comparison also checks that the kerne
 kernel table is wrapped to count calls), or, where it must not (float64, a layer used by hand),
 that it did not.
 """
-import collections
 
 import numpy as np
 import pytest
@@ -14,37 +13,11 @@ import pytest
 pytest.importorskip("numba")
 
 import glassnet as gn                                      # noqa: E402
-from glassnet import _kernels, backend, losses             # noqa: E402
+from glassnet import _kernels, losses                      # noqa: E402
 
 pytestmark = pytest.mark.usefixtures("isolated_random_state")
 
 CLOSE = dict(rtol=1e-5, atol=1e-6)          # kernel against the NumPy code, both float32
-
-
-@pytest.fixture
-def kernels(monkeypatch):
-    """use(name) switches with set_kernels(name) and returns a Counter of kernel calls by name (with
-    "auto", every kernel is wrapped to count); the previous setting is restored afterwards."""
-    monkeypatch.setattr(backend, "_KERNELS_WANTED", backend._KERNELS_WANTED)
-    monkeypatch.setattr(backend, "_KERNEL_TABLE", backend._KERNEL_TABLE)
-    calls = collections.Counter()
-
-    def counting(name, fn):
-        def kernel(*args):
-            calls[name] += 1
-            return fn(*args)
-        return kernel
-
-    def use(name):
-        calls.clear()
-        backend.set_kernels(name)
-        table = backend._kernel_table()
-        if name != "numpy":
-            assert backend.kernels() == "numba"
-            for key, fn in list(table.items()):
-                table[key] = counting(key, fn)
-        return calls
-    return use
 
 
 # ----------------------------------------------------------------------------
