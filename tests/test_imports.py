@@ -51,8 +51,9 @@ LAZY_UP = {
                            "is an optional extra, loaded only when a figure is asked for",
     ("callbacks", "saving"): "BackupAndRestore writes and reads its backup as a .glassnet model file; the "
                              "file format builds on the models, so it is loaded when fit runs",
-    ("models", "saving"): "Model.save/save_weights/load_weights and models.load_model are Keras's API on "
-                          "the model; the file format builds on the models, so it is loaded on call",
+    ("models", "saving"): "Model.save/save_weights/load_weights/export (ONNX) and models.load_model are "
+                          "Keras's API on the model; the file formats build on the models, so they are "
+                          "loaded on call",
     ("models", "explain"): "Model.trace() is Keras-style sugar for glassnet.explain.trace, which is built "
                            "on the models' step",
     ("models", "doctor"): "fit(doctor=True) adds the training doctor, a callback that reads the model and "

@@ -59,6 +59,21 @@ class Files:
         from .. import saving
         saving.load_weights(self, filepath)
 
+    def export(self, filepath, format="onnx", verbose=None, input_signature=None, opset_version=None, **kwargs):
+        """Keras 3's Model.export for inference: an ONNX file at `filepath` (needs the `onnx` extra), written
+        atomically; returns its path. opset_version: the ONNX opset (default 18; 13 up to what the installed
+        onnx knows); input_signature: one (batch, *features) shape per input, batch None (dynamic, the
+        default) or fixed; verbose: print where it went (None: yes, as Keras). See docs/onnx.md."""
+        from ..saving import onnx_export
+        if format != "onnx":
+            other = " (a Keras 3 format glassnet does not write)" if format in onnx_export.KERAS_FORMATS else ""
+            raise ValueError(f"export format must be 'onnx'{' ' if not other else ''}, got {format!r}{other}")
+        if kwargs:
+            raise TypeError(f"export got unexpected arguments {sorted(kwargs)}; it takes filepath, format, verbose, "
+                            f"input_signature and opset_version")
+        return onnx_export.export_onnx(self, filepath, verbose=verbose, input_signature=input_signature,
+                                       opset_version=opset_version)
+
 
 def load_model(filepath, compile=True, custom_objects=None):
     """Keras's keras.models.load_model: the model saved in a `.glassnet` file, or a Keras 3 `.keras`
