@@ -58,14 +58,15 @@ def to_onnx(model, opset_version=None, input_signature=None):
     g = Graph(onnx, opset, model.dtype)
     inputs = _input_specs(model, input_signature)
     names = [g.reserve(name) for name, _ in inputs]
+    n_out = len(model.outputs) if hasattr(model, "_input_keys") else 1
+    out_names = [g.reserve(name) for name in _output_names(model, n_out)]    # claimed before any layer's
     outs = _convert_model(g, model, names if len(names) > 1 else names[0])
     outs = outs if isinstance(outs, list) else [outs]
     shapes = model.output_shape if len(outs) > 1 else [model.output_shape]
-    out_names = _output_names(model, len(outs))
     batch = inputs[0][1][0]
     outputs = []
     for out, name, shape in zip(outs, out_names, shapes):
-        g.nodes.append(onnx.helper.make_node("Identity", [out], [g.reserve(name)], name=g.name("output_" + name)))
+        g.nodes.append(onnx.helper.make_node("Identity", [out], [name], name=g.name("output_" + name)))
         outputs.append((name, (batch,) + tuple(shape[1:])))
     return g.model(inputs, outputs, model.name, __version__)
 
@@ -161,6 +162,6 @@ def _input_specs(model, input_signature):
 def _output_names(model, n):
     if hasattr(model, "output_names") and hasattr(model, "_input_keys"):
         names = list(model.output_names)
-        if len(set(names)) == len(names) and len(names) == n:
+        if len(set(names)) == len(names) == n and not set(names) & set(model._input_keys):
             return names
     return ["output"] if n == 1 else [f"output_{k}" for k in range(n)]
