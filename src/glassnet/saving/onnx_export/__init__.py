@@ -10,8 +10,8 @@ The modules:
     export       the walk over a model (Sequential, graph models, models used as layers) and the file
 See docs/onnx.md for the table of layers and their ONNX ops.
 """
-from .export import KERAS_FORMATS, export_onnx, to_onnx
+from .export import KERAS_FORMATS, export_onnx, import_onnx, to_onnx
 from .graph import DEFAULT_OPSET, MIN_OPSET
 from .layer_ops import NotExportable
 
-__all__ = ["export_onnx", "to_onnx", "NotExportable", "DEFAULT_OPSET", "MIN_OPSET", "KERAS_FORMATS"]
+__all__ = ["export_onnx", "to_onnx", "import_onnx", "NotExportable", "DEFAULT_OPSET", "MIN_OPSET", "KERAS_FORMATS"]
