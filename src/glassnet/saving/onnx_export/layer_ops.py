@@ -7,7 +7,7 @@ Activations (by name, as Dense, Conv and Activation take them):
     linear -> (nothing)        sigmoid -> Sigmoid      tanh -> Tanh          relu -> Relu
     step -> Cast(Greater(x, 0))    elu -> Elu(alpha=1)    leaky_relu -> LeakyRelu(alpha=0.2): glassnet's
     slope, given explicitly (ONNX's default is 0.01)    softmax -> Softmax(axis=-1)
-    swish -> Mul(x, Sigmoid(x)) below opset 24, Swish from opset 24 on
+    swish -> Mul(x, Sigmoid(x)) at every opset (ONNX's Swish op, opset 24, fails in ONNX Runtime from 25)
 """
 from __future__ import annotations
 
@@ -39,8 +39,8 @@ def activate(g, activation: str, x: str, hint: str) -> str:
     if activation == "softmax":
         return g.op("Softmax", [x], hint, axis=-1)
     if activation == "swish":
-        if g.opset >= 24:
-            return g.op("Swish", [x], hint)
+        # at every opset: ONNX's own Swish op (opset 24) has no kernel in ONNX Runtime 1.32, which runs it only
+        # by expanding it at opset 24 exactly and fails from opset 25 on (measured); the two ops are exact
         return g.op("Mul", [x, g.op("Sigmoid", [x], hint + "_sigmoid")], hint)
     if activation == "step":
         positive = g.op("Greater", [x, g.const(0.0, hint + "_zero")], hint + "_positive")
