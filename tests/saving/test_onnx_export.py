@@ -178,6 +178,28 @@ def test_float64_model_exports_doubles():
     assert proto.graph.input[0].type.tensor_type.elem_type == onnx.TensorProto.DOUBLE
 
 
+@pytest.fixture
+def float64():
+    before = gn.backend.floatx()
+    gn.backend.set_floatx("float64")
+    yield
+    gn.backend.set_floatx(before)
+
+
+def test_float64_convnet_uses_ops_onnx_runtime_has_in_float64(float64):
+    """ONNX Runtime has no float64 Conv, AveragePool or Resize: those layers are unfolded (Gather, MatMul)."""
+    x = gn.Input(shape=(5, 7, 2))
+    outs = [L.UpSampling2D((2, 3))(x), L.UpSampling2D((3, 2), interpolation="bilinear")(x),
+            L.AveragePooling2D(3, strides=2, padding="same")(L.Conv2D(3, 3, strides=2, padding="same",
+                                                                      activation="tanh")(x)),
+            L.Conv2D(3, (2, 3), dilation_rate=(2, 1), padding="same", use_bias=False)(x),
+            L.AveragePooling1D(3, padding="same")(L.Conv1D(2, 3, padding="causal", dilation_rate=2)(L.Reshape((35, 2))(x))),
+            L.MaxPooling2D(2, padding="same")(L.ZeroPadding2D(1)(x))]
+    model = _randomize(gn.Model(x, L.Concatenate()([L.Flatten()(o) for o in outs])))
+    proto = check(model, np.random.default_rng(0).normal(size=(7, 5, 7, 2)), tol=1e-12)
+    assert not {"Conv", "AveragePool", "Resize"} & set(_ops(proto))
+
+
 # -- convolution and pooling ------------------------------------------------------------------------------
 CONV2D = [dict(kernel_size=3), dict(kernel_size=3, padding="same"), dict(kernel_size=(3, 2), strides=2, padding="same"),
           dict(kernel_size=2, strides=(2, 3)), dict(kernel_size=3, dilation_rate=2, padding="same"),

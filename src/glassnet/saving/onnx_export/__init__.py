@@ -7,6 +7,7 @@ The modules:
     graph        the graph being built: names, nodes, initializers, opset-dependent ops
     layer_ops    activations and the layers on whole samples (Dense, normalisation, merging, ...)
     spatial_ops  convolution, pooling, padding, upsampling (channels-last around ONNX's channels-first ops)
+    spatial_double  the same layers of float64 models, unfolded (ONNX Runtime has no float64 Conv, ...)
     export       the walk over a model (Sequential, graph models, models used as layers) and the file
 See docs/onnx.md for the table of layers and their ONNX ops.
 """

@@ -15,7 +15,7 @@ from ..._version import __version__
 from ...models.model import Model
 from .. import archive
 from ..format import as_path, check_overwrite
-from . import layer_ops, spatial_ops
+from . import layer_ops, spatial_double, spatial_ops
 from .graph import DEFAULT_OPSET, MIN_OPSET, Graph
 from .layer_ops import NotExportable
 
@@ -120,6 +120,8 @@ def _convert_layer(g, layer, x):
         return _convert_model(g, layer, x)
     name = type(layer).__name__
     convert = CONVERTERS.get(name)
+    if g.dtype == np.float64 and name in spatial_double.CONVERTERS:   # no float64 Conv/AveragePool/Resize in ORT
+        convert = spatial_double.CONVERTERS[name]
     if convert is None or not type(layer).__module__.startswith("glassnet."):
         known = ", ".join(sorted(CONVERTERS))
         raise NotExportable(f"cannot export {name} {layer.name!r} to ONNX: glassnet has no ONNX mapping for this "
