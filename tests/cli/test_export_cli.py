@@ -74,3 +74,12 @@ def test_bad_arguments_exit_2_with_usage(saved, args, capsys):
     err = capsys.readouterr().err
     assert "usage: glassnet export" in err and "Traceback" not in err
     assert not (run / "model.onnx").exists()
+
+
+def test_without_onnx_one_line_says_how_to_install_it(saved, monkeypatch, capsys):
+    import sys
+    run, _ = saved
+    monkeypatch.setitem(sys.modules, "onnx", None)
+    assert cli.main(["export", str(run)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and 'pip install "glassnet[onnx]"' in err

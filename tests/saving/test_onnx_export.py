@@ -303,3 +303,25 @@ def test_layers_without_an_onnx_form_are_refused_by_name(layer, tmp_path):
     with pytest.raises(ValueError, match=f"cannot export {type(layer).__name__} 'doubler' to ONNX"):
         model.export(tmp_path / "m.onnx")
     assert not os.listdir(tmp_path)
+
+
+def test_a_failed_write_leaves_the_old_file_and_names_the_path(tmp_path, monkeypatch):
+    model = _randomize(gn.Sequential([L.Dense(3, input_shape=(2,))]))
+    path = tmp_path / "model.onnx"
+    path.write_bytes(b"the previous file")
+
+    def disk_full(fd):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "fsync", disk_full)
+    with pytest.raises(OSError, match="cannot write the ONNX file") as info:
+        model.export(path, verbose=False)
+    assert info.value.filename == str(path)
+    assert path.read_bytes() == b"the previous file" and os.listdir(tmp_path) == ["model.onnx"]
+
+
+def test_without_onnx_the_error_says_how_to_install_it(monkeypatch):
+    import sys
+    monkeypatch.setitem(sys.modules, "onnx", None)              # import onnx now raises ImportError
+    with pytest.raises(ImportError, match=r"pip install 'glassnet\[onnx\]'"):
+        gn.Sequential([L.Dense(3, input_shape=(2,))]).export("m.onnx")

@@ -82,7 +82,7 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
     except OSError as e:
         if str(path) in str(e):
             raise
-        raise OSError(e.errno, f"cannot write the ONNX file {str(path)!r}: {e.strerror or e}") from e
+        raise type(e)(e.errno, f"cannot write the ONNX file: {e.strerror or e}", str(path)) from e
     if verbose or verbose is None:
         print(f"Saved the ONNX model (opset {proto.opset_import[0].version}) to '{path}'.")
     return path
