@@ -14,6 +14,15 @@ ort = pytest.importorskip("onnxruntime")
 pytestmark = pytest.mark.usefixtures("isolated_random_state")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def numpy_kernels():
+    """predict on the NumPy code: no compiled kernels to build for one comparison."""
+    before = gn.backend.kernels()
+    gn.backend.set_kernels("numpy")
+    yield
+    gn.backend.set_kernels("auto" if before == "numba" else "numpy")
+
+
 @pytest.fixture
 def saved(tmp_path):
     """A run folder holding a small convnet's model.glassnet."""
