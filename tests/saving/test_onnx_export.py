@@ -158,6 +158,12 @@ def test_graph_model_with_two_inputs_two_outputs_and_every_merge():
     proto = check(model, [_x((7, 4), 1), _x((7, 4), 2)])
     assert [i.name for i in proto.graph.input] == ["left", "right"]
     assert [o.name for o in proto.graph.output] == ["probs", "value"]
+    fixed = onnx_export.to_onnx(model, input_signature={"right": (2, 4), "left": (2, 4)})
+    assert [i.type.tensor_type.shape.dim[0].dim_value for i in fixed.graph.input] == [2, 2]
+    dynamic = onnx_export.to_onnx(model, input_signature=model.inputs)      # Keras-style: the symbolic inputs
+    assert [i.type.tensor_type.shape.dim[0].dim_param for i in dynamic.graph.input] == ["batch", "batch"]
+    with pytest.raises(ValueError, match="keyed by the model's input names"):
+        onnx_export.to_onnx(model, input_signature={"left": (2, 4)})
 
 
 def test_nested_models_are_opened_in_place():

@@ -143,6 +143,11 @@ def _input_specs(model, input_signature):
         names, shapes = ["input"], [tuple(model.input_shape)]
     if input_signature is None:
         return [(n, (None,) + s[1:]) for n, s in zip(names, shapes)]
+    if isinstance(input_signature, dict):                # keyed by input name, as Keras takes it too
+        if sorted(map(str, input_signature)) != sorted(names):
+            raise ValueError(f"input_signature as a dict must be keyed by the model's input names {names}, got "
+                             f"keys {sorted(map(str, input_signature))}")
+        input_signature = [input_signature[k] for k in names]
     signature = list(input_signature) if isinstance(input_signature, (list, tuple)) and input_signature \
         and not all(isinstance(d, (int, np.integer, type(None))) for d in input_signature) else [input_signature]
     if len(signature) != len(shapes):
