@@ -199,7 +199,8 @@ def test_float64_convnet_uses_ops_onnx_runtime_has_in_float64(float64):
             L.AveragePooling2D(3, strides=2, padding="same")(L.Conv2D(3, 3, strides=2, padding="same",
                                                                       activation="tanh")(x)),
             L.Conv2D(3, (2, 3), dilation_rate=(2, 1), padding="same", use_bias=False)(x),
-            L.AveragePooling1D(3, padding="same")(L.Conv1D(2, 3, padding="causal", dilation_rate=2)(L.Reshape((35, 2))(x))),
+            L.AveragePooling1D(3, padding="same")(
+                L.Conv1D(2, 3, padding="causal", dilation_rate=2)(L.Reshape((35, 2))(x))),
             L.MaxPooling2D(2, padding="same")(L.ZeroPadding2D(1)(x))]
     model = _randomize(gn.Model(x, L.Concatenate()([L.Flatten()(o) for o in outs])))
     proto = check(model, np.random.default_rng(0).normal(size=(7, 5, 7, 2)), tol=1e-12)
@@ -209,7 +210,8 @@ def test_float64_convnet_uses_ops_onnx_runtime_has_in_float64(float64):
 # -- convolution and pooling ------------------------------------------------------------------------------
 CONV2D = [dict(kernel_size=3), dict(kernel_size=3, padding="same"), dict(kernel_size=(3, 2), strides=2, padding="same"),
           dict(kernel_size=2, strides=(2, 3)), dict(kernel_size=3, dilation_rate=2, padding="same"),
-          dict(kernel_size=(2, 3), dilation_rate=(2, 1), activation="relu"), dict(kernel_size=4, strides=3, padding="same")]
+          dict(kernel_size=(2, 3), dilation_rate=(2, 1), activation="relu"),
+          dict(kernel_size=4, strides=3, padding="same")]
 POOL2D = [dict(pool_size=2), dict(pool_size=3, strides=2, padding="same"), dict(pool_size=(2, 1), strides=1),
           dict(pool_size=2, padding="same"), dict(pool_size=3, strides=(1, 2), padding="same")]
 
@@ -227,7 +229,8 @@ def test_conv2d_and_pooling_2d_configurations(i):
 def test_conv1d_and_pooling_1d(padding):
     model = _randomize(gn.Sequential([L.Input(shape=(11, 3)), L.Conv1D(4, 3, padding=padding, dilation_rate=2),
                                       L.Conv1D(4, 2, strides=2, padding="same" if padding == "causal" else padding),
-                                      L.MaxPooling1D(2, padding="same"), L.AveragePooling1D(3, strides=1, padding="same"),
+                                      L.MaxPooling1D(2, padding="same"),
+                                      L.AveragePooling1D(3, strides=1, padding="same"),
                                       L.GlobalMaxPooling1D(keepdims=True), L.Flatten()]))
     check(model, _x((7, 11, 3)))
 
@@ -237,7 +240,8 @@ def test_padding_upsampling_global_pooling_and_spatial_dropout():
     h = L.ZeroPadding2D(((1, 2), (0, 3)))(x)
     near = L.UpSampling2D((2, 3))(h)
     bil = L.UpSampling2D(2, interpolation="bilinear")(L.SpatialDropout2D(0.4)(x))
-    outs = [L.GlobalMaxPooling2D()(near), L.GlobalAveragePooling2D()(bil), L.Flatten()(L.UpSampling2D((3, 2), interpolation="bilinear")(x))]
+    outs = [L.GlobalMaxPooling2D()(near), L.GlobalAveragePooling2D()(bil),
+            L.Flatten()(L.UpSampling2D((3, 2), interpolation="bilinear")(x))]
     model = gn.Model(x, L.Concatenate()(outs))
     check(model, _x((7, 5, 6, 2)))
 
@@ -247,7 +251,8 @@ def test_a_trained_mnist_convnet():
     x, y = x[:128, :, :, None], y[:128]
     gn.set_random_seed(0)
     model = gn.Sequential([L.Input(shape=(28, 28, 1)), L.Rescaling(1 / 255), L.Conv2D(8, 3, activation="relu"),
-                           L.MaxPooling2D(2), L.Conv2D(16, 3, padding="same", activation="relu"), L.BatchNormalization(),
+                           L.MaxPooling2D(2), L.Conv2D(16, 3, padding="same", activation="relu"),
+                           L.BatchNormalization(),
                            L.MaxPooling2D(2), L.Flatten(), L.Dropout(0.3), L.Dense(10, activation="softmax")])
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy")
     model.fit(x, y, epochs=1, batch_size=16, verbose=0)

@@ -160,7 +160,8 @@ def _input_specs(model, input_signature):
             raise ValueError(f"input_signature for input {name!r} is {dtype}, but the model computes in {model.dtype}")
         if len(got) != len(shape) or tuple(got[1:]) != tuple(shape[1:]) or not (
                 got[0] is None or (isinstance(got[0], (int, np.integer)) and got[0] > 0)):
-            raise ValueError(f"input_signature for input {name!r} must be the shape (batch, {', '.join(map(str, shape[1:]))}) "
+            features = ", ".join(map(str, shape[1:]))
+            raise ValueError(f"input_signature for input {name!r} must be the shape (batch, {features}) "
                              f"with batch None (any) or a positive int, got {got}")
         specs.append((name, (None if got[0] is None else int(got[0]),) + tuple(shape[1:])))
     return specs
