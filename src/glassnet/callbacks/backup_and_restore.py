@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from .. import _checks, backend
 from .base import Callback
 
@@ -73,7 +75,12 @@ class BackupAndRestore(Callback):
             return
         self._epoch = state["epoch"]
         self.model._initial_epoch = state["epoch"]          # fit starts there
-        _set_state(getattr(self.model, "_shuffle_rng", None), state.get("shuffle_rng"))
+        if state.get("shuffle_rng") is not None:          # the shuffling as the epoch to run began
+            rng = getattr(self.model, "_shuffle_rng", None)
+            if rng is None:
+                rng = self.model._shuffle_rng = np.random.default_rng()
+            rng.bit_generator.state = state["shuffle_rng"]      # in place: the running fit holds it
+            self.model._shuffle_pass = state.get("shuffle_pass")
         _set_state(backend.global_rng(), state.get("global_rng"))
 
     # -- backing up -----------------------------------------------------------
@@ -100,8 +107,9 @@ class BackupAndRestore(Callback):
             backup.delete_backup(self.backup_dir)
 
     def _rng_states(self):
-        shuffle = getattr(self.model, "_shuffle_rng", None)
+        shuffle = getattr(self.model, "_shuffle_rng", None)       # the model's own (models/fit.py)
         return {"shuffle_rng": None if shuffle is None else shuffle.bit_generator.state,
+                "shuffle_pass": getattr(self.model, "_shuffle_pass", None),
                 "global_rng": backend.global_rng().bit_generator.state}
 
     def _save(self, epoch, batch, rng_states):
