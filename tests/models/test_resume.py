@@ -275,3 +275,46 @@ def test_a_bad_shuffling_state_is_a_model_file_error_naming_the_file(tmp_path, c
     with pytest.raises(ModelFileError, match=match) as err:
         gn.load_model(path)
     assert str(path) in str(err.value)
+
+
+# ----------------------------------------------------------------------
+# BackupAndRestore: a killed run continues to the same final state
+# ----------------------------------------------------------------------
+
+class Kill(gn.callbacks.Callback):
+    """Raises in epoch `epoch`: at its start, or after its batch `batch`."""
+
+    def __init__(self, epoch, batch=None):
+        super().__init__()
+        self.at, self.batch, self.epoch = epoch, batch, None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+        if epoch == self.at and self.batch is None:
+            raise KeyboardInterrupt(f"killed at the start of epoch {epoch}")
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.epoch == self.at and batch == self.batch:
+            raise RuntimeError(f"killed in epoch {self.epoch} after batch {batch}")
+
+
+@pytest.mark.parametrize("epoch, batch", [(0, None), (1, None), (2, 0), (3, None), (4, 1)])
+@pytest.mark.parametrize("steps_per_epoch", [None, 2])
+def test_backup_and_restore_continues_a_killed_run_exactly(tmp_path, epoch, batch, steps_per_epoch):
+    """Killed at epoch k (several k; with steps_per_epoch=2 every other backup is inside a pass), the
+    next fit with the same folder, on a fresh model in a moved-on session, ends where one fit ends."""
+    x, y = data("float32")
+    fit = dict(FIT, steps_per_epoch=steps_per_epoch, epochs=5)
+    reference = make("rmsprop_momentum_centered", "float32")
+    reference.fit(x, y, **fit)
+    model = make("rmsprop_momentum_centered", "float32")
+    with pytest.raises((KeyboardInterrupt, RuntimeError), match="killed"):
+        model.fit(x, y, **fit, callbacks=[gn.callbacks.BackupAndRestore(tmp_path / "backup"), Kill(epoch, batch)])
+    state = json.loads((tmp_path / "backup" / "training_state.json").read_text())
+    assert state["epoch"] == epoch
+    fresh = make("rmsprop_momentum_centered", "float32", seed=123)
+    gn.backend.global_rng().random(7)
+    history = fresh.fit(x, y, **fit, callbacks=[gn.callbacks.BackupAndRestore(tmp_path / "backup")])
+    assert history.epoch == list(range(epoch, 5))
+    assert_same_state(fresh, reference)
+    assert not (tmp_path / "backup").exists()
