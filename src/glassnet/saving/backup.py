@@ -106,6 +106,15 @@ def read_backup(model, directory, previous=False):
     return state
 
 
+def read_state(directory, previous=False):
+    """The checked training state of `directory` (epoch, batch, random states, model_file) without
+    touching any model, or None when there is none (for tools: `glassnet train --resume`)."""
+    state_path = as_path(directory, "backup_dir") / (PREVIOUS if previous else STATE)
+    if not state_path.is_file():
+        return None
+    return _parse(state_path, _read_limited(state_path))
+
+
 def _read_limited(path) -> bytes:
     with open(path, "rb") as f:
         data = f.read(STATE_LIMIT + 1)
