@@ -18,8 +18,9 @@ class BackupAndRestore(Callback):
         model.fit(x, y, epochs=10, callbacks=[backup])   # runs epochs 4 to 9 only
 
     The state is the model (weights, moving statistics, the optimizer's state and learning rate, the
-    random generators of Dropout layers) in a `.glassnet` file, plus the epoch to resume at and the
-    states of the random generators fit shuffles with and of glassnet's global generator. So with
+    random generators of Dropout layers, the model's shuffling generator) in a `.glassnet` file, plus
+    the epoch to resume at and the states, as that epoch began, of the shuffling generator (with the
+    pass steps_per_epoch left unfinished) and of glassnet's global generator. So with
     save_freq="epoch" the finished run equals an uninterrupted one bit for bit: the same weights,
     shuffles and dropout masks. The model must be the same one (the same architecture, compiled with
     the same optimizer), as in Keras; the states of other callbacks (EarlyStopping's patience, ...)

@@ -19,6 +19,11 @@ Keras's arguments, as Keras 3 runs them on arrays:
   validation_data may be (x_val, y_val, val_sample_weight).
 
 Without these arguments the loop runs exactly as before they existed: same batches, same numbers.
+
+The shuffling generator is the model's own (shuffle_rng): made on the first fit, kept by every later
+fit, saved in .glassnet files and by BackupAndRestore.  So fit(2) + fit(2) equals fit(4), and so does
+fit(2), save, load_model, fit(4, initial_epoch=2), bit for bit.  An unfinished pass (steps_per_epoch)
+is kept as the generator's state before its permutation plus the batches done (_pass_to_continue).
 """
 from __future__ import annotations
 
