@@ -80,7 +80,8 @@ def test_a_killed_run_resumes_to_the_uninterrupted_result(tmp_path, monkeypatch,
     assert f"resuming run after epoch {epoch} of {EPOCHS}" in out
     assert cli.main(["train", *OPTIONS, "--output", "reference"]) == 0
 
-    mine, theirs = weights_and_slots(run / "model.glassnet"), weights_and_slots(tmp_path / "reference" / "model.glassnet")
+    mine = weights_and_slots(run / "model.glassnet")
+    theirs = weights_and_slots(tmp_path / "reference" / "model.glassnet")
     for a, b in zip(mine[0], theirs[0]):
         assert a.dtype == b.dtype
         np.testing.assert_array_equal(a, b)                      # bit for bit

@@ -256,8 +256,10 @@ def _rewrite_config(path, change):
 
 @pytest.mark.parametrize("change, match", [
     (lambda c: c.update(shuffle=[1, 2]), "shuffle must be null"),
-    (lambda c: c["shuffle"].update(rng={"bit_generator": "MT19937", "state": {}}), "shuffle.rng is not the state of a PCG64"),
-    (lambda c: c["shuffle"]["rng"].update(state={"state": "x", "inc": 1}), "shuffle.rng is not a valid generator state"),
+    (lambda c: c["shuffle"].update(rng={"bit_generator": "MT19937", "state": {}}),
+     "shuffle.rng is not the state of a PCG64"),
+    (lambda c: c["shuffle"]["rng"].update(state={"state": "x", "inc": 1}),
+     "shuffle.rng is not a valid generator state"),
     (lambda c: c["shuffle"].update(extra=1), "shuffle must be null"),
     (lambda c: c["shuffle"]["pass"].update(position=-1), r"shuffle.pass.position must be an integer >= 1"),
     (lambda c: c["shuffle"]["pass"].update(position=True), r"shuffle.pass.position must be an integer"),
@@ -318,3 +320,23 @@ def test_backup_and_restore_continues_a_killed_run_exactly(tmp_path, epoch, batc
     assert history.epoch == list(range(epoch, 5))
     assert_same_state(fresh, reference)
     assert not (tmp_path / "backup").exists()
+
+
+@pytest.mark.parametrize("change, match", [
+    (lambda s: s.update(shuffle_pass={"rng": None, "position": 0, "samples": N, "batch_size": 6}),
+     "shuffle.pass.position must be an integer >= 1"),
+    (lambda s: s.update(shuffle_pass={"rng": None, "position": 1, "samples": N}), "shuffle.pass must be null or hold"),
+    (lambda s: s.update(shuffle_rng=None, shuffle_pass={"rng": None, "position": 1, "samples": N, "batch_size": 6}),
+     "shuffle_pass without a shuffle_rng"),
+])
+def test_a_tampered_pass_in_a_backup_is_refused_naming_the_state_file(tmp_path, change, match):
+    x, y = data("float32")
+    fit = dict(FIT, steps_per_epoch=2, epochs=3)
+    with pytest.raises(KeyboardInterrupt):
+        make("adam", "float32").fit(x, y, **fit, callbacks=[gn.callbacks.BackupAndRestore(tmp_path), Kill(2)])
+    state = json.loads((tmp_path / "training_state.json").read_text())
+    change(state)
+    (tmp_path / "training_state.json").write_text(json.dumps(state))
+    with pytest.raises(ValueError, match=match) as err:
+        make("adam", "float32").fit(x, y, **fit, callbacks=[gn.callbacks.BackupAndRestore(tmp_path)])
+    assert "training_state.json" in str(err.value)
