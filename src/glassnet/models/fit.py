@@ -216,8 +216,8 @@ def shuffle_rng(model) -> np.random.Generator:
 def _pass_to_continue(model, rng, n, batch_size, steps_per_epoch, shuffle):
     """(state before the permutation, permutation, position) of the pass a fit goes on with.
 
-    A pass is left unfinished only by steps_per_epoch (or a stop in mid-epoch); the model keeps the
-    generator's state before that pass's permutation and the position reached.  A later fit with
+    Only a fit with steps_per_epoch leaves a pass unfinished (an epoch, or a stop, in mid-pass); the
+    model keeps the generator's state before that pass's permutation and the position reached.  A later fit with
     steps_per_epoch on as many samples, in batches of the same size and shuffled alike, goes on
     with that pass (the permutation drawn again from the same state, so the generator ends where
     it was); any other fit starts a new pass, as Keras's fit always does."""
@@ -246,9 +246,10 @@ def set_shuffle_state(model, state):
     if state is None:
         model._shuffle_rng, model._shuffle_pass = None, None
         return
-    rng = shuffle_rng(model) if getattr(model, "_shuffle_rng", None) is not None else np.random.default_rng()
+    rng = getattr(model, "_shuffle_rng", None)
+    if rng is None:
+        rng = model._shuffle_rng = np.random.default_rng()
     rng.bit_generator.state = state["rng"]               # in place: a fit running now shuffles with it
-    model._shuffle_rng = rng
     model._shuffle_pass = None if state["pass"] is None else dict(state["pass"])
 
 
