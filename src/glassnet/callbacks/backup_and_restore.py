@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import os
 
+import numpy as np
+
 from .. import _checks, backend
 from .base import Callback
 
@@ -16,8 +18,9 @@ class BackupAndRestore(Callback):
         model.fit(x, y, epochs=10, callbacks=[backup])   # runs epochs 4 to 9 only
 
     The state is the model (weights, moving statistics, the optimizer's state and learning rate, the
-    random generators of Dropout layers) in a `.glassnet` file, plus the epoch to resume at and the
-    states of the random generators fit shuffles with and of glassnet's global generator. So with
+    random generators of Dropout layers, the model's shuffling generator) in a `.glassnet` file, plus
+    the epoch to resume at and the states, as that epoch began, of the shuffling generator (with the
+    pass steps_per_epoch left unfinished) and of glassnet's global generator. So with
     save_freq="epoch" the finished run equals an uninterrupted one bit for bit: the same weights,
     shuffles and dropout masks. The model must be the same one (the same architecture, compiled with
     the same optimizer), as in Keras; the states of other callbacks (EarlyStopping's patience, ...)
@@ -73,7 +76,12 @@ class BackupAndRestore(Callback):
             return
         self._epoch = state["epoch"]
         self.model._initial_epoch = state["epoch"]          # fit starts there
-        _set_state(getattr(self.model, "_shuffle_rng", None), state.get("shuffle_rng"))
+        if state.get("shuffle_rng") is not None:          # the shuffling as the epoch to run began
+            rng = getattr(self.model, "_shuffle_rng", None)
+            if rng is None:
+                rng = self.model._shuffle_rng = np.random.default_rng()
+            rng.bit_generator.state = state["shuffle_rng"]      # in place: the running fit holds it
+            self.model._shuffle_pass = state.get("shuffle_pass")
         _set_state(backend.global_rng(), state.get("global_rng"))
 
     # -- backing up -----------------------------------------------------------
@@ -100,8 +108,9 @@ class BackupAndRestore(Callback):
             backup.delete_backup(self.backup_dir)
 
     def _rng_states(self):
-        shuffle = getattr(self.model, "_shuffle_rng", None)
+        shuffle = getattr(self.model, "_shuffle_rng", None)       # the model's own (models/fit.py)
         return {"shuffle_rng": None if shuffle is None else shuffle.bit_generator.state,
+                "shuffle_pass": getattr(self.model, "_shuffle_pass", None),
                 "global_rng": backend.global_rng().bit_generator.state}
 
     def _save(self, epoch, batch, rng_states):

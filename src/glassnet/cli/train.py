@@ -10,7 +10,7 @@ from .. import optimizers, plot, runs
 from .._version import __version__
 from ..backend import set_random_seed
 from ..runs import DATASETS, MODEL_FILE, NPZ_KEYS, image_shape, load_dataset, make_run_dir, to_features
-from . import networks
+from . import networks, resume
 from ._common import (PROG, CommandError, Formatter, activation, dataset, dtype, flag, fraction, hidden, model_name,
                       optimizer, positive_float, positive_int, seed, text)
 
@@ -91,6 +91,9 @@ def add_parser(sub):
                             "is never overwritten: a suffix -1, -2, ... is added")
     train.add_argument("--quiet", "-q", action="store_true", default=S,
                        help="no summary or progress: print only the test results and the run folder")
+    train.add_argument("--resume", metavar="RUN", type=text, default=None,
+                       help="continue the unfinished run in folder RUN (killed, interrupted) from its backup, "
+                            "with its recorded options, to the result the run would have had")
     train.set_defaults(handler=cmd_train, parser=train)
 
 
@@ -158,12 +161,18 @@ def _config_text(name, value):
     return repr(value) if isinstance(value, float) else str(value)
 
 
+def given_options(args):
+    """The options the --config file and the flags set (not the defaults)."""
+    given = _config_options(args.config, args.parser) if args.config is not None else {}
+    given.update({k: v for k, v in vars(args).items() if k in TRAIN_DEFAULTS})
+    return given
+
+
 def train_options(args):
     """Defaults, then the --config file, then the flags given on the command line; the model's batch
     size when none is given.  --hidden or --activation with a ConvNet is a usage error (exit 2)."""
     options = dict(TRAIN_DEFAULTS)
-    given = _config_options(args.config, args.parser) if args.config is not None else {}
-    given.update({k: v for k, v in vars(args).items() if k in TRAIN_DEFAULTS})
+    given = given_options(args)
     options.update(given)
     if options["model"] != "mlp":
         for key in MLP_OPTIONS:
@@ -176,7 +185,12 @@ def train_options(args):
 
 
 def cmd_train(args, out, err):
-    opts = train_options(args)
+    resumed = None
+    if getattr(args, "resume", None) is not None:       # the run's recorded options (cli/resume.py)
+        resumed = resume.prepare(args.resume, given_options(args), args.parser, TRAIN_TYPES, _config_text)
+        opts = resumed.options
+    else:
+        opts = train_options(args)
     quiet = opts["quiet"]
     started = time.perf_counter()
 
@@ -206,24 +220,33 @@ def cmd_train(args, out, err):
     if n_val >= len(x_train) or (opts["validation_split"] and n_val == 0):
         raise CommandError(f"--validation-split {opts['validation_split']} leaves no samples for "
                            f"{'training' if n_val else 'validation'} with {len(x_train)} training samples")
-    run_dir = make_run_dir(opts["output"])
+    run_dir = resumed.run_dir if resumed else make_run_dir(opts["output"])
     if not quiet:
         sample = "x".join(map(str, x_train.shape[1:])) + " images" if images else f"{features} values"
         print(f"glassnet train: {data.name}: {len(x_train) - n_val:,} training, {n_val:,} validation, "
               f"{len(x_test):,} test samples of {sample}, {data.classes} classes", file=out)
         model.summary()
+    if resumed:                                 # printed even with --quiet: the run goes on from a backup
+        print(f"glassnet train: resuming {run_dir} after epoch {resumed.epoch} of {opts['epochs']}", file=out)
     try:
+        if not resumed:
+            resume.write_options(run_dir, opts)     # the backup in RUN/backup/ makes the run resumable
         fit_start = time.perf_counter()
         history = model.fit(x_train, data.y_train, epochs=opts["epochs"], batch_size=opts["batch_size"],
-                            validation_split=opts["validation_split"], verbose=0 if quiet else "auto")
+                            validation_split=opts["validation_split"], verbose=0 if quiet else "auto",
+                            callbacks=resume.fit_callbacks(run_dir, resumed and resumed.history))
         fit_seconds = time.perf_counter() - fit_start
         test_loss, test_accuracy = model.evaluate(x_test, data.y_test, verbose=0 if quiet else 2)
     except BaseException:
+        if not resumed:
+            resume.discard_unresumable(run_dir)     # failed before the first backup: nothing to resume
         if os.path.isdir(run_dir) and not os.listdir(run_dir):
             os.rmdir(run_dir)                       # leave no empty run folder behind
         raise
 
     hist = {k: [float(v) for v in values] for k, values in history.history.items()}
+    if resumed:                                 # the epochs before the resumed fit, then its own
+        hist = {k: resumed.history.get(k, []) + hist.get(k, []) for k in {**resumed.history, **hist}}
     model.save(os.path.join(run_dir, MODEL_FILE))
     runs.write_text(os.path.join(run_dir, "history.json"), runs.json_text(hist))
     runs.write_text(os.path.join(run_dir, "history.csv"), runs.history_csv(hist))
@@ -240,7 +263,7 @@ def cmd_train(args, out, err):
     metrics = {
         "test_loss": float(test_loss),
         "test_accuracy": float(test_accuracy),
-        "epochs_run": len(history.epoch),
+        "epochs_run": len(history.epoch) + (resumed.epoch if resumed else 0),
         "final": {k: v[-1] for k, v in hist.items() if v},
         "samples": {"train": len(x_train) - n_val, "validation": n_val, "test": len(x_test)},
         "features": features,
@@ -253,7 +276,10 @@ def cmd_train(args, out, err):
         "config_file": args.config,
         "options": {k.replace("_", "-"): v for k, v in options.items()},
     }
+    if resumed:
+        metrics["resumed_after_epoch"] = resumed.epoch      # fit_seconds counts the resumed fit only
     runs.write_text(os.path.join(run_dir, "metrics.json"), runs.json_text(metrics))
+    resume.remove_backup(run_dir)               # the run is finished: metrics.json says so
     try:
         plot.plot_history(hist, os.path.join(run_dir, "curves.png"))
     except ImportError as e:               # matplotlib missing: warn once, keep the rest of the run

@@ -19,6 +19,11 @@ Keras's arguments, as Keras 3 runs them on arrays:
   validation_data may be (x_val, y_val, val_sample_weight).
 
 Without these arguments the loop runs exactly as before they existed: same batches, same numbers.
+
+The shuffling generator is the model's own (shuffle_rng): made on the first fit, kept by every later
+fit, saved in .glassnet files and by BackupAndRestore.  So fit(2) + fit(2) equals fit(4), and so does
+fit(2), save, load_model, fit(4, initial_epoch=2), bit for bit.  An unfinished pass (steps_per_epoch)
+is kept as the generator's state before its permutation plus the batches done (_pass_to_continue).
 """
 from __future__ import annotations
 
@@ -117,25 +122,26 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
     cblist = callbacks_module.CallbackList(cbs, model, {"epochs": epochs, "steps": steps, "verbose": verbose})
     model._validation_scheduled = x_val is not None   # callbacks: an epoch without val_* logs was skipped
 
-    rng = backend.make_rng()
-    model._shuffle_rng = rng                   # BackupAndRestore saves and restores its state
+    rng = shuffle_rng(model)                   # the model's own: kept across fits, saved in its file
     batches = _batches(x, batch_size, model.dtype)
     labels = isinstance(y, Several) or y.ndim == 1   # labels (or several outputs' targets): reorder once per pass
     ybuf = np.empty((min(batch_size, n),) + y.shape[1:], dtype=y.dtype) if shuffle and not labels else None
     want_outputs = model._needs_outputs
     model.stop_training = False
-    order, y_epoch, w_epoch, position = None, y, weights, 0    # the pass: its permutation, its next batch
     logs = {}
     with model._running(min(batch_size, n)):
         cblist.call("on_train_begin", {})
         initial_epoch = getattr(model, "_initial_epoch", None) or initial_epoch    # set by a restoring callback
         model._initial_epoch = None                # once: a later fit without the callback starts as asked
+        # the pass: the generator's state before its permutation, the permutation, its next batch
+        before, order, position = _pass_to_continue(model, rng, n, batch_size, steps_per_epoch, shuffle)
+        y_epoch, w_epoch = _in_order(y, weights, order, labels)
         for epoch in range(initial_epoch, epochs):
             cblist.call("on_epoch_begin", epoch, {})
             if position == 0:                       # a new pass over the data
+                before = rng.bit_generator.state if shuffle else None
                 order = rng.permutation(n) if shuffle else None
-                y_epoch = y.take(order) if order is not None and labels else y
-                w_epoch = weights if weights is None or order is None else weights.take(order)
+                y_epoch, w_epoch = _in_order(y, weights, order, labels)
             loss_sum, seen, done = 0.0, 0, 0
             metric_sums = [0.0] * len(model._metrics)
             for batch in range(steps):
@@ -171,6 +177,8 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
                     break
             if steps_per_epoch is None or position == per_pass:
                 position = 0
+            model._shuffle_pass = None if position == 0 else \
+                {"rng": before, "position": position, "samples": n, "batch_size": batch_size}
             model._steps_done = done
             logs = model._logs(loss_sum, metric_sums, seen)
             if x_val is not None and _validates(epoch, validation_freq):
@@ -182,6 +190,78 @@ def fit(model, x, y, batch_size, epochs, verbose, callbacks, validation_split, v
         cblist.call("on_train_end", logs)
     model.history = history
     return history
+
+
+def _in_order(y, weights, order, labels):
+    """The pass's labels (reordered at once when they are small) and sample weights."""
+    if order is None:
+        return y, weights
+    return (y.take(order) if labels else y), (None if weights is None else weights.take(order))
+
+
+# ======================================================================
+# The shuffling state: the model's own, kept across fits and saved in its file
+# ======================================================================
+
+def shuffle_rng(model) -> np.random.Generator:
+    """The generator fit shuffles `model`'s data with: made on the first fit (a child of glassnet's
+    global generator, so set_random_seed makes runs repeat), then kept by the model for every later
+    fit, and saved in its .glassnet file."""
+    rng = getattr(model, "_shuffle_rng", None)
+    if rng is None:
+        rng = model._shuffle_rng = backend.make_rng()
+    return rng
+
+
+def _pass_to_continue(model, rng, n, batch_size, steps_per_epoch, shuffle):
+    """(state before the permutation, permutation, position) of the pass a fit goes on with.
+
+    Only a fit with steps_per_epoch leaves a pass unfinished (an epoch, or a stop, in mid-pass); the
+    model keeps the generator's state before that pass's permutation and the position reached.  A later fit with
+    steps_per_epoch on as many samples, in batches of the same size and shuffled alike, goes on
+    with that pass (the permutation drawn again from the same state, so the generator ends where
+    it was); any other fit starts a new pass, as Keras's fit always does."""
+    kept = getattr(model, "_shuffle_pass", None)
+    if (kept is None or steps_per_epoch is None or kept["samples"] != n or kept["batch_size"] != batch_size
+            or (kept["rng"] is not None) != bool(shuffle)
+            or not 0 < kept["position"] < math.ceil(n / batch_size)):
+        return None, None, 0
+    if kept["rng"] is None:
+        return None, None, kept["position"]
+    rng.bit_generator.state = kept["rng"]
+    return kept["rng"], rng.permutation(n), kept["position"]
+
+
+def shuffle_state(model):
+    """The model's shuffling state as JSON-ready data ({"rng": ..., "pass": ...}), None before its first fit."""
+    rng = getattr(model, "_shuffle_rng", None)
+    if rng is None:
+        return None
+    kept = getattr(model, "_shuffle_pass", None)
+    return {"rng": _plain(rng.bit_generator.state), "pass": None if kept is None else _plain(kept)}
+
+
+def set_shuffle_state(model, state):
+    """Give `model` a shuffling state shuffle_state gave (checked by the caller); None forgets it."""
+    if state is None:
+        model._shuffle_rng, model._shuffle_pass = None, None
+        return
+    rng = getattr(model, "_shuffle_rng", None)
+    if rng is None:
+        rng = model._shuffle_rng = np.random.default_rng()
+    rng.bit_generator.state = state["rng"]               # in place: a fit running now shuffles with it
+    model._shuffle_pass = None if state["pass"] is None else dict(state["pass"])
+
+
+def _plain(value):
+    """A generator's state with NumPy arrays and scalars as JSON lists and numbers."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def end_batch(model, cblist, batch, loss, yb, out, wb, metric_sums, loss_sum, seen):

@@ -60,6 +60,8 @@ class Model(AsLayer, Trainer, Files):
         self._scratch: dict[str, np.ndarray] = {}
         self._prepared = False
         self._heads = None               # a model with several outputs: one models.outputs.Head each
+        self._shuffle_rng = None         # fit's shuffling generator and unfinished pass (models/fit.py)
+        self._shuffle_pass = None
 
     # ------------------------------------------------------------------
     # Layers

@@ -19,10 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..models import fit
 from ..models.step import Snapshot
 from . import archive, arrays, compile_settings
 from .format import CONFIG, WEIGHTS, ModelFileError, as_path
-from .model_file import _check_weights_listed, _restore_rng_states
+from .model_file import _check_weights_listed, _restore_rng_states, check_rng_state, check_shuffle_state
 from .weights import is_built
 
 STATE = "training_state.json"
@@ -105,6 +106,15 @@ def read_backup(model, directory, previous=False):
     return state
 
 
+def read_state(directory, previous=False):
+    """The checked training state of `directory` (epoch, batch, random states, model_file) without
+    touching any model, or None when there is none (for tools: `glassnet train --resume`)."""
+    state_path = as_path(directory, "backup_dir") / (PREVIOUS if previous else STATE)
+    if not state_path.is_file():
+        return None
+    return _parse(state_path, _read_limited(state_path))
+
+
 def _read_limited(path) -> bytes:
     with open(path, "rb") as f:
         data = f.read(STATE_LIMIT + 1)
@@ -135,18 +145,11 @@ def _parse(path, data) -> dict:
     for key in ("shuffle_rng", "global_rng"):
         if doc.get(key) is not None:
             check_rng_state(path, key, doc[key])
+    if doc.get("shuffle_pass") is not None:
+        if doc.get("shuffle_rng") is None:
+            raise ModelFileError(path, "it holds a shuffle_pass without a shuffle_rng")
+        check_shuffle_state(path, {"rng": doc["shuffle_rng"], "pass": doc["shuffle_pass"]}, "shuffle")
     return doc
-
-
-def check_rng_state(path, key, state):
-    """A generator state as json gives it back: set on a scratch generator of the same kind, or refused."""
-    kind = state.get("bit_generator") if isinstance(state, dict) else None
-    if kind != "PCG64":
-        raise ModelFileError(path, f"{key} is not the state of a PCG64 generator (NumPy's default)")
-    try:
-        np.random.PCG64().state = state
-    except (KeyError, TypeError, ValueError, OverflowError) as err:
-        raise ModelFileError(path, f"{key} is not a valid generator state ({type(err).__name__}: {err})") from None
 
 
 def restore_model(model, path):
@@ -154,6 +157,7 @@ def restore_model(model, path):
     Dropout generator states of the `.glassnet` file at `path`."""
     path = Path(path)
     config, members = archive.read_archive(path)
+    shuffle = check_shuffle_state(path, config.get("shuffle"))
     if not is_built(model):
         raise ValueError("BackupAndRestore restores a built model; fit builds it first")
     expected = arrays.expected_weights(path, config)
@@ -174,10 +178,13 @@ def restore_model(model, path):
                                or not np.isfinite(lr) or lr <= 0):
             lr = None                    # a schedule: it follows the restored iterations by itself
     snapshot = Snapshot(model)             # a file that proves bad half-way leaves the model as it was
+    shuffle_before = fit.shuffle_state(model)
     try:
         for mine, saved in zip(model.weights, weights):
             mine[...] = saved
         _restore_rng_states(path, model, config.get("rng_states", {}))
+        if shuffle is not None:                 # a backup written before the first fit keeps fit's own
+            fit.set_shuffle_state(model, shuffle)
         if settings is not None and getattr(model, "optimizer", None) is not None:
             if config.get("optimizer_state") is None:          # saved before the first step: a fresh state
                 model.optimizer.build(model._optimizer_variables())
@@ -188,4 +195,6 @@ def restore_model(model, path):
                 model.optimizer.learning_rate = float(lr)
     except BaseException:
         snapshot.restore()
+        if shuffle_before is not None:
+            fit.set_shuffle_state(model, shuffle_before)
         raise

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import backend
+from ..models import fit as fit_module
 from . import archive, arrays, budget, compile_settings, keras_file
 from .format import (CONFIG, FORMAT, FORMAT_VERSION, OPTIMIZER, SUFFIX, WEIGHTS, ModelFileError, as_path,
                      building, check_model, check_overwrite, existing, find_class)
@@ -69,6 +70,7 @@ def _describe(model):
         "compile": None,
         "optimizer_state": None,
         "rng_states": {},
+        "shuffle": fit_module.shuffle_state(model),     # fit's shuffling generator (and unfinished pass)
     }
     for name, layer in _random_layers(model):
         config["rng_states"][name] = _plain(layer.rng.bit_generator.state)
@@ -109,6 +111,7 @@ def load_model(filepath, compile=True, custom_objects=None):
     config, members = archive.read_archive(path)
     custom_objects = dict(custom_objects or {})
     expected = arrays.expected_weights(path, config)
+    shuffle = check_shuffle_state(path, config.get("shuffle"))
     with _global_rng_untouched():
         # weights.npz is stored uncompressed: a config asking for more numbers than it holds is refused unbuilt
         limit = budget.Budget(len(members[WEIGHTS]) // 2 + 2**20, WEIGHTS)
@@ -118,6 +121,7 @@ def load_model(filepath, compile=True, custom_objects=None):
     for mine, saved in zip(model.weights if model.built else [], weights):
         mine[...] = saved
     _restore_rng_states(path, model, config.get("rng_states", {}))
+    fit_module.set_shuffle_state(model, shuffle)
     if compile and config.get("compile") is not None:
         compile_settings.restore(path, model, config, members, custom_objects)
     return model
@@ -181,6 +185,52 @@ def _random_layers(model, prefix=""):
         elif isinstance(getattr(layer, "rng", None), np.random.Generator):
             found.append((f"{prefix}{layer.name}", layer))
     return found
+
+
+def check_rng_state(path, key, state):
+    """A generator state as json gives it back: set on a scratch generator of the same kind, or refused."""
+    kind = state.get("bit_generator") if isinstance(state, dict) else None
+    if kind != "PCG64":
+        raise ModelFileError(path, f"{key} is not the state of a PCG64 generator (NumPy's default)")
+    try:
+        np.random.PCG64().state = state
+    except (KeyError, TypeError, ValueError, OverflowError) as err:
+        raise ModelFileError(path, f"{key} is not a valid generator state ({type(err).__name__}: {err})") from None
+
+
+_PASS_LIMIT = 1 << 40
+
+
+def check_shuffle_state(path, value, key="shuffle"):
+    """config.json's "shuffle" (fit's generator and unfinished pass, models/fit.py), checked: the value
+    itself (None for a model never fitted), or a ModelFileError naming the file."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or set(value) != {"rng", "pass"}:
+        raise ModelFileError(path, f"{CONFIG}'s {key} must be null or {{\"rng\": ..., \"pass\": ...}}, got "
+                                   f"{_shown(value)}")
+    check_rng_state(path, f"{key}.rng", value["rng"])
+    kept = value["pass"]
+    if kept is None:
+        return value
+    if not isinstance(kept, dict) or set(kept) != {"rng", "position", "samples", "batch_size"}:
+        raise ModelFileError(path, f"{CONFIG}'s {key}.pass must be null or hold rng, position, samples and "
+                                   f"batch_size, got {_shown(kept)}")
+    for name in ("position", "samples", "batch_size"):
+        number = kept[name]
+        if isinstance(number, bool) or not isinstance(number, int) or not 0 < number < _PASS_LIMIT:
+            raise ModelFileError(path, f"{CONFIG}'s {key}.pass.{name} must be an integer >= 1, got {_shown(number)}")
+    if kept["position"] * kept["batch_size"] >= kept["samples"]:
+        raise ModelFileError(path, f"{CONFIG}'s {key}.pass.position {kept['position']} lies beyond a pass over "
+                                   f"{kept['samples']} samples in batches of {kept['batch_size']}")
+    if kept["rng"] is not None:
+        check_rng_state(path, f"{key}.pass.rng", kept["rng"])
+    return value
+
+
+def _shown(value):
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _restore_rng_states(path, model, states):
