@@ -218,46 +218,47 @@ def cmd_train(args, out, err):
                             validation_split=opts["validation_split"], verbose=0 if quiet else "auto")
         fit_seconds = time.perf_counter() - fit_start
         test_loss, test_accuracy = model.evaluate(x_test, data.y_test, verbose=0 if quiet else 2)
-    except BaseException:
-        if os.path.isdir(run_dir) and not os.listdir(run_dir):
-            os.rmdir(run_dir)                       # leave no empty run folder behind
-        raise
 
-    hist = {k: [float(v) for v in values] for k, values in history.history.items()}
-    model.save(os.path.join(run_dir, MODEL_FILE))
-    runs.write_text(os.path.join(run_dir, "history.json"), runs.json_text(hist))
-    runs.write_text(os.path.join(run_dir, "history.csv"), runs.history_csv(hist))
-    lines = []
-    model.summary(print_fn=lines.append)
-    runs.write_text(os.path.join(run_dir, "summary.txt"), "\n".join(lines) + "\n")
-    options = dict(opts)
-    options["hidden"] = list(opts["hidden"])
-    if images:                                  # options a ConvNet does not use are not recorded
-        for key in MLP_OPTIONS:
-            del options[key]
-    options["lr"] = float(optimizer.learning_rate) if opts["lr"] is None else opts["lr"]
-    options["output"] = run_dir
-    metrics = {
-        "test_loss": float(test_loss),
-        "test_accuracy": float(test_accuracy),
-        "epochs_run": len(history.epoch),
-        "final": {k: v[-1] for k, v in hist.items() if v},
-        "samples": {"train": len(x_train) - n_val, "validation": n_val, "test": len(x_test)},
-        "features": features,
-        "input_shape": list(x_train.shape[1:]),
-        "classes": data.classes,
-        "params": model.count_params(),
-        "fit_seconds": round(fit_seconds, 3),
-        "seconds": round(time.perf_counter() - started, 3),
-        "glassnet_version": __version__,
-        "config_file": args.config,
-        "options": {k.replace("_", "-"): v for k, v in options.items()},
-    }
-    runs.write_text(os.path.join(run_dir, "metrics.json"), runs.json_text(metrics))
-    try:
-        plot.plot_history(hist, os.path.join(run_dir, "curves.png"))
-    except ImportError as e:               # matplotlib missing: warn once, keep the rest of the run
-        print(f"{PROG}: warning: curves.png not written: {e}", file=err)
+        hist = {k: [float(v) for v in values] for k, values in history.history.items()}
+        model.save(os.path.join(run_dir, MODEL_FILE))
+        runs.write_text(os.path.join(run_dir, "history.json"), runs.json_text(hist))
+        runs.write_text(os.path.join(run_dir, "history.csv"), runs.history_csv(hist))
+        lines = []
+        model.summary(print_fn=lines.append)
+        runs.write_text(os.path.join(run_dir, "summary.txt"), "\n".join(lines) + "\n")
+        options = dict(opts)
+        options["hidden"] = list(opts["hidden"])
+        if images:                                  # options a ConvNet does not use are not recorded
+            for key in MLP_OPTIONS:
+                del options[key]
+        options["lr"] = float(optimizer.learning_rate) if opts["lr"] is None else opts["lr"]
+        options["output"] = run_dir
+        metrics = {
+            "test_loss": float(test_loss),
+            "test_accuracy": float(test_accuracy),
+            "epochs_run": len(history.epoch),
+            "final": {k: v[-1] for k, v in hist.items() if v},
+            "samples": {"train": len(x_train) - n_val, "validation": n_val, "test": len(x_test)},
+            "features": features,
+            "input_shape": list(x_train.shape[1:]),
+            "classes": data.classes,
+            "params": model.count_params(),
+            "fit_seconds": round(fit_seconds, 3),
+            "seconds": round(time.perf_counter() - started, 3),
+            "glassnet_version": __version__,
+            "config_file": args.config,
+            "options": {k.replace("_", "-"): v for k, v in options.items()},
+        }
+        runs.write_text(os.path.join(run_dir, "metrics.json"), runs.json_text(metrics))
+        try:
+            plot.plot_history(hist, os.path.join(run_dir, "curves.png"))
+        except ImportError as e:               # matplotlib missing: warn once, keep the rest of the run
+            print(f"{PROG}: warning: curves.png not written: {e}", file=err)
+    except BaseException as exc:                # no empty run folder is left; a write error names its file
+        problem = runs.abandon_run_dir(run_dir, exc)
+        if problem is not None:
+            raise problem from exc
+        raise
 
     print(f"test_loss: {test_loss:.4f}", file=out)
     print(f"test_accuracy: {test_accuracy:.4f}", file=out)
