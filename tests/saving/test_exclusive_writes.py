@@ -303,5 +303,23 @@ def test_an_interrupted_or_failing_write_callback_leaves_nothing(tmp_path):
     assert path.read_bytes() == b"old" and os.listdir(tmp_path) == ["x.bin"]
 
 
+def test_csv_logger_names_its_file_when_the_disk_is_full(tmp_path, monkeypatch):
+    from glassnet.callbacks import csv_logger
+    x, y = np.ones((4, 3), np.float32), np.zeros((4, 2), np.float32)
+    log = tmp_path / "log.csv"
+
+    class FullDisk:
+        def __init__(self, *args, **kwargs):
+            pass
+
+        def writerow(self, row):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+    monkeypatch.setattr(csv_logger.csv, "writer", FullDisk)
+    with pytest.raises(OSError) as info:
+        _model(1).fit(x, y, epochs=1, verbose=0, callbacks=[gn.callbacks.CSVLogger(log)])
+    assert str(info.value) == f"cannot write {str(log)!r}: No space left on device"
+    assert info.value.errno == errno.ENOSPC
+
+
 if sys.platform == "win32":                                 # pragma: no cover
     pytestmark = [pytestmark, pytest.mark.skip(reason="POSIX processes and signals")]

@@ -212,9 +212,20 @@ def _named_from(err: OSError, path: Path, doing=None):
     return _named(type(err), code, path, f"{cause}; a file already there is left as it was")
 
 
-# Temporary files: ".{name}.{pid}-{host}.{token}.tmp". The pid and a tag of this host's name let a later
-# save to the same target prove that the process that made one is dead, and remove it.
-_HOST = hashlib.sha256(socket.gethostname().encode("utf-8", "replace")).hexdigest()[:6]
+# Temporary files: ".{name}.{pid}-{host}.{token}.tmp". The pid and a tag of this host let a later save to
+# the same target prove that the process that made one is dead, and remove it.
+
+
+def _host_tag() -> str:
+    """Six hex digits naming this host's process table: its host name and, on Linux, its PID namespace
+    (two containers of one name sharing a folder still get different tags)."""
+    where = socket.gethostname()
+    with contextlib.suppress(OSError, AttributeError):
+        where += os.readlink("/proc/self/ns/pid")
+    return hashlib.sha256(where.encode("utf-8", "replace")).hexdigest()[:6]
+
+
+_HOST = _host_tag()
 
 
 def temporary_name(name: str) -> str:
@@ -225,8 +236,8 @@ def temporary_name(name: str) -> str:
 def _pid_is_dead(pid: int) -> bool:
     """True only when no process `pid` exists on this host (os.kill(pid, 0) says so). A live process, one
     of another user (PermissionError), a zombie not yet reaped, or anything unclear counts as alive."""
-    if pid <= 0 or pid == os.getpid():               # ours: perhaps another thread's save in progress
-        return False
+    if os.name != "posix" or pid <= 0 or pid == os.getpid():   # ours: perhaps another thread's save
+        return False                                 # (on Windows os.kill(pid, 0) would end the process)
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
