@@ -87,8 +87,8 @@ def add_parser(sub):
     train.add_argument("--dtype", type=dtype, default=S, metavar="TYPE",
                        help=f"float32 or float64 (default: {d['dtype']})")
     train.add_argument("--output", "-o", type=text, default=S, metavar="DIR",
-                       help="run folder (default: runs/YYYYmmdd-HHMMSS); an existing, non-empty folder "
-                            "is never overwritten: a suffix -1, -2, ... is added")
+                       help="run folder, made new (default: runs/YYYYmmdd-HHMMSS); an existing folder is never "
+                            "used, even an empty one: a suffix -1, -2, ... is added")
     train.add_argument("--quiet", "-q", action="store_true", default=S,
                        help="no summary or progress: print only the test results and the run folder")
     train.set_defaults(handler=cmd_train, parser=train)
