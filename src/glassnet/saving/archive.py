@@ -8,9 +8,6 @@ import hashlib
 import json
 import math
 import os
-import re
-import secrets
-import socket
 import zipfile
 import zlib
 from pathlib import Path
@@ -19,6 +16,7 @@ import numpy as np
 
 from . import format as _format
 from .format import CONFIG, FORMAT, FORMAT_VERSION, MANIFEST, OPTIMIZER, WEIGHTS, ModelFileError, short
+from .temporary import remove_stale_temporaries, temporary_name
 from .._version import __version__
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # fixed timestamps: the same model always gives the same bytes
@@ -210,61 +208,6 @@ def _named_from(err: OSError, path: Path, doing=None):
     if doing:
         cause += f" while {doing}"
     return _named(type(err), code, path, f"{cause}; a file already there is left as it was")
-
-
-# Temporary files: ".{name}.{pid}-{host}.{token}.tmp". The pid and a tag of this host let a later save to
-# the same target prove that the process that made one is dead, and remove it.
-
-
-def _host_tag() -> str:
-    """Six hex digits naming this host's process table: its host name and, on Linux, its PID namespace
-    (two containers of one name sharing a folder still get different tags)."""
-    where = socket.gethostname()
-    with contextlib.suppress(OSError, AttributeError):
-        where += os.readlink("/proc/self/ns/pid")
-    return hashlib.sha256(where.encode("utf-8", "replace")).hexdigest()[:6]
-
-
-_HOST = _host_tag()
-
-
-def temporary_name(name: str) -> str:
-    """The name of a new temporary file for the target `name`, made by this process on this host."""
-    return f".{name}.{os.getpid()}-{_HOST}.{secrets.token_hex(4)}.tmp"
-
-
-def _pid_is_dead(pid: int) -> bool:
-    """True only when no process `pid` exists on this host (os.kill(pid, 0) says so). A live process, one
-    of another user (PermissionError), a zombie not yet reaped, or anything unclear counts as alive."""
-    if os.name != "posix" or pid <= 0 or pid == os.getpid():   # ours: perhaps another thread's save
-        return False                                 # (on Windows os.kill(pid, 0) would end the process)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (OSError, ValueError, OverflowError):     # PermissionError: alive, another user's
-        return False
-    return False
-
-
-def remove_stale_temporaries(path: Path) -> list:
-    """Remove the temporary files of saves to `path` made on this host by processes that are dead
-    (killed in the middle of a save); return the names removed. Anything of another shape, of another
-    host, or of a process that may be alive is left alone. Never raises: cleaning is best effort."""
-    path = Path(path)
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)-" + _HOST + r"\.[0-9a-f]{8}\.tmp")
-    removed = []
-    try:
-        names = os.listdir(path.parent)
-    except OSError:
-        return removed
-    for name in names:
-        match = pattern.fullmatch(name)
-        if match and _pid_is_dead(int(match.group(1))):
-            with contextlib.suppress(OSError):
-                os.unlink(path.parent / name)
-                removed.append(name)
-    return removed
 
 
 # ======================================================================
