@@ -53,7 +53,7 @@ def _mark(model):
 
 
 def _temporaries(folder):
-    return sorted(name for name in os.listdir(folder) if name.endswith(".tmp"))
+    return sorted(name for name in os.listdir(folder) if ".tmp" in name)
 
 
 # ----------------------------------------------------------------------------- concurrent overwrite=False
@@ -170,12 +170,14 @@ def test_a_save_killed_with_sigkill_leaves_the_old_file_and_the_next_save_remove
             f".m.glassnet.{os.getpid()}-{host}.89abcdef.tmp",   # this process's own (another thread's)
             f".m.glassnet.{child.pid}-{'0' * 6 if host != '0' * 6 else '1' * 6}.0123abcd.tmp",  # another host
             ".m.glassnet.0123abcd.tmp",                      # another shape (an older glassnet's)
-            f".other.glassnet.{child.pid}-{host}.0123abcd.tmp"]   # another target's
+            f".m.glassnet.{child.pid}-{host}.0123abcd.tmp.x"]    # another shape
     for name in kept:
         (tmp_path / name).write_bytes(b"partial")
+    other = f".ckpt-3.glassnet.{child.pid}-{host}.0123abcd.tmp"   # another target's, in the same folder
+    (tmp_path / other).write_bytes(b"partial")
     _model(3).save(path)
     assert _mark(gn.saving.load_model(path)) == 3
-    assert _temporaries(tmp_path) == sorted(kept)            # the dead process's temporary file is gone
+    assert sorted(os.listdir(tmp_path)) == sorted(kept + ["m.glassnet"])   # the dead process's files are gone
 
 
 def test_stale_temporaries_are_removed_for_every_writer(tmp_path):

@@ -88,8 +88,8 @@ def atomic_write(path: Path, write, overwrite=True):
     (an empty file, for an instant), then the temporary file is renamed over it.
 
     On any error the temporary file is removed and a file already at `path` is left as it was; an OSError
-    names `path` and keeps its errno. Temporary files that dead processes left for `path` are removed first
-    (see remove_stale_temporaries).
+    names `path` and keeps its errno. Temporary files that dead processes left in the folder are removed
+    first (temporary.remove_stale_temporaries).
     """
     path = Path(path)
     directory = path.parent

@@ -1,5 +1,5 @@
 """Temporary files of atomic writes (archive.atomic_write): named ".{name}.{pid}-{host}.{token}.tmp", so
-that a later save to the same target can prove that the process that made one is dead (killed in the
+that a later save into the same folder can prove that the process that made one is dead (killed in the
 middle of a save) and remove it. Nothing that might belong to a live process is ever removed."""
 from __future__ import annotations
 
@@ -44,20 +44,23 @@ def pid_is_dead(pid: int) -> bool:
 
 
 def remove_stale_temporaries(path: Path) -> list:
-    """Remove the temporary files of saves to `path` made on this host by processes that are dead
+    """Remove the temporary files that saves into the folder of `path` (to any target there, so that
+    ModelCheckpoint's epoch-numbered files are covered too) left on this host when their process died
     (killed in the middle of a save); return the names removed. Anything of another shape, of another
     host, or of a process that may be alive is left alone. Never raises: cleaning is best effort."""
-    path = Path(path)
-    pattern = re.compile(re.escape(f".{path.name}.") + r"(\d+)-" + _HOST + r"\.[0-9a-f]{8}\.tmp")
+    folder = Path(path).parent
     removed = []
     try:
-        names = os.listdir(path.parent)
+        names = os.listdir(folder)
     except OSError:
         return removed
     for name in names:
-        match = pattern.fullmatch(name)
+        match = _TEMPORARY.fullmatch(name)
         if match and pid_is_dead(int(match.group(1))):
             with contextlib.suppress(OSError):
-                os.unlink(path.parent / name)
+                os.unlink(folder / name)
                 removed.append(name)
     return removed
+
+
+_TEMPORARY = re.compile(r"\..+\.(\d{1,10})-" + _HOST + r"\.[0-9a-f]{8}\.tmp", re.DOTALL)
