@@ -26,12 +26,10 @@ import os
 import time
 import zipfile
 import zlib
-from pathlib import Path
 
 import numpy as np
 
 from . import saving
-from .saving import archive
 from ._files import check_arrays_fit, check_regular
 
 MODEL_FILE = "model.glassnet"
@@ -194,7 +192,7 @@ def write_text(path, text):
     """Write `text` (UTF-8) atomically: a temporary file in the same folder, then a rename, so a reader never
     sees half a file; an OSError names `path` (archive.atomic_write)."""
     data = text.encode("utf-8")
-    archive.atomic_write(Path(path), lambda fh: fh.write(data))
+    saving.archive.atomic_write(path, lambda fh: fh.write(data))
 
 
 def json_text(data):
