@@ -317,8 +317,11 @@ def test_csv_logger_names_its_file_when_the_disk_is_full(tmp_path, monkeypatch):
         def writerow(self, row):
             raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
     monkeypatch.setattr(csv_logger.csv, "writer", FullDisk)
+    model = gn.Sequential([gn.layers.Input((3,)), gn.layers.Dense(2, dtype="float64")])   # float64: no kernels
+    model.compile(optimizer="sgd", loss="mse")
     with pytest.raises(OSError) as info:
-        _model(1).fit(x, y, epochs=1, verbose=0, callbacks=[gn.callbacks.CSVLogger(log)])
+        model.fit(x.astype(np.float64), y.astype(np.float64), epochs=1, verbose=0,
+                  callbacks=[gn.callbacks.CSVLogger(log)])
     assert str(info.value) == f"cannot write {str(log)!r}: No space left on device"
     assert info.value.errno == errno.ENOSPC
 
