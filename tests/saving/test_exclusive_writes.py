@@ -195,6 +195,12 @@ def test_stale_temporaries_are_removed_for_every_writer(tmp_path):
     assert not stale.exists() and (tmp_path / "history.json").read_text() == "{}\n"
 
 
+def test_a_target_name_of_255_bytes_still_saves(tmp_path):
+    path = tmp_path / ("w" * (255 - len(".weights.npz")) + ".weights.npz")
+    _model(1).save_weights(path, overwrite=False)
+    assert _mark(_loaded_weights(None, path)) == 1 and os.listdir(tmp_path) == [path.name]
+
+
 def _dead_pid():
     """The pid of a process that has exited and been reaped."""
     ctx = multiprocessing.get_context("fork" if "fork" in multiprocessing.get_all_start_methods() else "spawn")

@@ -25,7 +25,10 @@ _HOST = _host_tag()
 
 
 def temporary_name(name: str) -> str:
-    """The name of a new temporary file for the target `name`, made by this process on this host."""
+    """The name of a new temporary file for the target `name`, made by this process on this host (a long
+    name is shortened, so the temporary name stays within a file system's 255 bytes wherever `name` does)."""
+    if len(name.encode("utf-8", "surrogateescape")) > 200:
+        name = name[:50]
     return f".{name}.{os.getpid()}-{_HOST}.{secrets.token_hex(4)}.tmp"
 
 
