@@ -1,4 +1,4 @@
-"""glassnet.runs: run folders (timestamped, never overwritten: suffixes -1, -2, ...), the model of a
+"""glassnet.runs: run folders (timestamped, never reused: suffixes -1, -2, ...), the model of a
 run folder, the dataset a run recorded, .npz datasets (every error names what was expected and what
 arrived), images to features, and the history files train writes."""
 import json
@@ -42,14 +42,14 @@ def test_default_run_folders_are_timestamped_and_never_overwritten(tmp_path, mon
     assert made == [base, base + "-1", base + "-2"]
 
 
-def test_a_named_run_folder_gets_a_suffix_only_when_it_holds_files(tmp_path):
+def test_a_named_run_folder_gets_a_suffix_when_the_name_is_taken(tmp_path):
     target = tmp_path / "deep" / "run"
     assert runs.make_run_dir(str(target)) == str(target)            # parents are created
-    assert runs.make_run_dir(str(target)) == str(target)            # still empty: reused
+    assert runs.make_run_dir(str(target)) == str(target) + "-1"     # even empty, a folder is never reused
     (target / "history.json").write_text("{}")
-    assert runs.make_run_dir(str(target)) == str(target) + "-1"
-    (tmp_path / "deep" / "run-1" / "history.json").write_text("{}")
     assert runs.make_run_dir(str(target) + "/") == str(target) + "-2"     # normalised before the suffix
+    (tmp_path / "deep" / "run-3").write_text("a file")
+    assert runs.make_run_dir(str(target)) == str(target) + "-4"     # a file takes the name too
     (tmp_path / "file").write_text("x")
     with pytest.raises(CommandError, match="cannot create the run folder .*: .*file is a file"):
         runs.make_run_dir(str(tmp_path / "file" / "run"))

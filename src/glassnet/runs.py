@@ -2,9 +2,10 @@
 
 A run folder (``runs/<YYYYmmdd-HHMMSS>/`` unless named) holds what ``glassnet train`` saves:
 model.glassnet, history.json, history.csv, summary.txt, metrics.json and curves.png.
-``make_run_dir`` creates one without ever overwriting a folder that is not empty (a suffix -1,
--2, ... is added).  ``load_dataset`` reads a dataset by name (mnist-mini, mnist, fashion-mnist)
-or from an .npz file holding x_train, y_train, x_test, y_test, checked; ``to_features`` turns
+``make_run_dir`` reserves a new one with an exclusive os.mkdir (a suffix -1, -2, ... is added when
+the name is taken), so no two runs ever share a folder; ``abandon_run_dir`` removes it again when a
+run fails before writing anything.  ``load_dataset`` reads a dataset by name (mnist-mini, mnist,
+fashion-mnist) or from an .npz file holding x_train, y_train, x_test, y_test, checked; ``to_features`` turns
 images into float samples in [0, 1] (flat, or shaped as a model takes them: ``image_shape`` gives
 the (height, width, channels) of a dataset's images for a ConvNet).  Failures the command reports as
 one line (exit status 1) raise ``CommandError``.
@@ -14,7 +15,9 @@ glassnet.plot or glassnet.cli (both use it).
 """
 from __future__ import annotations
 
+import contextlib
 import csv
+import errno
 import importlib
 import io
 import json
@@ -87,7 +90,10 @@ def dataset_name(text):
 # ----------------------------------------------------------------------------
 
 def make_run_dir(output=None):
-    """Create the run folder: `output` or runs/<YYYYmmdd-HHMMSS>; if it exists and is not empty, add -1, -2, ..."""
+    """Reserve a new run folder and return its name: `output`, or runs/<YYYYmmdd-HHMMSS>; when that name is
+    taken (by a folder, even an empty one, or a file), -1, -2, ... is added. Each name is tried with one
+    os.mkdir, which fails if the name exists, so two runs started together (or in the same second) never
+    get the same folder, and no folder that existed before is ever used."""
     base = output if output else os.path.join("runs", time.strftime("%Y%m%d-%H%M%S"))
     base = os.path.normpath(base)
     parent = os.path.dirname(base)
@@ -96,15 +102,47 @@ def make_run_dir(output=None):
             os.makedirs(parent, exist_ok=True)
         except FileExistsError:
             raise CommandError(f"cannot create the run folder {base}: {parent} is a file") from None
+        except OSError as err:
+            raise CommandError(f"cannot create the run folder {base}: {_cause(err)} "
+                               f"(creating {err.filename or parent})") from None
     for i in range(10_000):
         candidate = base if i == 0 else f"{base}-{i}"
         try:
             os.mkdir(candidate)
             return candidate
         except FileExistsError:
-            if os.path.isdir(candidate) and not os.listdir(candidate):
-                return candidate                   # an empty folder (mktemp -d): nothing to overwrite
+            continue                               # taken: by another run, or before; never shared
+        except OSError as err:
+            raise CommandError(f"cannot create the run folder {candidate}: {_cause(err)}") from None
     raise CommandError(f"cannot find a free name for the run folder next to {base}")
+
+
+def abandon_run_dir(run_dir, error):
+    """After `error` stopped a run: remove `run_dir` if it holds nothing yet (os.rmdir, which never removes
+    a folder that holds a file). For an OSError, return a CommandError that names the file (the error's
+    message) and says what became of the run folder; else None (the caller re-raises `error`)."""
+    removed = False
+    with contextlib.suppress(OSError):
+        if not os.listdir(run_dir):
+            os.rmdir(run_dir)
+            removed = True
+    if not isinstance(error, OSError):
+        return None
+    text = " ".join((f"{error.strerror}: {error.filename}" if error.filename and error.strerror
+                     else str(error) or type(error).__name__).split())
+    if removed:
+        return CommandError(f"{text}; the run folder {run_dir} was removed (nothing had been written to it)")
+    try:
+        kept = sorted(name for name in os.listdir(run_dir) if not name.startswith("."))
+    except OSError:
+        kept = []
+    return CommandError(f"{text}; the run folder {run_dir} keeps what was written before: "
+                        f"{', '.join(kept) or 'nothing'}")
+
+
+def _cause(err: OSError) -> str:
+    code = errno.errorcode.get(err.errno) if err.errno is not None else None
+    return (err.strerror or str(err)) + (f" ({code})" if code else "")
 
 
 def model_path(path):
@@ -151,15 +189,10 @@ def recorded_dataset(folder):
 # ----------------------------------------------------------------------------
 
 def write_text(path, text):
-    """Write to a temporary name, then rename: a reader never sees half a file."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
+    """Write `text` (UTF-8) atomically: a temporary file in the same folder, then a rename, so a reader never
+    sees half a file; an OSError names `path` (archive.atomic_write)."""
+    data = text.encode("utf-8")
+    saving.archive.atomic_write(path, lambda fh: fh.write(data))
 
 
 def json_text(data):

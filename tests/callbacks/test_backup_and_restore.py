@@ -176,15 +176,15 @@ def test_a_failed_write_leaves_the_last_good_backup(data, tmp_path, monkeypatch)
     real = archive.atomic_write
     writes = []
 
-    def crash_on_the_third_state(path, write):
+    def crash_on_the_third_state(path, write, **options):
         if path.name == "training_state.json":
             writes.append(path)
             if len(writes) == 3:
                 def half(fileobj):
                     fileobj.write(b'{"format": "glassnet-bac')
                     raise OSError("disk full")
-                return real(path, half)
-        return real(path, write)
+                return real(path, half, **options)
+        return real(path, write, **options)
 
     monkeypatch.setattr(archive, "atomic_write", crash_on_the_third_state)
     model = make_model()

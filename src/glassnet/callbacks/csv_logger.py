@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import collections.abc
+import contextlib
 import csv
 import os
 
@@ -46,11 +47,11 @@ class CSVLogger(Callback):
         if directory:
             os.makedirs(directory, exist_ok=True)
         if self.append and os.path.exists(self.filename):
-            with open(self.filename, encoding="utf-8", newline="") as f:
+            with _naming(self.filename, "read"), open(self.filename, encoding="utf-8", newline="") as f:
                 self._header = not f.readline(1 << 16)          # an empty file still gets its header
         else:
             self._header = True
-            with open(self.filename, "w", encoding="utf-8", newline=""):
+            with _naming(self.filename), open(self.filename, "w", encoding="utf-8", newline=""):
                 pass                                           # overwrite now, as Keras does
 
     def on_epoch_end(self, epoch, logs=None):
@@ -60,12 +61,26 @@ class CSVLogger(Callback):
             if self.keys and not any(key.startswith("val_") for key in self.keys):
                 self.keys += [f"val_{key}" for key in self.keys]
         row = [epoch] + [_cell(logs.get(key, "NA")) for key in self.keys]
-        with open(self.filename, "a", encoding="utf-8", newline="") as f:
+        with _naming(self.filename), open(self.filename, "a", encoding="utf-8", newline="") as f:
             writer = csv.writer(f, delimiter=self.sep)
             if self._header:
                 writer.writerow(["epoch"] + self.keys)
                 self._header = False
             writer.writerow(row)
+
+
+@contextlib.contextmanager
+def _naming(filename, doing="write"):
+    """An OSError that does not name the file (a full disk: ENOSPC from write or close) is raised again,
+    of the same class and errno, as "cannot write 'log.csv': No space left on device"."""
+    try:
+        yield
+    except OSError as err:
+        if err.filename is not None:
+            raise
+        error = type(err)(f"cannot {doing} {filename!r}: {err.strerror or err}")
+        error.errno, error.path = err.errno, filename
+        raise error from err
 
 
 def _cell(value):

@@ -87,8 +87,8 @@ def add_parser(sub):
     train.add_argument("--dtype", type=dtype, default=S, metavar="TYPE",
                        help=f"float32 or float64 (default: {d['dtype']})")
     train.add_argument("--output", "-o", type=text, default=S, metavar="DIR",
-                       help="run folder (default: runs/YYYYmmdd-HHMMSS); an existing, non-empty folder "
-                            "is never overwritten: a suffix -1, -2, ... is added")
+                       help="run folder, made new (default: runs/YYYYmmdd-HHMMSS); an existing folder is never "
+                            "used, even an empty one: a suffix -1, -2, ... is added")
     train.add_argument("--quiet", "-q", action="store_true", default=S,
                        help="no summary or progress: print only the test results and the run folder")
     train.add_argument("--resume", metavar="RUN", type=text, default=None,
@@ -237,53 +237,54 @@ def cmd_train(args, out, err):
                             callbacks=resume.fit_callbacks(run_dir, resumed and resumed.history))
         fit_seconds = time.perf_counter() - fit_start
         test_loss, test_accuracy = model.evaluate(x_test, data.y_test, verbose=0 if quiet else 2)
-    except BaseException:
+
+        hist = {k: [float(v) for v in values] for k, values in history.history.items()}
+        if resumed:                             # the epochs before the resumed fit, then its own
+            hist = {k: resumed.history.get(k, []) + hist.get(k, []) for k in {**resumed.history, **hist}}
+        model.save(os.path.join(run_dir, MODEL_FILE))
+        runs.write_text(os.path.join(run_dir, "history.json"), runs.json_text(hist))
+        runs.write_text(os.path.join(run_dir, "history.csv"), runs.history_csv(hist))
+        lines = []
+        model.summary(print_fn=lines.append)
+        runs.write_text(os.path.join(run_dir, "summary.txt"), "\n".join(lines) + "\n")
+        options = dict(opts)
+        options["hidden"] = list(opts["hidden"])
+        if images:                                  # options a ConvNet does not use are not recorded
+            for key in MLP_OPTIONS:
+                del options[key]
+        options["lr"] = float(optimizer.learning_rate) if opts["lr"] is None else opts["lr"]
+        options["output"] = run_dir
+        metrics = {
+            "test_loss": float(test_loss),
+            "test_accuracy": float(test_accuracy),
+            "epochs_run": len(history.epoch) + (resumed.epoch if resumed else 0),
+            "final": {k: v[-1] for k, v in hist.items() if v},
+            "samples": {"train": len(x_train) - n_val, "validation": n_val, "test": len(x_test)},
+            "features": features,
+            "input_shape": list(x_train.shape[1:]),
+            "classes": data.classes,
+            "params": model.count_params(),
+            "fit_seconds": round(fit_seconds, 3),
+            "seconds": round(time.perf_counter() - started, 3),
+            "glassnet_version": __version__,
+            "config_file": args.config,
+            "options": {k.replace("_", "-"): v for k, v in options.items()},
+        }
+        if resumed:
+            metrics["resumed_after_epoch"] = resumed.epoch      # fit_seconds counts the resumed fit only
+        runs.write_text(os.path.join(run_dir, "metrics.json"), runs.json_text(metrics))
+        resume.remove_backup(run_dir)           # the run is finished: metrics.json says so
+        try:
+            plot.plot_history(hist, os.path.join(run_dir, "curves.png"))
+        except ImportError as e:               # matplotlib missing: warn once, keep the rest of the run
+            print(f"{PROG}: warning: curves.png not written: {e}", file=err)
+    except BaseException as exc:                # no empty run folder is left; a write error names its file
         if not resumed:
             resume.discard_unresumable(run_dir)     # failed before the first backup: nothing to resume
-        if os.path.isdir(run_dir) and not os.listdir(run_dir):
-            os.rmdir(run_dir)                       # leave no empty run folder behind
+        problem = runs.abandon_run_dir(run_dir, exc)
+        if problem is not None:
+            raise problem from exc
         raise
-
-    hist = {k: [float(v) for v in values] for k, values in history.history.items()}
-    if resumed:                                 # the epochs before the resumed fit, then its own
-        hist = {k: resumed.history.get(k, []) + hist.get(k, []) for k in {**resumed.history, **hist}}
-    model.save(os.path.join(run_dir, MODEL_FILE))
-    runs.write_text(os.path.join(run_dir, "history.json"), runs.json_text(hist))
-    runs.write_text(os.path.join(run_dir, "history.csv"), runs.history_csv(hist))
-    lines = []
-    model.summary(print_fn=lines.append)
-    runs.write_text(os.path.join(run_dir, "summary.txt"), "\n".join(lines) + "\n")
-    options = dict(opts)
-    options["hidden"] = list(opts["hidden"])
-    if images:                                  # options a ConvNet does not use are not recorded
-        for key in MLP_OPTIONS:
-            del options[key]
-    options["lr"] = float(optimizer.learning_rate) if opts["lr"] is None else opts["lr"]
-    options["output"] = run_dir
-    metrics = {
-        "test_loss": float(test_loss),
-        "test_accuracy": float(test_accuracy),
-        "epochs_run": len(history.epoch) + (resumed.epoch if resumed else 0),
-        "final": {k: v[-1] for k, v in hist.items() if v},
-        "samples": {"train": len(x_train) - n_val, "validation": n_val, "test": len(x_test)},
-        "features": features,
-        "input_shape": list(x_train.shape[1:]),
-        "classes": data.classes,
-        "params": model.count_params(),
-        "fit_seconds": round(fit_seconds, 3),
-        "seconds": round(time.perf_counter() - started, 3),
-        "glassnet_version": __version__,
-        "config_file": args.config,
-        "options": {k.replace("_", "-"): v for k, v in options.items()},
-    }
-    if resumed:
-        metrics["resumed_after_epoch"] = resumed.epoch      # fit_seconds counts the resumed fit only
-    runs.write_text(os.path.join(run_dir, "metrics.json"), runs.json_text(metrics))
-    resume.remove_backup(run_dir)               # the run is finished: metrics.json says so
-    try:
-        plot.plot_history(hist, os.path.join(run_dir, "curves.png"))
-    except ImportError as e:               # matplotlib missing: warn once, keep the rest of the run
-        print(f"{PROG}: warning: curves.png not written: {e}", file=err)
 
     print(f"test_loss: {test_loss:.4f}", file=out)
     print(f"test_accuracy: {test_accuracy:.4f}", file=out)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import math
 import os
-import threading
 
 import numpy as np
 
@@ -51,22 +50,17 @@ def new_figure(figsize, layout="constrained"):
 
 
 def save_figure(fig, path, dpi=DPI):
-    """Save `fig` to `path` atomically (temporary name, then os.replace); the format follows the
+    """Save `fig` to `path` atomically (saving.archive.atomic_write: temporary name, then os.replace; an
+    OSError names `path`); the format follows the
     file name's ending (.png, .svg, .pdf, ...; PNG when there is none).  Returns the path as a str."""
     path = os.fspath(path)
     if isinstance(path, bytes):
         path = os.fsdecode(path)
     fmt = os.path.splitext(path)[1].lstrip(".").lower() or "png"
-    tmp = f"{path}.tmp-{os.getpid()}-{threading.get_ident()}"
-    try:
-        with open(tmp, "wb") as fh:
-            fig.savefig(fh, format=fmt, dpi=dpi)
-        os.replace(tmp, path)
-    finally:
-        try:
-            os.remove(tmp)
-        except FileNotFoundError:
-            pass
+    from pathlib import Path
+
+    from ..saving import archive       # its temporary names let a later save remove a killed save's leftovers
+    archive.atomic_write(Path(path), lambda fh: fig.savefig(fh, format=fmt, dpi=dpi))
     return path
 
 

@@ -16,7 +16,8 @@ A `.glassnet` file is a zip archive of four members (docs/model-format.md):
     optimizer.npz   the optimizer's slot arrays, "0/m", "0/v", ... (when it has taken a step)
 
 Files are written to a temporary name in the same directory, flushed to disk
-and renamed, so a crash never leaves half a file where a good one was.
+and renamed (or, with overwrite=False, linked: never over an existing file), so
+a crash never leaves half a file where a good one was.
 Loading never unpickles: the text is JSON and the arrays are read from their
 .npy headers and raw bytes (object arrays refused); every member's SHA-256 is
 checked first, and every read is bounded (docs/model-format.md, "Limits").
@@ -25,7 +26,9 @@ in custom_objects, never imported by name.
 
 The modules:
     format            names, version, ModelFileError, paths, finding a class by name
-    archive           the zip: deterministic, atomic writing; bounded, checksummed reading
+    archive           the zip: deterministic, atomic writing (exclusive with overwrite=False); bounded,
+                      checksummed reading
+    temporary         the temporary files' names (pid and host): a save removes those of dead processes
     arrays            the .npz members, written in order and read without pickle
     weights           save_weights / load_weights (weights alone)
     compile_settings  loss, metrics, optimizer and optimizer state

@@ -3,11 +3,11 @@ every member's size and SHA-256 checked against manifest.json, and bounded (no h
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import json
 import math
 import os
-import secrets
 import zipfile
 import zlib
 from pathlib import Path
@@ -16,6 +16,7 @@ import numpy as np
 
 from . import format as _format
 from .format import CONFIG, FORMAT, FORMAT_VERSION, MANIFEST, OPTIMIZER, WEIGHTS, ModelFileError, short
+from .temporary import remove_stale_temporaries, temporary_name
 from .._version import __version__
 
 _ZIP_DATE = (1980, 1, 1, 0, 0, 0)         # fixed timestamps: the same model always gives the same bytes
@@ -78,43 +79,135 @@ def write_archive(fileobj, members):
         zf.writestr(zip_info(MANIFEST, zipfile.ZIP_DEFLATED), json.dumps(manifest, indent=2).encode("utf-8"))
 
 
-def atomic_write(path: Path, write):
-    """Call write(fileobj) on a temporary file next to `path`, fsync it, then rename it over `path`.
+def atomic_write(path: Path, write, overwrite=True):
+    """Call write(fileobj) on a temporary file next to `path`, fsync it, then publish it as `path`.
 
-    On any error the temporary file is removed and an existing file at `path` is left as it was.
+    overwrite=True renames it over `path` (os.replace); overwrite=False links it to `path` (os.link), which
+    fails if `path` exists, so of several processes saving to one new path exactly one wins and the others
+    get FileExistsError. Where the file system has no hard links, `path` is first reserved with O_EXCL
+    (an empty file, for an instant), then the temporary file is renamed over it.
+
+    On any error the temporary file is removed and a file already at `path` is left as it was; an OSError
+    names `path` and keeps its errno. Temporary files that dead processes left in the folder are removed
+    first (temporary.remove_stale_temporaries).
     """
+    path = Path(path)
     directory = path.parent
     if not directory.is_dir():
-        raise FileNotFoundError(f"cannot write {str(path)!r}: the directory {str(directory)!r} does not exist")
+        raise _named(FileNotFoundError, errno.ENOENT, path, f"the folder {str(directory)!r} does not exist"
+                     if not directory.exists() else f"{str(directory)!r} is not a folder")
     if path.is_dir():
-        raise IsADirectoryError(f"cannot write {str(path)!r}: it is a directory")
+        raise _named(IsADirectoryError, errno.EISDIR, path, "it is a folder")
+    remove_stale_temporaries(path)
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
-        tmp = directory / f".{path.name}.{secrets.token_hex(4)}.tmp"
+        tmp = directory / temporary_name(path.name)
         try:
             fd = os.open(tmp, flags, 0o666)          # the umask applies, as for any new file
             break
         except FileExistsError:                      # pragma: no cover - a 32-bit name collision
             continue
+        except OSError as err:
+            raise _named_from(err, path, f"creating the temporary file {tmp.name!r} in {str(directory)!r}") \
+                from err
+    fileobj = os.fdopen(fd, "wb")
     try:
-        with os.fdopen(fd, "wb") as fileobj:
-            write(fileobj)
-            fileobj.flush()
-            os.fsync(fileobj.fileno())
-        os.replace(tmp, path)
+        try:
+            with fileobj:
+                write(fileobj)
+                fileobj.flush()
+                os.fsync(fileobj.fileno())
+            if overwrite:
+                os.replace(tmp, path)
+        except OSError as err:
+            raise _named_from(err, path) from err
+        if not overwrite:
+            _publish_exclusively(tmp, path)          # its errors name `path` already
     except BaseException:
         with contextlib.suppress(OSError):
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
+            fileobj.close()
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if hasattr(os, "O_DIRECTORY"):                   # make the rename itself durable (POSIX)
+    _fsync_folder(directory)
+
+
+#: errno values of os.link meaning "this file system (or this platform) has no hard links here"
+_NO_LINKS = {getattr(errno, name) for name in ("EPERM", "ENOTSUP", "EOPNOTSUPP", "EXDEV", "EMLINK", "ENOSYS")
+             if hasattr(errno, name)}
+
+
+def _publish_exclusively(tmp: Path, path: Path):
+    """Make the finished temporary file `tmp` appear as `path` unless `path` exists: os.link is atomic and
+    fails if `path` exists. Without hard links, `path` is reserved with O_CREAT | O_EXCL (an empty file
+    until the rename that follows), which is exclusive too."""
+    try:
+        if not hasattr(os, "link"):                  # pragma: no cover - a platform without hard links
+            raise OSError(errno.ENOSYS, "no os.link")
+        os.link(tmp, path)
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError as err:
+        if err.errno not in _NO_LINKS:
+            raise _named_from(err, path) from err
+        _reserve_then_replace(tmp, path)
+        return
+    with contextlib.suppress(OSError):               # the target now holds the data: the temporary name goes
+        os.unlink(tmp)
+
+
+def _reserve_then_replace(tmp: Path, path: Path):
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
+    except FileExistsError:
+        raise _exists(path) from None
+    except OSError as err:
+        raise _named_from(err, path) from err
+    os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException as err:
+        with contextlib.suppress(OSError):
+            os.unlink(path)                          # the empty reservation is ours: take it back
+        if isinstance(err, OSError):
+            raise _named_from(err, path) from err
+        raise
+
+
+def _exists(path: Path) -> FileExistsError:
+    return _named(FileExistsError, errno.EEXIST, path, "it exists and overwrite=False (another save published "
+                                                        "it first, or it was there already)")
+
+
+def _fsync_folder(directory: Path):
+    """Make the rename or link itself durable (POSIX; elsewhere nothing to do)."""
+    if hasattr(os, "O_DIRECTORY"):
         with contextlib.suppress(OSError):
             dir_fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
             try:
                 os.fsync(dir_fd)
             finally:
                 os.close(dir_fd)
+
+
+def _named(kind, code, path, problem):
+    """kind (an OSError class) whose message is "cannot write 'path': problem", with .errno and .path set
+    (.filename and .strerror are left None: with them str(error) would not be that message alone)."""
+    error = kind(f"cannot write {str(path)!r}: {problem}")
+    error.errno, error.path = code, str(path)
+    return error
+
+
+def _named_from(err: OSError, path: Path, doing=None):
+    """`err` (an OSError from writing `path`) as an error of the same class naming `path` and the cause,
+    its errno kept: "cannot write 'dir/m.glassnet': No space left on device (ENOSPC); ..."."""
+    code = getattr(err, "errno", None)
+    cause = err.strerror or str(err) or type(err).__name__
+    if code in errno.errorcode:
+        cause += f" ({errno.errorcode[code]})"
+    if doing:
+        cause += f" while {doing}"
+    return _named(type(err), code, path, f"{cause}; a file already there is left as it was")
 
 
 # ======================================================================

@@ -108,8 +108,13 @@ def existing(filepath, suffix) -> Path:
 
 
 def check_overwrite(path, overwrite):
-    if not overwrite and path.exists():
-        raise FileExistsError(f"{str(path)!r} exists and overwrite=False")
+    """With overwrite=False, refuse at once a path that exists (before anything is computed). This early
+    check is only a courtesy: what makes overwrite=False exclusive is archive.atomic_write, which publishes
+    the file with os.link (it fails if the path appeared in the meantime)."""
+    if not overwrite and os.path.lexists(path):
+        error = FileExistsError(f"cannot write {str(path)!r}: it exists and overwrite=False")
+        error.errno, error.path = errno.EEXIST, str(path)
+        raise error
 
 
 def short(names, limit=6) -> str:

@@ -64,7 +64,7 @@ def save_keras(model, filepath, overwrite=True):
             for name, data in ((METADATA, metadata), (CONFIG, config_bytes), (WEIGHTS_H5, weights)):
                 zf.writestr(archive.zip_info(name, zipfile.ZIP_STORED), data)
 
-    archive.atomic_write(path, write)
+    archive.atomic_write(path, write, overwrite=overwrite)
     return path
 
 

@@ -145,7 +145,7 @@ def save_weights_h5(model, filepath, overwrite=True) -> Path:
     check_overwrite(path, overwrite)
     require_weights(model, "save_weights")
     data = h5_bytes(model)
-    archive.atomic_write(path, lambda fileobj: fileobj.write(data))
+    archive.atomic_write(path, lambda fileobj: fileobj.write(data), overwrite=overwrite)
     return path
 
 

@@ -52,7 +52,7 @@ def save_model(model, filepath, overwrite=True) -> Path:
             members.append((OPTIMIZER, lambda: arrays.npz_bytes(slots)))
         archive.write_archive(fileobj, members)
 
-    archive.atomic_write(path, write)
+    archive.atomic_write(path, write, overwrite=overwrite)
     return path
 
 

@@ -45,7 +45,7 @@ def save_weights(model, filepath, overwrite=True) -> Path:
     check_overwrite(path, overwrite)
     require_weights(model, "save_weights")
     named = list(zip(weight_names(model), model.weights))
-    archive.atomic_write(path, lambda fileobj: arrays.write_npz(fileobj, named))
+    archive.atomic_write(path, lambda fileobj: arrays.write_npz(fileobj, named), overwrite=overwrite)
     return path
 
 
