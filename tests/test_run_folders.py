@@ -114,8 +114,8 @@ def test_disk_full_on_the_first_file_leaves_no_run_folder(tiny_dataset, capsys, 
     monkeypatch.setattr(os, "fsync", full)
     assert cli.main(tiny_dataset + ["--output", "run"]) == 1
     line = _error_line(capsys)
-    model = os.path.join("run", "model.glassnet")
-    assert line == (f"glassnet: error: cannot write {model!r}: No space left on device (ENOSPC); a file already "
+    first = os.path.join("run", "backup", "options.json")      # the first file a run writes (for --resume)
+    assert line == (f"glassnet: error: cannot write {first!r}: No space left on device (ENOSPC); a file already "
                     f"there is left as it was; the run folder run was removed (nothing had been written to it)")
     assert sorted(os.listdir()) == ["d.npz"]
 
@@ -134,8 +134,9 @@ def test_a_failure_after_some_files_keeps_them_and_names_the_file(tiny_dataset, 
     line = _error_line(capsys)
     assert line.startswith(f"glassnet: error: cannot write {os.path.join('run', 'history.csv')!r}: File too large "
                            f"(EFBIG)") and line.endswith("the run folder run keeps what was written before: "
-                                                         "history.json, model.glassnet")
-    assert sorted(os.listdir("run")) == ["history.json", "model.glassnet"]       # no temporary file
+                                                         "backup, history.json, model.glassnet")
+    # no temporary file; backup/ stays (the run has no metrics.json yet): --resume can finish it
+    assert sorted(os.listdir("run")) == ["backup", "history.json", "model.glassnet"]
 
 
 def test_a_run_folder_that_cannot_be_made_is_one_error_line(tiny_dataset, capsys, monkeypatch,
