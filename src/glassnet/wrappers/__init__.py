@@ -7,6 +7,7 @@
     classifier.py   SKLearnClassifier: labels, predict_proba, predict
     regressor.py    SKLearnRegressor
     transformer.py  SKLearnTransformer: transform = the model's outputs
+    networks.py     mlp_classifier, mlp_regressor: ready-made model callables (model__units, ...)
 
 Needs scikit-learn (pip install "glassnet[sklearn]"); `import glassnet` does not load it.
 """
@@ -20,8 +21,9 @@ except ImportError:                                         # pragma: no cover -
 
 from .base import SKLBase
 from .classifier import SKLearnClassifier
+from .networks import mlp_classifier, mlp_regressor
 from .regressor import SKLearnRegressor
 from .routing import ROUTES
 from .transformer import SKLearnTransformer
 
-__all__ = ["SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer", "SKLBase", "ROUTES"]
+__all__ = ["SKLearnClassifier", "SKLearnRegressor", "SKLearnTransformer", "SKLBase", "ROUTES", "mlp_classifier", "mlp_regressor"]

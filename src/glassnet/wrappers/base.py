@@ -50,13 +50,12 @@ class SKLBase(BaseEstimator):
     """
 
     def __init__(self, model, warm_start=False, model_kwargs=None, fit_kwargs=None, random_state=None, **routed):
-        routing.check_routed(routed, type(self).__name__)
         self.model = model
         self.warm_start = warm_start
         self.model_kwargs = model_kwargs
         self.fit_kwargs = fit_kwargs
         self.random_state = random_state
-        self._routed = dict(routed)
+        self._routed = dict(routed)        # checked when fit runs (scikit-learn: __init__ never raises)
 
     # ------------------------------------------------------------------
     # Parameters: the signature's, and the routed ones
@@ -67,8 +66,8 @@ class SKLBase(BaseEstimator):
         return params
 
     def set_params(self, **params):
-        routed = {k: v for k, v in params.items() if routing.is_routed(k)}
-        routing.check_routed(routed, type(self).__name__)
+        mine = self.__dict__.get("_routed", {})
+        routed = {k: v for k, v in params.items() if routing.is_routed(k) or k in mine}
         rest = {k: v for k, v in params.items() if k not in routed}
         if rest:
             super().set_params(**rest)
@@ -78,6 +77,7 @@ class SKLBase(BaseEstimator):
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.non_deterministic = self.random_state is None
+        tags.target_tags.multi_output = True             # y (n, k): k outputs (regressor, transformer)
         return tags
 
     # ------------------------------------------------------------------
@@ -172,6 +172,7 @@ class SKLBase(BaseEstimator):
     # fit and partial_fit
     # ------------------------------------------------------------------
     def _train(self, X, y, given, partial, classes=None):
+        routing.check_routed(self._routed, type(self).__name__)
         fitted = hasattr(self, "model_")
         reset = not fitted or not (partial or self.warm_start)
         X, y = self._validate(X, y, reset=reset)

@@ -25,7 +25,7 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.classifier_tags.poor_score = True         # a few epochs of a small network on the checks' data
+        tags.target_tags.multi_output = False          # one label per sample
         return tags
 
     def _validate(self, X, y, reset):
@@ -86,4 +86,5 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
 
     def predict(self, X):
         """The most probable class of each sample (labels from classes_)."""
-        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+        proba = self.predict_proba(X)                # checks first: NotFittedError before classes_ is read
+        return self.classes_[np.argmax(proba, axis=1)]
