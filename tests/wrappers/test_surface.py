@@ -1,0 +1,54 @@
+"""The wrappers' public surface: loaded lazily, a clear message without scikit-learn, routed
+parameters as ordinary parameters (get_params, set_params, compile__)."""
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+pytest.importorskip("sklearn")
+
+import glassnet as gn  # noqa: E402
+from glassnet.wrappers import SKLearnRegressor, mlp_regressor  # noqa: E402
+
+
+def test_import_glassnet_does_not_load_scikit_learn():
+    code = ("import sys, glassnet as gn; print(sorted(m for m in sys.modules "
+            "if m.split('.')[0] == 'sklearn' or m.startswith('glassnet.wrappers')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr + result.stdout
+    import glassnet.wrappers
+    assert gn.wrappers is glassnet.wrappers and "wrappers" in gn.__all__
+
+
+def test_without_scikit_learn_the_error_names_the_extra(monkeypatch):
+    for name in [m for m in sys.modules if m == "glassnet.wrappers" or m.startswith("glassnet.wrappers.")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, "sklearn", None)          # import fails as if not installed
+    with pytest.raises(ImportError, match=r'pip install "glassnet\[sklearn\]"'):
+        import glassnet.wrappers  # noqa: F401
+
+
+def test_routed_parameters_are_parameters():
+    est = SKLearnRegressor(mlp_regressor, model__units=4, fit__epochs=2)
+    assert est.get_params()["model__units"] == 4
+    est.set_params(model__units=6, optimizer__learning_rate=0.5, warm_start=True)
+    assert est.get_params()["model__units"] == 6 and est.get_params()["optimizer__learning_rate"] == 0.5
+    assert est.warm_start is True
+    with pytest.raises(ValueError, match="Invalid parameter 'units'"):
+        est.set_params(units=3)
+    assert "model__units=6" in repr(est)
+
+
+def test_compile_and_optimizer_routes_reach_the_compiled_model():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(40, 3)), rng.normal(size=40)
+    est = SKLearnRegressor(mlp_regressor, fit__epochs=1, compile__loss="mean_absolute_error",
+                           compile__optimizer="sgd", optimizer__momentum=0.5, optimizer__learning_rate=0.02,
+                           random_state=0).fit(X, y)
+    opt = est.model_.optimizer
+    assert type(est.model_.loss).__name__ == "MeanAbsoluteError"
+    assert type(opt).__name__ == "SGD" and opt.momentum == 0.5 and float(opt.learning_rate) == pytest.approx(0.02)
+    with pytest.raises(ValueError, match="routes to model.compile.*got 'epochs'"):
+        SKLearnRegressor(mlp_regressor, compile__epochs=3).fit(X, y)
+    assert isinstance(est.model_, gn.Sequential)
