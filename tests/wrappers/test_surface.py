@@ -52,3 +52,18 @@ def test_compile_and_optimizer_routes_reach_the_compiled_model():
     with pytest.raises(ValueError, match="routes to model.compile.*got 'epochs'"):
         SKLearnRegressor(mlp_regressor, compile__epochs=3).fit(X, y)
     assert isinstance(est.model_, gn.Sequential)
+
+
+def test_the_ready_made_networks_take_layers_and_units():
+    from glassnet.wrappers import mlp_classifier
+    X, y = np.zeros((5, 3)), np.eye(4)[[0, 1, 2, 3, 0]]
+    widths = lambda model: [layer.units for layer in model.layers if hasattr(layer, "units")]  # noqa: E731
+    assert widths(mlp_classifier(X, y, units=7, layers=3)) == [7, 7, 7, 4]
+    assert widths(mlp_classifier(X, y, units=(9, 5))) == [9, 5, 4]
+    assert widths(mlp_regressor(X, y[:, 0], units=6, layers=0)) == [1]
+    assert [type(l).__name__ for l in mlp_classifier(X, y, units=(4,), dropout=0.2).layers] == \
+        ["Dense", "Dropout", "Dense"]
+    with pytest.raises(ValueError, match=r"units \(9, 5\) gives 2 hidden layers, but layers=3"):
+        mlp_classifier(X, y, units=(9, 5), layers=3)
+    with pytest.raises(TypeError, match="units must be an int or a tuple"):
+        mlp_classifier(X, y, units="8")
