@@ -169,6 +169,16 @@ def test_cross_val_score_in_two_worker_processes_equals_one_process(blobs):
     assert serial.mean() > 0.8
 
 
+def test_seeded_fits_in_threads_equal_the_serial_ones(blobs):
+    from joblib import parallel_config
+    X, labels = blobs
+    est = SKLearnClassifier(mlp_classifier, fit__epochs=3, fit__batch_size=8, random_state=0)
+    serial = cross_val_score(est, X, labels, cv=4)
+    with parallel_config(backend="threading", n_jobs=2):
+        threaded = cross_val_score(est, X, labels, cv=4)
+    np.testing.assert_array_equal(serial, threaded)
+
+
 def test_permutation_importance_in_two_processes_finds_the_informative_feature():
     from sklearn.inspection import permutation_importance
     rng = np.random.default_rng(0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import numbers
+import threading
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -23,6 +24,9 @@ from ..models import Model
 from . import routing
 
 FLOATS = (np.float32, np.float64)       # X keeps these; anything else (ints, bools) becomes float32
+# glassnet's generator is one per process: seeded fits in threads of one process (joblib's threading
+# backend, a Dask worker with several threads) take turns, so that each stays the same run
+_SEEDED = threading.RLock()
 
 
 class SKLBase(BaseEstimator):
@@ -93,14 +97,15 @@ class SKLBase(BaseEstimator):
             return
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
             raise ValueError(f"random_state must be None or a non-negative int, got {seed!r}")
-        if reset or getattr(self, "_rng", None) is None:
-            self._rng = np.random.default_rng(int(seed))
-        saved = backend._RNG
-        backend._RNG = self._rng
-        try:
-            yield
-        finally:
-            backend._RNG = saved
+        with _SEEDED:
+            if reset or getattr(self, "_rng", None) is None:
+                self._rng = np.random.default_rng(int(seed))
+            saved = backend._RNG
+            backend._RNG = self._rng
+            try:
+                yield
+            finally:
+                backend._RNG = saved
 
     # ------------------------------------------------------------------
     # The model
