@@ -66,6 +66,7 @@ def test_a_one_unit_sigmoid_classifier_matches_logistic_regression():
     ref = LogisticRegression(C=1e6).fit(X, y)
     np.testing.assert_allclose(est.predict_proba(X), ref.predict_proba(X), atol=2e-3)
     assert (est.predict(X) == ref.predict(X)).mean() > 0.98
+    np.testing.assert_allclose(est.decision_function(X), ref.decision_function(X), atol=2e-2)
 
 
 def test_the_wrapper_trains_the_same_network_as_glassnet_itself_bit_for_bit(blobs):
@@ -98,6 +99,7 @@ def test_predict_proba_rows_are_the_softmax_and_sum_to_one(blobs):
     expected /= expected.sum(axis=1, keepdims=True)
     np.testing.assert_allclose(proba, expected, atol=1e-5)
     assert list(est.predict(X)) == list(est.classes_[proba.argmax(axis=1)])
+    np.testing.assert_allclose(np.exp(est.decision_function(X)), proba, rtol=1e-12)
     assert est.score(X, labels) > 0.9
 
 

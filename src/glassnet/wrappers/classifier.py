@@ -84,6 +84,16 @@ class SKLearnClassifier(ClassifierMixin, SKLBase):
             out = np.hstack([1.0 - out, out])
         return out
 
+    def decision_function(self, X):
+        """Scores whose largest entry is the predicted class: log-probabilities (n, n_classes), or for two
+        classes the log-odds of classes_[1] (n,), positive where it is predicted (scikit-learn's
+        convention; Keras 3's wrapper returns the model's raw outputs)."""
+        proba = self.predict_proba(X)
+        logp = np.log(np.clip(proba, np.finfo(np.float64).tiny, None))
+        if proba.shape[1] == 2:
+            return logp[:, 1] - logp[:, 0]
+        return logp
+
     def predict(self, X):
         """The most probable class of each sample (labels from classes_)."""
         proba = self.predict_proba(X)                # checks first: NotFittedError before classes_ is read
