@@ -29,12 +29,13 @@ from . import utils
 __all__ = ["Sequential", "Model", "Input", "activations", "backend", "callbacks", "convolution", "datasets", "initializers", "layers",
            "losses", "metrics", "models", "ops", "optimizers", "regularizers", "floatx", "set_floatx",
            "set_random_seed", "gradient_check", "numerical_gradient", "saving", "load_model", "ModelFileError",
-           "doctor", "explain", "perceptron", "Perceptron", "Trace", "plot", "utils", "wrappers", "__version__"]
+           "doctor", "explain", "perceptron", "Perceptron", "Trace", "plot", "utils", "__version__"]
 
 
 def __getattr__(name):
     """`gn.plot` and `gn.wrappers` load the figures (matplotlib) and the scikit-learn estimators
-    (scikit-learn) only when first used."""
+    (scikit-learn) only when first used.  wrappers stays out of __all__: `from glassnet import *`
+    must work without scikit-learn."""
     if name in ("plot", "wrappers"):
         import importlib
         return importlib.import_module("." + name, __name__)
