@@ -67,3 +67,28 @@ def test_the_ready_made_networks_take_layers_and_units():
         mlp_classifier(X, y, units=(9, 5), layers=3)
     with pytest.raises(TypeError, match="units must be an int or a tuple"):
         mlp_classifier(X, y, units="8")
+
+
+def test_a_keras_3_wrapper_script_runs_with_glassnet_as_keras():
+    """Keras 3's documented use: a functional model built from X and y, the loss and the layers in
+    model_kwargs, epochs in fit_kwargs; `import glassnet as keras` runs it as written."""
+    import glassnet as keras
+    from sklearn.datasets import make_classification
+
+    def dynamic_model(X, y, loss, layers=[10]):
+        inp = keras.Input(shape=(X.shape[1],))
+        hidden = inp
+        for size in layers:
+            hidden = keras.layers.Dense(size, activation="relu")(hidden)
+        out = keras.layers.Dense(y.shape[1], activation="softmax")(hidden)
+        model = keras.Model(inp, out)
+        model.compile(loss=loss, optimizer="rmsprop")
+        return model
+
+    X, y = make_classification(n_samples=60, n_features=5, n_informative=3, n_classes=3, random_state=0)
+    est = keras.wrappers.SKLearnClassifier(model=dynamic_model, model_kwargs={"loss": "categorical_crossentropy",
+                                           "layers": [12, 6]}, fit_kwargs={"epochs": 4}, random_state=0)
+    est.fit(X, y)
+    assert [layer.units for layer in est.model_.layers if hasattr(layer, "units")] == [12, 6, 3]
+    assert len(est.history_["loss"]) == 4 and est.predict(X).shape == (60,) and set(est.predict(X)) <= {0, 1, 2}
+    assert est.history_["loss"][-1] < est.history_["loss"][0]
