@@ -276,6 +276,11 @@ def test_the_transformer_gives_the_model_outputs_and_fits_without_y(linear):
     np.testing.assert_array_equal(out, enc.model_.predict(X))
     sup = SKLearnTransformer(mlp_regressor, fit__epochs=3, random_state=0).fit(X, y)
     assert sup.transform(X).shape == (100, 1)
+    assert list(enc.get_feature_names_out()) == ["sklearntransformer0", "sklearntransformer1", "sklearntransformer2"]
+    pytest.importorskip("pandas")
+    frame = enc.set_output(transform="pandas").transform(X)
+    assert list(frame.columns) == list(enc.get_feature_names_out())
+    np.testing.assert_array_equal(frame.to_numpy(), out)
 
 
 # ----------------------------------------------------------------------

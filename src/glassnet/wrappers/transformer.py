@@ -1,18 +1,24 @@
 """SKLearnTransformer: a glassnet model as a scikit-learn transformer (transform = the model's outputs)."""
 from __future__ import annotations
 
-from sklearn.base import TransformerMixin
+from sklearn.base import ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.utils.validation import validate_data
 
 from .base import FLOATS, SKLBase
 
 
-class SKLearnTransformer(TransformerMixin, SKLBase):
+class SKLearnTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, SKLBase):
     """A glassnet model as a scikit-learn transformer (Keras 3's keras.wrappers.SKLearnTransformer).
 
     fit(X, y) trains the model on (X, y); fit(X) (y None) trains it to give X back, an autoencoder.
-    transform(X) is the model's outputs.  Parameters are SKLBase's (glassnet.wrappers.base).
+    transform(X) is the model's outputs, named sklearntransformer0, 1, ... by get_feature_names_out
+    (so set_output(transform="pandas") works).  Parameters are SKLBase's (glassnet.wrappers.base).
     """
+
+    @property
+    def _n_features_out(self):
+        """The width of the model's output (what get_feature_names_out names)."""
+        return self.model_.output_shape[-1]
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
