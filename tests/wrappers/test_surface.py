@@ -49,6 +49,8 @@ def test_compile_and_optimizer_routes_reach_the_compiled_model():
     opt = est.model_.optimizer
     assert type(est.model_.loss).__name__ == "MeanAbsoluteError"
     assert type(opt).__name__ == "SGD" and opt.momentum == 0.5 and float(opt.learning_rate) == pytest.approx(0.02)
+    kept = SKLearnRegressor(mlp_regressor, model__metrics=["mae"], compile__loss="mae", fit__epochs=1).fit(X, y)
+    assert sorted(kept.history_) == ["loss", "mae"] and type(kept.model_.loss).__name__ == "MeanAbsoluteError"
     with pytest.raises(ValueError, match="routes to model.compile.*got 'epochs'"):
         SKLearnRegressor(mlp_regressor, compile__epochs=3).fit(X, y)
     assert isinstance(est.model_, gn.Sequential)
