@@ -3,6 +3,10 @@ import collections
 import os
 import random
 
+# scikit-learn's array-API estimator check (tests/wrappers) runs only when SciPy was imported with this
+# set: it checks that array-API dispatch with NumPy inputs changes no result. Set before anything imports SciPy.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
 import numpy as np
 import pytest
 
