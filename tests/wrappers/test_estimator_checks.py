@@ -28,7 +28,20 @@ EXPECTED_FAILURES = {
 }
 
 
-@parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES[type(est).__name__],
-                         xfail_strict=True)
+def _test_id(value):
+    """Stable test ids (scikit-learn's show the estimator's repr, whose callable prints its address, so
+    pytest-xdist's workers would collect different names): the class, then the check and its arguments."""
+    if isinstance(value, (SKLearnClassifier, SKLearnRegressor, SKLearnTransformer)):
+        return type(value).__name__
+    func, keywords = getattr(value, "func", value), getattr(value, "keywords", None) or {}
+    arguments = ",".join(f"{key}={keywords[key]}" for key in sorted(keywords))
+    return func.__name__ + (f"({arguments})" if arguments else "")
+
+
+_CHECKS = parametrize_with_checks(ESTIMATORS, expected_failed_checks=lambda est: EXPECTED_FAILURES[type(est).__name__],
+                                  xfail_strict=True).mark
+
+
+@pytest.mark.parametrize(_CHECKS.args[0], list(_CHECKS.args[1]), ids=_test_id)
 def test_sklearn_estimator_checks(estimator, check):
     check(estimator)
