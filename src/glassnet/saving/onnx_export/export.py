@@ -77,12 +77,7 @@ def export_onnx(model, filepath, verbose=None, input_signature=None, opset_versi
     proto = to_onnx(model, opset_version=opset_version, input_signature=input_signature)
     check_overwrite(path, overwrite)
     data = proto.SerializeToString()
-    try:
-        archive.atomic_write(path, lambda fileobj: fileobj.write(data))
-    except OSError as e:
-        if str(path) in str(e):
-            raise
-        raise type(e)(e.errno, f"cannot write the ONNX file: {e.strerror or e}", str(path)) from e
+    archive.atomic_write(path, lambda fileobj: fileobj.write(data), overwrite=overwrite)   # errors name the file
     if verbose or verbose is None:
         print(f"Saved the ONNX model (opset {proto.opset_import[0].version}) to '{path}'.")
     return path
