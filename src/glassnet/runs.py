@@ -21,13 +21,11 @@ import json
 import math
 import os
 import time
-import zipfile
-import zlib
 
 import numpy as np
 
 from . import saving
-from ._files import check_arrays_fit, check_regular
+from . import _npy
 
 MODEL_FILE = "model.glassnet"
 METRICS_FILE = "metrics.json"
@@ -218,25 +216,7 @@ def read_npz(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"dataset file not found: {path} (--dataset takes {', '.join(DATASETS)} "
                                 f"or a path to an .npz file)")
-    check_regular(path, CommandError)
-    check_arrays_fit(path, CommandError)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as err:
-        raise CommandError(f"{path}: not a readable .npz file ({' '.join(str(err).split())})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise CommandError(f"{path}: holds a single array, expected an .npz archive with {', '.join(NPZ_KEYS)} "
-                           f"(np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...))")
-    with data:
-        missing = [k for k in NPZ_KEYS if k not in data.files]
-        if missing:
-            raise CommandError(f"{path}: missing {', '.join(missing)}; an .npz dataset holds "
-                               f"{', '.join(NPZ_KEYS)} (found: {', '.join(data.files) or 'nothing'})")
-        try:
-            return {k: data[k] for k in NPZ_KEYS}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as err:
-            raise CommandError(f"{path}: cannot read its arrays ({' '.join(str(err).split())}); "
-                               f"object arrays are not accepted") from None
+    return _npy.read_npz(path, NPZ_KEYS, CommandError)
 
 
 def check_arrays(arrays, source):
