@@ -275,6 +275,9 @@ def _foreign_zip(names, first=None) -> str:
 def _read_member(path, zf, name) -> bytes:
     try:
         return zf.read(name)
+    except RuntimeError as err:                  # zipfile: "File ... is encrypted, password required"
+        raise ModelFileError(path, f"the member {name} cannot be read ({err}): glassnet reads unencrypted "
+                                   f"archives only; the file is damaged or was not written by glassnet") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as err:
         raise ModelFileError(path, f"the member {name} cannot be read ({err}): the file is damaged") from err
 
