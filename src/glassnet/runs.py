@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from . import saving
-from . import _npy
+from . import _npy, backend
 
 MODEL_FILE = "model.glassnet"
 METRICS_FILE = "metrics.json"
@@ -235,6 +235,14 @@ def check_arrays(arrays, source):
             raise CommandError(f"{source}: x_{part} has {len(x)} samples but y_{part} has {len(y)} labels")
         if y.min() < 0:
             raise CommandError(f"{source}: y_{part} holds negative labels ({y.min()}); labels are 0, 1, ...")
+        if y.max() >= backend.MAX_ARRAY_SIZE:          # a float label of 1e300 would wrap around in int64
+            raise CommandError(f"{source}: y_{part} holds the label {y.max():g}, not below "
+                               f"glassnet.backend.MAX_ARRAY_SIZE = {backend.MAX_ARRAY_SIZE:,}; labels are class "
+                               f"indices 0, 1, ...")
+        if x.dtype.kind == "f" and not (np.isfinite(x.min()) and np.isfinite(x.max())
+                                        and x.min() >= 0 and x.max() <= 255):
+            raise CommandError(f"{source}: x_{part} holds values from {x.min():g} to {x.max():g}; pixel values "
+                               f"lie in [0, 1] or [0, 255]")
     if arrays["x_train"][0].size != arrays["x_test"][0].size:     # (n, 784) and (n, 28, 28) may mix
         raise CommandError(f"{source}: x_train samples have shape {arrays['x_train'].shape[1:]} but x_test "
                            f"samples have shape {arrays['x_test'].shape[1:]}")
