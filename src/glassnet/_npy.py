@@ -26,8 +26,8 @@ from ._files import not_regular
 MAX_HEADER = 2**16
 #: Dimensions of one array.
 MAX_NDIM = 32
-#: Members of one .npz archive (a dataset has 4, a model's weights a few per layer).
-MAX_MEMBERS = 10_000
+#: Members of one .npz archive (a dataset has 4, a model's weights two or four per layer).
+MAX_MEMBERS = 4096
 _CHUNK = 2**20
 _READERS = {(1, 0): np.lib.format.read_array_header_1_0, (2, 0): np.lib.format.read_array_header_2_0}
 

@@ -55,6 +55,9 @@ def npz_arrays(path, member, source, plan) -> dict:
         raise ModelFileError(path, f"{member} is not a NumPy .npz archive ({err})") from err
     with zf:
         infos = zf.infolist()
+        if len(infos) > _npy.MAX_MEMBERS:
+            raise ModelFileError(path, f"{member} has {len(infos)} members, more than glassnet._npy.MAX_MEMBERS = "
+                                       f"{_npy.MAX_MEMBERS}: it is damaged or hostile")
         keys = [info.filename[:-4] if info.filename.endswith(".npy") else info.filename for info in infos]
         dup = duplicates(keys)
         if dup:
