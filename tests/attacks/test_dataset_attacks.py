@@ -246,3 +246,20 @@ SPECIAL_READERS = {
 def test_files_that_are_not_regular_are_refused_without_hanging(folder, kind, reader):
     path = _special(folder, kind)
     refused(lambda: SPECIAL_READERS[reader](path), path, errors=COMMAND)
+
+
+@pytest.mark.parametrize("compress", [False, True])
+def test_an_honest_large_dataset_loads_within_twice_its_arrays(folder, compress):
+    """31 MiB of images, stored or deflated, load to their values within twice their bytes plus 32 MiB."""
+    from attacks.attack_helpers import SLACK, run
+    arrays = {"x_train": np.zeros((40_000, 28, 28), np.uint8), "y_train": np.arange(40_000, dtype=np.uint8) % 10,
+              "x_test": np.full((1000, 28, 28), 7, np.uint8), "y_test": np.arange(1000, dtype=np.uint8) % 10}
+    path = folder / f"honest_{compress}.npz"
+    (np.savez_compressed if compress else np.savez)(path, **arrays)
+    out = {}
+    error, peak = run(lambda: out.setdefault("data", load_npz(path)))
+    assert error is None, error
+    size = sum(a.nbytes for a in arrays.values())
+    assert peak < 2 * size + SLACK, (peak / MiB, size / MiB)
+    (x, y), (xt, yt) = out["data"]
+    assert np.array_equal(y, arrays["y_train"]) and np.array_equal(xt, arrays["x_test"])

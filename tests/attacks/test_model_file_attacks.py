@@ -389,3 +389,28 @@ def test_the_untouched_file_loads(base):
 
 def test_limits_the_catalogue_relies_on():
     assert fmt.JSON_LIMIT == 4 * MiB and fmt.JSON_DEPTH == 100 and fmt.JSON_ITEMS == 100_000 and fmt.MAX_MEMBERS == 64
+
+
+@pytest.fixture(scope="module")
+def honest(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("honest")
+    model = gn.Sequential([gn.layers.Dense(2048, input_shape=(2048,)), gn.layers.Dense(4)])
+    model.compile(optimizer="adam", loss="mse")
+    model.train_on_batch(np.ones((2, 2048), np.float32), np.ones((2, 4), np.float32))
+    return model, model.save(folder / "honest.glassnet")
+
+
+@pytest.mark.parametrize("compile", [False, True])
+def test_an_honest_large_file_loads_within_twice_its_model(honest, compile):
+    """The bound the catalogue holds hostile files to holds for an honest file too: a model of 16 MiB of
+    weights (and 32 MiB of Adam slots) loads within twice the model's memory (weights, gradients and, when
+    compiled, the optimizer's slots) plus 32 MiB, with the very weights saved."""
+    from attacks.attack_helpers import SLACK, run
+    model, path = honest
+    loaded = {}
+    error, peak = run(lambda: loaded.setdefault("model", gn.load_model(path, compile=compile)))
+    assert error is None, error
+    weights = sum(w.nbytes for w in model.get_weights())
+    described = 2 * weights + (2 * weights if compile else 0)          # weights and gradients; Adam's m and v
+    assert 16 * MiB < weights and peak < 2 * described + SLACK, (peak / MiB, described / MiB)
+    assert all(np.array_equal(a, b) for a, b in zip(loaded["model"].get_weights(), model.get_weights()))
