@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import copy
 import json
+import zlib
 
 import numpy as np
 import pytest
@@ -38,7 +39,7 @@ def base(tmp_path_factory):
 def archive(members, extra=(), listed=None, sizes=None, shas=None, entries=None):
     """A .glassnet file of `members` (stored), its manifest listing `listed` (default: all of them)."""
     members = {n: d for n, d in members.items() if n != "manifest.json"}
-    man = manifest({n: members[n] for n in (listed or members) if n in members}, sizes, shas)
+    man = manifest({n: members.get(n, b"") for n in (listed or members) if n != "manifest.json"}, sizes, shas)
     if entries is None:
         entries = [stored(n, d) for n, d in members.items()]
     return raw_zip(list(entries) + list(extra) + [stored("manifest.json", man)])
@@ -169,11 +170,15 @@ CASES = [
                     bomb_entry("optimizer.npz", BOMB)],
         sizes={"optimizer.npz": BOMB}, shas={"optimizer.npz": bomb(BOMB)[2]}), 0),
     ("npy bomb inside weights.npz", lambda m, c: archive({**m, "weights.npz": raw_zip(
-        [bomb_entry(w["name"] + ".npy", BOMB, prefix=npy({"descr": "<f4", "fortran_order": False,
-                                                          "shape": (BOMB // 4 - 32,)}))
-         for w in c["weights"][:1]])}), 0),
+        [stored(n + ".npy", d) for n, d in _dense_w(c).items() if n != "dense/W"]
+        + [bomb_entry("dense/W.npy", BOMB, prefix=npy({**_W, "shape": (BOMB // 4 - 32,)}))])}), 0),
+    ("lying npy bomb inside weights.npz", lambda m, c: archive({**m, "weights.npz": raw_zip(
+        [stored(n + ".npy", d) for n, d in _dense_w(c).items() if n != "dense/W"]
+        + [bomb_entry("dense/W.npy", BOMB, prefix=npy(_W), usize=300,
+                      crc=zlib.crc32(npy(_W) + bytes(300 - len(npy(_W)))))])}), 0),
     ("nested zip in weights.npz", lambda m, c: archive({**m, "weights.npz": raw_zip(
-        [stored("dense/W.npy", raw_zip([bomb_entry("x.npy", BOMB)]))])}), 0),
+        [stored(n + ".npy", d) for n, d in _dense_w(c).items() if n != "dense/W"]
+        + [stored("dense/W.npy", raw_zip([bomb_entry("x.npy", BOMB)]))])}), 0),
     # ------------------------------------------------------------------ manifest.json
     ("manifest not json", lambda m, c: raw_zip([stored(n, d) for n, d in m.items() if n != "manifest.json"]
                                                + [stored("manifest.json", b"\xff\xfe{")]), 0),
@@ -186,8 +191,9 @@ CASES = [
         + [stored("manifest.json", m["manifest.json"].replace(b'"format_version": 1', b'"format_version": 999'))]),
      0),
     ("manifest negative size", lambda m, c: archive(m, sizes={"weights.npz": -1}), 0),
-    ("manifest size 1e30", lambda m, c: archive(m).replace(
-        b'"size": %d' % len(m["weights.npz"]), b'"size": 1e30'), 0),
+    ("manifest size 1e30", lambda m, c: raw_zip([stored(n, d) for n, d in m.items() if n != "manifest.json"] + [
+        stored("manifest.json", manifest({n: d for n, d in m.items() if n != "manifest.json"}).replace(
+            b'"size": %d' % len(m["weights.npz"]), b'"size": 1e30'))]), 0),
     ("manifest sha256 wrong", lambda m, c: archive(m, shas={"config.json": "0" * 64}), 0),
     ("manifest members a list", lambda m, c: raw_zip(
         [stored(n, d) for n, d in m.items() if n != "manifest.json"]
@@ -242,8 +248,9 @@ CASES = [
         {"class_name": "Normalization", "config": {"name": "norm", "input_shape": [10**9]}}])), 0),
     ("prelu input 1e9", with_config(lambda c: c["model"]["config"].update(input_shape=[10**9], layers=[
         {"class_name": "PReLU", "config": {"name": "prelu", "input_shape": [10**9]}}])), 0),
-    ("reshape to 1e6 x 1e6 then dense", with_config(lambda c: c["model"]["config"].update(input_shape=[6], layers=[
-        {"class_name": "Reshape", "config": {"name": "r", "target_shape": [10**6, 10**6], "input_shape": [6]}},
+    ("reshape to 1e6 x 1e6 then dense", with_config(lambda c: c["model"]["config"].update(input_shape=[10**12],
+                                                                                       layers=[
+        {"class_name": "Reshape", "config": {"name": "r", "target_shape": [10**6, 10**6], "input_shape": [10**12]}},
         {"class_name": "Dense", "config": {"name": "d", "units": 10**6}}])), 0),
     ("flatten of a huge image then dense", with_config(lambda c: c["model"]["config"].update(
         input_shape=[10**5, 10**5, 1], layers=[
@@ -276,8 +283,7 @@ CASES = [
     ("nested sequentials 30 deep", lambda m, c: archive({**m, "config.json": json.dumps(
         {**c, "model": _nest(c["model"], 30)}).encode()}), 0),
     ("graph cycle", with_config(lambda c: c.update(model=_graph([["dense_1", 0]], [["dense", 0]]))), 0),
-    ("graph self loop", with_config(lambda c: c.update(model=_graph([["input_layer", 0]], [["dense_1", 0]],
-                                                                      first=[["dense", 0]]))), 0),
+    ("graph self loop", with_config(lambda c: c.update(model=_graph([["dense", 0]], [["dense_1", 0]]))), 0),
     ("graph dangling inbound", with_config(lambda c: c.update(model=_graph([["ghost", 0]], [["dense", 0]]))), 0),
     ("graph call index 99", with_config(lambda c: c.update(model=_graph([["input_layer", 99]], [["dense", 0]]))),
      0),
@@ -287,6 +293,17 @@ CASES = [
         [["input_layer", 0]], [["dense_1", 0]], repeat=12_000))), 0),
     ("graph input shape 1e12", with_config(lambda c: c.update(model=_graph(
         [["input_layer", 0]], [["dense_1", 0]], shape=[10**12]))), 0),
+    ("graph dense units 1e12", with_config(lambda c: c.update(model=_graph(
+        [["input_layer", 0]], [["dense_1", 0]], units=10**12))), 0),
+    ("graph dense units 2e7 after a wide input", with_config(lambda c: c.update(model=_graph(
+        [["input_layer", 0]], [["dense_1", 0]], units=2 * 10**7, shape=[64]))), 0),
+    ("sequential inside sequential, dense 1e12", with_config(lambda c: c["model"]["config"].update(layers=[
+        {"class_name": "Sequential", "config": {"name": "inner", "layers": [
+            {"class_name": "Dense", "config": {"name": "d", "units": 10**12, "input_shape": [6]}}]}}])), 0),
+    ("sequential inside graph, dense 1e12", with_config(lambda c: c.update(model=_graph(
+        [["input_layer", 0]], [["dense_1", 0]], inner={"class_name": "Sequential", "config": {
+            "name": "dense", "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 10**12}}]}}))),
+     0),
     # ------------------------------------------------------------------ the arrays in weights.npz
     ("npy shape 1e12 x 784", with_weights(lambda c: _dense_w(c, {**_W, "shape": (10**12, 784)})), 0),
     ("npy object dtype", with_weights(lambda c: _dense_w(c, {**_W, "descr": "|O"}, b"\x80\x04N.")), 0),
@@ -326,11 +343,11 @@ def _nest(model_spec, depth):
     return spec
 
 
-def _graph(inbound_dense, outputs, first=None, repeat=0, shape=(4,)):
-    dense = {"class_name": "Dense", "config": {"name": "dense", "units": 3}}
+def _graph(inbound_dense, outputs, first=None, repeat=0, shape=(4,), units=3, inner=None):
+    dense = inner or {"class_name": "Dense", "config": {"name": "dense", "units": units}}
     dense_1 = {"class_name": "Dense", "config": {"name": "dense_1", "units": 2}}
     nodes = [{"layer": "input_layer", "merge": False, "inbound": first or []},
-             {"layer": "dense", "merge": False, "inbound": [inbound_dense]},
+             {"layer": "dense", "merge": False, "inbound": inbound_dense},
              {"layer": "dense_1", "merge": False, "inbound": [["dense", 0]]}]
     nodes += [{"layer": "dense", "merge": False, "inbound": [["dense", i]]} for i in range(repeat)]
     return {"class_name": "Functional", "config": {

@@ -76,12 +76,7 @@ def _read_npy(path, member, zf, info, key, check):
         return _npy.read_member(zf, info, check, max_header=ARRAY_OVERHEAD, slack=ARRAY_OVERHEAD,
                                 own=(ModelFileError,))
     except _npy.Refused as err:
-        raise ModelFileError(path, f"{member}: array {key!r} {_verb(str(err))}") from None
-
-
-def _verb(problem):
-    """'it holds ...' -> 'holds ...', so that the message reads "array 'x' holds ..."."""
-    return problem[3:] if problem.startswith("it ") else problem
+        raise ModelFileError(path, f"{member}: array {key!r}: {err}") from None
 
 
 def expected_weights(path, config):
