@@ -356,12 +356,48 @@ def _graph(inbound_dense, outputs, first=None, repeat=0, shape=(4,), units=3, in
         "nodes": nodes, "input_layers": [["input_layer", 0]], "output_layers": outputs}}
 
 
+_BUDGET = "config.json describes a model of more than"
+#: what the refusal must say, for the cases that test one mechanism: the weight budget counted from the
+#: config before anything is built, the declared sizes checked before decompressing, the JSON limits
+WHY = {name: _BUDGET for name, _, _ in CASES if any(k in name for k in (
+    "1e12", "2e7", "1e9", "3e7", "1e5 x 1e5", "huge image", "1e6"))
+    and not any(k in name for k in ("float", "weights list", "optimizer", "npy", "embedding input_dim"))}
+WHY.update({
+    "config.json bomb 64 MiB": "config.json declares 67108864 bytes, more than the limit of",
+    "manifest.json bomb 64 MiB": "manifest.json declares 67108864 bytes, more than the limit of",
+    "weights.npz bomb 64 MiB": "weights.npz declares 67108864 bytes, more than the",
+    "optimizer.npz bomb 64 MiB": "optimizer.npz declares 67108864 bytes, more than the",
+    "weights.npz size says 3 GiB": "weights.npz declares 3221225472 bytes",
+    "listed bomb member 64 MiB": "manifest.json lists members glassnet does not read (big.bin)",
+    "npy bomb inside weights.npz": "dense/W has shape (16777184,), the model needs (6, 8)",
+    "lying npy bomb inside weights.npz": "but it holds 172 bytes",
+    "config deep 200k": "JSON_DEPTH", "manifest deep 200k": "JSON_DEPTH", "config deep 150 objects": "JSON_DEPTH",
+    "graph 12000 nodes": "JSON_ITEMS", "config 5 MiB": "JSON_LIMIT",
+    "3000 members": "MAX_MEMBERS",
+    "encrypted flag on config.json": "unencrypted", "encrypted flag on weights.npz": "unencrypted",
+    "npy object dtype": "object arrays are not accepted",
+    "npy shape 1e12 x 784": "its header declares shape (1000000000000, 784)",
+})
+
+
 @pytest.mark.parametrize("make, legit", [pytest.param(make, legit, id=name) for name, make, legit in CASES])
 def test_hostile_model_file_is_refused(base, make, legit, request):
     folder, members, config = base
-    path = folder / (request.node.callspec.id.replace(" ", "_").replace("/", "_") + ".glassnet")
+    name = request.node.callspec.id
+    path = folder / (name.replace(" ", "_").replace("/", "_") + ".glassnet")
     path.write_bytes(make(members, config))
-    refused(lambda: gn.load_model(path), path, legit)
+    refused(lambda: gn.load_model(path), path, legit, needle=WHY.get(name))
+
+
+def test_the_budget_cases_are_the_layer_kinds_with_weights():
+    """Every layer kind whose weights grow with its settings or its input is in the catalogue, refused by
+    the budget (not by some other check that happens to come first)."""
+    kinds = ("dense units 1e12", "conv2d filters 1e9", "conv2d kernel 1e5 x 1e5", "conv1d filters 1e9",
+             "embedding output_dim 1e9", "batchnorm input 1e9", "layernorm input 1e9", "normalization input 1e9",
+             "prelu input 1e9", "graph dense units 1e12", "sequential inside graph, dense 1e12",
+             "sequential inside sequential, dense 1e12", "reshape to 1e6 x 1e6 then dense",
+             "upsampling 1e6 then dense", "flatten of a huge image then dense", "input_shape 1e12")
+    assert all(WHY.get(kind) == _BUDGET for kind in kinds), [k for k in kinds if WHY.get(k) != _BUDGET]
 
 
 def _fortran_weights(members, config):
