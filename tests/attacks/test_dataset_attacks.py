@@ -62,10 +62,16 @@ NPZ_CASES = [
         [stored(k + ".npy", npy_of(v)) for k, v in good_arrays().items() if k != "y_train"]
         + [stored("y_train.npy", npy({"descr": "<i8", "fortran_order": False, "shape": (2 * 10**9,)}),
                   usize=2**32 - 1)]), 0),
-    ("x_train bomb 64 MiB, header says 64 MiB", raw_zip(
+    ("x_train bomb 64 MiB, zip record says 100 bytes", raw_zip(
         [stored(k + ".npy", npy_of(v)) for k, v in good_arrays().items() if k != "x_train"]
-        + [bomb_entry("x_train.npy", BOMB, prefix=npy({**_X, "shape": (BOMB // 784 // 28, 28, 28)}), usize=100)]),
+        + [bomb_entry("x_train.npy", BOMB, prefix=npy({**_X, "shape": (BOMB // 784 - 1, 28, 28)}), usize=100)]),
      0),
+    # an honest bomb: 64 MiB of zero images, declared as such, then refused for its 6 labels; it may cost
+    # what it describes, and no more
+    ("x_train honest bomb 64 MiB, 6 labels", raw_zip(
+        [stored(k + ".npy", npy_of(v)) for k, v in good_arrays().items() if k != "x_train"]
+        + [bomb_entry("x_train.npy", 128 + (BOMB // 784 - 1) * 784,
+                      prefix=npy({**_X, "shape": (BOMB // 784 - 1, 28, 28)}))]), BOMB),
     ("x_train bomb 64 MiB, header says 6 images", raw_zip(
         [stored(k + ".npy", npy_of(v)) for k, v in good_arrays().items() if k != "x_train"]
         + [bomb_entry("x_train.npy", BOMB, prefix=npy(_X))]), 0),
