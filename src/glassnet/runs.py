@@ -128,10 +128,16 @@ def recorded_dataset(folder):
     path = os.path.join(os.fspath(folder) or ".", METRICS_FILE)
     if not os.path.exists(path):
         return None
+    from ._files import check_regular
+    check_regular(path)                                  # a FIFO or /dev/zero named metrics.json
+    size = os.path.getsize(path)
+    if size > MAX_HISTORY_BYTES:
+        raise ValueError(f"{path} holds {size:,} bytes, more than a run file's limit of {MAX_HISTORY_BYTES:,} "
+                         f"(glassnet.runs.MAX_HISTORY_BYTES)")
     try:
         with open(path, encoding="utf-8") as fh:
             spec = json.load(fh)["options"]["dataset"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ValueError(f"{path} does not name the dataset of the run (options.dataset); "
                          f"pass one with --dataset (dataset= in Python)") from None
     if not isinstance(spec, str):

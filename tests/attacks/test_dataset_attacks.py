@@ -269,3 +269,26 @@ def test_an_honest_large_dataset_loads_within_twice_its_arrays(folder, compress)
     assert peak < 2 * size + SLACK, (peak / MiB, size / MiB)
     (x, y), (xt, yt) = out["data"]
     assert np.array_equal(y, arrays["y_train"]) and np.array_equal(xt, arrays["x_test"])
+
+
+# ------------------------------------------------------------------ a run folder's metrics.json
+
+METRICS = [
+    ("metrics deep", lambda p: p.write_bytes(b"[" * 200_000 + b"]" * 200_000)),
+    ("metrics not utf-8", lambda p: p.write_bytes(b'{"options": {"dataset": "\xff"}}')),
+    ("metrics dataset a list", lambda p: p.write_bytes(b'{"options": {"dataset": ["mnist"]}}')),
+    ("metrics 65 MiB", lambda p: p.write_bytes(b" " * (65 * MiB))),
+    ("metrics a fifo", lambda p: os.mkfifo(p)),
+    ("metrics names a missing file", lambda p: p.write_bytes(b'{"options": {"dataset": "gone.npz"}}')),
+]
+
+
+@pytest.mark.parametrize("write", [pytest.param(w, id=name) for name, w in METRICS])
+def test_hostile_metrics_json_of_a_run_folder_is_refused(folder, write, request):
+    """`glassnet evaluate RUN` reads the dataset its run folder names in metrics.json."""
+    run_folder = folder / request.node.callspec.id.replace(" ", "_")
+    run_folder.mkdir(exist_ok=True)
+    path = run_folder / "metrics.json"
+    if not (path.exists() or path.is_symlink()):
+        write(path)
+    refused(lambda: runs.recorded_dataset(run_folder), path)
