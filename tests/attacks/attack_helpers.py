@@ -40,6 +40,7 @@ class Entry:
     version: int = 20
     raw_size: int | None = None        # the inflated size, for a compressed entry (usize defaults to it)
     local_name: str | None = None      # the name in the local header, if it should differ
+    extra: bytes = b""                 # the central record's extra field (a zip64 record, ...)
 
 
 def stored(name, data, **kw) -> Entry:
@@ -102,13 +103,20 @@ def raw_zip(entries, comment=b"") -> bytes:
         out += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", e.version, flags, e.method, 0, 0x21,
                            crc & 0xFFFFFFFF, len(e.data), usize & 0xFFFFFFFF, len(local), 0) + local + e.data
         central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, e.version, flags, e.method, 0, 0x21,
-                               crc & 0xFFFFFFFF, len(e.data), usize & 0xFFFFFFFF, len(name), 0, 0, 0, 0,
-                               0o644 << 16, offset) + name
+                               crc & 0xFFFFFFFF, len(e.data), usize & 0xFFFFFFFF, len(name), len(e.extra), 0, 0,
+                               0, 0o644 << 16, offset) + name + e.extra
     start = len(out)
     out += central
     out += struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(entries), len(entries), len(central), start,
                        len(comment)) + comment
     return bytes(out)
+
+
+def zip64(entry, size=None, truncated=False) -> Entry:
+    """`entry` with its uncompressed size moved into a zip64 extra field (`size`, or a cut-off field)."""
+    entry.usize = 0xFFFFFFFF
+    entry.extra = struct.pack("<HH", 1, 8) + (struct.pack("<I", 7) if truncated else struct.pack("<Q", size))
+    return entry
 
 
 def entries_of(path_or_bytes) -> list[Entry]:

@@ -11,7 +11,7 @@ import os
 import numpy as np
 import pytest
 
-from attacks.attack_helpers import CLEAN, MiB, bomb_entry, deflated, npy, npy_of, raw_zip, refused, stored
+from attacks.attack_helpers import CLEAN, MiB, bomb_entry, deflated, npy, npy_of, raw_zip, refused, stored, zip64
 from glassnet import backend, runs
 from glassnet.cli import predict
 from glassnet.datasets import idx
@@ -78,6 +78,11 @@ NPZ_CASES = [
     ("unread extra member bomb 64 MiB, bad labels", raw_zip(
         [stored(k + ".npy", npy_of(v)) for k, v in good_arrays().items() if k != "y_test"]
         + [stored("y_test.npy", npy_of(np.array([1, 2, -1], np.int8))), bomb_entry("junk.npy", BOMB)]), 0),
+    ("zip64 extra: x_train is 1 TiB", raw_zip([zip64(stored(k + ".npy", npy_of(v)), 2**40) if k == "x_train"
+                                              else stored(k + ".npy", npy_of(v)) for k, v in good_arrays().items()]),
+     0),
+    ("zip64 extra cut off", raw_zip([zip64(stored(k + ".npy", npy_of(v)), truncated=True) if k == "y_test"
+                                     else stored(k + ".npy", npy_of(v)) for k, v in good_arrays().items()]), 0),
     ("object array (pickle)", npz_of(replace={"y_train": npy({"descr": "|O", "fortran_order": False,
                                                               "shape": (6,)}, b"\x80\x04\x95N.")}), 0),
     ("structured dtype", npz_of(replace={"x_train": npy({**_X, "descr": [("r", "u1"), ("g", "u1")]},
@@ -102,11 +107,19 @@ NPZ_CASES = [
     ("crc mismatch", raw_zip([stored(k + ".npy", npy_of(v), crc=7) for k, v in good_arrays().items()]), 0),
     ("deflate on stored bytes", raw_zip([_m(stored(k + ".npy", npy_of(v)), 8) if k == "x_train"
                                          else stored(k + ".npy", npy_of(v)) for k, v in good_arrays().items()]), 0),
-    ("5000 members", lambda: npz_of(extra=[stored(f"a{i}.npy", b"") for i in range(5000)]), 0),
+    ("300 members (limit patched to 256)", lambda: npz_of(extra=[stored(f"a{i}.npy", b"") for i in range(300)]), 0),
     ("nested zip as x_train", npz_of(replace={"x_train": raw_zip([bomb_entry("x.npy", BOMB)])}), 0),
 ]
 
 
+
+
+@pytest.fixture(autouse=True)
+def _small_member_limit(monkeypatch):
+    """The member limit (4096 by default) patched to 256, so that the case of too many members is small."""
+    from glassnet import _npy
+    assert _npy.MAX_MEMBERS == 4096
+    monkeypatch.setattr(_npy, "MAX_MEMBERS", 256)
 
 
 @pytest.fixture(scope="module")
@@ -148,6 +161,13 @@ def test_fortran_and_big_endian_arrays_read_as_their_values(folder):
     data = runs.load_dataset(str(path))
     assert np.array_equal(data.x_train, images) and data.x_train.dtype.isnative
     assert np.array_equal(data.y_train, np.arange(6))
+
+
+def test_idx_size_limit_names_itself(folder, monkeypatch):
+    """A .gz IDX stream that really holds more values than MAX_ARRAY_SIZE stops one byte past the limit."""
+    monkeypatch.setattr(backend, "MAX_ARRAY_SIZE", 1000)
+    path = _write(folder, "idx_over_limit", _gz_bomb(_idx(0x08, [3000]), MiB), "-idx1-ubyte.gz")
+    refused(lambda: idx.read_idx(path), path, needle="glassnet.backend.MAX_ARRAY_SIZE = 1,000")
 
 
 def test_array_size_limit_names_itself(folder, monkeypatch):
@@ -206,6 +226,8 @@ IDX_CASES = [
     ("idx truncated body", _idx(0x08, [10, 28, 28], bytes(100))),
     ("idx trailing bytes", _idx(0x08, [1, 28, 28], bytes(784 + 10))),
     ("idx gz lying header huge", _idx(0x08, [2**32 - 1, 2**32 - 1], bytes(100), gz=True)),
+    ("idx gz header says 3e9 values", _gz_bomb(_idx(0x08, [3 * 10**9]), MiB)),
+    ("idx raw header says 1e12 values", _idx(0x0D, [10**6, 10**6], bytes(64))),
     ("idx gz bomb 64 MiB, header says 10 images", _gz_bomb(_idx(0x08, [10, 28, 28]), BOMB)),
     ("idx gz truncated", _idx(0x08, [10, 28, 28], bytes(7840), gz=True)[:-30]),
     ("idx gz garbage after magic", b"\x1f\x8b" + bytes(100)),

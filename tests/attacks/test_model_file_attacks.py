@@ -13,7 +13,7 @@ import pytest
 
 import glassnet as gn
 from attacks.attack_helpers import (MiB, bomb, bomb_entry, deflated, manifest, npy, npy_of, raw_zip, refused,
-                                    stored)
+                                    stored, zip64)
 from glassnet.saving import format as fmt
 
 ORDER = ("config.json", "weights.npz", "optimizer.npz")
@@ -154,6 +154,18 @@ CASES = [
     ("weights.npz size says 3 GiB", lambda m, c: archive(m, entries=[
         stored(n, d, usize=3 * 2**30) if n == "weights.npz" else stored(n, d)
         for n, d in m.items() if n != "manifest.json"], sizes={"weights.npz": 3 * 2**30}), 0),
+    ("zip64 extra: weights.npz is 1 TiB", lambda m, c: archive(m, entries=[
+        zip64(stored(n, d), 2**40) if n == "weights.npz" else stored(n, d)
+        for n, d in m.items() if n != "manifest.json"], sizes={"weights.npz": 2**40}), 0),
+    ("zip64 extra: config.json is 1 TiB", lambda m, c: archive(m, entries=[
+        zip64(stored(n, d), 2**40) if n == "config.json" else stored(n, d)
+        for n, d in m.items() if n != "manifest.json"], sizes={"config.json": 2**40}), 0),
+    ("zip64 extra: size field cut off", lambda m, c: archive(m, entries=[
+        zip64(stored(n, d), truncated=True) if n == "weights.npz" else stored(n, d)
+        for n, d in m.items() if n != "manifest.json"]), 0),
+    ("zip64 extra: 2**64 - 1 bytes", lambda m, c: archive(m, entries=[
+        zip64(stored(n, d), 2**64 - 1) if n == "optimizer.npz" else stored(n, d)
+        for n, d in m.items() if n != "manifest.json"], sizes={"optimizer.npz": 2**64 - 1}), 0),
     ("config.json bomb 64 MiB", lambda m, c: archive(
         {**m, "config.json": b"{}"}, entries=[bomb_entry("config.json", 64 * MiB, prefix=b'{"a": "'),
                                               *[stored(n, d) for n, d in m.items() if n in ORDER[1:]]],
