@@ -31,7 +31,7 @@ import pytest
 SRC = pathlib.Path(__file__).resolve().parents[1] / "src" / "glassnet"
 
 LEVELS = {
-    "backend": 0, "_checks": 0, "_files": 0, "_kernels": 0, "_conv_kernels": 0, "_registry": 0, "_version": 0,
+    "backend": 0, "_checks": 0, "_files": 0, "_npy": 0, "_kernels": 0, "_conv_kernels": 0, "_registry": 0, "_version": 0,
     "activations": 1, "ops": 1, "convolution": 1, "loss_gradient": 1, "losses": 1, "initializers": 1, "regularizers": 1,
     "metrics": 1, "datasets": 1,
     "layers": 2, "optimizers": 2, "callbacks": 2,

@@ -24,13 +24,11 @@ import json
 import math
 import os
 import time
-import zipfile
-import zlib
 
 import numpy as np
 
 from . import saving
-from ._files import check_arrays_fit, check_regular
+from . import _npy, backend
 
 MODEL_FILE = "model.glassnet"
 METRICS_FILE = "metrics.json"
@@ -168,10 +166,16 @@ def recorded_dataset(folder):
     path = os.path.join(os.fspath(folder) or ".", METRICS_FILE)
     if not os.path.exists(path):
         return None
+    from ._files import check_regular
+    check_regular(path)                                  # a FIFO or /dev/zero named metrics.json
+    size = os.path.getsize(path)
+    if size > MAX_HISTORY_BYTES:
+        raise ValueError(f"{path} holds {size:,} bytes, more than a run file's limit of {MAX_HISTORY_BYTES:,} "
+                         f"(glassnet.runs.MAX_HISTORY_BYTES)")
     try:
         with open(path, encoding="utf-8") as fh:
             spec = json.load(fh)["options"]["dataset"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ValueError(f"{path} does not name the dataset of the run (options.dataset); "
                          f"pass one with --dataset (dataset= in Python)") from None
     if not isinstance(spec, str):
@@ -251,25 +255,7 @@ def read_npz(path):
     if not os.path.exists(path):
         raise FileNotFoundError(f"dataset file not found: {path} (--dataset takes {', '.join(DATASETS)} "
                                 f"or a path to an .npz file)")
-    check_regular(path, CommandError)
-    check_arrays_fit(path, CommandError)
-    try:
-        data = np.load(path, allow_pickle=False)
-    except (ValueError, OSError, EOFError, zipfile.BadZipFile, NotImplementedError) as err:
-        raise CommandError(f"{path}: not a readable .npz file ({' '.join(str(err).split())})") from None
-    if not isinstance(data, np.lib.npyio.NpzFile):
-        raise CommandError(f"{path}: holds a single array, expected an .npz archive with {', '.join(NPZ_KEYS)} "
-                           f"(np.savez(path, x_train=..., y_train=..., x_test=..., y_test=...))")
-    with data:
-        missing = [k for k in NPZ_KEYS if k not in data.files]
-        if missing:
-            raise CommandError(f"{path}: missing {', '.join(missing)}; an .npz dataset holds "
-                               f"{', '.join(NPZ_KEYS)} (found: {', '.join(data.files) or 'nothing'})")
-        try:
-            return {k: data[k] for k in NPZ_KEYS}
-        except (ValueError, OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as err:
-            raise CommandError(f"{path}: cannot read its arrays ({' '.join(str(err).split())}); "
-                               f"object arrays are not accepted") from None
+    return _npy.read_npz(path, NPZ_KEYS, CommandError)
 
 
 def check_arrays(arrays, source):
@@ -288,6 +274,14 @@ def check_arrays(arrays, source):
             raise CommandError(f"{source}: x_{part} has {len(x)} samples but y_{part} has {len(y)} labels")
         if y.min() < 0:
             raise CommandError(f"{source}: y_{part} holds negative labels ({y.min()}); labels are 0, 1, ...")
+        if y.max() >= backend.MAX_ARRAY_SIZE:          # a float label of 1e300 would wrap around in int64
+            raise CommandError(f"{source}: y_{part} holds the label {y.max():g}, not below "
+                               f"glassnet.backend.MAX_ARRAY_SIZE = {backend.MAX_ARRAY_SIZE:,}; labels are class "
+                               f"indices 0, 1, ...")
+        if x.dtype.kind == "f" and not (np.isfinite(x.min()) and np.isfinite(x.max())
+                                        and x.min() >= 0 and x.max() <= 255):
+            raise CommandError(f"{source}: x_{part} holds values from {x.min():g} to {x.max():g}; pixel values "
+                               f"lie in [0, 1] or [0, 255]")
     if arrays["x_train"][0].size != arrays["x_test"][0].size:     # (n, 784) and (n, 28, 28) may mix
         raise CommandError(f"{source}: x_train samples have shape {arrays['x_train'].shape[1:]} but x_test "
                            f"samples have shape {arrays['x_test'].shape[1:]}")

@@ -8,7 +8,8 @@ import warnings
 import numpy as np
 
 from .. import runs
-from .._files import check_arrays_fit, check_regular
+from .. import _npy
+from .._files import check_regular
 from ..runs import to_features
 from ._common import CommandError, Formatter, MissingDependencyError
 
@@ -93,15 +94,9 @@ def read_image(path, feature_shape):
 
 def read_array(path, feature_shape):
     """An .npy file -> (n, features): one image ((28, 28) or (784,)) or a batch."""
-    if os.path.exists(path):
-        check_regular(path, CommandError)
-        check_arrays_fit(path, CommandError)
-    try:
-        a = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
-        raise
-    except (ValueError, OSError, EOFError, NotImplementedError) as err:
-        raise CommandError(f"{path}: not a readable .npy array ({' '.join(str(err).split())})") from None
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    a = _npy.read_npy(path, CommandError)            # the header checked before any value is read
     if not isinstance(a, np.ndarray):
         raise CommandError(f"{path}: expected an .npy array")
     if a.ndim == 0:

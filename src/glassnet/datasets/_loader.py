@@ -36,12 +36,10 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
-import zipfile
-import zlib
 
 import numpy as np
 
-from .._files import check_arrays_fit, check_regular
+from .._npy import read_npz
 from .idx import check_pair, read_idx_pair
 
 FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
@@ -159,30 +157,12 @@ def _as_uint8(array, name, limit):
 
 
 def load_npz(path):
-    """((x_train, y_train), (x_test, y_test)) from a Keras-style .npz archive (never unpickles)."""
+    """((x_train, y_train), (x_test, y_test)) from a Keras-style .npz archive: never unpickles, and each
+    array's header is checked before its values are read (glassnet._npy: bounded reads)."""
     path = os.fspath(path)
-    if os.path.exists(path):
-        check_regular(path)
-        check_arrays_fit(path)
-    try:
-        archive = np.load(path, allow_pickle=False)
-    except (OSError, EOFError, zipfile.BadZipFile, zlib.error, NotImplementedError) as err:
-        raise ValueError(f"{path}: not a readable .npz archive ({err})") from None
-    except ValueError as err:                        # e.g. a pickle, refused
-        raise ValueError(f"{path}: not an .npz archive ({err})") from None
-    if not isinstance(archive, np.lib.npyio.NpzFile):
-        raise ValueError(f"{path}: a single .npy array, not an .npz archive with keys {', '.join(NPZ_KEYS)}")
-    with archive:
-        missing = [k for k in NPZ_KEYS if k not in archive.files]
-        if missing:
-            raise ValueError(f"{path}: missing key{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                             f"(has {', '.join(archive.files) or 'none'}; expected {', '.join(NPZ_KEYS)})")
-        arrays = {}
-        for key in NPZ_KEYS:
-            try:
-                arrays[key] = archive[key]
-            except (OSError, EOFError, zipfile.BadZipFile, zlib.error, ValueError, NotImplementedError) as err:
-                raise ValueError(f"{path}[{key}]: cannot read the array ({err})") from None
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    arrays = read_npz(path, NPZ_KEYS, ValueError)
     out = []
     for xk, yk in (("x_train", "y_train"), ("x_test", "y_test")):
         x = _as_uint8(arrays[xk], f"{path}[{xk}]", 256)

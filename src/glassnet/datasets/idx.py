@@ -18,6 +18,7 @@ import zlib
 
 import numpy as np
 
+from .. import backend
 from .._files import check_regular
 
 _TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
@@ -49,7 +50,10 @@ def _read_bytes(path: str) -> tuple[bytes, bytes | None, int]:
                 body_size = os.fstat(fh.fileno()).st_size - len(header)
                 if body_size != expected:
                     return header, None, body_size
-            body = _read_at_most(fh, expected + 1)
+            cap = backend.MAX_ARRAY_SIZE * np.dtype(_TYPES[header[2]]).itemsize
+            body = _read_at_most(fh, min(expected, cap) + 1)
+            if len(body) > cap:                          # a stream that really holds more than the limit
+                _check_size(path, header)
             return header, body, len(body)
     except (OSError, EOFError, zlib.error) as err:
         what = "corrupt or truncated gzip stream" if gzipped else "cannot read the file"
@@ -63,6 +67,16 @@ def _declared_body(header):
         return None
     shape = np.frombuffer(header, ">u4", count=header[3], offset=4)
     return math.prod(int(d) for d in shape) * np.dtype(_TYPES[header[2]]).itemsize
+
+
+def _check_size(path, header):
+    """Refuse a header declaring more than backend.MAX_ARRAY_SIZE values, before any of them is read."""
+    shape = tuple(int(d) for d in np.frombuffer(header, ">u4", count=header[3], offset=4))
+    count = math.prod(shape)
+    if count > backend.MAX_ARRAY_SIZE:
+        raise ValueError(f"{path}: its IDX header declares shape {shape} ({count:,} values), more than "
+                         f"glassnet.backend.MAX_ARRAY_SIZE = {backend.MAX_ARRAY_SIZE:,}; set it higher if the "
+                         f"machine has the memory")
 
 
 def _read_at_most(fh, limit) -> bytes:

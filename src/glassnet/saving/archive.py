@@ -259,8 +259,9 @@ def _not_a_zip(path) -> str:
     return f"it is {kind}, not a glassnet model file (a zip archive)"
 
 
-def read_archive(path):
-    """(config, {member: bytes}) after checking the manifest, the version and every member's SHA-256."""
+def read_archive(path, skip=()):
+    """(config, {member: bytes}) after checking the manifest, the version and every member's SHA-256;
+    the members named in `skip` (optimizer.npz for a model loaded uncompiled) are checked but not read."""
     with open_zip(path, _format.MAX_MEMBERS) as zf:
         infos = zf.infolist()
         names = [info.filename for info in infos]
@@ -301,7 +302,7 @@ def read_archive(path):
             raise ModelFileError(path, f"{CONFIG} says format version {config['format_version']}, "
                                        f"{MANIFEST} says {manifest['format_version']}")
         for name, limit in _npz_limits(path, config).items():     # the arrays config.json lists, no more
-            if name in listed:
+            if name in listed and name not in skip:
                 size = zf.getinfo(name).file_size
                 if size > limit:
                     raise ModelFileError(path, f"{name} declares {size} bytes, more than the {limit} that the "
@@ -368,6 +369,9 @@ def _foreign_zip(names, first=None) -> str:
 def _read_member(path, zf, name) -> bytes:
     try:
         return zf.read(name)
+    except RuntimeError as err:                  # zipfile: "File ... is encrypted, password required"
+        raise ModelFileError(path, f"the member {name} cannot be read ({err}): glassnet reads unencrypted "
+                                   f"archives only; the file is damaged or was not written by glassnet") from None
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError) as err:
         raise ModelFileError(path, f"the member {name} cannot be read ({err}): the file is damaged") from err
 

@@ -8,6 +8,7 @@ import zipfile
 
 import numpy as np
 
+from .. import _npy
 from .archive import duplicates, zip_info
 from .format import CONFIG, ModelFileError, short
 
@@ -54,6 +55,9 @@ def npz_arrays(path, member, source, plan) -> dict:
         raise ModelFileError(path, f"{member} is not a NumPy .npz archive ({err})") from err
     with zf:
         infos = zf.infolist()
+        if len(infos) > _npy.MAX_MEMBERS:
+            raise ModelFileError(path, f"{member} has {len(infos)} members, more than glassnet._npy.MAX_MEMBERS = "
+                                       f"{_npy.MAX_MEMBERS}: it is damaged or hostile")
         keys = [info.filename[:-4] if info.filename.endswith(".npy") else info.filename for info in infos]
         dup = duplicates(keys)
         if dup:
@@ -66,34 +70,13 @@ def npz_arrays(path, member, source, plan) -> dict:
 
 
 def _read_npy(path, member, zf, info, key, check):
-    """One .npy member: header read and checked (check(shape, dtype), no object arrays), then exactly
-    the bytes it declares."""
+    """One .npy member (glassnet._npy.read_member): header read and checked (check(shape, dtype), no
+    object arrays), then exactly the bytes it declares."""
     try:
-        with zf.open(info) as fh:
-            version = np.lib.format.read_magic(fh)
-            if version not in ((1, 0), (2, 0)):
-                raise ValueError(f"unsupported .npy format version {version}")
-            read_header = np.lib.format.read_array_header_1_0 if version == (1, 0) else \
-                np.lib.format.read_array_header_2_0
-            shape, fortran, dtype = read_header(fh, max_header_size=ARRAY_OVERHEAD)
-            if dtype.hasobject:
-                raise ModelFileError(path, f"{member}: array {key!r} cannot be read without unpickling "
-                                           f"(it holds Python objects, dtype {dtype}); such files are refused")
-            check(shape, dtype)
-            nbytes = math.prod(shape) * dtype.itemsize
-            if info.file_size > nbytes + ARRAY_OVERHEAD:
-                raise ModelFileError(path, f"{member}: array {key!r} declares {info.file_size} bytes for "
-                                           f"{nbytes} bytes of values: it is damaged or hostile")
-            data = fh.read(nbytes + 1)
-    except ModelFileError:
-        raise
-    except Exception as err:             # noqa: BLE001 -- a damaged member: zlib.error, BadZipFile, ValueError
-        raise ModelFileError(path, f"{member}: array {key!r} is damaged ({err})") from err
-    if len(data) != nbytes:
-        what = "is truncated" if len(data) < nbytes else "has bytes after its values"
-        raise ModelFileError(path, f"{member}: array {key!r} {what}: it is damaged")
-    array = np.frombuffer(data, dtype).reshape(shape, order="F" if fortran else "C")
-    return np.array(array, order="C")            # writable and C-ordered, as np.load gives
+        return _npy.read_member(zf, info, check, max_header=ARRAY_OVERHEAD, slack=ARRAY_OVERHEAD,
+                                own=(ModelFileError,))
+    except _npy.Refused as err:
+        raise ModelFileError(path, f"{member}: array {key!r}: {err}") from None
 
 
 def expected_weights(path, config):

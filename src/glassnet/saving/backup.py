@@ -19,6 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import _files
 from ..models import fit
 from ..models.step import Snapshot
 from . import archive, arrays, compile_settings
@@ -102,7 +103,14 @@ def read_backup(model, directory, previous=False):
     if not state_path.is_file():
         return None
     state = _parse(state_path, _read_limited(state_path))
-    restore_model(model, directory / state["model_file"])
+    model_path = directory / state["model_file"]
+    if not model_path.exists():
+        raise ModelFileError(state_path, f"it names the model file {state['model_file']}, which is missing "
+                                         f"from {str(directory)!r}")
+    problem = _files.not_regular(model_path)        # a FIFO would block the read for ever
+    if problem is not None:
+        raise ModelFileError(model_path, problem)
+    restore_model(model, model_path)
     return state
 
 

@@ -44,6 +44,9 @@ def weight_count(layer, input_shape) -> int:
         return math.prod(layer.kernel_size) * features * layer.filters + layer.filters
     if kind in ("BatchNormalization", "LayerNormalization"):      # 4 or 2 numbers per normalized feature
         return (4 if kind == "BatchNormalization" else 2) * _size_along(shape, getattr(layer, "axis", -1))
+    if kind == "Normalization":                      # a mean and a variance per kept feature (axis None: one)
+        axis = getattr(layer, "axis", -1)
+        return 2 * (1 if axis is None else _size_along(shape, axis))
     if kind == "Embedding":                          # its table does not grow with the input
         return layer.input_dim * layer.output_dim
     if kind == "PReLU":                              # one alpha per value, 1 along a shared axis

@@ -26,8 +26,12 @@ OPTIMIZER = "optimizer.npz"
 
 # Limits on what a file may make glassnet read (docs/model-format.md, "Limits"). Each is read at the time
 # of the check, so a program may raise it: glassnet.saving.format.JSON_LIMIT = 64 * 2**20.
-#: Bytes of one JSON member (manifest.json, config.json, a .keras file's config.json).
-JSON_LIMIT = 16 * 2**20
+#: Bytes of one JSON member (manifest.json, config.json, a .keras file's config.json); a model of a
+#: thousand layers writes well under 1 MiB.
+JSON_LIMIT = 4 * 2**20
+#: Values (objects, lists, and the items in them) of one JSON member, counted before it is parsed: a Python
+#: object costs up to ~150 bytes, so a member costs at most ~15 MiB; a thousand-layer model has ~40,000.
+JSON_ITEMS = 100_000
 #: Nesting depth of brackets in one JSON member; a Sequential nested 8 deep (keras_nested.MAX_NESTING)
 #: writes a config.json about 30 deep.
 JSON_DEPTH = 100
@@ -49,12 +53,34 @@ class ModelFileError(ValueError):
 
 def json_depth(data: bytes) -> int:
     """The deepest nesting of [ and { in the JSON text `data`, brackets inside strings not counted, found
-    without recursion and in bounded memory (a million bytes at a time)."""
-    text = _STRING.sub(b"", data)                   # strings (with their escapes) gone
+    without recursion and in bounded memory (65,536 brackets at a time)."""
+    return json_counts(data)[0]
+
+
+def json_counts(data: bytes) -> tuple[int, int]:
+    """(deepest nesting of [ and {, number of values: brackets, commas and colons) of the JSON text
+    `data`, counted outside strings, without recursion and in bounded memory."""
+    text = _without_strings(data)
+    items = sum(text.count(c) for c in (b",", b":", b"[", b"{"))
+    return _depth(text), items
+
+
+def _without_strings(data: bytes) -> bytes:
+    """`data` with its JSON strings (escapes included) taken out, built span by span: re.sub would hold
+    every piece as an object, ~50 MiB for 3 MB of short strings."""
+    view, out, last = memoryview(data), bytearray(), 0
+    for match in _STRING.finditer(data):
+        out += view[last:match.start()]
+        last = match.end()
+    out += view[last:]
+    return bytes(out)
+
+
+def _depth(text):
     brackets = np.frombuffer(text.translate(None, _NOT_BRACKETS), np.uint8)
     deepest = level = 0
-    for start in range(0, len(brackets), 2**20):
-        chunk = brackets[start:start + 2**20]
+    for start in range(0, len(brackets), 2**16):         # small chunks: a few hundred KB of scratch
+        chunk = brackets[start:start + 2**16]
         steps = np.where((chunk == ord("[")) | (chunk == ord("{")), 1, -1).astype(np.int64)
         levels = level + np.cumsum(steps)
         deepest, level = max(deepest, int(levels.max())), int(levels[-1])
@@ -71,10 +97,13 @@ def parse_json(path, member, data: bytes):
     if len(data) > JSON_LIMIT:
         raise ModelFileError(path, f"{member} holds {len(data)} bytes, more than the limit of {JSON_LIMIT} "
                                    f"(glassnet.saving.format.JSON_LIMIT): it is damaged or hostile")
-    depth = json_depth(data)
+    depth, items = json_counts(data)
     if depth > JSON_DEPTH:
         raise ModelFileError(path, f"{member} nests brackets {depth} deep, more than the limit of {JSON_DEPTH} "
                                    f"(glassnet.saving.format.JSON_DEPTH): it is damaged or hostile")
+    if items > JSON_ITEMS:
+        raise ModelFileError(path, f"{member} holds about {items} values, more than the limit of {JSON_ITEMS} "
+                                   f"(glassnet.saving.format.JSON_ITEMS; raise it for a model that large)")
     try:
         value = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError) as err:

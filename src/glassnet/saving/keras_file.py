@@ -23,6 +23,7 @@ import datetime
 import json
 import warnings
 import zipfile
+import zlib
 
 import numpy as np
 
@@ -145,18 +146,20 @@ def load_keras(filepath, compile=True, custom_objects=None):
     """The glassnet Sequential or Functional described by a Keras 3 `.keras` file, compiled when its settings map."""
     keras_weights.h5py_module()
     path = existing(filepath, KERAS_SUFFIX)
-    config, weights = read_members(path)
+    config, declared = read_members(path, weights=False)
     custom_objects = dict(custom_objects or {})
-    model = build_model(path, config, custom_objects, len(weights))
-    found = keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5)
+    model = build_model(path, config, custom_objects, declared)
+    weights = read_weights_member(path, model)          # no more bytes than the model built can need
+    found = keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5, model=model)
     keras_weights.assign(path, model, found, WEIGHTS_H5)
     if compile and config.get("compile_config") and keras_compile.from_keras(path, model, config["compile_config"]):
         keras_compile.state_from_keras(path, model, found.get(keras_weights.OPTIMIZER_KEY))
     return model
 
 
-def read_members(path):
-    """(config dict, weights bytes) of a `.keras` archive; every member name and size checked first."""
+def read_members(path, weights=True):
+    """(config dict, weights bytes) of a `.keras` archive; every member name and size checked first.
+    weights=False: (config dict, the bytes the weights member declares), the weights left unread."""
     with archive.open_zip(path, _format.MAX_MEMBERS) as zf:
         infos = zf.infolist()
         names = [info.filename for info in infos]
@@ -178,10 +181,11 @@ def read_members(path):
                                            f"than the {limit} allowed: the file is damaged or hostile")
         try:
             config = _format.parse_json(path, CONFIG, zf.read(CONFIG))
-            weights = zf.read(WEIGHTS_H5)
+            weights = zf.read(WEIGHTS_H5) if weights else zf.getinfo(WEIGHTS_H5).file_size
         except ModelFileError:
             raise
-        except (UnicodeDecodeError, ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError) as err:
+        except (UnicodeDecodeError, ValueError, RecursionError, zipfile.BadZipFile, OSError, EOFError,
+                NotImplementedError, RuntimeError, zlib.error) as err:     # an unknown method, an encrypted member
             raise ModelFileError(path, f"a member cannot be read ({type(err).__name__}: {err})") from err
     if not isinstance(config, dict):
         raise ModelFileError(path, f"{CONFIG} must hold a JSON object")
@@ -286,6 +290,34 @@ def _layer(path, spec, custom_objects):
         raise ModelFileError(path, f"{CONFIG}: {where} cannot be built in glassnet: {err}") from err
 
 
+#: Bytes of HDF5 bookkeeping a weights member may hold besides its arrays: per layer or array (each has
+#: its group, ~2 KB), and in all.
+_H5_PER_ITEM, _H5_OVERHEAD = 16 * 2**10, 2**20
+
+
+def _layer_count(model) -> int:
+    return sum(1 + (_layer_count(layer) if getattr(layer, "layers", None) is not None else 0)
+               for layer in model.layers)
+
+
+def read_weights_member(path, model) -> bytes:
+    """The model.weights.h5 member of the `.keras` file `path`, read only if the size it declares fits what
+    `model` can need: keras_weights._PER_MODEL_BYTE times its weights' bytes plus HDF5's bookkeeping."""
+    limit = (keras_weights._PER_MODEL_BYTE * sum(w.nbytes for w in model.weights)
+             + _H5_PER_ITEM * (len(model.weights) + _layer_count(model) + 2) + _H5_OVERHEAD)
+    with archive.open_zip(path, _format.MAX_MEMBERS) as zf:
+        size = zf.getinfo(WEIGHTS_H5).file_size
+        if size > limit:
+            raise ModelFileError(path, f"the member {WEIGHTS_H5} declares {size} bytes, more than the {limit} that "
+                                       f"the weights of the model its config.json describes can take: it is "
+                                       f"damaged or hostile")
+        try:
+            return zf.read(WEIGHTS_H5)
+        except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError, RuntimeError, zlib.error) as err:
+            raise ModelFileError(path, f"the member {WEIGHTS_H5} cannot be read ({type(err).__name__}: {err})") \
+                from err
+
+
 def is_keras_archive(path) -> bool:
     """Is the zip at `path` a Keras file? (False for a glassnet archive: earlier glassnet versions wrote
     their own format under a `.keras` name, and such files still load.)"""
@@ -299,8 +331,10 @@ def load_weights_from_keras(model, filepath):
     keras_weights.h5py_module()
     path = existing(filepath, KERAS_SUFFIX)
     require_weights(model, "load_weights")
-    _, weights = read_members(path)
-    keras_weights.assign(path, model, keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5), WEIGHTS_H5)
+    read_members(path, weights=False)
+    weights = read_weights_member(path, model)
+    keras_weights.assign(path, model, keras_weights.read_layer_arrays(path, weights, WEIGHTS_H5, model=model),
+                         WEIGHTS_H5)
 
 
 __all__ = ["save_keras", "load_keras", "keras_config", "read_members", "build_model", "load_weights_from_keras",

@@ -40,6 +40,7 @@ _MAX_NDIM = 8
 _MAX_ELEMENTS = 2**31            # one weight array; a bigger one is not a model glassnet can hold
 _MAX_TOTAL_BYTES = 2**33          # all of them together
 _MAX_DATASETS = 10_000           # arrays, and groups, in one file
+_PER_MODEL_BYTE = 6               # bytes a weights file may declare per byte of the model's weights
 _EXPANSION = 100                  # declared bytes per stored byte, at most (HDF5 compression filters)
 
 
@@ -156,14 +157,18 @@ def save_weights_h5(model, filepath, overwrite=True) -> Path:
 OPTIMIZER_KEY = "/optimizer"      # read_layer_arrays' key for the optimizer's variables (never a layer's group)
 
 
-def read_layer_arrays(path, source, where="the weights file") -> dict[str, list[np.ndarray]]:
+def read_layer_arrays(path, source, where="the weights file", model=None) -> dict[str, list[np.ndarray]]:
     """{layer group: [arrays in order]} from a Keras weights file (`source`: a path, a file or bytes);
-    the optimizer's variables, when the file holds them, under OPTIMIZER_KEY."""
+    the optimizer's variables, when the file holds them, under OPTIMIZER_KEY. With the `model` the arrays
+    are for, they may declare at most _PER_MODEL_BYTE times its weights' bytes (the weights, an optimizer's
+    slots, float64 for float32) plus 1 MiB: checked from each dataset's shape before its values are read."""
     h5py = h5py_module()
     fileobj = io.BytesIO(source) if isinstance(source, (bytes, bytearray)) else source
     size = len(source) if isinstance(source, (bytes, bytearray)) else os.fstat(fileobj.fileno()).st_size
     # Keras stores arrays uncompressed; a file declaring far more bytes than it holds is a decompression bomb
     limit = min(_MAX_TOTAL_BYTES, _EXPANSION * size + 2**20)
+    if model is not None:
+        limit = min(limit, _PER_MODEL_BYTE * sum(w.nbytes for w in model.weights) + 2**20)
     try:
         f = h5py.File(fileobj, "r")
     except (OSError, ValueError) as err:
@@ -237,6 +242,9 @@ def _dataset(h5py, path, group, key, label, where):
         raise ModelFileError(path, f"{where}: {label} is not a dataset")
     if ds.dtype.kind not in "fiub" or ds.dtype.fields is not None or h5py.check_vlen_dtype(ds.dtype) is not None:
         raise ModelFileError(path, f"{where}: {label} holds {ds.dtype} values; only plain numbers are read")
+    if ds.is_virtual:
+        raise ModelFileError(path, f"{where}: {label} is a virtual dataset (its values live in other files); "
+                                   f"that is refused")
     if ds.external:
         raise ModelFileError(path, f"{where}: {label} keeps its data in an external file; that is refused")
     if ds.shape is None or len(ds.shape) > _MAX_NDIM or ds.size > _MAX_ELEMENTS:
@@ -280,4 +288,4 @@ def load_weights_h5(model, filepath):
     if path.stat().st_size > _MAX_TOTAL_BYTES + 2**26:
         raise ModelFileError(path, "it is implausibly large for a weights file")
     with open(path, "rb") as fileobj:
-        assign(path, model, read_layer_arrays(path, fileobj))
+        assign(path, model, read_layer_arrays(path, fileobj, model=model))

@@ -108,7 +108,9 @@ def load_model(filepath, compile=True, custom_objects=None):
     path = existing(filepath, SUFFIX)
     if path.suffix.lower() == keras_file.KERAS_SUFFIX and keras_file.is_keras_archive(path):
         return keras_file.load_keras(path, compile=compile, custom_objects=custom_objects)
-    config, members = archive.read_archive(path)
+    # optimizer.npz is read only for a compiled model; weights.npz's bytes are let go once its arrays are
+    # read, before the model is built: the peak is the arrays plus the model, not the file's bytes as well
+    config, members = archive.read_archive(path, skip=() if compile else (OPTIMIZER,))
     custom_objects = dict(custom_objects or {})
     expected = arrays.expected_weights(path, config)
     shuffle = check_shuffle_state(path, config.get("shuffle"))
@@ -116,10 +118,11 @@ def load_model(filepath, compile=True, custom_objects=None):
         # weights.npz is stored uncompressed: a config asking for more numbers than it holds is refused unbuilt
         limit = budget.Budget(len(members[WEIGHTS]) // 2 + 2**20, WEIGHTS)
         budget.charge_config(path, config.get("model"), limit, custom_objects)
+        weights = arrays.read_arrays(path, WEIGHTS, members.pop(WEIGHTS), expected)
         model = _rebuild(path, config, custom_objects, expected)
-    weights = arrays.read_arrays(path, WEIGHTS, members[WEIGHTS], expected)
     for mine, saved in zip(model.weights if model.built else [], weights):
         mine[...] = saved
+    del weights
     _restore_rng_states(path, model, config.get("rng_states", {}))
     fit_module.set_shuffle_state(model, shuffle)
     if compile and config.get("compile") is not None:

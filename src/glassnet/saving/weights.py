@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from . import archive, arrays
-from .format import (MANIFEST, SUFFIX, WEIGHTS, WEIGHTS_SUFFIX, ModelFileError, as_path, check_model,
+from .format import (MANIFEST, OPTIMIZER, SUFFIX, WEIGHTS, WEIGHTS_SUFFIX, ModelFileError, as_path, check_model,
                      check_overwrite, existing, short)
 
 
@@ -97,7 +97,7 @@ def load_weights(model, filepath):
     with archive.open_zip(path) as zf:
         is_model_file = MANIFEST in zf.namelist()
     if is_model_file:
-        config, members = archive.read_archive(path)
+        config, members = archive.read_archive(path, skip=(OPTIMIZER,))       # the weights alone are read
         listed = arrays.read_arrays(path, WEIGHTS, members[WEIGHTS], arrays.expected_weights(path, config))
         found = dict(zip((w["name"] for w in config["weights"]), listed))
     else:
