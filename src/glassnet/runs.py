@@ -130,10 +130,14 @@ def recorded_dataset(folder):
     path = os.path.join(os.fspath(folder) or ".", METRICS_FILE)
     if not os.path.exists(path):
         return None
+    check_regular(path)                                  # a FIFO or device named metrics.json: never opened
+    if os.path.getsize(path) > MAX_HISTORY_BYTES:
+        raise ValueError(f"{path} holds {os.path.getsize(path):,} bytes, more than a run file's limit of "
+                         f"{MAX_HISTORY_BYTES:,} (glassnet.runs.MAX_HISTORY_BYTES)")
     try:
         with open(path, encoding="utf-8") as fh:
             spec = json.load(fh)["options"]["dataset"]
-    except (ValueError, KeyError, TypeError):
+    except (ValueError, KeyError, TypeError, RecursionError):
         raise ValueError(f"{path} does not name the dataset of the run (options.dataset); "
                          f"pass one with --dataset (dataset= in Python)") from None
     if not isinstance(spec, str):

@@ -10,8 +10,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import sys
 
 from .. import _checks, activations, losses, optimizers, runs
+from .._files import not_regular
 from ..runs import DATASETS, NPZ_KEYS, CommandError
 from .networks import MODELS
 
@@ -19,7 +21,8 @@ PROG = "glassnet"
 
 __all__ = ["PROG", "CommandError", "MissingDependencyError", "Formatter", "hidden", "positive_int", "seed",
            "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "flag",
-           "precision", "loss_name", "up_to", "MAX_WIDTH", "MAX_COUNT", "recorded_dataset", "model_and_test_split", "model_name"]
+           "precision", "loss_name", "up_to", "config_file", "MAX_CONFIG_BYTES", "MAX_WIDTH", "MAX_COUNT", "MAX_INT",
+           "MAX_SEED", "MAX_PRECISION", "recorded_dataset", "model_and_test_split", "model_name"]
 
 
 class MissingDependencyError(CommandError):
@@ -57,31 +60,51 @@ def _positive_finite(value, what):
     return value
 
 
-def positive_int(text):
-    return _checked(text, int, lambda v: _checks.positive_int(v, "value"), "a positive integer")
-
-
 #: The largest value of a count argument that sizes an array (train --hidden widths, explain --samples,
 #: gradcheck --features/--classes/--samples): beyond it the command would run out of memory or for ever,
 #: so it is a usage error (exit 2) naming the limit.  Scripts that need more call the Python API.
 MAX_WIDTH = 1_000_000
 MAX_COUNT = 10_000
+#: The largest value of any other whole-number argument (epochs, batch sizes, thresholds such as
+#: --max-items): no command needs more, and a bound keeps 10**12 from becoming a loop or an array.
+MAX_INT = 1_000_000
+#: The largest random seed (2**32 - 1, NumPy's legacy seed range, which every generator accepts).
+MAX_SEED = 2**32 - 1
+#: The most significant digits --precision takes (a float64 holds 17; 'full' prints every digit).
+MAX_PRECISION = 17
+
+
+def _bounded(convert, limit, expected, name):
+    """An argument type: convert(text), then at most `limit` (a usage error naming the limit).
+    Its `limit` attribute states the bound (tests/cli/test_catalogue.py checks every option has one)."""
+    def bounded(text):
+        value = convert(text)
+        if value > limit:
+            raise argparse.ArgumentTypeError(f"expected {expected} up to {limit:,} (the command line's limit), "
+                                             f"got {text!r}")
+        return value
+    bounded.__name__ = name
+    bounded.limit = limit
+    return bounded
+
+
+def _positive_int(text):
+    return _checked(text, int, lambda v: _checks.positive_int(v, "value"), "a positive integer")
+
+
+def _seed(text):
+    return _checked(text, int, lambda v: _non_negative_int(v, "seed"), "an integer >= 0")
 
 
 def up_to(limit):
     """An argument type: a positive integer no larger than `limit` (a usage error naming the limit)."""
-    def bounded_int(text):
-        value = positive_int(text)
-        if value > limit:
-            raise argparse.ArgumentTypeError(f"expected a positive integer up to {limit:,} (the command line's "
-                                             f"limit), got {text!r}")
-        return value
-    bounded_int.__name__ = f"positive integer up to {limit:,}"
-    return bounded_int
+    return _bounded(_positive_int, limit, "a positive integer", f"positive integer up to {limit:,}")
 
 
-def seed(text):
-    return _checked(text, int, lambda v: _non_negative_int(v, "seed"), "an integer >= 0")
+#: a positive integer up to MAX_INT (epochs, batch sizes, --max-items, --max-entries)
+positive_int = _bounded(_positive_int, MAX_INT, "a positive integer", "positive_int")
+#: a random seed: an integer from 0 to MAX_SEED
+seed = _bounded(_seed, MAX_SEED, "an integer >= 0", "seed")
 
 
 def positive_float(text):
@@ -107,12 +130,22 @@ def hidden(text):
     return widths
 
 
+hidden.limit = MAX_WIDTH
+
+
 def precision(text):
     """Significant digits (a positive integer), or 'full' for every digit (repr of a float64)."""
     if str(text).strip().lower() == "full":
         return "full"
-    return _checked(text, int, lambda v: _checks.positive_int(v, "precision"),
-                    "a number of significant digits (1, 2, ...) or 'full'")
+    value = _checked(text, int, lambda v: _checks.positive_int(v, "precision"),
+                     "a number of significant digits (1, 2, ...) or 'full'")
+    if value > MAX_PRECISION:
+        raise argparse.ArgumentTypeError(f"expected a number of significant digits up to {MAX_PRECISION} (a float64 "
+                                         f"holds 17), or 'full' for every digit, got {text!r}")
+    return value
+
+
+precision.limit = MAX_PRECISION
 
 
 def activation(text):
@@ -164,6 +197,44 @@ def dataset(text):
         f"holding {', '.join(NPZ_KEYS)}")
 
 
+#: The largest `train --config` file read (an options file is a few hundred bytes).
+MAX_CONFIG_BYTES = 2**20
+
+
+def config_file(text):
+    """`train --config FILE.toml`: a regular file of at most MAX_CONFIG_BYTES whose TOML is not nested
+    too deeply (tomllib would raise RecursionError), checked before `train` reads it (a device such as
+    /dev/zero would be read for ever, a FIFO would block).  A missing file or one that is not TOML
+    passes: `train` names the problem ("config file not found", "is not valid TOML")."""
+    path = str(text)
+    try:
+        problem = not_regular(path)
+        size = os.path.getsize(path)
+    except FileNotFoundError:
+        return path
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"cannot read config file {path}: {err.strerror or err}") from None
+    if problem:
+        raise argparse.ArgumentTypeError(f"config file {path}: {problem}")
+    if size > MAX_CONFIG_BYTES:
+        raise argparse.ArgumentTypeError(f"config file {path} holds {size:,} bytes, more than an options file's "
+                                         f"limit of {MAX_CONFIG_BYTES:,} (glassnet.cli._common.MAX_CONFIG_BYTES)")
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:                                  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as fh:
+            tomllib.loads(fh.read(MAX_CONFIG_BYTES + 1).decode("utf-8"))
+    except RecursionError:
+        raise argparse.ArgumentTypeError(f"config file {path} is nested too deeply to be an options file") from None
+    except OSError as err:
+        raise argparse.ArgumentTypeError(f"cannot read config file {path}: {err.strerror or err}") from None
+    except ValueError:                     # not TOML, bad UTF-8: `train` reads it again and says so
+        pass
+    return path
+
+
 def text(value):
     return str(value)
 
@@ -179,11 +250,10 @@ def flag(value):
 # ----------------------------------------------------------------------------
 
 def recorded_dataset(model_path):
-    """The dataset the metrics.json next to a model names, when it is usable from here; else None."""
-    try:
-        return runs.recorded_dataset(os.path.dirname(model_path) or ".")
-    except (OSError, ValueError):
-        return None
+    """The dataset the metrics.json next to a model names, or None when there is no metrics.json.
+    A metrics.json that cannot be read, or that names no dataset or a file that is gone, is an error
+    naming it (pass --dataset): never a silent fall back to another dataset."""
+    return runs.recorded_dataset(os.path.dirname(model_path) or ".")
 
 
 def model_and_test_split(args, samples=None):

@@ -11,8 +11,8 @@ from .._version import __version__
 from ..backend import set_random_seed
 from ..runs import DATASETS, MODEL_FILE, NPZ_KEYS, image_shape, load_dataset, make_run_dir, to_features
 from . import networks
-from ._common import (PROG, CommandError, Formatter, activation, dataset, dtype, flag, fraction, hidden, model_name,
-                      optimizer, positive_float, positive_int, seed, text)
+from ._common import (PROG, CommandError, Formatter, activation, config_file, dataset, dtype, flag, fraction, hidden,
+                      model_name, optimizer, positive_float, positive_int, seed, text)
 
 #: `glassnet train`'s defaults: the study notes' network (784-50 sigmoid, 10 softmax, Adam, batch 32).
 TRAIN_DEFAULTS = {
@@ -55,7 +55,7 @@ def add_parser(sub):
         epilog="Options may also come from a TOML file (--config run.toml) holding the same names, with\n"
                "dashes or underscores (batch-size = 64, hidden = [128, 64]); command-line flags override it.")
     S = argparse.SUPPRESS       # absent flags stay absent, so a --config file can fill them in
-    train.add_argument("--config", metavar="FILE.toml", default=None,
+    train.add_argument("--config", type=config_file, metavar="FILE.toml", default=None,
                        help="read options from a TOML file (flags given here override it)")
     train.add_argument("--dataset", type=dataset, default=S, metavar="NAME|FILE.npz",
                        help=f"{', '.join(DATASETS)}, or an .npz file holding {', '.join(NPZ_KEYS)} "
