@@ -20,7 +20,7 @@ from .networks import MODELS
 PROG = "glassnet"
 
 __all__ = ["PROG", "CommandError", "MissingDependencyError", "Formatter", "hidden", "positive_int", "seed",
-           "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "flag",
+           "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "path", "flag",
            "precision", "loss_name", "up_to", "config_file", "MAX_CONFIG_BYTES", "MAX_WIDTH", "MAX_COUNT", "MAX_INT",
            "MAX_SEED", "MAX_PRECISION", "recorded_dataset", "model_and_test_split", "model_name"]
 
@@ -207,6 +207,8 @@ def config_file(text):
     /dev/zero would be read for ever, a FIFO would block).  A missing file or one that is not TOML
     passes: `train` names the problem ("config file not found", "is not valid TOML")."""
     path = str(text)
+    if not path:
+        raise argparse.ArgumentTypeError("expected a file path, got ''")
     try:
         problem = not_regular(path)
         size = os.path.getsize(path)
@@ -236,6 +238,17 @@ def config_file(text):
 
 
 def text(value):
+    """A name (train --output): any text but the empty string."""
+    if not str(value).strip():
+        raise argparse.ArgumentTypeError(f"expected a non-empty name, got {value!r}")
+    return str(value)
+
+
+def path(value):
+    """A file or folder named on the command line (MODEL, FILE, RUN_FOLDER): any text but the empty string;
+    whether it exists and what it holds is checked when it is read (exit 1, naming it)."""
+    if not str(value):
+        raise argparse.ArgumentTypeError("expected a file path, got ''")
     return str(value)
 
 

@@ -9,7 +9,7 @@ from .._version import __version__
 from ..metrics import confusion_matrix
 from ..runs import DATASETS
 from ..saving import read_config
-from ._common import CommandError, Formatter, dataset, model_and_test_split, positive_int
+from ._common import CommandError, Formatter, dataset, model_and_test_split, path, positive_int
 
 
 def add_evaluate_parser(sub):
@@ -17,7 +17,7 @@ def add_evaluate_parser(sub):
         "evaluate", formatter_class=Formatter, help="test loss, accuracy and confusion matrix of a model",
         description="Evaluate a saved model on a dataset's test split: loss, accuracy and the confusion\n"
                     "matrix (rows: true class, columns: predicted class).")
-    evaluate.add_argument("model", metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
+    evaluate.add_argument("model", type=path, metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
     evaluate.add_argument("--dataset", type=dataset, default=None, metavar="NAME|FILE.npz",
                           help=f"{', '.join(DATASETS)}, or an .npz file (default: the dataset recorded in the "
                                f"metrics.json next to the model, else {runs.DEFAULT_DATASET})")
@@ -30,7 +30,7 @@ def add_info_parser(sub):
     info = sub.add_parser("info", formatter_class=Formatter, help="summary and metadata of a model file",
                           description="Print a saved model's summary and metadata: the glassnet version that "
                                       "saved it,\nloss, optimizer, metrics, dtype and parameter count.")
-    info.add_argument("model", metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
+    info.add_argument("model", type=path, metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
     info.set_defaults(handler=cmd_info, parser=info)
 
 

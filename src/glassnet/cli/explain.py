@@ -13,10 +13,8 @@ from ..explain import CONVNET_DEFAULTS, EXAMPLES, convnet_example, explain_examp
 from ..gradcheck import gradient_check
 from ..layers import Dense, Input
 from ..models import Sequential
-from ._common import _positive_int  # noqa: I001 -- the unbounded parse, for kernel_size's own message
-from ._common import (CommandError, Formatter, activation, dataset, hidden, loss_name,
-                      model_and_test_split, optimizer, positive_float, positive_int, precision, seed,
-                      up_to, MAX_COUNT)
+from ._common import (MAX_COUNT, CommandError, Formatter, _positive_int, activation, dataset, hidden, loss_name,
+                      model_and_test_split, optimizer, path, positive_float, positive_int, precision, seed, up_to)
 
 #: `glassnet explain`'s network when no --example is given (the 2-3-2 of the README's by-hand example)
 EXPLAIN_DEFAULTS = {"hidden": (3,), "activation": "sigmoid", "optimizer": "sgd", "samples": 1, "seed": 0}
@@ -131,7 +129,7 @@ def add_parsers(sub):
                "  glassnet gradcheck\n"
                "  glassnet gradcheck --hidden 5,3 --activation relu --loss categorical_crossentropy --samples 8\n"
                "  glassnet gradcheck runs/<run>/model.glassnet --max-entries 20")
-    check.add_argument("model", metavar="MODEL", nargs="?", default=None,
+    check.add_argument("model", type=path, metavar="MODEL", nargs="?", default=None,
                        help="a .glassnet model file or run folder (default: a small random network)")
     _network_options(check, GRADCHECK_DEFAULTS, " of the random network")
     check.add_argument("--loss", type=loss_name, default=None, metavar="NAME",

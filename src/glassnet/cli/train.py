@@ -185,8 +185,8 @@ def cmd_train(args, out, err):
     dtype = opts["dtype"]
     images = opts["model"] in networks.IMAGE_MODELS
     shape = image_shape(data.x_train, f"{data.name} x_train") if images else None    # (height, width, channels)
-    x_train = to_features(data.x_train, dtype, "x_train", shape)
-    x_test = to_features(data.x_test, dtype, "x_test", shape)
+    x_train = to_features(data.x_train, dtype, f"{data.name} x_train", shape)
+    x_test = to_features(data.x_test, dtype, f"{data.name} x_test", shape)
     features = int(x_train[0].size)
     if data.classes < 2:
         raise CommandError(f"{data.name}: the labels name only one class (0); a classifier needs at least two")
