@@ -204,6 +204,8 @@ CATALOGUE = [
     ("predict", "image-empty", ["predict", "{model}", "{empty_png}"], "file", ["{empty_png}"]),
     ("predict", "image-random-bytes", ["predict", "{model}", "{random_png}"], "file", ["{random_png}"]),
     ("predict", "image-truncated", ["predict", "{model}", "{truncated_png}"], "file", ["{truncated_png}"]),
+    ("predict", "image-symlink-loop", ["predict", "{model}", "{loop}"], "file", ["{loop}"]),
+    ("predict", "npy-path-too-long", ["predict", "{model}", "{long}.npy"], "file", ["{long}.npy"]),
     ("predict", "image-decompression-bomb", ["predict", "{model}", "{bomb_png}"], "file",
      ["{bomb_png}", "decompression-bomb"]),
     ("predict", "image-zip-bomb", ["predict", "{model}", "{bomb_model}"], "file", ["{bomb_model}"]),
@@ -226,6 +228,9 @@ CATALOGUE = [
     ("info", "model-huge-units", ["info", "{huge_units_model}"], "file", ["{huge_units_model}"]),
     ("info", "model-is-an-npz", ["info", "{data}"], "file", ["{data}"]),
     ("info", "model-is-a-png", ["info", "{bomb_png}"], "file", ["{bomb_png}"]),
+    ("info", "model-symlink-loop", ["info", "{loop}"], "file", ["{loop}"]),
+    ("info", "model-path-too-long", ["info", "{long}"], "file", ["{long}"]),
+    ("info", "model-under-a-file", ["info", "{model}/model.glassnet"], "file", ["{model}/model.glassnet"]),
     # ------------------------------------------------------------------ plot
     ("plot", "missing-run-argument", ["plot"], "usage", ["required: RUN_FOLDER"]),
     ("plot", "run-empty-path", ["plot", ""], "usage", ["RUN_FOLDER", "file path"]),
@@ -243,6 +248,7 @@ CATALOGUE = [
     ("plot", "history-deep", ["plot", "{run_history_deep}"], "file", ["{run_history_deep}/history.json"]),
     ("plot", "history-random-bytes", ["plot", "{run_history_random}"], "file",
      ["{run_history_random}/history.json"]),
+    ("plot", "history-fifo-model-truncated", ["plot", "{run_fifo_history}"], "file", ["{run_fifo_history}"]),
     ("plot", "model-truncated", ["plot", "{run_truncated_model}"], "file", ["{run_truncated_model}"]),
     ("plot", "dataset-huge-header", ["plot", "{run}", "--dataset", "{huge_npz}"], "file", ["{huge_npz}"]),
     # ------------------------------------------------------------------ explain
@@ -404,6 +410,8 @@ def files(tmp_path_factory):
     for key, name in (("fifo", "fifo"), ("fifo_npz", "fifo.npz"), ("fifo_npy", "fifo.npy")):
         os.mkfifo(d / name)
         p[key] = str(d / name)
+    os.symlink(d / "loop", d / "loop")
+    p["loop"], p["long"] = str(d / "loop"), str(d / ("x" * 5000))
     noise = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
     for ext in ("", ".npz", ".npy", ".png"):
         put("empty" + ext.replace(".", "_"), "empty" + (ext or ".glassnet"), b"")
@@ -502,6 +510,11 @@ def files(tmp_path_factory):
     (folder / "model.glassnet").write_bytes(good)
     (folder / "history.json").write_bytes(noise)
     p["run_history_random"] = str(folder)
+    folder = d / "run_fifo_history"                 # history.json a FIFO: never opened; the model is refused
+    folder.mkdir()
+    os.mkfifo(folder / "history.json")
+    (folder / "model.glassnet").write_bytes(good[:100])
+    p["run_fifo_history"] = str(folder)
     folder = d / "run_truncated_model"
     folder.mkdir()
     (folder / "model.glassnet").write_bytes(good[: len(good) // 2])

@@ -17,7 +17,8 @@ def add_evaluate_parser(sub):
         "evaluate", formatter_class=Formatter, help="test loss, accuracy and confusion matrix of a model",
         description="Evaluate a saved model on a dataset's test split: loss, accuracy and the confusion\n"
                     "matrix (rows: true class, columns: predicted class).")
-    evaluate.add_argument("model", type=path, metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
+    evaluate.add_argument("model", type=path, metavar="MODEL",
+                          help="a .glassnet model file (or a run folder holding one)")
     evaluate.add_argument("--dataset", type=dataset, default=None, metavar="NAME|FILE.npz",
                           help=f"{', '.join(DATASETS)}, or an .npz file (default: the dataset recorded in the "
                                f"metrics.json next to the model, else {runs.DEFAULT_DATASET})")

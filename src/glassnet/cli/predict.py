@@ -31,7 +31,8 @@ def add_parser(sub):
                     "> 127; MNIST digits are white on black), and scaled to [0, 1]. An .npy file holds one\n"
                     "image ((28, 28) or (784,)) or a batch ((n, 28, 28) or (n, 784)); integer arrays are\n"
                     "divided by 255, float arrays in [0, 1] are used as they are.")
-    predict.add_argument("model", type=path_arg, metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
+    predict.add_argument("model", type=path_arg, metavar="MODEL",
+                         help="a .glassnet model file (or a run folder holding one)")
     predict.add_argument("files", type=path_arg, metavar="FILE", nargs="+", help="PNG or JPEG images, or .npy arrays")
     predict.set_defaults(handler=cmd_predict, parser=predict)
 
