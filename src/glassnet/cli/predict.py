@@ -98,13 +98,18 @@ def read_array(path, feature_shape):
         check_regular(path, CommandError)
         check_arrays_fit(path, CommandError)
     try:
-        a = np.load(path, allow_pickle=False)
-    except FileNotFoundError:
+        # memory-mapped first: a header declaring more than the file holds (any .npy version) is a ValueError
+        # here, before anything is allocated; the copy then costs what the file holds
+        mapped = np.load(path, mmap_mode="r", allow_pickle=False)
+        if not isinstance(mapped, np.ndarray):
+            mapped.close()                              # an .npz archive
+            raise CommandError(f"{path}: expected an .npy array, found an .npz archive")
+        a = np.array(mapped)
+        del mapped
+    except (FileNotFoundError, CommandError):
         raise
     except (ValueError, OSError, EOFError, NotImplementedError) as err:
         raise CommandError(f"{path}: not a readable .npy array ({' '.join(str(err).split())})") from None
-    if not isinstance(a, np.ndarray):
-        raise CommandError(f"{path}: expected an .npy array")
     if a.ndim == 0:
         raise CommandError(f"{path}: holds a single number, expected an image or a batch of images")
     if a.size == 0:
