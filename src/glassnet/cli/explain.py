@@ -27,6 +27,31 @@ GRADCHECK_DEFAULTS = {"hidden": (5, 3), "activation": "tanh", "loss": "sparse_ca
                       "features": 4, "classes": 3}
 
 
+#: The most parameters the networks explain and gradcheck build from their options may hold (8 MB in float64):
+#: they are printed number by number or checked entry by entry; a larger one is a usage error naming this.
+MAX_PARAMS = 1_000_000
+
+
+#: gradcheck perturbs every entry of its random network unless --max-entries is given: two forward passes per
+#: entry, so the time grows with the square of the size; beyond this many parameters --max-entries is needed.
+MAX_EVERY_ENTRY = 10_000
+
+
+def _check_size(args, widths):
+    """A usage error (exit 2) when the Dense network of these layer widths holds more than MAX_PARAMS, or
+    (gradcheck) more than MAX_EVERY_ENTRY when every entry is to be checked."""
+    params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    if args.command == "gradcheck" and args.max_entries is None and MAX_EVERY_ENTRY < params <= MAX_PARAMS:
+        args.parser.error(f"the network {'-'.join(map(str, widths))} holds {params:,} parameters; checking every "
+                          f"entry of more than {MAX_EVERY_ENTRY:,} (glassnet.cli.explain.MAX_EVERY_ENTRY) would "
+                          f"take very long: give --max-entries N to check N entries of each parameter")
+    if params > MAX_PARAMS:
+        shape = "-".join(map(str, widths))
+        args.parser.error(f"the network {shape} would hold {params:,} parameters, more than the limit of "
+                          f"{MAX_PARAMS:,} for {args.command} (glassnet.cli.explain.MAX_PARAMS); use smaller "
+                          f"--hidden widths" + (" or --features/--classes" if args.command == "gradcheck" else ""))
+
+
 #: explain --model convnet reads 8x8 digits: a kernel of at most 7 leaves a 2x2 map for its 2x2 pooling
 MAX_KERNEL_SIZE = 7
 
@@ -145,7 +170,8 @@ def add_parsers(sub):
     check.add_argument("--seed", type=seed, default=0, metavar="N",
                        help="random seed of the network, the samples and the entries checked (default: 0)")
     check.add_argument("--max-entries", type=positive_int, default=None, metavar="N",
-                       help="entries perturbed per parameter (default: all for the random network, 20 for MODEL)")
+                       help="entries perturbed per parameter (default: all for the random network, which then holds "
+                            "at most 10,000 parameters; 20 for MODEL)")
     check.add_argument("--tolerance", type=positive_float, default=1e-6, metavar="TOL",
                        help="largest relative error that passes (default: 1e-6)")
     check.add_argument("--step", type=positive_float, default=1e-5, metavar="H",
@@ -188,6 +214,7 @@ def cmd_explain(args, out, err):
     if args.model == "convnet":
         return _explain_convnet(args, precision, out)
     opts = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in EXPLAIN_DEFAULTS.items()}
+    _check_size(args, (2, *opts["hidden"], 2))
     set_random_seed(opts["seed"])
     layers = []
     for i, width in enumerate(opts["hidden"]):
@@ -296,6 +323,8 @@ def cmd_gradcheck(args, out, err):
         opts = {**GRADCHECK_DEFAULTS, **own}
         if opts["classes"] < 2 and opts["loss"] in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
             args.parser.error(f"argument --classes: expected at least 2 for {opts['loss']}, got {opts['classes']}")
+        _check_size(args, (opts["features"], *opts["hidden"],
+                           1 if opts["loss"] == "binary_crossentropy" else opts["classes"]))
         set_random_seed(args.seed)
         model, x, y, name = _gradcheck_network(opts, args.samples, np.random.default_rng(args.seed))
         max_entries = args.max_entries
