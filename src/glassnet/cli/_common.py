@@ -21,7 +21,7 @@ PROG = "glassnet"
 
 __all__ = ["PROG", "CommandError", "MissingDependencyError", "Formatter", "hidden", "positive_int", "seed",
            "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "path", "flag",
-           "precision", "loss_name", "up_to", "config_file", "MAX_CONFIG_BYTES", "MAX_WIDTH", "MAX_COUNT", "MAX_INT",
+           "precision", "loss_name", "up_to", "config_file", "MAX_CONFIG_BYTES", "MAX_WIDTH", "MAX_COUNT", "MAX_LAYERS", "MAX_INT",
            "MAX_SEED", "MAX_PRECISION", "recorded_dataset", "model_and_test_split", "model_name"]
 
 
@@ -65,6 +65,8 @@ def _positive_finite(value, what):
 #: so it is a usage error (exit 2) naming the limit.  Scripts that need more call the Python API.
 MAX_WIDTH = 1_000_000
 MAX_COUNT = 10_000
+#: The most hidden layers --hidden may list.
+MAX_LAYERS = 100
 #: The largest value of any other whole-number argument (epochs, batch sizes, thresholds such as
 #: --max-items): no command needs more, and a bound keeps 10**12 from becoming a loop or an array.
 MAX_INT = 1_000_000
@@ -124,6 +126,9 @@ def hidden(text):
     expected = "comma-separated layer widths (positive integers) such as 50 or 128,64"
     widths = tuple(_checked(text, lambda _: part, lambda p: _checks.positive_int(int(p), "width"), expected)
                    for part in (p.strip() for p in str(text).split(",")))
+    if len(widths) > MAX_LAYERS:
+        raise argparse.ArgumentTypeError(f"expected at most {MAX_LAYERS} hidden layers (the command line's limit, "
+                                         f"glassnet.cli._common.MAX_LAYERS), got {len(widths):,}")
     if max(widths) > MAX_WIDTH:
         raise argparse.ArgumentTypeError(f"expected layer widths up to {MAX_WIDTH:,} (the command line's limit), "
                                          f"got {text!r}")
