@@ -67,7 +67,7 @@ def _subparsers():
 
 # the argument types that read a number, and what they accept: "positive" (> 0), "int" (>= 0), "float"
 _NUMERIC_TYPES = {"positive_int": "positive", "positive_float": "positive float", "seed": "int", "fraction": "float",
-                  "precision": "positive", "hidden": "positive", "pixel": "int"}
+                  "precision": "positive", "hidden": "positive", "pixel": "int", "kernel_size": "positive"}
 
 
 def _numeric_kind(action):
@@ -650,6 +650,9 @@ def test_every_integer_option_is_bounded():
                  if action.option_strings and _numeric_kind(action) in ("positive", "int")
                  and not isinstance(getattr(action.type, "limit", None), int)]
     assert unbounded == []
+    raw = [f"{command} {action.option_strings or action.dest}" for command, sub in _subparsers().items()
+           for action in sub._actions if action.type in (int, float)]
+    assert raw == [], "a bare int or float type accepts nan, inf, negative and huge values: use a _common type"
     assert _common.positive_int(str(_common.MAX_INT)) == _common.MAX_INT
     with pytest.raises(argparse.ArgumentTypeError, match=f"up to {_common.MAX_INT:,}"):
         _common.positive_int(str(_common.MAX_INT + 1))

@@ -24,6 +24,6 @@ def cmd_plot(args, out, err):
         written = plot.plot_run(args.run, dataset=args.dataset)
     except plot.MissingMatplotlibError as e:
         raise MissingDependencyError(str(e)) from None
-    for path in written:
-        print(path, file=out)
+    for figure in written:
+        print(figure, file=out)
     return 0
