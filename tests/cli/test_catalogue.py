@@ -165,6 +165,10 @@ CATALOGUE = [
     ("evaluate", "model-deep-config", ["evaluate", "{deep_config_model}"], "file", ["{deep_config_model}"]),
     ("evaluate", "model-deep-manifest", ["evaluate", "{deep_manifest_model}"], "file", ["{deep_manifest_model}"]),
     ("evaluate", "model-huge-units", ["evaluate", "{huge_units_model}"], "file", ["{huge_units_model}"]),
+    ("evaluate", "model-not-a-classifier", ["evaluate", "{conv_model}", "--dataset", "{data}"], "file",
+     ["{conv_model}", "(None, 6, 6, 2)"]),
+    ("evaluate", "model-never-built", ["evaluate", "{unbuilt_model}", "--dataset", "{data}"], "file",
+     ["{unbuilt_model}", "input shape"]),
     ("evaluate", "model-is-an-npz", ["evaluate", "{data}"], "file", ["{data}"]),
     ("evaluate", "dataset-missing", ["evaluate", "{model}", "--dataset", "{missing_npz}"], "file", ["{missing_npz}"]),
     ("evaluate", "dataset-huge-header", ["evaluate", "{model}", "--dataset", "{huge_npz}"], "file", ["{huge_npz}"]),
@@ -192,6 +196,8 @@ CATALOGUE = [
     ("predict", "model-dev-zero", ["predict", "/dev/zero", "{npy}"], "file", ["/dev/zero"]),
     ("predict", "model-truncated", ["predict", "{truncated}", "{npy}"], "file", ["{truncated}"]),
     ("predict", "model-random-bytes", ["predict", "{random}", "{npy}"], "file", ["{random}"]),
+    ("predict", "model-not-a-classifier", ["predict", "{conv_model}", "{npy}"], "file", ["{conv_model}", "classes"]),
+    ("predict", "model-never-built", ["predict", "{unbuilt_model}", "{npy}"], "file", ["{unbuilt_model}"]),
     ("predict", "npy-missing", ["predict", "{model}", "{missing_npy}"], "file", ["{missing_npy}"]),
     ("predict", "npy-folder", ["predict", "{model}", "{folder_npy}"], "file", ["{folder_npy}"]),
     ("predict", "npy-fifo", ["predict", "{model}", "{fifo_npy}"], "file", ["{fifo_npy}"]),
@@ -312,6 +318,8 @@ CATALOGUE = [
     ("gradcheck", "model-dev-zero", ["gradcheck", "/dev/zero"], "file", ["/dev/zero"]),
     ("gradcheck", "model-truncated", ["gradcheck", "{truncated}"], "file", ["{truncated}"]),
     ("gradcheck", "model-deep-config", ["gradcheck", "{deep_config_model}"], "file", ["{deep_config_model}"]),
+    ("gradcheck", "model-never-built", ["gradcheck", "{unbuilt_model}", "--dataset", "{data}"], "file",
+     ["{unbuilt_model}", "input shape"]),
     ("gradcheck", "dataset-huge-header", ["gradcheck", "{model}", "--dataset", "{huge_npz}"], "file",
      ["{huge_npz}"]),
     ("gradcheck", "dataset-random-bytes", ["gradcheck", "{model}", "--dataset", "{random_npz}"], "file",
@@ -469,6 +477,9 @@ def files(tmp_path_factory):
                                                     config.replace('"units": 3', '"units": 1000000000000').encode()}))
     p["huge_units_model"] = str(d / "huge_units.glassnet")
     put("model_as_npz", "model.npz", good)
+    gn.Sequential([gn.layers.Input((8, 8, 1)), gn.layers.Conv2D(2, 3)]).save(d / "conv.glassnet")
+    gn.Sequential([gn.layers.Dense(3, activation="softmax")]).save(d / "unbuilt.glassnet")
+    p["conv_model"], p["unbuilt_model"] = str(d / "conv.glassnet"), str(d / "unbuilt.glassnet")
 
     # arrays and datasets
     put("huge_npy", "huge.npy", _npy_header_only((10**12, 784)))
@@ -656,6 +667,14 @@ def test_every_integer_option_is_bounded():
     assert _common.positive_int(str(_common.MAX_INT)) == _common.MAX_INT
     with pytest.raises(argparse.ArgumentTypeError, match=f"up to {_common.MAX_INT:,}"):
         _common.positive_int(str(_common.MAX_INT + 1))
+
+
+def test_info_describes_a_model_saved_before_it_was_built(files, capsys):
+    """Not a failure: info shows what an unbuilt model file holds (it used to raise AttributeError)."""
+    assert cli.main(["info", files["unbuilt_model"]]) == 0
+    out = capsys.readouterr().out
+    assert "dtype:              unknown (not built)" in out and "input shape:        unknown (not built)" in out
+    assert "parameters:         none yet (not built)" in out
 
 
 # ----------------------------------------------------------------------------------------- for real

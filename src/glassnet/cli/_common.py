@@ -22,7 +22,8 @@ PROG = "glassnet"
 __all__ = ["PROG", "CommandError", "MissingDependencyError", "Formatter", "hidden", "positive_int", "seed",
            "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "path", "flag",
            "precision", "loss_name", "up_to", "config_file", "MAX_CONFIG_BYTES", "MAX_WIDTH", "MAX_COUNT", "MAX_LAYERS", "MAX_INT",
-           "MAX_SEED", "MAX_PRECISION", "recorded_dataset", "model_and_test_split", "model_name"]
+           "MAX_SEED", "MAX_PRECISION", "recorded_dataset", "model_and_test_split", "model_name",
+           "model_features", "check_classifier"]
 
 
 class MissingDependencyError(CommandError):
@@ -274,11 +275,32 @@ def recorded_dataset(model_path):
     return runs.recorded_dataset(os.path.dirname(model_path) or ".")
 
 
-def model_and_test_split(args, samples=None):
+def model_features(path, model):
+    """The shape of one sample the model of file `path` takes; CommandError naming the file when the model
+    declares none (saved before it was built)."""
+    if getattr(model, "input_shape", None) is None:
+        raise CommandError(f"{path}: the model does not declare its input shape (it was saved before it was "
+                           f"built); save it after fit, or with an Input layer in front")
+    return runs.model_features(model)
+
+
+def check_classifier(path, model, command):
+    """CommandError naming the file unless the model's output is one row of class scores per sample."""
+    shape = tuple(model.output_shape)
+    if len(shape) != 2:
+        raise CommandError(f"{path}: the model's output has shape {shape}; glassnet {command} needs a classifier "
+                           f"whose output has shape (None, classes) (add Flatten and a Dense layer)")
+
+
+def model_and_test_split(args, samples=None, classifier=False):
     """(model path, model, recorded dataset or None, dataset, x_test as the model takes it: its first
-    `samples`, default all) for the MODEL and --dataset of evaluate and gradcheck."""
+    `samples`, default all) for the MODEL and --dataset of evaluate and gradcheck; with `classifier`,
+    the model must output class scores (check_classifier)."""
     path = runs.model_path(args.model)
     model = runs.load_model(path)
+    model_features(path, model)
+    if classifier:
+        check_classifier(path, model, args.command)
     recorded = None if args.dataset else recorded_dataset(path)
     data, x = runs.load_test_split(model, args.dataset or recorded or runs.DEFAULT_DATASET, samples)
     return path, model, recorded, data, x

@@ -47,7 +47,7 @@ def format_confusion_matrix(counts):
 
 
 def cmd_evaluate(args, out, err):
-    path, model, recorded, data, x = model_and_test_split(args)
+    path, model, recorded, data, x = model_and_test_split(args, classifier=True)
     y = data.y_test
     probs = model.predict(x, batch_size=args.batch_size)
     outputs = probs.shape[1]
@@ -103,10 +103,10 @@ def cmd_info(args, out, err):
         ("optimizer steps", f"{(meta.get('optimizer_state') or {}).get('iterations', 0):,}"
                             if meta.get("compile") else None),
         ("metrics", ", ".join(model.metrics_names[1:]) if model.metrics_names[1:] else "none"),
-        ("dtype", model.dtype),
-        ("input shape", str(model.input_shape)),
-        ("output shape", str(model.output_shape)),
-        ("parameters", f"{model.count_params():,}"),
+        ("dtype", getattr(model, "dtype", None) or "unknown (not built)"),
+        ("input shape", str(model.input_shape) if model.built else "unknown (not built)"),
+        ("output shape", str(model.output_shape) if model.built else "unknown (not built)"),
+        ("parameters", f"{model.count_params():,}" if model.built else "none yet (not built)"),
         ("installed glassnet", __version__),
     ]
     width = max(len(k) for k, v in rows if v is not None) + 1

@@ -10,7 +10,8 @@ import numpy as np
 from .. import runs
 from .._files import check_arrays_fit, check_regular
 from ..runs import to_features
-from ._common import CommandError, Formatter, MissingDependencyError, path as path_arg
+from ._common import CommandError, Formatter, MissingDependencyError, check_classifier, model_features
+from ._common import path as path_arg
 
 IMAGES_HINT = 'pip install "glassnet[images]"'
 
@@ -128,7 +129,9 @@ def read_array(path, feature_shape):
 
 def cmd_predict(args, out, err):
     model = runs.load_model(args.model)
-    feature_shape = runs.model_features(model)
+    model_path = runs.model_path(args.model)
+    feature_shape = model_features(model_path, model)
+    check_classifier(model_path, model, "predict")
     inputs = []                            # read every file first: a bad one stops the command before any output
     for path in args.files:
         name = os.path.basename(path) if len(set(map(os.path.basename, args.files))) == len(args.files) else path
