@@ -21,9 +21,9 @@ PROG = "glassnet"
 
 __all__ = ["PROG", "CommandError", "MissingDependencyError", "Formatter", "hidden", "positive_int", "seed",
            "positive_float", "fraction", "activation", "optimizer", "dtype", "dataset", "text", "path", "flag",
-           "precision", "loss_name", "up_to", "config_file", "MAX_CONFIG_BYTES", "MAX_WIDTH", "MAX_COUNT", "MAX_LAYERS", "MAX_INT",
-           "MAX_SEED", "MAX_PRECISION", "recorded_dataset", "model_and_test_split", "model_name",
-           "model_features", "check_classifier"]
+           "precision", "loss_name", "up_to", "config_file", "MAX_CONFIG_BYTES", "MAX_WIDTH", "MAX_COUNT",
+           "MAX_LAYERS", "MAX_INT", "MAX_SEED", "MAX_PRECISION", "recorded_dataset", "model_and_test_split",
+           "model_name", "model_features", "check_classifier"]
 
 
 class MissingDependencyError(CommandError):
