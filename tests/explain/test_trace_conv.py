@@ -359,10 +359,12 @@ def test_explain_convnet_usage_errors(argv, capsys):
     assert "usage:" in capsys.readouterr().err
 
 
-def test_explain_convnet_pixel_outside_is_one_error_line(capsys):
-    assert cli.main(["explain", "--model", "convnet", "--pixel", "6,0,0"]) == 1
+def test_explain_convnet_pixel_outside_is_a_usage_error(capsys):
+    assert cli.main(["explain", "--model", "convnet", "--pixel", "6,0,0"]) == 2      # an argument out of range
     err = capsys.readouterr().err
-    assert err.startswith("glassnet: error: pixel (6, 0, 0) is outside the output of 'conv2d'") and err.count("\n") == 1
+    assert err.startswith("usage: glassnet explain") and err.strip().splitlines()[-1] == (
+        "glassnet explain: error: argument --pixel: 6,0,0 is outside the Conv2D output of shape (6, 6, 2) "
+        "(rows 0-5, columns 0-5, filters 0-1)")
 
 
 def test_docs_show_the_real_convnet_printout(capsys):

@@ -81,7 +81,9 @@ def main(argv=None) -> int:
     """Run the command; return its exit status (0 ok, 1 runtime error, 2 usage error, 130 interrupted)."""
     parser = build_parser()
     try:
-        args = parser.parse_args(argv)
+        args, extra = parser.parse_known_args(argv)
+        if extra:                          # reported by the command's parser: its usage line and its name
+            getattr(args, "parser", parser).error(f"unrecognized arguments: {' '.join(extra)}")
     except SystemExit as exc:              # --help, --version, usage errors: argparse has printed its message
         return _exit_code(exc)
     out, err = sys.stdout, sys.stderr

@@ -9,7 +9,7 @@ from .._version import __version__
 from ..metrics import confusion_matrix
 from ..runs import DATASETS
 from ..saving import read_config
-from ._common import CommandError, Formatter, dataset, model_and_test_split, positive_int
+from ._common import CommandError, Formatter, dataset, model_and_test_split, path, positive_int
 
 
 def add_evaluate_parser(sub):
@@ -17,7 +17,8 @@ def add_evaluate_parser(sub):
         "evaluate", formatter_class=Formatter, help="test loss, accuracy and confusion matrix of a model",
         description="Evaluate a saved model on a dataset's test split: loss, accuracy and the confusion\n"
                     "matrix (rows: true class, columns: predicted class).")
-    evaluate.add_argument("model", metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
+    evaluate.add_argument("model", type=path, metavar="MODEL",
+                          help="a .glassnet model file (or a run folder holding one)")
     evaluate.add_argument("--dataset", type=dataset, default=None, metavar="NAME|FILE.npz",
                           help=f"{', '.join(DATASETS)}, or an .npz file (default: the dataset recorded in the "
                                f"metrics.json next to the model, else {runs.DEFAULT_DATASET})")
@@ -30,7 +31,7 @@ def add_info_parser(sub):
     info = sub.add_parser("info", formatter_class=Formatter, help="summary and metadata of a model file",
                           description="Print a saved model's summary and metadata: the glassnet version that "
                                       "saved it,\nloss, optimizer, metrics, dtype and parameter count.")
-    info.add_argument("model", metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
+    info.add_argument("model", type=path, metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
     info.set_defaults(handler=cmd_info, parser=info)
 
 
@@ -46,7 +47,7 @@ def format_confusion_matrix(counts):
 
 
 def cmd_evaluate(args, out, err):
-    path, model, recorded, data, x = model_and_test_split(args)
+    path, model, recorded, data, x = model_and_test_split(args, classifier=True)
     y = data.y_test
     probs = model.predict(x, batch_size=args.batch_size)
     outputs = probs.shape[1]
@@ -102,10 +103,10 @@ def cmd_info(args, out, err):
         ("optimizer steps", f"{(meta.get('optimizer_state') or {}).get('iterations', 0):,}"
                             if meta.get("compile") else None),
         ("metrics", ", ".join(model.metrics_names[1:]) if model.metrics_names[1:] else "none"),
-        ("dtype", model.dtype),
-        ("input shape", str(model.input_shape)),
-        ("output shape", str(model.output_shape)),
-        ("parameters", f"{model.count_params():,}"),
+        ("dtype", getattr(model, "dtype", None) or "unknown (not built)"),
+        ("input shape", str(model.input_shape) if model.built else "unknown (not built)"),
+        ("output shape", str(model.output_shape) if model.built else "unknown (not built)"),
+        ("parameters", f"{model.count_params():,}" if model.built else "none yet (not built)"),
         ("installed glassnet", __version__),
     ]
     width = max(len(k) for k, v in rows if v is not None) + 1

@@ -8,13 +8,13 @@ import numpy as np
 
 from .. import optimizers
 from ..backend import set_random_seed
+from ..datasets import mnist_mini
 from ..explain import CONVNET_DEFAULTS, EXAMPLES, convnet_example, explain_example
 from ..gradcheck import gradient_check
 from ..layers import Dense, Input
 from ..models import Sequential
-from ._common import (CommandError, Formatter, activation, dataset, hidden, loss_name,
-                      model_and_test_split, optimizer, positive_float, positive_int, precision, seed,
-                      up_to, MAX_COUNT)
+from ._common import (MAX_COUNT, CommandError, Formatter, _positive_int, activation, dataset, hidden, loss_name,
+                      model_and_test_split, optimizer, path, positive_float, positive_int, precision, seed, up_to)
 
 #: `glassnet explain`'s network when no --example is given (the 2-3-2 of the README's by-hand example)
 EXPLAIN_DEFAULTS = {"hidden": (3,), "activation": "sigmoid", "optimizer": "sgd", "samples": 1, "seed": 0}
@@ -27,15 +27,59 @@ GRADCHECK_DEFAULTS = {"hidden": (5, 3), "activation": "tanh", "loss": "sparse_ca
                       "features": 4, "classes": 3}
 
 
+#: The most parameters the networks explain and gradcheck build from their options may hold (8 MB in float64):
+#: they are printed number by number or checked entry by entry; a larger one is a usage error naming this.
+MAX_PARAMS = 1_000_000
+
+
+#: gradcheck perturbs every entry of its random network unless --max-entries is given: two forward passes per
+#: entry, so the time grows with the square of the size; beyond this many parameters --max-entries is needed.
+MAX_EVERY_ENTRY = 10_000
+
+
+def _check_size(args, widths):
+    """A usage error (exit 2) when the Dense network of these layer widths holds more than MAX_PARAMS, or
+    (gradcheck) more than MAX_EVERY_ENTRY when every entry is to be checked."""
+    params = sum((a + 1) * b for a, b in zip(widths, widths[1:]))
+    if args.command == "gradcheck" and args.max_entries is None and MAX_EVERY_ENTRY < params <= MAX_PARAMS:
+        args.parser.error(f"the network {'-'.join(map(str, widths))} holds {params:,} parameters; checking every "
+                          f"entry of more than {MAX_EVERY_ENTRY:,} (glassnet.cli.explain.MAX_EVERY_ENTRY) would "
+                          f"take very long: give --max-entries N to check N entries of each parameter")
+    if params > MAX_PARAMS:
+        shape = "-".join(map(str, widths))
+        args.parser.error(f"the network {shape} would hold {params:,} parameters, more than the limit of "
+                          f"{MAX_PARAMS:,} for {args.command} (glassnet.cli.explain.MAX_PARAMS); use smaller "
+                          f"--hidden widths" + (" or --features/--classes" if args.command == "gradcheck" else ""))
+
+
+#: explain --model convnet reads 8x8 digits: a kernel of at most 7 leaves a 2x2 map for its 2x2 pooling
+MAX_KERNEL_SIZE = 7
+
+
 def pixel(text):
-    """ROW,COL,FILTER: an output pixel of the first convolution layer."""
+    """ROW,COL,FILTER: an output pixel of the first convolution layer (checked against its shape later)."""
     try:
         values = tuple(int(part) for part in str(text).split(","))
     except ValueError:
         values = ()
-    if len(values) != 3 or min(values) < 0:
+    if len(values) != 3 or min(values) < 0 or max(values) > MAX_COUNT:
         raise argparse.ArgumentTypeError(f"expected ROW,COL,FILTER: three integers >= 0 such as 2,3,1, got {text!r}")
     return values
+
+
+pixel.limit = MAX_COUNT
+
+
+def kernel_size(text):
+    """K of the convnet's K x K kernel: 1 to MAX_KERNEL_SIZE."""
+    value = _positive_int(text)                          # any size: the message below names the limit
+    if value > MAX_KERNEL_SIZE:
+        raise argparse.ArgumentTypeError(f"expected a kernel size up to {MAX_KERNEL_SIZE} (the 8x8 digits must leave "
+                                         f"a 2x2 map for the 2x2 pooling), got {text!r}")
+    return value
+
+
+kernel_size.limit = MAX_KERNEL_SIZE
 
 
 def _network_options(parser, defaults, whose):
@@ -84,10 +128,10 @@ def add_parsers(sub):
                          help="batch size: 1 (default) is the input [1, 0.5]; more draws random inputs")
     explain.add_argument("--seed", type=seed, default=None, metavar="N",
                          help="random seed of the initial weights and inputs (default: 0)")
-    explain.add_argument("--filters", type=positive_int, default=None, metavar="N",
-                         help="convnet: filters of the Conv2D layer (default: 2)")
-    explain.add_argument("--kernel-size", type=positive_int, default=None, metavar="K",
-                         help="convnet: its K x K kernel (default: 3)")
+    explain.add_argument("--filters", type=up_to(MAX_COUNT), default=None, metavar="N",
+                         help=f"convnet: filters of the Conv2D layer (default: 2; at most {MAX_COUNT:,})")
+    explain.add_argument("--kernel-size", type=kernel_size, default=None, metavar="K",
+                         help=f"convnet: its K x K kernel (default: 3; at most {MAX_KERNEL_SIZE})")
     explain.add_argument("--pixel", type=pixel, default=None, metavar="ROW,COL,FILTER",
                          help="convnet: the output pixel of the Conv2D layer written out as its sum "
                               "(default: the middle one of filter 0)")
@@ -110,7 +154,7 @@ def add_parsers(sub):
                "  glassnet gradcheck\n"
                "  glassnet gradcheck --hidden 5,3 --activation relu --loss categorical_crossentropy --samples 8\n"
                "  glassnet gradcheck runs/<run>/model.glassnet --max-entries 20")
-    check.add_argument("model", metavar="MODEL", nargs="?", default=None,
+    check.add_argument("model", type=path, metavar="MODEL", nargs="?", default=None,
                        help="a .glassnet model file or run folder (default: a small random network)")
     _network_options(check, GRADCHECK_DEFAULTS, " of the random network")
     check.add_argument("--loss", type=loss_name, default=None, metavar="NAME",
@@ -126,7 +170,8 @@ def add_parsers(sub):
     check.add_argument("--seed", type=seed, default=0, metavar="N",
                        help="random seed of the network, the samples and the entries checked (default: 0)")
     check.add_argument("--max-entries", type=positive_int, default=None, metavar="N",
-                       help="entries perturbed per parameter (default: all for the random network, 20 for MODEL)")
+                       help="entries perturbed per parameter (default: all for the random network, which then holds "
+                            "at most 10,000 parameters; 20 for MODEL)")
     check.add_argument("--tolerance", type=positive_float, default=1e-6, metavar="TOL",
                        help="largest relative error that passes (default: 1e-6)")
     check.add_argument("--step", type=positive_float, default=1e-5, metavar="H",
@@ -169,6 +214,7 @@ def cmd_explain(args, out, err):
     if args.model == "convnet":
         return _explain_convnet(args, precision, out)
     opts = {k: getattr(args, k) if getattr(args, k) is not None else v for k, v in EXPLAIN_DEFAULTS.items()}
+    _check_size(args, (2, *opts["hidden"], 2))
     set_random_seed(opts["seed"])
     layers = []
     for i, width in enumerate(opts["hidden"]):
@@ -194,8 +240,17 @@ def _explain_convnet(args, precision, out):
             opts[key] = getattr(args, key)
     if args.lr is not None:
         opts["learning_rate"] = args.lr
-    if opts["kernel_size"] > 8:
-        raise CommandError(f"--kernel-size must fit the 8x8 digits (at most 8), got {opts['kernel_size']}")
+    digits = len(mnist_mini.load_data()[1][1]) if opts["samples"] > 1 else 1
+    if opts["samples"] > digits:
+        args.parser.error(f"argument --samples: expected up to {digits:,} with --model convnet (the test digits of "
+                          f"mnist-mini), got {opts['samples']}")
+    if args.pixel is not None:
+        side = 8 - opts["kernel_size"] + 1                    # the Conv2D map: 'valid' padding, stride 1
+        row, col, filt = args.pixel
+        if row >= side or col >= side or filt >= opts["filters"]:
+            args.parser.error(f"argument --pixel: {row},{col},{filt} is outside the Conv2D output of shape "
+                              f"({side}, {side}, {opts['filters']}) (rows 0-{side - 1}, columns 0-{side - 1}, "
+                              f"filters 0-{opts['filters'] - 1})")
     model, x, y = convnet_example(**opts)
     tr = model.trace(x, y, update=not args.no_update, lang=args.lang, pixel=args.pixel,
                      precision=4 if args.precision is None else precision, max_items=args.max_items)
@@ -210,8 +265,6 @@ def _gradcheck_network(opts, samples, rng):
     if loss == "binary_crossentropy":
         units, out_act = 1, "sigmoid"
     elif loss in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
-        if classes < 2:
-            raise CommandError(f"--classes must be at least 2 for {loss}, got {classes}")
         units, out_act = classes, "softmax"
     else:
         units, out_act = classes, "linear"
@@ -268,6 +321,10 @@ def cmd_gradcheck(args, out, err):
         if args.dataset is not None:
             args.parser.error("--dataset applies only to a MODEL")
         opts = {**GRADCHECK_DEFAULTS, **own}
+        if opts["classes"] < 2 and opts["loss"] in ("categorical_crossentropy", "sparse_categorical_crossentropy"):
+            args.parser.error(f"argument --classes: expected at least 2 for {opts['loss']}, got {opts['classes']}")
+        _check_size(args, (opts["features"], *opts["hidden"],
+                           1 if opts["loss"] == "binary_crossentropy" else opts["classes"]))
         set_random_seed(args.seed)
         model, x, y, name = _gradcheck_network(opts, args.samples, np.random.default_rng(args.seed))
         max_entries = args.max_entries

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .. import plot
-from ._common import Formatter, MissingDependencyError, dataset
+from ._common import Formatter, MissingDependencyError, dataset, path
 
 
 def add_parser(sub):
@@ -12,7 +12,7 @@ def add_parser(sub):
                     "files written: curves.png (only if missing), confusion_matrix.png, weights.png\n"
                     "(first-layer weights as images), misclassified.png (on the test split) and\n"
                     "histograms.png (weights and activations per layer). Needs matplotlib.")
-    command.add_argument("run", metavar="RUN_FOLDER", help="a run folder written by glassnet train")
+    command.add_argument("run", type=path, metavar="RUN_FOLDER", help="a run folder written by glassnet train")
     command.add_argument("--dataset", type=dataset, default=None, metavar="NAME|FILE.npz",
                       help="the dataset whose test split is drawn (default: the one recorded in the run's "
                            "metrics.json)")
@@ -24,6 +24,6 @@ def cmd_plot(args, out, err):
         written = plot.plot_run(args.run, dataset=args.dataset)
     except plot.MissingMatplotlibError as e:
         raise MissingDependencyError(str(e)) from None
-    for path in written:
-        print(path, file=out)
+    for figure in written:
+        print(figure, file=out)
     return 0

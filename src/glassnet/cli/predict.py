@@ -11,7 +11,8 @@ from .. import runs
 from .. import _npy
 from .._files import check_regular
 from ..runs import to_features
-from ._common import CommandError, Formatter, MissingDependencyError
+from ._common import CommandError, Formatter, MissingDependencyError, check_classifier, model_features
+from ._common import path as path_arg
 
 IMAGES_HINT = 'pip install "glassnet[images]"'
 
@@ -32,8 +33,9 @@ def add_parser(sub):
                     "> 127; MNIST digits are white on black), and scaled to [0, 1]. An .npy file holds one\n"
                     "image ((28, 28) or (784,)) or a batch ((n, 28, 28) or (n, 784)); integer arrays are\n"
                     "divided by 255, float arrays in [0, 1] are used as they are.")
-    predict.add_argument("model", metavar="MODEL", help="a .glassnet model file (or a run folder holding one)")
-    predict.add_argument("files", metavar="FILE", nargs="+", help="PNG or JPEG images, or .npy arrays")
+    predict.add_argument("model", type=path_arg, metavar="MODEL",
+                         help="a .glassnet model file (or a run folder holding one)")
+    predict.add_argument("files", type=path_arg, metavar="FILE", nargs="+", help="PNG or JPEG images, or .npy arrays")
     predict.set_defaults(handler=cmd_predict, parser=predict)
 
 
@@ -101,6 +103,8 @@ def read_array(path, feature_shape):
         raise CommandError(f"{path}: expected an .npy array")
     if a.ndim == 0:
         raise CommandError(f"{path}: holds a single number, expected an image or a batch of images")
+    if a.size == 0:
+        raise CommandError(f"{path}: holds no values (shape {a.shape}), expected an image or a batch of images")
     width = int(np.prod(feature_shape))
     # one image: (784,), (28, 28) or the model's own sample shape; anything else is a batch along axis 0
     single = a.size == width and (a.ndim == 1 or (a.ndim == 2 and a.shape[0] > 1) or a.shape == tuple(feature_shape))
@@ -115,7 +119,9 @@ def read_array(path, feature_shape):
 
 def cmd_predict(args, out, err):
     model = runs.load_model(args.model)
-    feature_shape = runs.model_features(model)
+    model_path = runs.model_path(args.model)
+    feature_shape = model_features(model_path, model)
+    check_classifier(model_path, model, "predict")
     inputs = []                            # read every file first: a bad one stops the command before any output
     for path in args.files:
         name = os.path.basename(path) if len(set(map(os.path.basename, args.files))) == len(args.files) else path

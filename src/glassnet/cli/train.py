@@ -11,8 +11,8 @@ from .._version import __version__
 from ..backend import set_random_seed
 from ..runs import DATASETS, MODEL_FILE, NPZ_KEYS, image_shape, load_dataset, make_run_dir, to_features
 from . import networks, resume
-from ._common import (PROG, CommandError, Formatter, activation, dataset, dtype, flag, fraction, hidden, model_name,
-                      optimizer, positive_float, positive_int, seed, text)
+from ._common import (PROG, CommandError, Formatter, activation, config_file, dataset, dtype, flag, fraction, hidden,
+                      model_name, optimizer, positive_float, positive_int, seed, text)
 
 #: `glassnet train`'s defaults: the study notes' network (784-50 sigmoid, 10 softmax, Adam, batch 32).
 TRAIN_DEFAULTS = {
@@ -55,7 +55,7 @@ def add_parser(sub):
         epilog="Options may also come from a TOML file (--config run.toml) holding the same names, with\n"
                "dashes or underscores (batch-size = 64, hidden = [128, 64]); command-line flags override it.")
     S = argparse.SUPPRESS       # absent flags stay absent, so a --config file can fill them in
-    train.add_argument("--config", metavar="FILE.toml", default=None,
+    train.add_argument("--config", type=config_file, metavar="FILE.toml", default=None,
                        help="read options from a TOML file (flags given here override it)")
     train.add_argument("--dataset", type=dataset, default=S, metavar="NAME|FILE.npz",
                        help=f"{', '.join(DATASETS)}, or an .npz file holding {', '.join(NPZ_KEYS)} "
@@ -199,8 +199,8 @@ def cmd_train(args, out, err):
     dtype = opts["dtype"]
     images = opts["model"] in networks.IMAGE_MODELS
     shape = image_shape(data.x_train, f"{data.name} x_train") if images else None    # (height, width, channels)
-    x_train = to_features(data.x_train, dtype, "x_train", shape)
-    x_test = to_features(data.x_test, dtype, "x_test", shape)
+    x_train = to_features(data.x_train, dtype, f"{data.name} x_train", shape)
+    x_test = to_features(data.x_test, dtype, f"{data.name} x_test", shape)
     features = int(x_train[0].size)
     if data.classes < 2:
         raise CommandError(f"{data.name}: the labels name only one class (0); a classifier needs at least two")
