@@ -278,8 +278,10 @@ def check_arrays(arrays, source):
             raise CommandError(f"{source}: y_{part} holds the label {y.max():g}, not below "
                                f"glassnet.backend.MAX_ARRAY_SIZE = {backend.MAX_ARRAY_SIZE:,}; labels are class "
                                f"indices 0, 1, ...")
-        if x.dtype.kind == "f" and not (np.isfinite(x.min()) and np.isfinite(x.max())
-                                        and x.min() >= 0 and x.max() <= 255):
+        if x.dtype.kind == "f" and not (np.isfinite(x.min()) and np.isfinite(x.max())):
+            raise CommandError(f"{source}: x_{part} holds NaN or infinite values; pixel values lie in [0, 1] "
+                               f"or [0, 255]")
+        if x.dtype.kind == "f" and not (x.min() >= 0 and x.max() <= 255):
             raise CommandError(f"{source}: x_{part} holds values from {x.min():g} to {x.max():g}; pixel values "
                                f"lie in [0, 1] or [0, 255]")
     if arrays["x_train"][0].size != arrays["x_test"][0].size:     # (n, 784) and (n, 28, 28) may mix
