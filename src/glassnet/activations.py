@@ -155,14 +155,16 @@ def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along `axis`; subtracts the max first, so never overflows."""
     x = np.asarray(x)
     dtype = _float_type(x)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True), dtype=dtype)
+    with np.errstate(over="ignore"):             # x - max beyond -max float is -inf, and exp(-inf) = 0
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True), dtype=dtype)
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
 
 
 def _softmax_into(z, out):
     """softmax over the last axis of a 2-D float z, written into `out`: the same numbers as softmax(z)."""
-    np.subtract(z, _row_max(z), out=out)
+    with np.errstate(over="ignore"):             # as in softmax: a shift below -max float is -inf, exp gives 0
+        np.subtract(z, _row_max(z), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=-1, keepdims=True)
     return out
