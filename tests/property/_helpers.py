@@ -17,8 +17,9 @@ FLOATS = (np.float32, np.float64)
 
 def floats(dtype, lo=None, hi=None, **kw):
     """Finite numbers representable in dtype (subnormals included unless bounds say otherwise)."""
-    width = 32 if np.dtype(dtype) == np.float32 else 64
-    return st.floats(lo, hi, width=width, allow_nan=False, allow_infinity=False, **kw)
+    dtype = np.dtype(dtype)
+    lo, hi = (None if v is None else float(dtype.type(v)) for v in (lo, hi))     # bounds the dtype can hold
+    return st.floats(lo, hi, width=8 * dtype.itemsize, allow_nan=False, allow_infinity=False, **kw)
 
 
 def arrays(dtype, shape, lo=None, hi=None, **kw):
