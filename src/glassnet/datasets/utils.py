@@ -50,11 +50,11 @@ def _as_labels(y, what="y"):
     if y.dtype.kind == "b":
         y = y.astype(np.int64)
     if y.size:
-        lo, hi = y.min(), y.max()
+        lo, hi = y.min().item(), y.max().item()          # Python numbers: float16's 2**20 would overflow
         if lo < 0:
-            raise ValueError(f"{what} must hold class indices >= 0, got {lo.item()!r}")
+            raise ValueError(f"{what} must hold class indices >= 0, got {lo!r}")
         if hi >= MAX_CLASSES:
-            raise ValueError(f"{what} holds the class index {hi.item()!r}, beyond the limit of {MAX_CLASSES:,} "
+            raise ValueError(f"{what} holds the class index {hi!r}, beyond the limit of {MAX_CLASSES:,} "
                              f"classes (glassnet.datasets.utils.MAX_CLASSES; set it higher for more classes)")
     return y.astype(np.int64)
 
