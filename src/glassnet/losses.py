@@ -465,7 +465,7 @@ def _pair(y_true, y_pred, what):
 
 
 def _labels(y_true, y_pred):
-    if y_pred.ndim < 2:
+    if y_pred.ndim != 2:
         raise ValueError(f"expected y_pred of shape (batch, classes) for integer labels, got shape {y_pred.shape}")
     labels = np.asarray(y_true)
     if labels.ndim == 2 and labels.shape[1] == 1:
