@@ -157,3 +157,60 @@ def test_predict_does_not_depend_on_batches(n, m, features, k, head, dtype, extr
         assert same(model.predict(x, batch_size=batch_size, verbose=0), whole), f"batch_size={batch_size}"
     joined = model.predict(np.concatenate([a, b]), verbose=0)
     assert same(joined, np.concatenate([model.predict(a, verbose=0), model.predict(b, verbose=0)]))
+
+
+HOSTILE = [0, -1, 1, 2, 2.5, True, None, "2", float("nan"), float("inf"), 10**12, [], (2,), np.int64(2), np.float64(0.5)]
+#: fit's arguments, each with values that cannot be right (refused) besides the hostile values above (either way)
+#: and, for the weights, negative ones (either way: Keras takes them)
+ARGUMENTS = {
+    "batch_size": [0, -1, "2", 2.5, float("nan")], "epochs": [-1, "2", 2.5, float("nan")],
+    "validation_split": [-0.1, 1.0, 1.5, float("nan"), "0.2"], "initial_epoch": [-1, 2.5, "1"],
+    "shuffle": [], "steps_per_epoch": [0, -1, 2.5, "1"], "validation_freq": [0, -1, 2.5],
+    "sample_weight": ["nan", "rows+1", "2-d", "string"], "class_weight": ["nan", "string"],
+    "validation_data": ["nan", "features+1", "rows+1", "single"],
+}
+
+
+def argument_value(name, value, n, rng):
+    """A sample_weight / class_weight / validation_data built as `value` names; other arguments as they are."""
+    if name == "sample_weight" and value in ARGUMENTS[name] + ["negative"]:
+        w = rng.uniform(0.5, 2, n)
+        return {"nan": np.where(np.arange(n) == 0, np.nan, w), "negative": -w, "rows+1": np.append(w, 1.0),
+                "2-d": np.stack([w, w], 1), "string": w.astype(str)}[value]
+    if name == "class_weight" and value in ARGUMENTS[name] + ["negative"]:
+        return {"nan": {0: np.nan, 1: 1.0}, "negative": {0: -1.0, 1: 1.0}, "string": {0: "1", 1: 1.0}}[value]
+    if name == "validation_data" and value in ARGUMENTS[name]:
+        xv, yv = rng.normal(size=(3, 2)), rng.integers(0, 2, 3)
+        return {"nan": (np.full((3, 2), np.nan), yv), "features+1": (rng.normal(size=(3, 3)), yv),
+                "rows+1": (xv, np.append(yv, 0)), "single": (xv,)}[value]
+    return value
+
+
+@examples(60)
+@given(name=st.sampled_from(sorted(ARGUMENTS)), data=st.data(), n=st.integers(2, 6), seed=st.integers(0, 2**16))
+def test_fit_arguments_train_or_are_refused_cleanly(name, data, n, seed):
+    """One of fit's arguments set to an odd value (0, -1, 2.5, True, None, "2", NaN, inf, 10**12, [], ...):
+    fit trains, or raises a ValueError/TypeError naming the argument; a value that cannot be right (a batch
+    size of 0, a negative epoch count, NaN or negative sample weights, ...) is always refused."""
+    value = data.draw(st.sampled_from(ARGUMENTS[name] + HOSTILE + ["negative"] * (name in ("sample_weight",
+                                                                                              "class_weight"))))
+    must_refuse = value in ARGUMENTS[name] if not isinstance(value, float) or value == value else \
+        any(isinstance(v, float) and v != v for v in ARGUMENTS[name])
+    if name == "epochs" and value == 10**12 or name == "steps_per_epoch" and value == 10**12:
+        return                                                 # trains for ever: not a property to wait for
+    rng = np.random.default_rng(seed)
+    x, y = rng.normal(size=(n, 2)), rng.integers(0, 2, n)
+    model = model_of(2, 2, "scce", "float64", seed)
+    model.compile("sgd", "sparse_categorical_crossentropy")
+    kwargs = {"batch_size": 2, "epochs": 1, "verbose": 0, name: argument_value(name, value, n, rng)}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", gn.doctor.TrainingWarning)
+            history = model.fit(x, y, **kwargs)
+    except (ValueError, TypeError) as err:
+        event(f"{name}: refused")
+        assert len(str(err)) > 20, f"a bare message: {err!r}"
+        return
+    event(f"{name}: trained")
+    assert not must_refuse, f"fit({name}={kwargs[name]!r}) was accepted"
+    assert all(np.isfinite(v).all() for v in history.history.values()), history.history
