@@ -214,3 +214,61 @@ def test_fit_arguments_train_or_are_refused_cleanly(name, data, n, seed):
     event(f"{name}: trained")
     assert not must_refuse, f"fit({name}={kwargs[name]!r}) was accepted"
     assert all(np.isfinite(v).all() for v in history.history.values()), history.history
+
+
+@st.composite
+def stacks(draw):
+    """A small float64 model: Dense layers on vectors, or Conv2D / pooling / Flatten on little images."""
+    image = draw(st.booleans())
+    if image:
+        h, w, c = draw(st.integers(3, 5)), draw(st.integers(3, 5)), draw(st.integers(1, 2))
+        shape = (h, w, c)
+        layers = [L.Conv2D(2, draw(st.integers(1, 3)), padding=draw(st.sampled_from(["valid", "same"])),
+                           activation=draw(st.sampled_from(["tanh", "sigmoid", "linear"])), dtype="float64")]
+        if draw(st.booleans()):
+            layers.append(draw(st.sampled_from([L.MaxPooling2D, L.AveragePooling2D]))(
+                2, padding="same", dtype="float64"))
+        layers.append(L.Flatten(dtype="float64"))
+    else:
+        shape = (draw(st.integers(1, 3)),)
+        layers = [L.Dense(draw(st.integers(1, 3)), activation=draw(st.sampled_from(["tanh", "sigmoid", "swish", "elu"])),
+                          dtype="float64")]
+    if draw(st.booleans()):
+        layers.append(L.BatchNormalization(dtype="float64"))
+    return shape, layers
+
+
+@examples(12)
+@given(stack=stacks(), head=st.sampled_from(["cce", "scce", "bce", "mse", "scce-logits"]), k=st.integers(2, 3),
+       n=st.integers(2, 4), weighted=st.booleans(), seed=st.integers(0, 2**16))
+def test_training_gradients_match_central_differences(stack, head, k, n, weighted, seed):
+    """compute_gradients (the training step's backward: fused softmax/sigmoid cross-entropy, BatchNormalization
+    in training mode, sample weights) against central differences of its own loss, for every weight."""
+    shape, layers = stack
+    gn.set_random_seed(seed)
+    model = gn.Sequential([L.Input(shape)] + layers + [L.Dense(k, activation=HEADS[head], dtype="float64")])
+    loss = gn.losses.SparseCategoricalCrossentropy(from_logits=True) if head == "scce-logits" else \
+        {"cce": "categorical_crossentropy", "scce": "sparse_categorical_crossentropy", "bce": "binary_crossentropy",
+         "mse": "mse"}[head]
+    model.compile("sgd", loss)
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n,) + shape)
+    y = targets("right", head, n, k, rng)
+    w = rng.uniform(0.5, 2.0, n) if weighted else None
+    weights = model.get_weights()
+    _, grads = model.compute_gradients(x, y, sample_weight=w)
+    for i, (array, grad) in enumerate(zip(weights, grads)):
+        numeric = np.zeros_like(array)
+        for j in np.ndindex(array.shape):
+            value = []
+            for step in (1e-6, -1e-6):
+                moved = [a.copy() for a in weights]
+                moved[i][j] += step
+                model.set_weights(moved)
+                value.append(model.compute_gradients(x, y, sample_weight=w)[0])
+            numeric[j] = (value[0] - value[1]) / 2e-6
+        model.set_weights(weights)
+        if not np.any(grad) and not np.any(numeric):
+            continue
+        scale = max(np.abs(numeric).max(), np.abs(grad).max())
+        assert np.abs(grad - numeric).max() <= 1e-6 * scale + 1e-9, (i, grad, numeric)
