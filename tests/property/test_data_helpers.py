@@ -50,6 +50,8 @@ def expected_one_hot(y, num_classes):
         num_classes = int(y64.max()) + 1
     if num_classes > gn.datasets.utils.MAX_CLASSES or (y.size and y64.max() >= num_classes):
         return None
+    if num_classes > 256:                                      # np.eye(79493) would take 24 GiB
+        return (np.arange(num_classes) == y.astype(np.int64)[..., None]).astype(np.float32)
     return np.eye(num_classes, dtype=np.float32)[y.astype(np.int64)]
 
 
@@ -230,3 +232,87 @@ def test_toy_datasets_refuse_bad_arguments(n, noise):
             with pytest.raises((ValueError, TypeError)) as err:
                 make(**kwargs)
             assert_clean_error(err.value, make.__name__)
+
+
+@examples(40)
+@given(data=st.data(), n=st.integers(2, 8), features=st.integers(1, 3),
+       magnitude=st.sampled_from([1.0, 1e-3, 1e6, 1e200, 1e-200]), offset=st.sampled_from([0.0, 0.1, -3.0, 1e3]),
+       dtype=st.sampled_from([None, "float64"]))
+def test_standardize(data, n, features, magnitude, offset, dtype):
+    """standardize(x) per feature: z = (x - mean) / std has mean 0 and std 1, or is 0 for a feature that is
+    constant (up to rounding: 0.1 three times too), for values of any magnitude (1e200 as well); the returned
+    statistics give x back; they are refused when the dtype cannot hold them."""
+    x = data.draw(hnp.arrays(np.float64, (n, features), elements=st.one_of(
+        st.just(0.0), st.floats(-10, 10, allow_subnormal=False)))) * magnitude + offset * magnitude
+    constant = data.draw(st.booleans())
+    if constant:
+        x[:, 0] = offset * magnitude
+    with no_numerical_warnings():
+        z, mean, std = gn.datasets.standardize(x, dtype=dtype)
+    z64 = z.astype(np.float64)
+    spread = x.max(0) - x.min(0)
+    flat, varied = spread == 0, spread > 1e-13 * np.abs(x).max(0)    # in between: rounding decides, either way
+    assert np.allclose(z64[:, flat], 0, atol=1e-6), z[:, flat]
+    assert np.allclose(z64[:, varied].mean(0), 0, atol=1e-9) and np.allclose(z64[:, varied].std(0), 1, rtol=1e-9)
+    assert np.allclose(z64 * std + mean, x, rtol=1e-12, atol=1e-12 * magnitude * (1 + abs(offset)))
+
+
+@examples(40)
+@given(n=st.integers(2, 12), k=st.integers(1, 3), test_size=st.one_of(st.floats(0.05, 0.95), st.integers(1, 11)),
+       shuffle=st.booleans(), stratify=st.booleans(), seed=st.integers(0, 2**16))
+def test_train_test_split_is_a_partition(n, k, test_size, shuffle, stratify, seed):
+    """train_test_split puts every sample in exactly one part, x and y rows staying together; the test part
+    has ceil(test_size * n) samples (or test_size of them); stratified, each class's test count is its share
+    to within one sample; shuffle=False keeps the order. Or a clean ValueError (too few samples)."""
+    x = np.arange(n * 2).reshape(n, 2)
+    y = np.arange(n) % k
+    try:
+        x_tr, x_te, y_tr, y_te = gn.datasets.train_test_split(x, y, test_size=test_size, shuffle=shuffle,
+                                                             stratify=stratify, seed=seed)
+    except ValueError as err:
+        assert_clean_error(err)
+        n_test = math.ceil(test_size * n) if isinstance(test_size, float) else test_size
+        counts = np.bincount(y)
+        assert not 1 <= n_test <= n - 1 or stratify and (counts.min() < 2 or min(n_test, n - n_test) < k), str(err)
+        return
+    rows = np.concatenate([x_tr[:, 0], x_te[:, 0]]) // 2
+    assert sorted(rows.tolist()) == list(range(n)), "not a partition"
+    assert np.array_equal(np.concatenate([y_tr, y_te]), y[rows]), "x and y rows parted"
+    n_test = math.ceil(test_size * n) if isinstance(test_size, float) else test_size
+    assert len(x_te) == n_test
+    if stratify:
+        share = np.bincount(y, minlength=k) * n_test / n
+        assert (np.abs(np.bincount(y_te, minlength=k) - share) < 1 + 1e-9).all()
+    if not shuffle:
+        assert (np.diff(x_tr[:, 0]) > 0).all() and (np.diff(x_te[:, 0]) > 0).all()
+        if not stratify:
+            assert x_te[0, 0] // 2 == n - n_test
+
+
+@examples(30)
+@given(x=hnp.arrays(np.uint8, small_shapes(max_side=4)), max_value=st.one_of(st.none(), st.sampled_from(
+    [255, 255.0, 1000, 1e300, 1e-300, 10**400, 0, -1, float("nan"), True])), dtype=st.sampled_from(["float32",
+                                                                                                    "float64"]))
+def test_pixel_normalize(x, max_value, dtype):
+    """gn.datasets.normalize(x, max_value) = x / max_value in dtype for pixels in [0, max_value]; a max_value
+    that is not a positive number the dtype can hold (1e300 or 1e-300 in float32, 10**400, NaN) is refused."""
+    fine = max_value is None or not isinstance(max_value, bool) and _holds(max_value, dtype) and max_value >= 255
+    with no_numerical_warnings():
+        if not fine:
+            with pytest.raises((ValueError, TypeError)) as err:
+                gn.datasets.normalize(x, max_value=max_value, dtype=dtype)
+            assert "max_value" in str(err.value) or "must lie in" in str(err.value), str(err.value)
+            return
+        got = gn.datasets.normalize(x, max_value=max_value, dtype=dtype)
+    assert got.dtype == np.dtype(dtype)
+    assert np.allclose(got, x / float(max_value or 255), rtol=1e-6, atol=0)
+
+
+def _holds(value, dtype):
+    try:
+        v = float(value)
+    except OverflowError:
+        return False
+    with np.errstate(all="ignore"):
+        as_dtype = np.array(v).astype(dtype)
+    return math.isfinite(v) and v > 0 and bool(np.isfinite(as_dtype)) and as_dtype > 0
