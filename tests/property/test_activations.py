@@ -31,7 +31,7 @@ ANY_FINITE = st.sampled_from(FLOATS).flatmap(extreme_arrays)
 WIDEST = [np.array([[m, -m], [-m, m]], dtype) for dtype in FLOATS for m in [np.finfo(dtype).max]]
 
 
-@examples(80)
+@examples(50)
 @given(x=ANY_FINITE)
 @example(x=WIDEST[0])
 @example(x=WIDEST[1])
@@ -49,7 +49,7 @@ def test_finite_for_any_finite_input_and_dtype_kept(x):
         assert np.array_equal(x, x0), f"{name} changed its input"
 
 
-@examples(60)
+@examples(40)
 @given(x=ANY_FINITE)
 @example(x=WIDEST[0])
 @example(x=WIDEST[1])

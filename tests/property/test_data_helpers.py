@@ -96,7 +96,7 @@ def norm_reference(x, axis, order):
     return x / scale, n
 
 
-@examples(60)
+@examples(40)
 @given(data=st.data(), dtype=st.sampled_from([np.float32, np.float64, np.int32, np.int8]),
        order=st.sampled_from([1, 2, 3, np.inf]))
 @example(data=None, dtype=np.float64, order=2)

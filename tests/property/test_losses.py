@@ -54,7 +54,7 @@ def log_softmax(z):
     return z - np.log(np.exp(z).sum(-1, keepdims=True))
 
 
-@examples(60)
+@examples(30)
 @given(onehot=batches("onehot"), binary=batches("binary"))
 def test_non_negative_finite_and_equal_to_closed_forms(onehot, binary):
     """For probabilities in [0, 1] (exact 0 and 1 included): every loss is finite, >= 0, and equals the
@@ -81,7 +81,7 @@ def test_non_negative_finite_and_equal_to_closed_forms(onehot, binary):
             assert np.isclose(loss(yt, yp, sample_weight=w), (w * expected).sum() / len(got), rtol=tol, atol=tol)
 
 
-@examples(40)
+@examples(25)
 @given(data=st.data(), dtype=st.sampled_from(FLOATS))
 def test_minimum_at_perfect_predictions(data, dtype):
     """MSE is exactly 0 at y_pred = y_true; cross-entropies are at their floor -log(1 - eps) (the clip)
@@ -99,7 +99,7 @@ def test_minimum_at_perfect_predictions(data, dtype):
     assert (L.categorical_crossentropy(soft, p) >= L.categorical_crossentropy(soft, soft) - tol).all()
 
 
-@examples(40)
+@examples(25)
 @given(onehot=batches("onehot", lo=-30.0, hi=30.0), binary=batches("binary", lo=-30.0, hi=30.0))
 def test_from_logits_equals_the_probability_path(onehot, binary):
     """from_logits=True on z equals the loss on softmax(z) / sigmoid(z), here written in float64 without
@@ -157,7 +157,7 @@ def central(f, x, h=1e-6):
     return g
 
 
-@examples(30)
+@examples(20)
 @given(onehot=batches("onehot", lo=0.01, hi=0.99, dtype=np.float64),
        binary=batches("binary", lo=0.01, hi=0.99, dtype=np.float64),
        logits=batches("onehot", lo=-8.0, hi=8.0, dtype=np.float64),
@@ -181,7 +181,7 @@ def test_gradients_match_central_differences(onehot, binary, logits, binary_logi
             assert np.allclose(loss.logits_forward_backward(yt, yp)[1], numeric, rtol=1e-5, atol=1e-8)
 
 
-@examples(40)
+@examples(25)
 @given(data=st.data())
 def test_the_batch_mean_is_symmetric(data):
     """The batch mean does not depend on the order of the samples, and the mean over a concatenation is
@@ -201,7 +201,7 @@ def test_the_batch_mean_is_symmetric(data):
 SHAPES = hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=4)
 
 
-@examples(60)
+@examples(40)
 @given(a=SHAPES, b=SHAPES, name=st.sampled_from(["mean_squared_error", "categorical_crossentropy",
                                                  "binary_crossentropy"]))
 def test_mismatched_shapes_are_refused_naming_both(a, b, name):

@@ -79,7 +79,7 @@ def targets(kind, head, n, k, rng):
     return y
 
 
-@examples(40)
+@examples(30)
 @given(n=st.integers(1, 7), features=st.integers(1, 3), k=st.integers(1, 3), head=st.sampled_from(sorted(HEADS)),
        dtype=st.sampled_from(["float32", "float64"]), x_dtype=st.sampled_from(["float32", "float64", "int64", "uint8",
                                                                               "bool"]),
@@ -133,7 +133,7 @@ def test_fit_trains_or_refuses_cleanly(n, features, k, head, dtype, x_dtype, kin
     assert any(not np.array_equal(a, b) for a, b in zip(before, after)), "fit changed no weight"
 
 
-@examples(25)
+@examples(12)
 @given(n=st.integers(1, 9), m=st.integers(1, 5), features=st.integers(1, 3), k=st.integers(1, 3),
        head=st.sampled_from(["cce", "bce", "mse"]), dtype=st.sampled_from(["float32", "float64"]),
        extra=st.lists(st.sampled_from(["bn", "dropout"]), max_size=2), seed=st.integers(0, 2**16))
@@ -186,7 +186,7 @@ def argument_value(name, value, n, rng):
     return value
 
 
-@examples(60)
+@examples(40)
 @given(name=st.sampled_from(sorted(ARGUMENTS)), data=st.data(), n=st.integers(2, 6), seed=st.integers(0, 2**16))
 def test_fit_arguments_train_or_are_refused_cleanly(name, data, n, seed):
     """One of fit's arguments set to an odd value (0, -1, 2.5, True, None, "2", NaN, inf, 10**12, [], ...):
@@ -238,7 +238,7 @@ def stacks(draw):
     return shape, layers
 
 
-@examples(12)
+@examples(8)
 @given(stack=stacks(), head=st.sampled_from(["cce", "scce", "bce", "mse", "scce-logits"]), k=st.integers(2, 3),
        n=st.integers(2, 4), weighted=st.booleans(), seed=st.integers(0, 2**16))
 def test_training_gradients_match_central_differences(stack, head, k, n, weighted, seed):
