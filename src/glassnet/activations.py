@@ -156,7 +156,7 @@ def softmax(x, axis=-1):
     x = np.asarray(x)
     dtype = _float_type(x)
     with np.errstate(over="ignore"):             # x - max beyond -max float is -inf, and exp(-inf) = 0
-        e = np.exp(x - np.max(x, axis=axis, keepdims=True), dtype=dtype)
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf), dtype=dtype)   # initial: rows of 0
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
 
@@ -196,6 +196,8 @@ def _row_max(z):
 def softmax_derivative(x):
     """Jacobian of softmax per row: diag(s) - s s^T, shape (..., k, k)."""
     s = softmax(x)
+    if s.ndim == 0:
+        raise ValueError("softmax_derivative expects an array with a last axis (the classes), got a scalar")
     return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
 
 
@@ -298,7 +300,7 @@ def names() -> list[str]:
 
 def canonical_name(identifier) -> str:
     """The table name for `identifier` ("silu" -> "swish", None -> "linear")."""
-    if identifier in ALIASES:
+    if (identifier is None or isinstance(identifier, str)) and identifier in ALIASES:     # a list is not hashable
         return ALIASES[identifier]
     if isinstance(identifier, str):
         return _registry.find(identifier, ACTIVATIONS, "activation", aliases=ALIASES, known=names())

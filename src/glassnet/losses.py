@@ -82,8 +82,9 @@ def cross_entropy_error(y, t, delta=1e-7):
     `y` holds probabilities, one row per sample (a 1-D y is one sample);
     `t` is one-hot with y's shape, or integer labels.
     """
-    y = _as_float(y)
-    t = np.asarray(t)
+    y, t = _as_float(y), np.asarray(t)
+    if y.ndim == 0:
+        raise ValueError("cross_entropy_error expects y with one row of probabilities per sample, got a scalar")
     if y.ndim == 1:
         y = y.reshape(1, -1)
         t = t.reshape(1, -1) if t.size == y.size else t.reshape(1)

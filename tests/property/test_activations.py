@@ -151,3 +151,38 @@ def test_layer_rules_equal_the_functions(dtype, data):
         assert got.dtype == dtype, name
         tol = 1e-4 if dtype == np.float32 else 1e-12
         assert np.allclose(got, expected, rtol=tol, atol=tol * max(1.0, np.abs(dy).max())), name
+
+
+IDENTIFIERS = st.one_of(st.sampled_from(ALL + ["silu", "identity", "binary_step", None, "", "RELU", "relu ", "soft max"]),
+                        st.text(max_size=8), st.integers(), st.lists(st.just("relu"), max_size=2),
+                        st.just({"relu": 1}), st.just(np.sum), st.just(lambda v: v))
+
+
+@examples(50)
+@given(identifier=IDENTIFIERS)
+def test_get_takes_a_name_or_says_which(identifier):
+    """get(name) gives a function of the table; anything else (unknown names, numbers, lists, dicts, other
+    functions) is a ValueError/TypeError that says what is expected."""
+    try:
+        f = A.get(identifier)
+    except (ValueError, TypeError) as err:
+        assert "activation" in str(err) and len(str(err)) > 30, str(err)
+        return
+    assert f in {row.function for row in A.ACTIVATIONS.values()}
+
+
+@examples(40)
+@given(x=hnp.arrays(np.float64, hnp.array_shapes(min_dims=0, max_dims=3, min_side=0, max_side=3),
+                    elements=floats(np.float64, -5, 5)))
+def test_any_shape_even_empty_or_scalar(x):
+    """Every activation takes any shape: empty axes give empty results, a scalar a scalar; softmax's
+    Jacobian needs a class axis and says so for a scalar."""
+    for name in ALL:
+        with no_numerical_warnings():
+            y = A.get(name)(x)
+            assert np.shape(y) == x.shape and np.isfinite(y).all(), name
+            if name == "softmax" and x.ndim == 0:
+                with pytest.raises(ValueError, match="scalar"):
+                    A.get_derivative(name)(x)
+            else:
+                assert np.shape(A.get_derivative(name)(x))[:x.ndim] == x.shape, name

@@ -253,3 +253,21 @@ def test_label_shapes_are_checked(labels, pred):
     with pytest.raises((ValueError, TypeError)) as err:
         L.SparseCategoricalCrossentropy()(y, y_pred)
     assert_clean_error(err.value, "shape")
+
+
+@examples(30)
+@given(onehot=batches("onehot", dtype=np.float64), one_sample=st.booleans(), delta=st.sampled_from([1e-7, 1e-4]))
+def test_the_notes_cross_entropy_error(onehot, one_sample, delta):
+    """The notes' cross_entropy_error(y, t) = -sum(t log(y + delta)) / batch, with one-hot t or labels, a 1-D y
+    being one sample; sum_squared_error = 0.5 sum((y - t)^2); a scalar y is refused."""
+    t, y, labels = onehot
+    if one_sample:
+        t, y, labels = t[0], y[0], labels[:1]
+    batch = 1 if y.ndim == 1 else len(y)
+    expected = -np.sum(t * np.log(y + delta)) / batch
+    assert np.isclose(L.cross_entropy_error(y, t, delta=delta), expected, rtol=1e-12)
+    assert np.isclose(L.cross_entropy_error(y, labels if not one_sample else labels[0], delta=delta), expected,
+                      rtol=1e-12)
+    assert np.isclose(L.sum_squared_error(y, t), 0.5 * np.sum((y - t) ** 2), rtol=1e-12)
+    with pytest.raises(ValueError, match="scalar"):
+        L.cross_entropy_error(np.float64(0.5), 1)
