@@ -154,7 +154,9 @@ silu_derivative = swish_derivative
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along `axis`; subtracts the max first, so never overflows."""
     x = np.asarray(x)
-    dtype = _float_type(x)
+    if x.dtype.kind != "f":                      # integers: uint8's x - max would wrap around
+        x = x.astype(np.float64)
+    dtype = x.dtype
     with np.errstate(over="ignore"):             # x - max beyond -max float is -inf, and exp(-inf) = 0
         e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf), dtype=dtype)   # initial: rows of 0
     e /= np.sum(e, axis=axis, keepdims=True)

@@ -186,3 +186,19 @@ def test_any_shape_even_empty_or_scalar(x):
                     A.get_derivative(name)(x)
             else:
                 assert np.shape(A.get_derivative(name)(x))[:x.ndim] == x.shape, name
+
+
+@examples(30)
+@given(x=st.sampled_from(["int8", "uint8", "int32", "int64", "bool"]).flatmap(
+    lambda dt: hnp.arrays(dt, small_shapes(max_side=5))))
+@example(x=np.array([1, 2], np.uint8))                # uint8's x - max(x) wrapped around to 255
+@example(x=np.array([-128, 127], np.int8))
+def test_integer_inputs_compute_in_float64(x):
+    """Integers and booleans compute as their float64 values do (NumPy's rule), with no wrap-around."""
+    for name in ALL:
+        with no_numerical_warnings():
+            got, expected = A.get(name)(x), A.get(name)(x.astype(np.float64))
+            assert np.allclose(got, expected, rtol=1e-15, atol=0) and np.asarray(got).dtype.kind in "fiub", name
+            if name != "linear":
+                assert np.asarray(got).dtype == np.float64, (name, got.dtype)
+            assert np.allclose(A.get_derivative(name)(x), A.get_derivative(name)(x.astype(np.float64))), name
