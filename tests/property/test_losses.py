@@ -271,3 +271,30 @@ def test_the_notes_cross_entropy_error(onehot, one_sample, delta):
     assert np.isclose(L.sum_squared_error(y, t), 0.5 * np.sum((y - t) ** 2), rtol=1e-12)
     with pytest.raises(ValueError, match="scalar"):
         L.cross_entropy_error(np.float64(0.5), 1)
+
+
+LOSS_IDS = st.one_of(
+    st.sampled_from(["mse", "MSE", "mae", "cce", "scce", "bce", "categorical_crossentropy", "binary_crossentropy",
+                     "sparse_categorical_crossentropy", "mean_squared_error", "", "foo", "ms e"]),
+    st.text("abcegmnorstyl_ ", max_size=10), st.integers(), st.none(), st.lists(st.just("mse"), max_size=2),
+    st.builds(dict, class_name=st.sampled_from(["MeanSquaredError", "mean_squared_error", "Foo", 3]),
+              config=st.one_of(st.none(), st.just({}), st.just([1]), st.just("x"), st.just({"x": 1}),
+                               st.just({"from_logits": True}))),
+    st.just(L.MeanSquaredError), st.just(L.BinaryCrossentropy(from_logits=True)), st.just(L.mean_squared_error))
+
+
+@examples(50)
+@given(identifier=LOSS_IDS)
+@example(identifier={"class_name": "MeanSquaredError", "config": [1]})          # was dict()'s own message
+def test_get_takes_a_loss_or_says_which(identifier):
+    """losses.get of a name, a class, an instance, a glassnet loss function or a {"class_name", "config"}
+    dict gives a Loss; anything else (unknown names, numbers, None, lists, configs that are not dicts of the
+    class's arguments) is a ValueError/TypeError with a message, never another exception."""
+    try:
+        loss = L.get(identifier)
+    except (ValueError, TypeError) as err:
+        assert len(str(err)) > 20 and any(w in str(err) for w in ("loss", "config", "argument")), str(err)
+        return
+    assert isinstance(loss, L.Loss)
+    value = loss(np.array([1]) if loss.sparse_labels else np.array([[0.0, 1.0]]), np.array([[0.2, 0.8]]))
+    assert np.isfinite(value) and value >= 0
