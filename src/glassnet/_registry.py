@@ -70,7 +70,10 @@ def from_spec(spec, what, table, *, plural=None):
         cls = next((c for c in table.values() if c.__name__ == name), None)
     if cls is None:
         raise ValueError(f"Unknown {what} class {name!r}; known {plural or what + 's'}: {', '.join(sorted(table))}")
-    config = dict(spec.get("config") or {})
+    config = spec.get("config") or {}
+    if not isinstance(config, dict):
+        raise TypeError(f"the config of {what} {name!r} must be a dict of its arguments, got {type(config).__name__}")
+    config = dict(config)
     return cls.from_config(config) if hasattr(cls, "from_config") else cls(**config)
 
 

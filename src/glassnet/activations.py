@@ -154,15 +154,19 @@ silu_derivative = swish_derivative
 def softmax(x, axis=-1):
     """exp(x) / sum(exp(x)) along `axis`; subtracts the max first, so never overflows."""
     x = np.asarray(x)
-    dtype = _float_type(x)
-    e = np.exp(x - np.max(x, axis=axis, keepdims=True), dtype=dtype)
+    if x.dtype.kind != "f":                      # integers: uint8's x - max would wrap around
+        x = x.astype(np.float64)
+    dtype = x.dtype
+    with np.errstate(over="ignore"):             # x - max beyond -max float is -inf, and exp(-inf) = 0
+        e = np.exp(x - np.max(x, axis=axis, keepdims=True, initial=-np.inf), dtype=dtype)   # initial: rows of 0
     e /= np.sum(e, axis=axis, keepdims=True)
     return e
 
 
 def _softmax_into(z, out):
     """softmax over the last axis of a 2-D float z, written into `out`: the same numbers as softmax(z)."""
-    np.subtract(z, _row_max(z), out=out)
+    with np.errstate(over="ignore"):             # as in softmax: a shift below -max float is -inf, exp gives 0
+        np.subtract(z, _row_max(z), out=out)
     np.exp(out, out=out)
     out /= out.sum(axis=-1, keepdims=True)
     return out
@@ -194,6 +198,8 @@ def _row_max(z):
 def softmax_derivative(x):
     """Jacobian of softmax per row: diag(s) - s s^T, shape (..., k, k)."""
     s = softmax(x)
+    if s.ndim == 0:
+        raise ValueError("softmax_derivative expects an array with a last axis (the classes), got a scalar")
     return s[..., :, None] * (np.eye(s.shape[-1], dtype=s.dtype) - s[..., None, :])
 
 
@@ -296,7 +302,7 @@ def names() -> list[str]:
 
 def canonical_name(identifier) -> str:
     """The table name for `identifier` ("silu" -> "swish", None -> "linear")."""
-    if identifier in ALIASES:
+    if (identifier is None or isinstance(identifier, str)) and identifier in ALIASES:     # a list is not hashable
         return ALIASES[identifier]
     if isinstance(identifier, str):
         return _registry.find(identifier, ACTIVATIONS, "activation", aliases=ALIASES, known=names())

@@ -74,9 +74,7 @@ def binary_crossentropy(y_true, y_pred, from_logits=False):
     return np.mean(per_unit, axis=-1)
 
 
-# --------------------------------------------------------------------------
-# The notes' functions
-# --------------------------------------------------------------------------
+# ------------------------------------------------------------------------ The notes' functions
 
 def cross_entropy_error(y, t, delta=1e-7):
     """The notes' cross-entropy: -sum(t * log(y + delta)) / batch_size.
@@ -84,8 +82,9 @@ def cross_entropy_error(y, t, delta=1e-7):
     `y` holds probabilities, one row per sample (a 1-D y is one sample);
     `t` is one-hot with y's shape, or integer labels.
     """
-    y = _as_float(y)
-    t = np.asarray(t)
+    y, t = _as_float(y), np.asarray(t)
+    if y.ndim == 0:
+        raise ValueError("cross_entropy_error expects y with one row of probabilities per sample, got a scalar")
     if y.ndim == 1:
         y = y.reshape(1, -1)
         t = t.reshape(1, -1) if t.size == y.size else t.reshape(1)
@@ -209,9 +208,7 @@ class MeanAbsoluteError(Loss):
         return mean_absolute_error(y_true, y_pred)
 
     def gradient(self, y_true, y_pred):
-        g = np.sign(y_pred - y_true)
-        g /= g.size
-        return g
+        return np.sign(y_pred - y_true) / y_pred.size
 
 
 class _FusedLoss(Loss):
@@ -261,7 +258,7 @@ class CategoricalCrossentropy(_FusedLoss):
 
     def logits_forward_backward(self, y_true, z):
         n = z.shape[0]
-        shifted = z - np.max(z, axis=-1, keepdims=True)
+        shifted = _shifted(z)
         p = np.exp(shifted)
         s = np.sum(p, axis=-1, keepdims=True)
         p /= s
@@ -308,7 +305,8 @@ class SparseCategoricalCrossentropy(_FusedLoss):
         if kernel is not None and z.flags.c_contiguous and dz_out.flags.c_contiguous:
             return kernel(labels, z, dz_out, want_p, want_dz)             # the same steps, compiled
         n, k = z.shape
-        dz = np.subtract(z, _row_max(z), out=dz_out)                      # shifted logits
+        with np.errstate(over="ignore"):                                  # beyond -max float: -inf, exp 0
+            dz = np.subtract(z, _row_max(z), out=dz_out)                  # shifted logits
         flat = dz.reshape(-1)                                              # a view: dz is contiguous
         at_labels = labels + _row_offsets(n, k)                            # (i, label_i), flattened
         picked = flat.take(at_labels)
@@ -395,9 +393,7 @@ class LossFunctionWrapper(Loss):
         return {"fn": getattr(self.fn, "__name__", repr(self.fn)), "name": self.name}
 
 
-# --------------------------------------------------------------------------
-# Name resolution
-# --------------------------------------------------------------------------
+# ------------------------------------------------------------------------ Name resolution
 
 _CLASSES = {cls.name: cls for cls in _registry.classes("loss").values()}    # "mean_squared_error": ...
 _ALIASES = {
@@ -436,9 +432,7 @@ def from_config(name: str, config: dict) -> Loss:
     return _CLASSES[name](**config)
 
 
-# --------------------------------------------------------------------------
-# Helpers
-# --------------------------------------------------------------------------
+# ------------------------------------------------------------------------ Helpers
 
 def _snake_case(name):
     """A class name as Keras names its losses: CustomMSE -> custom_mse, FocalLoss -> focal_loss."""
@@ -459,8 +453,7 @@ def _sample_weights(sample_weight, per_sample):
 
 
 def _as_float(a):
-    a = np.asarray(a)
-    return a if a.dtype.kind == "f" else a.astype(np.float64)
+    return a if (a := np.asarray(a)).dtype.kind == "f" else a.astype(np.float64)
 
 
 def _pair(y_true, y_pred, what):
@@ -473,6 +466,8 @@ def _pair(y_true, y_pred, what):
 
 
 def _labels(y_true, y_pred):
+    if y_pred.ndim != 2:
+        raise ValueError(f"expected y_pred of shape (batch, classes) for integer labels, got shape {y_pred.shape}")
     labels = np.asarray(y_true)
     if labels.ndim == 2 and labels.shape[1] == 1:
         labels = labels[:, 0]
@@ -483,17 +478,22 @@ def _labels(y_true, y_pred):
             raise ValueError("expected integer class labels, got non-integer values")
     elif labels.dtype.kind not in "iu":
         raise TypeError(f"expected integer class labels, got dtype {labels.dtype}")
-    labels = labels.astype(np.intp, copy=False)
     k = y_pred.shape[-1]
-    if labels.size and (labels.min() < 0 or labels.max() >= k):
-        raise ValueError(f"labels must lie in [0, {k - 1}] for {k} classes, "
-                         f"got values from {labels.min()} to {labels.max()}")
-    return labels
+    if labels.size and (labels.min() < 0 or labels.max() >= k):        # before the cast: 1e20 stays 1e20
+        raise ValueError(f"labels must lie in [0, {k - 1}] for {k} classes, got values from {labels.min()} to {labels.max()}")
+    return labels.astype(np.intp, copy=False)
+
+
+def _shifted(z):
+    """z - max(z) over the last axis, kept >= -max float (-inf would make 0 * log p NaN for a zero target)."""
+    with np.errstate(over="ignore"):
+        shifted = z - np.max(z, axis=-1, keepdims=True)
+    return np.maximum(shifted, np.finfo(shifted.dtype).min, out=shifted)
 
 
 def _log_probs(y_pred, from_logits):
     if from_logits:
-        shifted = y_pred - np.max(y_pred, axis=-1, keepdims=True)
+        shifted = _shifted(y_pred)
         return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
     eps = backend.epsilon()
     return np.log(np.clip(y_pred, eps, 1 - eps))

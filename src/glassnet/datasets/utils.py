@@ -50,11 +50,11 @@ def _as_labels(y, what="y"):
     if y.dtype.kind == "b":
         y = y.astype(np.int64)
     if y.size:
-        lo, hi = y.min(), y.max()
+        lo, hi = y.min().item(), y.max().item()          # Python numbers: float16's 2**20 would overflow
         if lo < 0:
-            raise ValueError(f"{what} must hold class indices >= 0, got {lo.item()!r}")
+            raise ValueError(f"{what} must hold class indices >= 0, got {lo!r}")
         if hi >= MAX_CLASSES:
-            raise ValueError(f"{what} holds the class index {hi.item()!r}, beyond the limit of {MAX_CLASSES:,} "
+            raise ValueError(f"{what} holds the class index {hi!r}, beyond the limit of {MAX_CLASSES:,} "
                              f"classes (glassnet.datasets.utils.MAX_CLASSES; set it higher for more classes)")
     return y.astype(np.int64)
 
@@ -152,9 +152,16 @@ def train_test_split(x, y, test_size=0.2, shuffle=True, stratify=False, seed=Non
         if labels.ndim != 1:
             if labels.ndim == 2 and labels.shape[1] > 1:             # one-hot rows
                 labels = labels.argmax(axis=1)
-            else:
+            elif labels.size == n:
                 labels = labels.reshape(n)
-        classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+            else:
+                raise ValueError(f"stratify labels must be one label per sample, shape ({n},), or one-hot rows "
+                                 f"({n}, classes), got shape {labels.shape}")
+        try:
+            classes, inverse, counts = np.unique(labels, return_inverse=True, return_counts=True)
+        except TypeError as err:
+            raise TypeError(f"stratify labels must be numbers or strings that can be sorted, got values that "
+                            f"cannot ({err})") from None
         if counts.min() < 2:
             small = classes[counts.argmin()].item()
             raise ValueError(f"stratified split needs at least 2 samples per class; class {small!r} has "
@@ -202,8 +209,12 @@ def normalize(x, max_value=None, dtype="float32"):
             raise ValueError(f"normalize: pass max_value= for an array of dtype {x.dtype} (e.g. max_value=255.0 "
                              f"for pixel values); only unsigned integer arrays have a natural maximum")
     if isinstance(max_value, bool) or not isinstance(max_value, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(max_value) or max_value <= 0:
+            or not _finite(max_value) or max_value <= 0:
         raise ValueError(f"normalize: max_value must be a positive number, got {max_value!r}")
+    with np.errstate(all="ignore"):
+        as_dtype = np.asarray(float(max_value), dtype=dtype)
+    if not (np.isfinite(as_dtype) and as_dtype > 0):                   # 1e300 or 1e-300 as float32
+        raise ValueError(f"normalize: max_value={max_value!r} is beyond the range of {dtype}; use dtype='float64'")
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise ValueError("normalize: x must be finite, got NaN or infinite values")
     if x.size and not (x.dtype.kind == "u" and max_value >= np.iinfo(x.dtype).max):
@@ -211,8 +222,16 @@ def normalize(x, max_value=None, dtype="float32"):
         if lo < 0 or hi > max_value:
             raise ValueError(f"normalize: x must lie in [0, {max_value}], got values in [{lo}, {hi}]")
     out = x.astype(dtype)
-    out /= np.asarray(max_value, dtype=dtype)
+    out /= as_dtype
     return out
+
+
+def _finite(value):
+    """math.isfinite that says False (not OverflowError) for an int beyond the float range (10**400)."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
 
 
 def standardize(x, mean=None, std=None, axis=0, dtype=None):
@@ -237,11 +256,18 @@ def standardize(x, mean=None, std=None, axis=0, dtype=None):
         if x.size == 0:
             raise ValueError(f"standardize: x is empty (shape {x.shape}); there is nothing to compute statistics from")
         work = x.astype(np.float64)
-        try:
-            mean = work.mean(axis=axis, keepdims=True)
-            std = work.std(axis=axis, keepdims=True)
+        try:                          # on x / max|x|: the square neither overflows (1e200) nor underflows (5e-324)
+            scale = np.abs(work).max(axis=axis, keepdims=True)
+            scale[scale == 0] = 1
+            mean = (work / scale).mean(axis=axis, keepdims=True)
+            std = (work / scale).std(axis=axis, keepdims=True)
         except (np.exceptions.AxisError, TypeError) as err:
             raise ValueError(f"standardize: bad axis {axis!r} for x of shape {x.shape} ({err})") from None
+        std[std <= 10 * np.finfo(np.float64).eps * np.abs(mean)] = 0     # constant up to rounding: 0.1 three times
+        mean, std = mean * scale, std * scale
+        with np.errstate(over="ignore"):
+            if not (np.isfinite(mean.astype(dtype)).all() and np.isfinite(std.astype(dtype)).all()):
+                raise ValueError(f"standardize: the mean or std of x is beyond the range of {dtype}; use dtype='float64'")
         if axis is None:
             mean, std = mean.reshape(()), std.reshape(())
         elif axis == 0:                                  # one value per feature, shaped like a sample

@@ -11,6 +11,8 @@ import numbers
 
 import numpy as np
 
+from .. import _checks
+
 __all__ = ["normalize", "pad_sequences"]
 
 
@@ -34,6 +36,12 @@ def normalize(x, axis=-1, order=2):
         raise ValueError(f"normalize: order must be a number (1, 2, np.inf, ...), got {order!r}")
     if x.dtype.kind == "f" and not np.isfinite(x).all():
         raise ValueError("normalize: x holds NaN or infinite values")
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    if x.size and order != 0:        # x / max|x| first: the norm neither overflows (1e200) nor underflows (5e-324)
+        scale = np.max(np.abs(x), axis=int(axis), keepdims=True)
+        scale[scale == 0] = 1
+        x = x / scale
     norm = np.linalg.norm(x, ord=order, axis=int(axis), keepdims=True)
     norm[norm == 0] = 1
     return x / norm
@@ -73,7 +81,12 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
         raise ValueError(f"`dtype` {dtype} is not compatible with `value`'s type: str; "
                          f"use dtype=object for strings of any length")
     item_shape = next((np.asarray(s).shape[1:] for s in rows if len(s)), ())
-    out = np.full((len(rows), maxlen) + item_shape, value, dtype=dtype)
+    _checks.array_size((len(rows), maxlen) + item_shape, "pad_sequences' output")
+    try:
+        with np.errstate(over="raise", invalid="raise"):
+            out = np.full((len(rows), maxlen) + item_shape, value, dtype=dtype)
+    except (TypeError, ValueError, OverflowError, FloatingPointError) as err:
+        raise ValueError(f"pad_sequences: value={value!r} cannot be held as {dtype}: {err}") from None
     if maxlen == 0:
         return out
     for i, seq in enumerate(rows):
@@ -81,8 +94,9 @@ def pad_sequences(sequences, maxlen=None, dtype="int32", padding="pre", truncati
             continue
         kept = seq[-maxlen:] if truncating == "pre" else seq[:maxlen]
         try:
-            kept = np.asarray(kept, dtype=dtype)
-        except (TypeError, ValueError) as err:
+            with np.errstate(over="raise", invalid="raise"):         # 300 as int8, 1e300 as float32: refused
+                kept = np.asarray(kept, dtype=dtype)
+        except (TypeError, ValueError, OverflowError, FloatingPointError) as err:
             raise ValueError(f"pad_sequences: sequence {i} cannot be held as {dtype}: {err}") from None
         if kept.shape[1:] != item_shape:
             raise ValueError(f"pad_sequences: the items of sequence {i} have shape {kept.shape[1:]}, those of "
