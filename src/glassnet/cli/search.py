@@ -101,7 +101,10 @@ def _config(path):
                     if n not in space.SPACE:
                         raise CommandError(f"search file {path}: [space] has unknown key {k!r}; known keys: "
                                            f"{', '.join(s.replace('_', '-') for s in space.SPACE)}")
-                    values[n] = space.parse_values(n, v)
+                    try:
+                        values[n] = space.parse_values(n, v)
+                    except argparse.ArgumentTypeError as err:
+                        raise CommandError(f"search file {path}: [space] {k}: {err}") from None
             elif name in space.OPTIONS or name == "trials":
                 settings[name] = space.parse_value(name, value)
             else:

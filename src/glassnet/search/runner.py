@@ -83,11 +83,10 @@ def _on_dask(distributed, data, configs, scheduler, workers, validation_split, p
 
 def _submit(client, distributed, data, configs, validation_split, progress):
     search = uuid.uuid4().hex[:12]
-    topic = f"{EVENT_TOPIC}-{search}"
     remote = client.scatter(data, broadcast=True)
     futures = {}
     for config in configs:
-        future = client.submit(_dask_trial, remote, config, validation_split, topic,
+        future = client.submit(_dask_trial, remote, config, validation_split, search,
                                key=f"glassnet-trial-{config['index']}-{search}", pure=False, retries=RETRIES)
         futures[future.key] = (config["index"], future)
     results = {}
@@ -97,8 +96,9 @@ def _submit(client, distributed, data, configs, validation_split, progress):
         if progress is not None:
             progress(result)
     starts = {}
-    for _, event in client.get_events(topic):
-        starts.setdefault(event["trial"], []).append(event["worker"])
+    for _, event in client.get_events(EVENT_TOPIC):
+        if isinstance(event, dict) and event.get("search") == search:
+            starts.setdefault(event["trial"], []).append(event["worker"])
     ordered = []
     for config in configs:
         result = results[config["index"]]
@@ -110,9 +110,10 @@ def _submit(client, distributed, data, configs, validation_split, progress):
     return ordered
 
 
-def _dask_trial(data, config, validation_split, topic):
-    """A trial on a Dask worker: log its start under the search's own topic, then run it."""
+def _dask_trial(data, config, validation_split, search):
+    """A trial on a Dask worker: log its start (with the search's id), then run it."""
     from distributed import get_worker
     worker = get_worker()
-    worker.log_event(topic, {"trial": config["index"], "worker": worker.address, "pid": os.getpid()})
+    worker.log_event(EVENT_TOPIC, {"search": search, "trial": config["index"], "worker": worker.address,
+                                   "pid": os.getpid()})
     return run_trial(data, config, validation_split)

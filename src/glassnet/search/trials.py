@@ -21,8 +21,8 @@ from .. import optimizers
 from ..backend import set_random_seed
 from ..runs import CommandError, load_dataset, to_features
 
-#: the event topic (+ the search's id) a trial logs its start under on a Dask worker: the runner counts
-#: attempts with it
+#: the Dask event topic a trial logs its start under on a worker, with the search's id, the trial's
+#: index, the worker's address and process id: the runner counts attempts with it
 EVENT_TOPIC = "glassnet-search-start"
 _ONE_AT_A_TIME = threading.Lock()
 
