@@ -10,13 +10,13 @@ from glassnet.cli import main
 from glassnet.search import space
 
 
-def _train_metrics(tmp_path, dataset, row, name):
+def _train_metrics(tmp_path, dataset, row, name, dtype="float64"):
     """`glassnet train` with a trial's options and seed (run by the test itself) -> its metrics.json."""
     out = tmp_path / name
     argv = ["train", "--dataset", dataset, "--hidden", ",".join([row["units"]] * int(row["layers"])),
             "--activation", row["activation"], "--optimizer", row["optimizer"], "--lr", row["lr"],
             "--batch-size", row["batch_size"], "--epochs", row["epochs"], "--seed", row["seed"],
-            "--validation-split", "0.1", "--output", str(out), "--quiet"]
+            "--validation-split", "0.1", "--dtype", dtype, "--output", str(out), "--quiet"]
     assert main(argv) == 0
     return json.loads((out / "metrics.json").read_text(encoding="utf-8"))
 
@@ -63,7 +63,7 @@ def test_the_files_of_a_search(serial_search):
     assert {r["attempts"] for r in rows} == {"1"} and {r["retried"] for r in rows} == {"no"}
 
 
-def test_without_dask_the_trials_run_serially_and_the_hint_is_printed(monkeypatch, search, tiny_npz, tmp_path,
+def test_without_dask_the_trials_run_serially_and_the_hint_is_printed(monkeypatch, search, tiny_npz, tmp_path, grid,
                                                                       serial_search, results_of, scores):
     real_import = builtins.__import__
 
@@ -75,8 +75,7 @@ def test_without_dask_the_trials_run_serially_and_the_hint_is_printed(monkeypatc
     monkeypatch.setattr(builtins, "__import__", no_dask)
     from glassnet.cli._common import PROG
     assert PROG == "glassnet"
-    code, out, err = search("--units", "8,16", "--lr", "0.01,0.003", "--epochs", "2", "--batch-size", "32",
-                            "--seed", "7", "--dataset", tiny_npz, "--output", tmp_path / "nodask", "--no-best")
+    code, out, err = search(*grid, "--dataset", tiny_npz, "--output", tmp_path / "nodask", "--no-best")
     assert code == 0, err
     notes = [line for line in err.splitlines() if "glassnet[distributed]" in line]
     assert notes == ['glassnet: note: Dask is not installed: running the 4 trials one after another '
@@ -108,6 +107,10 @@ def test_a_random_search_from_a_toml_file(search, tiny_npz, tmp_path, results_of
                                                      "lr": [space.LogRange(0.001, 0.1)], "epochs": [1]}),
                                    "random", 3, 11)
     assert [repr(c["lr"]) for c in configs] == [r["lr"] for r in rows]
+    # float32 (numba's kernels when installed) too: a trial equals `glassnet train` with its seed
+    metrics = _train_metrics(tmp_path, tiny_npz, rows[1], "float32", dtype="float32")
+    assert repr(metrics["test_loss"]) == rows[1]["test_loss"]
+    assert repr(metrics["final"]["val_accuracy"]) == rows[1]["val_accuracy"]
     # a flag overrides the file
     code, out, err = search("--config", config, "--trials", "1", "--serial", "--quiet", "--no-best",
                             "--output", tmp_path / "r1")
