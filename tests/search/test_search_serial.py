@@ -44,10 +44,10 @@ def test_best_trial_equals_glassnet_train_with_its_seed(serial_search, tiny_npz,
 
 
 def test_another_trial_is_a_different_network_with_its_own_seed(serial_search, tiny_npz, tmp_path):
-    """Not only the best: trial 2 (units 16, lr 0.01) retrained by train gives its own row's numbers."""
+    """Not only the best: trial 1 (units 8, lr 0.003) retrained by train gives its own row's numbers."""
     _, rows = serial_search
-    row = rows[2]
-    assert (row["units"], row["lr"]) == ("16", "0.01")
+    row = rows[1]
+    assert (row["units"], row["lr"]) == ("8", "0.003")
     metrics = _train_metrics(tmp_path, tiny_npz, row, "trial2")
     assert repr(metrics["test_loss"]) == row["test_loss"]
     assert row["test_loss"] != rows[0]["test_loss"]
@@ -59,7 +59,7 @@ def test_the_files_of_a_search(serial_search):
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
     settings = json.loads((folder / "search.json").read_text(encoding="utf-8"))
     assert settings["kind"] == "grid" and settings["trials"] == 4 and settings["seed"] == 7
-    assert settings["space"]["units"] == [8, 16] and settings["space"]["lr"] == [0.01, 0.003]
+    assert settings["space"]["units"] == [8, 128] and settings["space"]["lr"] == [0.01, 0.003]
     assert {r["attempts"] for r in rows} == {"1"} and {r["retried"] for r in rows} == {"no"}
 
 

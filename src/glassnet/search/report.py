@@ -13,6 +13,7 @@ import math
 import os
 
 from .. import runs
+from ..backend import limit_blas_threads
 
 COLUMNS = ("rank", "trial", "val_accuracy", "val_loss", "test_accuracy", "test_loss", "layers", "units",
            "activation", "optimizer", "lr", "batch_size", "epochs", "seed", "params", "attempts", "retried",
@@ -109,7 +110,8 @@ def save_best(best, options, run_dir, out):
     train.add_parser(parser.add_subparsers(dest="command"))
     args = parser.parse_args(["train", *argv])
     buf = io.StringIO()
-    train.cmd_train(args, buf, out)
+    with limit_blas_threads(1):                 # as every trial runs (trials.py)
+        train.cmd_train(args, buf, out)
     folder = os.path.join(run_dir, BEST_FOLDER)
     with open(os.path.join(folder, runs.METRICS_FILE), encoding="utf-8") as fh:
         import json

@@ -9,6 +9,11 @@ accuracy (the test split is reported, never used to choose).
 
 A trial runs on any process: the serial loop, or a Dask worker.  glassnet's random generator is one per
 process, so trials in one process run one at a time (a lock), even on a worker with several threads.
+Every trial runs on one BLAS thread (backend.limit_blas_threads, with threadpoolctl): a product summed
+by two BLAS threads differs in its last bits from one summed by one, and Dask's worker processes run
+one thread each; so a trial gives the same numbers wherever it runs.  `glassnet train` does the same
+for networks whose products are small (backend.SMALL_MATMUL_FLOPS), so the two agree bit for bit there;
+for bigger networks they agree to rounding (report.save_best retrains under the same limit).
 """
 from __future__ import annotations
 
@@ -18,7 +23,7 @@ import threading
 import time
 
 from .. import optimizers
-from ..backend import set_random_seed
+from ..backend import limit_blas_threads, set_random_seed
 from ..runs import CommandError, load_dataset, to_features
 
 #: the Dask event topic a trial logs its start under on a worker, with the search's id, the trial's
@@ -71,7 +76,7 @@ def _where():
 def run_trial(data, config, validation_split=0.1):
     """Train and score one network; returns the trial's results (a dict of numbers and names)."""
     from ..cli import networks            # lazy: glassnet.cli imports this package
-    with _ONE_AT_A_TIME:
+    with _ONE_AT_A_TIME, limit_blas_threads(1):
         started = time.perf_counter()
         set_random_seed(config["seed"])
         hidden = (config["units"],) * config["layers"]
