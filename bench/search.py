@@ -1,6 +1,6 @@
 """Wall time of a 16-trial `glassnet search`: serially against a 2-worker Dask LocalCluster.
 
-    python bench/search.py                     # mnist-mini, a 2x2x2x2 grid, 3 epochs, 2 repeats (about 2 min on 2 cores)
+    python bench/search.py                     # mnist-mini, a 2x2x2x2 grid, 10 epochs, 2 repeats (about 3 min on 2 cores)
     python bench/search.py --repeats 1 --epochs 1 --workers 2,3 --markdown
 
 Each repeat runs the same search both ways, alternating which goes first; the LocalCluster's time
@@ -26,7 +26,7 @@ from bench import machine  # noqa: E402
 from glassnet.search import configurations, prepare, run  # noqa: E402
 from glassnet.search.space import full_space  # noqa: E402
 
-SPACE = {"units": [32, 64], "activation": ["relu", "sigmoid"], "lr": [0.001, 0.003], "batch_size": [32, 64]}
+SPACE = {"units": [64, 256], "activation": ["relu", "sigmoid"], "lr": [0.001, 0.003], "batch_size": [32, 64]}
 
 
 def once(data, configs, mode, workers):
@@ -38,7 +38,7 @@ def once(data, configs, mode, workers):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", default="mnist-mini")
-    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--epochs", type=int, default=10)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--workers", default="2", help="comma-separated LocalCluster sizes (default: 2)")
     parser.add_argument("--markdown", action="store_true")
