@@ -45,7 +45,7 @@ def add_parser(sub):
     search.add_argument("--config", metavar="FILE.toml", default=None, help="read the search from a TOML file")
     for name, (default, _, help_text) in space.SPACE.items():
         flags = ["--" + name.replace("_", "-")] + (["--learning-rate"] if name == "lr" else [])
-        shown = "the optimizer's default" if default == [None] else ",".join(map(str, default))
+        shown = "the optimizer's Keras default" if default == [None] else ",".join(map(str, default))
         search.add_argument(*flags, dest=name, type=space.values_type(name), default=S, metavar="V[,V...]",
                             help=f"{help_text} (default: {shown})")
     search.add_argument("--trials", type=up_to(space.MAX_TRIALS), default=S, metavar="N",

@@ -38,8 +38,7 @@ SPACE = {
     "units": ([50], "int", "units of each hidden layer"),
     "activation": (["sigmoid"], "str", "activation of the hidden layers (any glassnet activation)"),
     "optimizer": (["adam"], "str", "sgd, adagrad, rmsprop, adam or adamw"),
-    "lr": ([None], "float", "learning rate (default: the optimizer's Keras default); random: LOW:HIGH, "
-                            "drawn log-uniformly"),
+    "lr": ([None], "float", "learning rate; with --trials, also a range LOW:HIGH, drawn log-uniformly"),
     "batch_size": ([32], "int", "samples per gradient step"),
     "epochs": ([10], "int", "passes over the training data"),
 }
