@@ -158,7 +158,7 @@ def cmd_search(args, out, err):
     try:
         results = runner.run(data, configs, scheduler=args.scheduler, workers=args.workers, serial=args.serial,
                              validation_split=settings["validation_split"], progress=progress, notice=notice)
-    except runner.MissingDaskError as e:
+    except (runner.MissingDaskError, runner.TrialError) as e:
         raise CommandError(str(e)) from None
     except OSError as e:                    # no scheduler at that address (distributed's timeout is an OSError)
         raise CommandError(f"cannot reach the Dask scheduler {args.scheduler}: {e}") from None

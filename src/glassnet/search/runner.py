@@ -26,6 +26,10 @@ DISTRIBUTED_HINT = 'pip install "glassnet[distributed]"'
 RETRIES = 2
 
 
+class TrialError(RuntimeError):
+    """A trial failed for good (it raised on every retry, or too many workers died running it)."""
+
+
 class MissingDaskError(ImportError):
     """Dask's distributed package is not installed (needed for --scheduler)."""
 
@@ -91,7 +95,12 @@ def _submit(client, distributed, data, configs, validation_split, progress):
         futures[future.key] = (config["index"], future)
     results = {}
     for future in distributed.as_completed([f for _, f in futures.values()]):
-        result = future.result()
+        try:
+            result = future.result()
+        except Exception as err:                 # KilledWorker (lost too often), or the trial's own error
+            index = futures[future.key][0]
+            raise TrialError(f"trial {index} failed on Dask after its retries: {type(err).__name__}: "
+                             f"{' '.join(str(err).split())[:300]}") from None
         results[result["index"]] = result
         if progress is not None:
             progress(result)
