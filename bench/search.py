@@ -78,8 +78,10 @@ def main(argv=None):
         print(head)
         for label, med, lo, hi, own in rows:
             print(f"{label:28} {med:7.1f} s  [{lo:.1f}-{hi:.1f}]  trials {own:6.1f} s  {serial / med:.2f}x")
-    print(f"\nmachine: {machine.cpu_model()}, {machine.usable_cores()} cores; load average {load_before} before, "
-          f"{load_after} after; same scores in every run: yes")
+    def load(avg):
+        return "/".join(f"{v:.1f}" for v in avg) if avg else "unknown"
+    print(f"\nmachine: {machine.cpu_model()}, {machine.usable_cores()} cores; load average (1/5/15 min) "
+          f"{load(load_before)} before, {load(load_after)} after; same scores in every run: yes")
 
 
 if __name__ == "__main__":
