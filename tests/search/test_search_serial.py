@@ -131,6 +131,8 @@ def test_a_random_search_from_a_toml_file(search, tiny_npz, tmp_path, results_of
     (["--scheduler", "not an address"], "expected a Dask scheduler address such as tcp://HOST:8786"),
     (["--layers", "101"], "argument --layers: expected a positive integer up to 100"),
     (["--bogus"], "unrecognized arguments: --bogus"),
+    (["--serial", "--scheduler", "tcp://127.0.0.1:8786"], "--scheduler runs the trials on that cluster's workers"),
+    (["--serial", "--workers", "2"], "--workers sizes the LocalCluster; --serial runs without one"),
 ])
 def test_bad_flags_exit_2_with_usage(search, argv, message):
     code, out, err = search(*argv)

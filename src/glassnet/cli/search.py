@@ -118,6 +118,11 @@ def _config(path):
 def search_options(args):
     """(settings, space, kind, trials): defaults, then the TOML file, then the flags."""
     settings, values = dict(space.OPTIONS), {}
+    if args.scheduler is not None and (args.serial or args.workers is not None):
+        args.parser.error(f"--scheduler runs the trials on that cluster's workers; drop "
+                          f"{'--serial' if args.serial else '--workers'}")
+    if args.serial and args.workers is not None:
+        args.parser.error("--workers sizes the LocalCluster; --serial runs without one (drop one of them)")
     if args.config is not None:
         file_settings, file_values = _config(args.config)
         settings.update(file_settings)
