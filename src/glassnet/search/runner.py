@@ -108,15 +108,30 @@ def _submit(client, distributed, data, configs, validation_split, progress):
     for _, event in client.get_events(EVENT_TOPIC):
         if isinstance(event, dict) and event.get("search") == search:
             starts.setdefault(event["trial"], []).append(event["worker"])
+    lost = _lost_counts(client, {key: index for key, (index, _) in futures.items()})
     ordered = []
     for config in configs:
         result = results[config["index"]]
         workers = starts.get(config["index"], [result["worker"]])
-        result.update(attempts=max(len(workers), 1), retried=len(workers) > 1)
+        attempts = max(len(workers), 1 + lost.get(config["index"], 0))
+        result.update(attempts=attempts, retried=attempts > 1)
         if len(workers) > 1:
             result["lost_on"] = " ".join(workers[:-1])
         ordered.append(result)
     return ordered
+
+
+def _lost_counts(client, keys):
+    """{trial index: how many workers died running it}, from the scheduler's count of each task's lost
+    workers (TaskState.suspicious); a second source besides the start events, which a worker killed at
+    once may not have sent.  {} when this Dask does not keep the count."""
+    def suspicious(dask_scheduler, keys=tuple(keys)):
+        return {k: getattr(dask_scheduler.tasks.get(k), "suspicious", 0) for k in keys}
+    try:
+        counts = client.run_on_scheduler(suspicious)
+    except Exception:                            # an older or newer scheduler: the events alone
+        return {}
+    return {keys[k]: int(n or 0) for k, n in counts.items() if k in keys}
 
 
 def _dask_trial(data, config, validation_split, search):
