@@ -1,6 +1,6 @@
 """Wall time of a 16-trial `glassnet search`: serially against a 2-worker Dask LocalCluster.
 
-    python bench/search.py                     # mnist-mini, a 2x2x2x2 grid, 10 epochs, 2 repeats (about 3 min on 2 cores)
+    python bench/search.py               # mnist-mini, a 2x2x2x2 grid, 10 epochs, 2 repeats (about 3 min on 2 cores)
     python bench/search.py --repeats 1 --epochs 1 --workers 2,3 --markdown
 
 Each repeat runs the same search both ways, alternating which goes first; the LocalCluster's time

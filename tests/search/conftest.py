@@ -64,9 +64,9 @@ def serial_search(tiny_npz, tmp_path_factory):
     return out, read_results(out)
 
 
-#: the grid every test of the runners searches: 4 tiny trials (those of 128 units multiply 128x784 by
-#: 784x128 per batch, 25.7 MFLOP: big enough for BLAS threads, whose sums differ in the last bits), in float64 (whose kernels are NumPy's: the
-#: Dask workers need not load numba, which saves seconds per worker; float32 is tested in test_search_serial)
+#: the grid every test of the runners searches: 4 tiny trials, in float64 (NumPy's kernels: the Dask
+#: workers need not load numba, which saves seconds per worker; float32 is tested in test_search_serial).
+#: The 128-unit trials multiply 128x784 by 784x128 per batch (25.7 MFLOP: big enough for two BLAS threads)
 GRID = ["--units", "8,128", "--lr", "0.01,0.003", "--epochs", "2", "--batch-size", "128", "--seed", "7",
         "--dtype", "float64"]
 

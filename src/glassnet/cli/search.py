@@ -149,7 +149,8 @@ def cmd_search(args, out, err):
     run_dir = runs.make_run_dir(args.output or f"runs/search-{time.strftime('%Y%m%d-%H%M%S')}")
     where = ("serially" if args.serial else f"on {args.scheduler}" if args.scheduler else
              f"on a Dask LocalCluster ({args.workers or 'one worker per core'})")
-    print(f"glassnet search: {len(configs)} trial{'s' if len(configs) != 1 else ''} ({kind}) on {data.name}, {where}", file=out)
+    count = f"{len(configs)} trial{'s' if len(configs) != 1 else ''}"
+    print(f"glassnet search: {count} ({kind}) on {data.name}, {where}", file=out)
 
     def progress(result):
         if not args.quiet:
