@@ -64,6 +64,14 @@ def main(argv=None):
             times[label].append(seconds)
             trial_seconds[label].append(sum(r["seconds"] for r in results))
             print(f"# repeat {repeat + 1}, {label}: {seconds:.2f} s", file=sys.stderr, flush=True)
+    overhead = {}
+    for w in sizes:                               # what a LocalCluster costs without any trial
+        import distributed
+        started = time.perf_counter()
+        with distributed.LocalCluster(n_workers=w, threads_per_worker=1, processes=True, dashboard_address=None,
+                                      silence_logs=40) as cluster, distributed.Client(cluster) as client:
+            client.run(lambda: __import__("glassnet.search"))      # the workers import glassnet
+        overhead[w] = time.perf_counter() - started
     load_after = machine.load_average()
     serial = statistics.median(times["serial"])
     head = f"{len(configs)} trials ({args.dataset}, {args.epochs} epochs each), median of {args.repeats}"
@@ -78,6 +86,9 @@ def main(argv=None):
         print(head)
         for label, med, lo, hi, own in rows:
             print(f"{label:28} {med:7.1f} s  [{lo:.1f}-{hi:.1f}]  trials {own:6.1f} s  {serial / med:.2f}x")
+    print("\n" + "; ".join(f"a LocalCluster of {w} workers started, importing glassnet, and closed, without "
+                            f"trials: {t:.1f} s" for w, t in overhead.items()))
+
     def load(avg):
         return "/".join(f"{v:.1f}" for v in avg) if avg else "unknown"
     print(f"\nmachine: {machine.cpu_model()}, {machine.usable_cores()} cores; load average (1/5/15 min) "
