@@ -83,10 +83,10 @@ def test_a_scheduler_and_two_workers_on_the_loopback_address(cluster, search, se
 
 
 def test_a_worker_killed_mid_trial_loses_only_that_trial(cluster, search, tiny_npz, tmp_path, results_of):
-    """Trial 1 is slow (200 epochs); its worker is killed once the trial has started: the search finishes,
+    """Trial 1 is slow (400 epochs); its worker is killed once the trial has started: the search finishes,
     trial 1 ran again on the other worker, and results.csv says so (attempts 2, retried yes)."""
     address, workers = cluster
-    argv = ["--units", "8", "--epochs", "1,200", "--batch-size", "16", "--seed", "3", "--dataset", tiny_npz,
+    argv = ["--units", "8", "--epochs", "1,400", "--batch-size", "16", "--seed", "3", "--dataset", tiny_npz,
             "--no-best", "--quiet"]
     outcome = {}
     thread = threading.Thread(target=lambda: outcome.update(
