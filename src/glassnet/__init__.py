@@ -33,8 +33,10 @@ __all__ = ["Sequential", "Model", "Input", "activations", "backend", "callbacks"
 
 
 def __getattr__(name):
-    """`gn.plot` loads the figures module (and matplotlib) only when first used."""
-    if name == "plot":
+    """`gn.plot` and `gn.wrappers` load the figures (matplotlib) and the scikit-learn estimators
+    (scikit-learn) only when first used.  wrappers stays out of __all__: `from glassnet import *`
+    must work without scikit-learn."""
+    if name in ("plot", "wrappers"):
         import importlib
-        return importlib.import_module(".plot", __name__)
+        return importlib.import_module("." + name, __name__)
     raise AttributeError(f"module 'glassnet' has no attribute {name!r}")
