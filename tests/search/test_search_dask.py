@@ -1,5 +1,6 @@
 """`glassnet search` on Dask: a LocalCluster, then a scheduler and two workers started here on 127.0.0.1
-(one of which is killed mid-trial). Every run must give the serial search's scores bit for bit."""
+(one of which is killed mid-trial). Every run must give the serial search's scores bit for bit; so must
+scikit-learn's GridSearchCV of glassnet's estimators run through joblib's Dask backend."""
 from __future__ import annotations
 
 import os
@@ -80,6 +81,44 @@ def test_a_scheduler_and_two_workers_on_the_loopback_address(cluster, search, se
     assert scores(rows) == scores(serial_search[1])
     with distributed.Client(address) as client:
         assert {r["worker"] for r in rows} <= set(client.scheduler_info()["workers"])
+
+
+def test_gridsearchcv_of_the_estimators_on_the_cluster_through_joblib(cluster):
+    """The Python API: scikit-learn's GridSearchCV over SKLearnClassifier under
+    joblib.parallel_config(backend="dask") runs its fits on the cluster's workers and finds what the
+    same search finds in this process, score for score."""
+    pytest.importorskip("sklearn")
+    import joblib
+    import numpy as np
+    from sklearn.datasets import load_digits
+    from sklearn.model_selection import GridSearchCV
+
+    from glassnet.wrappers import SKLearnClassifier, mlp_classifier
+    address, workers = cluster
+    x, y = load_digits(return_X_y=True)
+    x, y = x[:240] / 16.0, y[:240]
+    grid = {"model__units": [8, 16], "optimizer__learning_rate": [0.01, 0.003]}
+
+    def search():
+        return GridSearchCV(SKLearnClassifier(mlp_classifier, fit__epochs=2, fit__batch_size=32, random_state=0),
+                            grid, cv=2)
+
+    here = search().fit(x, y)
+    with distributed.Client(address) as client, distributed.get_task_stream(client) as stream:
+        with joblib.parallel_config(backend="dask"):
+            there = search().fit(x, y)
+    ran_on = {task["worker"] for task in stream.data}
+    assert ran_on and ran_on <= {w for w in client_workers(address)}
+    assert np.array_equal(here.cv_results_["mean_test_score"], there.cv_results_["mean_test_score"])
+    assert here.cv_results_["params"] == there.cv_results_["params"]
+    assert here.best_params_ == there.best_params_
+    assert np.array_equal(here.predict(x[:50]), there.predict(x[:50]))
+    assert len(set(here.cv_results_["mean_test_score"])) > 1         # the grid's points differ
+
+
+def client_workers(address):
+    with distributed.Client(address) as client:
+        return set(client.scheduler_info()["workers"])
 
 
 def test_a_worker_killed_mid_trial_loses_only_that_trial(cluster, search, tiny_npz, tmp_path, results_of):
