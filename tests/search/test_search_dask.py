@@ -59,15 +59,12 @@ def cluster(tmp_path_factory):
         with distributed.Client(address, timeout="60s") as client:
             client.wait_for_workers(2, timeout=90)
         yield address, {p.pid: p for p in procs[1:]}
-    finally:
+    finally:                                  # the processes this fixture started, nothing to save in them
         for p in procs:
             if p.poll() is None:
-                p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
                 p.kill()
+        for p in procs:
+            p.wait(timeout=30)
 
 
 def test_a_scheduler_and_two_workers_on_the_loopback_address(cluster, search, serial_search, grid, tiny_npz,
@@ -97,7 +94,7 @@ def test_gridsearchcv_of_the_estimators_on_the_cluster_through_joblib(cluster):
     address, workers = cluster
     x, y = load_digits(return_X_y=True)
     x, y = x[:240] / 16.0, y[:240]
-    grid = {"model__units": [8, 16], "optimizer__learning_rate": [0.01, 0.003]}
+    grid = {"model__units": [8, 16]}
 
     def search():
         return GridSearchCV(SKLearnClassifier(mlp_classifier, fit__epochs=2, fit__batch_size=32, random_state=0),
