@@ -9,7 +9,7 @@ The levels (docs/design.md, "Import order"):
     3  models                        models, perceptron
     4  files and learning tools      saving, explain, doctor, gradcheck, runs
     5  figures (and Keras's utils)   plot, utils, wrappers (the scikit-learn estimators)
-    6  the command line              cli, __main__
+    6  the command line              cli, search (hyper-parameter search: uses the command's checks and train), __main__
     7  the public surface            glassnet/__init__.py
 
 The test reads every source file with `ast` (nothing is imported), so it sees imports inside functions
@@ -38,7 +38,7 @@ LEVELS = {
     "models": 3, "perceptron": 3,
     "saving": 4, "explain": 4, "doctor": 4, "gradcheck": 4, "runs": 4,
     "plot": 5, "utils": 5, "wrappers": 5,
-    "cli": 6, "__main__": 6,
+    "cli": 6, "search": 6, "__main__": 6,
     "__init__": 7,
 }
 NAMES = {0: "backend and validation", 1: "functions and data", 2: "layers, optimizers, callbacks",
