@@ -335,6 +335,20 @@ CATALOGUE = [
     ("export", "output-in-a-missing-folder", ["export", "{model}", "--output", "{missing}/m.onnx"], "file",
      ["{missing}/m.onnx"]),
     ("export", "output-is-a-folder", ["export", "{model}", "--output", "{folder}"], "file", ["{folder}"]),
+    ("search", "unknown-option", ["search", "--frobnicate"], "usage", ["unrecognized arguments"]),
+    ("search", "units-not-numbers", ["search", "--units", "a,b"], "usage", ["--units"]),
+    ("search", "scheduler-not-an-address", ["search", "--scheduler", "nowhere"], "usage", ["--scheduler"]),
+    ("search", "config-missing", ["search", "--config", "{missing_toml}"], "file", ["{missing_toml}"]),
+    ("search", "config-folder", ["search", "--config", "{folder}"], "config", ["{folder}"]),
+    ("search", "config-dev-zero", ["search", "--config", "/dev/zero"], "config", ["/dev/zero"]),
+    ("search", "config-fifo", ["search", "--config", "{fifo}"], "config", ["{fifo}"]),
+    ("search", "config-random-bytes", ["search", "--config", "{random}"], "file", ["{random}"]),
+    ("search", "config-too-big", ["search", "--config", "{big_toml}"], "config", ["{big_toml}", "bytes"]),
+    ("search", "config-deep", ["search", "--config", "{deep_toml}"], "config", ["{deep_toml}"]),
+    ("search", "dataset-missing", ["search", "--serial", "--dataset", "{missing}.npz"], "file", ["{missing}.npz"]),
+    ("search", "dataset-random-bytes", ["search", "--serial", "--dataset", "{random_npz}"], "file",
+     ["{random_npz}"]),
+    ("search", "dataset-huge-header", ["search", "--serial", "--dataset", "{huge_npz}"], "file", ["{huge_npz}"]),
 ] + _numeric_usage_cases()
 
 #: cases that fail in code another part of the project owns: {(command, id): reason}; strict, so a fix shows.

@@ -12,7 +12,7 @@ import time
 
 from .. import runs
 from ..search import report, runner, space, trials
-from ._common import CommandError, Formatter, up_to
+from ._common import CommandError, Formatter, config_file, up_to
 
 HINT = runner.DISTRIBUTED_HINT
 
@@ -42,7 +42,7 @@ def add_parser(sub):
                "  glassnet search --units 32,64 --lr 0.001,0.01 --epochs 2          # a 4-trial grid\n"
                "  glassnet search --config search.toml --scheduler tcp://10.0.0.5:8786")
     S = argparse.SUPPRESS
-    search.add_argument("--config", metavar="FILE.toml", default=None, help="read the search from a TOML file")
+    search.add_argument("--config", type=config_file, metavar="FILE.toml", default=None, help="read the search from a TOML file")
     for name, (default, _, help_text) in space.SPACE.items():
         flags = ["--" + name.replace("_", "-")] + (["--learning-rate"] if name == "lr" else [])
         shown = "the optimizer's Keras default" if default == [None] else ",".join(map(str, default))
