@@ -207,3 +207,22 @@ def test_the_glossary_guide_links_each_term_to_the_table_that_holds_it():
         assert anchor in sections, anchor
         if term not in sections[anchor]:          # a link to a whole table is named after the table
             assert anchor.startswith(term.replace(" ", "-")), (term, anchor)
+
+
+GALLERY_LINK = re.compile(r"\{doc\}`[^`<]*<\s*/auto_examples/(?P<section>[\w-]+)/(?P<script>\w+)\s*>`")
+
+
+@pytest.mark.parametrize("page", [name for name in KO_PAGES if name.startswith("note")])
+def test_each_example_page_links_the_gallery_page_of_every_script_it_shows(page):
+    """The language switch of an example: its English page is the gallery page made from the script
+    (docs/gallery.py puts each script in a section folder); the site build (-W) checks the link too."""
+    text = (KO / page).read_text(encoding="utf-8")
+    linked = {(m.group("section"), m.group("script") + ".py") for m in GALLERY_LINK.finditer(text)}
+    shown = {source.name for source, _ in includes(page) if source.suffix == ".py"}
+    assert shown and {script for _, script in linked} == shown, (page, shown, linked)
+    gallery = DOCS / "gallery.py"
+    if not gallery.is_file():
+        pytest.skip("docs/gallery.py (the site's gallery) is not in this checkout")
+    sections = {(folder, script) for folder, _, _, scripts in runpy.run_path(str(gallery))["SECTIONS"]
+                for script in scripts}
+    assert linked <= sections, linked - sections
