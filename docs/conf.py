@@ -31,11 +31,12 @@ extensions = [
     "sphinx.ext.autosummary",
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
+    "sphinx_gallery.gen_gallery",
 ]
 
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb", "auto_examples/**/*.ipynb",
+exclude_patterns = ["_build", "_gallery", "_gallery_figures", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb", "auto_examples/**/*.ipynb",
                     "auto_examples/**/*.py", "auto_examples/*.py", "auto_examples/**/*.zip"]
 templates_path = ["_templates"]
 
@@ -50,6 +51,25 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "none"                 # signatures as written; the docstrings say what each argument is
 autosummary_generate = False               # the API pages are written by hand in docs/api/: one per package
 add_module_names = False
+
+# ---------------------------------------------------------------------------- the gallery (sphinx-gallery)
+import gallery  # noqa: E402
+
+gallery.stage()
+sphinx_gallery_conf = {
+    "examples_dirs": ["_gallery"],
+    "gallery_dirs": ["auto_examples"],
+    "filename_pattern": r".*\.py$",                  # run every script, not only plot_*.py
+    "within_subsection_order": "FileNameSortKey",
+    "reset_argv": "gallery.reset_argv",               # --quick, and --output into docs/_gallery_figures/
+    "image_scrapers": ("gallery.figure_scraper",),
+    "first_notebook_cell": gallery.NOTEBOOK_FIRST_CELL,
+    "abort_on_example_error": True,                   # a failing example fails the build
+    "download_all_examples": False,
+    "remove_config_comments": True,
+    "show_memory": False,
+    "write_computation_times": False,
+}
 
 # ---------------------------------------------------------------------------- HTML
 html_theme = "pydata_sphinx_theme"

@@ -1,4 +1,5 @@
 """A simple MNIST convnet in the style of keras.io's tutorial, through Sequential and fit.
+=======================================================================================
 
 The small convnet of the Keras examples, with `import glassnet as keras` and nothing else changed
 (our own code of the usual tutorial steps):
@@ -61,7 +62,7 @@ def load_data(dataset="mnist_mini", train_samples=None, test_samples=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--epochs", type=int, default=None, help="default 15 (1 with --quick)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--dataset", default="mnist_mini", choices=["mnist_mini", "mnist", "fashion_mnist"],

@@ -1,4 +1,5 @@
 """The notes' Keras MNIST classifier, in glassnet: 784-50 sigmoid-10 softmax, Adam, batch 32.
+==========================================================================================
 
 Trains offline on the bundled MNIST sample (8,000 training and 2,000 test digits)
 and prints the summary, one progress line per epoch, and the test loss and accuracy.
@@ -15,7 +16,7 @@ import glassnet as keras   # a Keras script runs unchanged with this import
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--epochs", type=int, default=None, help="default 10 (1 with --quick)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="one epoch instead of ten")

@@ -1,4 +1,5 @@
 """Study notes 000 "신경망" and 001 "딥러닝(2) - Multi Layer Network, Activate Function, Loss Function".
+=====================================================================================================
 
 1. The matrix product behind a layer: X (1, 2) . W (2, 3) -> [[ 9 12 15]] (note 001, 1.3 다차원 배열 연산).
 2. The notes' 3-layer network (W1..b3 given in the notes) on x = [1.0, 0.5] -> [0.31682708 0.69627909],
@@ -124,7 +125,7 @@ def gradients(model, x, t, quick):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="numerical gradient of 10 rows of W1 only")
     parser.add_argument("--samples", type=int, default=3, help="MNIST digits for the gradient comparison")
     parser.add_argument("--seed", type=int, default=0)

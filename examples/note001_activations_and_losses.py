@@ -1,4 +1,5 @@
 """Study note 001 -- "딥러닝(2) - Multi Layer Network, Activate Function, Loss Function".
+======================================================================================
 
 1. Every activation function (활성화 함수) of the note -- step, linear, sigmoid, tanh, relu,
    leaky_relu, elu, swish, softmax -- on a few points, with its derivative, checked against
@@ -155,7 +156,7 @@ def accuracy_is_not_the_loss():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer XOR training epochs")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)

@@ -1,4 +1,5 @@
 """Study note 002 -- "인공신경망 기초 (1)" (Neural Net Basic): back-propagation by hand.
+=====================================================================================
 
 Everything is done with glassnet's Dense layers, one forward and one backward call at a time
 (no fit), so each number of the note can be followed:
@@ -130,7 +131,7 @@ def train(epochs, lrate):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="train for 301 epochs instead of 5001")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: 5001, the note's)")
     parser.add_argument("--lrate", type=float, default=0.02, help="learning rate (default: 0.02, the note's)")

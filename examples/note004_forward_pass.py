@@ -1,4 +1,5 @@
 """Study note 004 -- "Neural Network 의 Forward Pass 구현해보기 (1) - 초기 네트워크 세팅".
+=======================================================================================
 
 One weight matrix W (2 inputs -> 3 outputs, no bias), the forward pass x W on
 x = [1, 2], the same pass through a sigmoid, softmax, and the two loss
@@ -33,7 +34,7 @@ def one_layer(activation=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="accepted for uniformity; the script is already fast")
     parser.parse_args(argv)
 

@@ -1,0 +1,112 @@
+"""The gallery of examples/: sections in the order of a course, the quick mode, and the figures.
+
+examples/ stays one flat folder (the notes, the tests and the README name its scripts there).  When Sphinx
+starts, stage() copies each script into docs/_gallery/<section>/, one folder per section with its
+README.txt, which is how sphinx-gallery makes sections; the pages are generated in docs/auto_examples/.
+
+Each script runs once, in its quick mode (reset_argv gives it --quick), with --output pointing at
+docs/_gallery_figures/<script>/ when it takes one; figure_scraper() hands the PNGs the script saved there to
+the gallery, which shows them on the page.  The scripts draw with matplotlib's Figure API (no pyplot), so
+sphinx-gallery's own matplotlib scraper would find nothing.
+"""
+import pathlib
+import shutil
+
+DOCS = pathlib.Path(__file__).resolve().parent
+EXAMPLES = DOCS.parent / "examples"
+STAGE = DOCS / "_gallery"
+FIGURES = DOCS / "_gallery_figures"
+
+# (folder, title, text, scripts): the order of a course, from single functions to convolutional networks
+SECTIONS = [
+    ("01_functions", "Functions",
+     "Single functions: the activations, their derivatives, and the losses, each checked numerically.",
+     ["note001_activations_and_losses.py"]),
+    ("02_forward_pass", "The forward pass",
+     "A layer is a matrix product: inputs times weights, then an activation.",
+     ["note004_forward_pass.py"]),
+    ("03_losses_and_gradients", "Losses and gradients",
+     "A network's loss, and its gradient taken numerically and by backpropagation.",
+     ["note000_001_three_layer_network.py"]),
+    ("04_backprop_by_hand", "Backpropagation by hand",
+     "One forward and one backward call at a time, every delta printed.",
+     ["note002_backprop_by_hand.py"]),
+    ("05_training_loops", "Training loops",
+     "A training loop written out: batches, gradients, updates, accuracy per epoch.",
+     ["note003_two_layer_mnist_by_hand.py"]),
+    ("06_keras_models", "Keras-style models",
+     "The same networks through Sequential, compile and fit, as Keras scripts write them.",
+     ["note003_keras_mnist.py", "keras_mnist.py"]),
+    ("07_convnets", "Convolutional networks",
+     "Convolution and pooling layers: a textbook ConvNet trained by hand, and a Keras-style one.",
+     ["convnet_by_hand.py", "keras_convnet.py"]),
+]
+
+GALLERY_HEADER = """Gallery of examples
+===================
+
+Every script of ``examples/``, run in its quick mode when this site was built: its text, its code, what
+it printed and the figures it drew.  Each page offers the script and a Jupyter notebook to download.  The
+sections follow a course, from single functions to convolutional networks.  Run a script in full from the
+repository root, e.g. ``python examples/convnet_by_hand.py``; each script's page says what its full run does.
+"""
+
+# the notebooks' first cell: main() reads the command line, which a notebook does not have
+NOTEBOOK_FIRST_CELL = """\
+# main() at the end reads its options from the command line, as a script does; a notebook has none, so
+# they go in this list: e.g. ["--quick"] for a fast run, ["--epochs", "2"].  (CI runs every notebook with
+# GLASSNET_QUICK=1 in the environment, which adds --quick.)
+import os
+import sys
+
+sys.argv = [sys.argv[0]] + (["--quick"] if os.environ.get("GLASSNET_QUICK") else [])"""
+
+
+def scripts():
+    return [name for _, _, _, names in SECTIONS for name in names]
+
+
+def stage():
+    """Copy examples/ into docs/_gallery/<section>/ (only what changed, so sphinx-gallery's cache holds)."""
+    listed = set(scripts())
+    present = {path.name for path in EXAMPLES.glob("*.py")}
+    if listed != present:
+        raise RuntimeError(f"docs/gallery.py SECTIONS must list every script of examples/: "
+                           f"missing {sorted(present - listed)}, gone {sorted(listed - present)}")
+    if STAGE.exists():
+        shutil.rmtree(STAGE)
+    STAGE.mkdir()
+    (STAGE / "README.txt").write_text(GALLERY_HEADER, encoding="utf-8")
+    for folder, title, text, names in SECTIONS:
+        section = STAGE / folder
+        section.mkdir()
+        (section / "README.txt").write_text(f"{title}\n{'-' * len(title)}\n\n{text}\n", encoding="utf-8")
+        for name in names:
+            shutil.copy2(EXAMPLES / name, section / name)
+
+
+def reset_argv(gallery_conf, script_vars):
+    """The command line each script runs with in the gallery: its quick mode, figures into FIGURES."""
+    src = pathlib.Path(script_vars["src_file"])
+    argv = ["--quick"]
+    if '"--output"' in src.read_text(encoding="utf-8"):
+        folder = FIGURES / src.stem
+        if folder.exists():
+            shutil.rmtree(folder)
+        argv += ["--output", str(folder)]
+    return argv
+
+
+def figure_scraper(block, block_vars, gallery_conf):
+    """The PNGs the script saved into FIGURES/<script>/ since the last block, copied to the gallery's images."""
+    from sphinx_gallery.scrapers import figure_rst
+
+    folder = FIGURES / pathlib.Path(block_vars["src_file"]).stem
+    seen = block_vars.setdefault("glassnet_figures_seen", set())
+    new = [path for path in sorted(folder.glob("*.png")) if path.name not in seen] if folder.is_dir() else []
+    images = []
+    for path, image_path in zip(new, block_vars["image_path_iterator"]):
+        shutil.copyfile(path, image_path)
+        seen.add(path.name)
+        images.append(image_path)
+    return figure_rst(images, gallery_conf["src_dir"])
