@@ -43,7 +43,9 @@ PRINTS = {
     "convnet_by_hand.py": ["parameters: 433,890", "test accuracy: "],
     "keras_convnet.py": ["Total params: 34,826", "Epoch 1/1"],
 }
-FIGURES = {"note003_two_layer_mnist_by_hand.py": 2, "note003_keras_mnist.py": 1, "convnet_by_hand.py": 1}
+FIGURES = {"note001_activations_and_losses.py": 1, "note004_forward_pass.py": 1, "note002_backprop_by_hand.py": 1,
+           "note003_two_layer_mnist_by_hand.py": 2, "note003_keras_mnist.py": 1, "keras_mnist.py": 1,
+           "convnet_by_hand.py": 1, "keras_convnet.py": 2}
 
 
 @pytest.fixture(scope="module")
