@@ -49,6 +49,22 @@ Every script of ``examples/``, run in its quick mode when this site was built: i
 it printed and the figures it drew.  Each page offers the script and a Jupyter notebook to download.  The
 sections follow a course, from single functions to convolutional networks.  Run a script in full from the
 repository root, e.g. ``python examples/convnet_by_hand.py``; each script's page says what its full run does.
+
+The full runs (no ``--quick``), timed on the 2-core CI machine with other jobs running (so at most):
+
+=========================================  ==========  ===================================================
+script                                     full run    what the full run does
+=========================================  ==========  ===================================================
+``note004_forward_pass.py``                3 s         the same as quick: every step takes milliseconds
+``note001_activations_and_losses.py``      3 s         the XOR networks train 500 epochs instead of 200
+``note000_001_three_layer_network.py``     12 s        the numerical gradient of all 784 rows of W1
+``note002_backprop_by_hand.py``            6 s         the note's 5,001 epochs instead of 301
+``note003_two_layer_mnist_by_hand.py``     135 s       10,000 iterations (125 epochs): test accuracy 0.946
+``note003_keras_mnist.py``                 4 s         10 epochs instead of 1
+``keras_mnist.py``                         12 s        10 epochs instead of 1
+``convnet_by_hand.py``                     82 s        5 epochs on all 8,000 bundled training digits
+``keras_convnet.py``                       116 s       15 epochs on all 8,000 bundled training digits
+=========================================  ==========  ===================================================
 """
 
 # the notebooks' first cell: main() reads the command line, which a notebook does not have
