@@ -63,7 +63,8 @@ sphinx_gallery_conf = {
     "within_subsection_order": "FileNameSortKey",
     "reset_argv": "gallery.reset_argv",               # --quick, and --output into docs/_gallery_figures/
     "image_scrapers": ("gallery.figure_scraper",),
-    "first_notebook_cell": gallery.NOTEBOOK_FIRST_CELL,
+    "first_notebook_cell": gallery.NOTEBOOK_FIRST_CELL,     # the command line: --output, and --quick in CI
+    "last_notebook_cell": gallery.NOTEBOOK_LAST_CELL,       # shows the figures
     "abort_on_example_error": True,                   # a failing example fails the build
     "download_all_examples": False,
     "remove_config_comments": True,

@@ -5,7 +5,7 @@ starts, stage() copies each script into docs/_gallery/<section>/, one folder per
 README.txt, which is how sphinx-gallery makes sections; the pages are generated in docs/auto_examples/.
 
 Each script runs once, in its quick mode (reset_argv gives it --quick), with --output pointing at
-docs/_gallery_figures/<script>/ when it takes one; figure_scraper() hands the PNGs the script saved there to
+docs/_gallery_figures/<script>/ (every script takes one); figure_scraper() hands the PNGs the script saved there to
 the gallery, which shows them on the page.  The scripts draw with matplotlib's Figure API (no pyplot), so
 sphinx-gallery's own matplotlib scraper would find nothing.
 """
@@ -67,15 +67,27 @@ script                                     full run    what the full run does
 =========================================  ==========  ===================================================
 """
 
-# the notebooks' first cell: main() reads the command line, which a notebook does not have
+# the notebooks' first cell: main() reads the command line, which a notebook does not have; the figures go to
+# a temporary folder (never the notebook's own), and the last cell shows them
 NOTEBOOK_FIRST_CELL = """\
 # main() at the end reads its options from the command line, as a script does; a notebook has none, so
-# they go in this list: e.g. ["--quick"] for a fast run, ["--epochs", "2"].  (CI runs every notebook with
-# GLASSNET_QUICK=1 in the environment, which adds --quick.)
+# they go in this list: add e.g. "--quick" for a fast run.  (CI runs every notebook with GLASSNET_QUICK=1
+# in the environment, which adds --quick.)  The figures go to a temporary folder; the last cell shows them.
 import os
 import sys
+import tempfile
 
-sys.argv = [sys.argv[0]] + (["--quick"] if os.environ.get("GLASSNET_QUICK") else [])"""
+NOTEBOOK_FIGURES = tempfile.mkdtemp(prefix="glassnet-figures-")
+sys.argv = [sys.argv[0], "--output", NOTEBOOK_FIGURES] + (["--quick"] if os.environ.get("GLASSNET_QUICK") else [])"""
+
+NOTEBOOK_LAST_CELL = """\
+# the figures main() saved
+import pathlib
+
+from IPython.display import Image, display
+
+for png in sorted(pathlib.Path(NOTEBOOK_FIGURES).glob("*.png")):
+    display(Image(filename=str(png)))"""
 
 
 def scripts():
@@ -89,6 +101,9 @@ def stage():
     if listed != present:
         raise RuntimeError(f"docs/gallery.py SECTIONS must list every script of examples/: "
                            f"missing {sorted(present - listed)}, gone {sorted(listed - present)}")
+    for name in listed:
+        if '"--output"' not in (EXAMPLES / name).read_text(encoding="utf-8"):
+            raise RuntimeError(f"examples/{name} must take --output DIR: the gallery and the notebooks pass it")
     if STAGE.exists():
         shutil.rmtree(STAGE)
     STAGE.mkdir()
@@ -104,13 +119,10 @@ def stage():
 def reset_argv(gallery_conf, script_vars):
     """The command line each script runs with in the gallery: its quick mode, figures into FIGURES."""
     src = pathlib.Path(script_vars["src_file"])
-    argv = ["--quick"]
-    if '"--output"' in src.read_text(encoding="utf-8"):
-        folder = FIGURES / src.stem
-        if folder.exists():
-            shutil.rmtree(folder)
-        argv += ["--output", str(folder)]
-    return argv
+    folder = FIGURES / src.stem
+    if folder.exists():
+        shutil.rmtree(folder)
+    return ["--quick", "--output", str(folder)]
 
 
 def figure_scraper(block, block_vars, gallery_conf):
