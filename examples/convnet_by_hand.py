@@ -1,4 +1,5 @@
 """The textbook SimpleConvNet, built from layer objects and trained with a loop written out by hand.
+=================================================================================================
 
 The network of the textbook's chapter on convolutional networks (밑바닥부터 시작하는 딥러닝, 7장 합성곱
 신경망: SimpleConvNet), with glassnet's layers in place of the book's classes:
@@ -29,11 +30,15 @@ fashion_mnist read the full sets (found locally or downloaded by glassnet.datase
 """
 import argparse
 import os
+import tempfile
 import time
 
 import numpy as np
 
 import glassnet as gn
+
+# where the figures go unless --output says: the system's temporary folder, not the current one
+FIGURES = os.path.join(tempfile.gettempdir(), "glassnet-figures")
 
 
 def build_layers(weight_init_std=0.01, seed=0):
@@ -127,7 +132,7 @@ def save_filters(conv, folder):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--epochs", type=int, default=None,
                         help="passes over the training data (default 5; 1 with --quick)")
     parser.add_argument("--batch-size", type=int, default=100)
@@ -137,7 +142,8 @@ def main(argv=None):
                         help="mnist_mini is bundled; mnist and fashion_mnist are found or downloaded")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="one epoch on 1,000 training images")
-    parser.add_argument("--output", default=".", help="folder for convnet_filters.png (default: here)")
+    parser.add_argument("--output", default=FIGURES,
+                        help=f"folder for convnet_filters.png (default: {FIGURES}, never the current folder)")
     args = parser.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (1 if args.quick else 5)
 

@@ -1,4 +1,5 @@
 """A simple MNIST convnet in the style of keras.io's tutorial, through Sequential and fit.
+=======================================================================================
 
 The small convnet of the Keras examples, with `import glassnet as keras` and nothing else changed
 (our own code of the usual tutorial steps):
@@ -18,11 +19,12 @@ Labels one-hot with keras.utils.to_categorical, categorical cross-entropy, Adam,
 Data: the bundled MNIST sample (8,000 training and 2,000 test digits), offline; --dataset mnist or
 fashion_mnist read the full sets (found locally or downloaded by glassnet.datasets).
 
-    python examples/keras_convnet.py [--epochs 15] [--dataset mnist_mini] [--quick]
+    python examples/keras_convnet.py [--epochs 15] [--dataset mnist_mini] [--quick] [--output DIR]
 
 --quick trains one epoch on the first 1,000 training images and scores 500 test images (a few seconds).
 """
 import argparse
+import os
 
 import numpy as np
 
@@ -61,13 +63,14 @@ def load_data(dataset="mnist_mini", train_samples=None, test_samples=None):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--epochs", type=int, default=None, help="default 15 (1 with --quick)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--dataset", default="mnist_mini", choices=["mnist_mini", "mnist", "fashion_mnist"],
                         help="mnist_mini is bundled; mnist and fashion_mnist are found or downloaded")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--quick", action="store_true", help="one epoch on 1,000 training images")
+    parser.add_argument("--output", default=None, help="folder for keras_convnet_curves.png and keras_convnet_filters.png (default: no figure)")
     args = parser.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (1 if args.quick else 15)
 
@@ -87,6 +90,15 @@ def main(argv=None):
     score = model.evaluate(x_test, y_test, verbose=0)
     print("Test loss:", score[0])
     print("Test accuracy:", score[1])
+    if args.output is not None:
+        import glassnet.plot
+
+        os.makedirs(args.output, exist_ok=True)
+        curves = os.path.join(args.output, "keras_convnet_curves.png")
+        glassnet.plot.plot_history(history, curves)         # loss and accuracy per epoch
+        filters = os.path.join(args.output, "keras_convnet_filters.png")
+        glassnet.plot.plot_filters(model, filters)          # the first Conv2D layer's 32 learned 3x3 filters
+        print("saved", curves, "and", filters)
     return {"test_loss": score[0], "test_accuracy": score[1], "history": history.history,
             "params": model.count_params(), "model": model}
 

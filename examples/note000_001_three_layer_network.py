@@ -1,4 +1,5 @@
 """Study notes 000 "신경망" and 001 "딥러닝(2) - Multi Layer Network, Activate Function, Loss Function".
+=====================================================================================================
 
 1. The matrix product behind a layer: X (1, 2) . W (2, 3) -> [[ 9 12 15]] (note 001, 1.3 다차원 배열 연산).
 2. The notes' 3-layer network (W1..b3 given in the notes) on x = [1.0, 0.5] -> [0.31682708 0.69627909],
@@ -7,12 +8,13 @@
    i.e. gn.initializers.RandomNormal(stddev=0.01)), and its numerical gradient (the notes'
    numerical_gradient) against backpropagation on a few MNIST digits.
 
-    python examples/note000_001_three_layer_network.py [--quick] [--samples 3] [--seed 0]
+    python examples/note000_001_three_layer_network.py [--quick] [--samples 3] [--seed 0] [--output DIR]
 
 --quick takes the numerical gradient of ten rows of W1 instead of all 784 (a few thousand forward
 passes instead of about eighty thousand).
 """
 import argparse
+import os
 import time
 
 import numpy as np
@@ -88,8 +90,11 @@ def params_of(model):
             "W2": output.params["W"], "b2": output.params["b"]}
 
 
-def gradients(model, x, t, quick):
-    """Backpropagation against the notes' numerical gradient (central differences, h = 1e-4)."""
+def gradients(model, x, t, quick, pairs=None):
+    """Backpropagation against the notes' numerical gradient (central differences, h = 1e-4).
+
+    `pairs`, a dict, receives each weight's (numerical, backprop) gradients, flattened, for the figure.
+    """
 
     def predict(inputs):
         for layer in model.layers:
@@ -113,6 +118,8 @@ def gradients(model, x, t, quick):
         numeric = gn.numerical_gradient(loss, weight)    # perturbs the layer's weights in place, then restores
         entries += weight.size
         differences[name] = float(np.max(np.abs(numeric - analytic)))
+        if pairs is not None:
+            pairs[name] = (numeric.ravel(), analytic.ravel())
         print(f"  {name}: {weight.size:>6} entries  max |numerical - backprop| = {differences[name]:.2e}"
               f"  (largest gradient {np.max(np.abs(analytic)):.2e})")
     numeric_seconds = time.perf_counter() - start
@@ -123,11 +130,31 @@ def gradients(model, x, t, quick):
     return differences
 
 
+def save_figure(pairs, folder):
+    """Numerical gradient against backpropagation, one panel per weight: every point on the diagonal."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(12, 3.4))
+    for ax, (name, (numeric, analytic)) in zip(fig.subplots(1, len(pairs)), pairs.items()):
+        ax.scatter(analytic, numeric, s=8)
+        lo, hi = float(min(analytic.min(), numeric.min())), float(max(analytic.max(), numeric.max()))
+        ax.plot([lo, hi], [lo, hi], color="grey", linewidth=0.8, linestyle="--")
+        ax.set_title(f"{name}: {analytic.size} entries")
+        ax.set_xlabel("backpropagation")
+    fig.axes[0].set_ylabel("numerical gradient")
+    fig.tight_layout()
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "gradient_check.png")
+    fig.savefig(path, dpi=80)
+    return path
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="numerical gradient of 10 rows of W1 only")
     parser.add_argument("--samples", type=int, default=3, help="MNIST digits for the gradient comparison")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", default=None, help="folder for gradient_check.png (default: no figure)")
     args = parser.parse_args(argv)
 
     print("1. 다차원 배열 연산 (matrix product)")
@@ -157,10 +184,13 @@ def main(argv=None):
     print(f"  untrained: loss {initial_loss:.4f} (about ln 10 = {np.log(10):.4f}: every class ~0.1), "
           f"accuracy {accuracy:.2f} on {args.samples} digits")
     print(f"  numerical gradient vs backpropagation on {args.samples} digits:")
-    differences = gradients(net, x, t, args.quick)
+    pairs = {}
+    differences = gradients(net, x, t, args.quick, pairs)
     check = gn.gradient_check(net, x, t, max_entries=20 if args.quick else 200)
     print("  gn.gradient_check (relative error, float64 central differences):")
     print("  " + str(check).replace("\n", "\n  "))
+    if args.output is not None:
+        print("\nsaved", save_figure(pairs, args.output))
 
     return {"product": product, "y": y[0], "y_steps": y_steps[0], "y_relu": y_relu[0],
             "initial_loss": initial_loss, "gradient_differences": differences,

@@ -1,4 +1,5 @@
 """Study note 001 -- "딥러닝(2) - Multi Layer Network, Activate Function, Loss Function".
+======================================================================================
 
 1. Every activation function (활성화 함수) of the note -- step, linear, sigmoid, tanh, relu,
    leaky_relu, elu, swish, softmax -- on a few points, with its derivative, checked against
@@ -9,11 +10,12 @@
 4. Why accuracy (정답률) is not the loss: accuracy is a step function of the weights, so its numerical
    gradient is 0, while the loss changes continuously and has a gradient to follow.
 
-    python examples/note001_activations_and_losses.py [--quick] [--seed 0]
+    python examples/note001_activations_and_losses.py [--quick] [--seed 0] [--output DIR]
 
 --quick trains the XOR networks for fewer epochs.
 """
 import argparse
+import os
 
 import numpy as np
 
@@ -155,9 +157,10 @@ def accuracy_is_not_the_loss():
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="fewer XOR training epochs")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--output", default=None, help="folder for activations.png: each function and its derivative (default: no figure)")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
 
@@ -170,6 +173,14 @@ def main(argv=None):
     loss_table = losses()
     print("\n4. 정답률은 손실 함수가 될 수 없다 (accuracy is not the loss)")
     d_loss, d_accuracy = accuracy_is_not_the_loss()
+    if args.output is not None:
+        import glassnet.plot
+
+        os.makedirs(args.output, exist_ok=True)
+        figure = os.path.join(args.output, "activations.png")
+        glassnet.plot.plot_activations(["step", "linear", "sigmoid", "tanh", "relu", "leaky_relu", "elu", "swish",
+                                        "softmax"], figure)     # solid: the function; dashed: its derivative
+        print("\nsaved", figure)
 
     return {"derivative_errors": worst, "softmax": softmax, "linear_gap": linear_gap,
             "affine_residuals": residuals, "xor_accuracy": xor_accuracy, "losses": loss_table,

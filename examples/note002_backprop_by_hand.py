@@ -1,4 +1,5 @@
 """Study note 002 -- "인공신경망 기초 (1)" (Neural Net Basic): back-propagation by hand.
+=====================================================================================
 
 Everything is done with glassnet's Dense layers, one forward and one backward call at a time
 (no fit), so each number of the note can be followed:
@@ -15,11 +16,12 @@ Dense layer keeps W with shape (inputs, neurons), so W[j, i] = neuron i's weight
 The note's delta is -dL/dz for L = 1/2 sum (target - output)^2, and its update
 w += lrate * delta * input is gradient descent: w -= lrate * dL/dw.
 
-    python examples/note002_backprop_by_hand.py [--quick] [--epochs 5001] [--lrate 0.02]
+    python examples/note002_backprop_by_hand.py [--quick] [--epochs 5001] [--lrate 0.02] [--output DIR]
 
 --quick trains for 301 epochs (the first four printed lines of the note).
 """
 import argparse
+import os
 import random
 
 import numpy as np
@@ -129,16 +131,37 @@ def train(epochs, lrate):
             "predictions": predictions.tolist()}
 
 
+def save_figure(errors, folder):
+    """The note's printed error, every 100 epochs: it falls as backpropagation trains the network."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7, 4))
+    ax = fig.subplots()
+    ax.plot([100 * i for i in range(len(errors))], errors, marker="o", markersize=3)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("sum of squared errors over the 10 points")
+    ax.set_title("online SGD with backpropagation by hand")
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "backprop_error.png")
+    fig.savefig(path, dpi=80)
+    return path
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="train for 301 epochs instead of 5001")
     parser.add_argument("--epochs", type=int, default=None, help="training epochs (default: 5001, the note's)")
     parser.add_argument("--lrate", type=float, default=0.02, help="learning rate (default: 0.02, the note's)")
+    parser.add_argument("--output", default=None, help="folder for backprop_error.png (default: no figure)")
     args = parser.parse_args(argv)
     epochs = args.epochs if args.epochs is not None else (301 if args.quick else 5001)
 
     result = worked_example()
     result.update(train(epochs, args.lrate))
+    if args.output is not None:
+        print("\nsaved", save_figure(result["errors"], args.output))
     return result
 
 

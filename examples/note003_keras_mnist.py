@@ -1,4 +1,5 @@
 """Study note 003 -- "AIFFEL 아이펠 19일차: MNIST 이미지 분류기", the Keras-style classifier.
+==========================================================================================
 
 The note's TensorFlow/Keras script, line for line, with glassnet standing in for Keras
 (`import glassnet as keras`): a 2-layer perceptron, input d=784 -> hidden H=50 (sigmoid) ->
@@ -20,7 +21,7 @@ import glassnet as keras   # in the note: from tensorflow import keras
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="one epoch instead of ten")
     parser.add_argument("--epochs", type=int, default=None, help="default 10, as in the note")
     parser.add_argument("--dataset", default="mnist_mini", choices=["mnist_mini", "mnist", "fashion_mnist"])

@@ -1,4 +1,5 @@
 """Study note 003 -- "AIFFEL 아이펠 19일차: 딥러닝 들여다보기", the full training cycle (전체 학습 사이클) by hand.
+================================================================================================================
 
 The note's 2-layer MNIST network (784 -> 50 sigmoid -> 10 softmax) with the parameters W1, b1, W2, b2
 kept as plain arrays and trained without any model object: glassnet's functions do the forward pass
@@ -21,11 +22,15 @@ so the default here is 10,000 iterations (125 epochs, a few seconds).  --quick r
 """
 import argparse
 import os
+import tempfile
 import time
 
 import numpy as np
 
 import glassnet as gn
+
+# where the figures go unless --output says: the system's temporary folder, not the current one
+FIGURES = os.path.join(tempfile.gettempdir(), "glassnet-figures")
 
 
 def init_params(input_size, hidden_size, output_size, weight_init_std=0.01):
@@ -106,7 +111,7 @@ def save_figures(train_acc_list, test_acc_list, train_loss_list, folder):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="800 iterations (10 epochs) instead of 10,000")
     parser.add_argument("--iters", type=int, default=None, help="iterations (default 10000; the note: 50000)")
     parser.add_argument("--batch-size", type=int, default=100)
@@ -116,7 +121,8 @@ def main(argv=None):
     parser.add_argument("--dataset", default="mnist_mini", choices=["mnist_mini", "mnist", "fashion_mnist"],
                         help="mnist_mini is bundled; mnist and fashion_mnist are found or downloaded")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--output", default=".", help="folder for the two PNG figures (default: here)")
+    parser.add_argument("--output", default=FIGURES,
+                        help=f"folder for the two PNG figures (default: {FIGURES}, never the current folder)")
     args = parser.parse_args(argv)
     iters_num = args.iters if args.iters is not None else (800 if args.quick else 10_000)
 

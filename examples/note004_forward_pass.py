@@ -1,4 +1,5 @@
 """Study note 004 -- "Neural Network 의 Forward Pass 구현해보기 (1) - 초기 네트워크 세팅".
+=======================================================================================
 
 One weight matrix W (2 inputs -> 3 outputs, no bias), the forward pass x W on
 x = [1, 2], the same pass through a sigmoid, softmax, and the two loss
@@ -8,11 +9,12 @@ glassnet's public API:
     forward pass  [1.8 1.7 1.1]
     with sigmoid  [0.85814894 0.84553473 0.75026011]
 
-    python examples/note004_forward_pass.py [--quick]
+    python examples/note004_forward_pass.py [--quick] [--output DIR]
 
 (--quick changes nothing here: every step already runs in milliseconds.)
 """
 import argparse
+import os
 
 import numpy as np
 
@@ -32,10 +34,29 @@ def one_layer(activation=None):
     return model
 
 
+def save_figure(vectors, folder):
+    """The three outputs of the forward pass side by side: xW, sigmoid(xW), softmax(xW)."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(10, 3.2))
+    for ax, (title, values) in zip(fig.subplots(1, len(vectors)), vectors.items()):
+        ax.bar(["y0", "y1", "y2"], values, color="tab:blue")
+        for i, v in enumerate(values):
+            ax.text(i, v, f"{v:.3f}", ha="center", va="bottom")
+        ax.set_title(title)
+        ax.set_ylim(0, max(2.0, 1.15 * max(values)))
+    fig.tight_layout()
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, "forward_pass.png")
+    fig.savefig(path, dpi=80)
+    return path
+
+
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--quick", action="store_true", help="accepted for uniformity; the script is already fast")
-    parser.parse_args(argv)
+    parser.add_argument("--output", default=None, help="folder for forward_pass.png (default: no figure)")
+    args = parser.parse_args(argv)
 
     print("1. 초기 네트워크 세팅 (the network)")
     print("W =\n", W, sep="")
@@ -74,6 +95,10 @@ def main(argv=None):
     print(f"a better guess {better}: MSE {float(gn.losses.mean_squared_error(t, better)):.8f}, "
           f"cross-entropy {gn.losses.cross_entropy_error(better, t):.8f}")
 
+    if args.output is not None:
+        figure = save_figure({"x W": linear, "sigmoid(x W)": dense_sigmoid, "softmax(x W)": probabilities},
+                             args.output)
+        print("\nsaved", figure)
     return {"forward": linear, "sigmoid": dense_sigmoid, "softmax": probabilities,
             "mse": mse, "cross_entropy": cee}
 
