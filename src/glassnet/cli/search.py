@@ -37,7 +37,7 @@ def add_parser(sub):
         epilog="Each flag takes comma-separated values, e.g. --units 32,64 --lr 0.001,0.01; with --trials N,\n"
                "--lr also takes a range LOW:HIGH drawn log-uniformly. A TOML file (--config) holds the\n"
                "settings at the top (dataset = \"mnist-mini\", trials = 16, seed = 0) and the values in a\n"
-               "[space] table (units = [32, 64]); flags override it. See docs/search.md.\n\n"
+               "[space] table (units = [32, 64]); flags override it. See docs/hyperparameter-search.md.\n\n"
                "examples:\n"
                "  glassnet search --units 32,64 --lr 0.001,0.01 --epochs 2          # a 4-trial grid\n"
                "  glassnet search --config search.toml --scheduler tcp://10.0.0.5:8786")

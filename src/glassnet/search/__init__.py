@@ -8,7 +8,7 @@
 Level 6 (with the command line, whose argument checks and train command it uses).  Dask is an
 optional extra (`pip install "glassnet[distributed]"`), imported only when a search runs on it.
 The Python API of a search is scikit-learn's: GridSearchCV over glassnet.wrappers' estimators,
-under `joblib.parallel_config(backend="dask")` (docs/search.md).
+under `joblib.parallel_config(backend="dask")` (docs/hyperparameter-search.md).
 """
 from .runner import DISTRIBUTED_HINT, MissingDaskError, run
 from .space import MAX_TRIALS, OPTIONS, SPACE, configurations, trial_seed
