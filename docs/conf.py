@@ -88,6 +88,11 @@ html_theme_options = {
     "header_links_before_dropdown": 6,
 }
 html_show_sourcelink = False
+# a sigmoid for the browser's tab; without an icon the browser asks for /favicon.ico, a 404 in the console
+html_favicon = "_static/favicon.svg"
+# the theme's light/dark switch starts from the reader's system setting; without a default the theme's
+# script logs "Got invalid theme mode" as a console error on every page (tests/project/test_browser.py)
+html_context = {"default_mode": "auto"}
 
 
 # ---------------------------------------------------------------------------- hooks

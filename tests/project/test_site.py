@@ -48,14 +48,20 @@ FIGURES = {"note000_001_three_layer_network.py": 1, "note001_activations_and_los
            "convnet_by_hand.py": 1, "keras_convnet.py": 2}
 
 
-@pytest.fixture(scope="module")
-def site():
-    """Build the site from scratch (-E: every page re-read, so every warning shows) with warnings as errors."""
+def build_site():
+    """Build the site from scratch (-E: every page re-read, so every warning shows) with warnings as errors.
+
+    Returns the folder of the HTML pages; tests/project/test_browser.py calls it when no build is there."""
     run = subprocess.run([sys.executable, "-m", "sphinx", "-W", "--keep-going", "-E", "-b", "html",
                           str(DOCS), str(HTML)], cwd=ROOT, capture_output=True, text=True, timeout=900)
     assert run.returncode == 0, f"the site did not build cleanly:\n{run.stderr[-6000:]}"
     assert "WARNING" not in run.stderr, run.stderr[-6000:]
     return HTML
+
+
+@pytest.fixture(scope="module")
+def site():
+    return build_site()
 
 
 def read(path):
