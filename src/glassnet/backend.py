@@ -135,6 +135,18 @@ def make_rng(seed=None) -> np.random.Generator:
     return np.random.default_rng(int(seed))
 
 
+def plain_state(value):
+    """A generator's state (bit_generator.state), or a dict holding one, with NumPy arrays and scalars
+    as JSON lists and numbers: what model files and fit's shuffling state write as JSON."""
+    if isinstance(value, dict):
+        return {k: plain_state(v) for k, v in value.items()}
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
 # ----------------------------------------------------------------------------
 # Values of variables (Keras 2's keras.backend.get_value / set_value)
 # ----------------------------------------------------------------------------

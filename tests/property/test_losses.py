@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import glassnet as gn
 from property._helpers import FLOATS, arrays, assert_clean_error, examples, floats
-from reference import no_numerical_warnings
+from reference import central_difference, no_numerical_warnings
 
 L = gn.losses
 EPS = 1e-7          # Keras's clip of probabilities (gn.backend.epsilon())
@@ -144,19 +144,6 @@ def test_any_finite_logits_give_a_number(onehot):
             assert np.isfinite(dz).all() and np.isfinite(p).all()
 
 
-def central(f, x, h=1e-6):
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        old = x[i]
-        x[i] = old + h
-        up = f(x)
-        x[i] = old - h
-        down = f(x)
-        x[i] = old
-        g[i] = (up - down) / (2 * h)
-    return g
-
-
 @examples(20)
 @given(onehot=batches("onehot", lo=0.01, hi=0.99, dtype=np.float64),
        binary=batches("binary", lo=0.01, hi=0.99, dtype=np.float64),
@@ -175,7 +162,7 @@ def test_gradients_match_central_differences(onehot, binary, logits, binary_logi
                          (L.BinaryCrossentropy(from_logits=True), tbz, zb)]:
         yp = yp.copy()
         analytic = loss.gradient(yt, yp)
-        numeric = central(lambda v: loss(yt, v), yp)
+        numeric = central_difference(lambda v: loss(yt, v), yp)
         assert np.allclose(analytic, numeric, rtol=1e-5, atol=1e-8), (type(loss).__name__, analytic, numeric)
         if loss.from_logits:
             assert np.allclose(loss.logits_forward_backward(yt, yp)[1], numeric, rtol=1e-5, atol=1e-8)

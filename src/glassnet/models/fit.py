@@ -238,7 +238,8 @@ def shuffle_state(model):
     if rng is None:
         return None
     kept = getattr(model, "_shuffle_pass", None)
-    return {"rng": _plain(rng.bit_generator.state), "pass": None if kept is None else _plain(kept)}
+    return {"rng": backend.plain_state(rng.bit_generator.state),
+            "pass": None if kept is None else backend.plain_state(kept)}
 
 
 def set_shuffle_state(model, state):
@@ -251,17 +252,6 @@ def set_shuffle_state(model, state):
         rng = model._shuffle_rng = np.random.default_rng()
     rng.bit_generator.state = state["rng"]               # in place: a fit running now shuffles with it
     model._shuffle_pass = None if state["pass"] is None else dict(state["pass"])
-
-
-def _plain(value):
-    """A generator's state with NumPy arrays and scalars as JSON lists and numbers."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 def end_batch(model, cblist, batch, loss, yb, out, wb, metric_sums, loss_sum, seen):

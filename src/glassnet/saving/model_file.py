@@ -73,22 +73,11 @@ def _describe(model):
         "shuffle": fit_module.shuffle_state(model),     # fit's shuffling generator (and unfinished pass)
     }
     for name, layer in _random_layers(model):
-        config["rng_states"][name] = _plain(layer.rng.bit_generator.state)
+        config["rng_states"][name] = backend.plain_state(layer.rng.bit_generator.state)
     slots = None
     if model.compiled:
         config["compile"], config["optimizer_state"], slots = compile_settings.describe(model)
     return config, weights, slots
-
-
-def _plain(value):
-    """A random generator's state with NumPy arrays and scalars as JSON lists and numbers."""
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
 
 
 # ======================================================================
