@@ -1,0 +1,154 @@
+/* glassnet playground: the numbers panel, and the two ways to take the network away (export, save).
+ *
+ * The numbers panel shows what one neuron or one edge did in the last training step: the forward sum
+ * written out term by term, the activation, the gradient dL/dz and the update.  They come from the
+ * trace of that step (glassnet.explain.trace, the same record `glassnet explain` prints), in English or
+ * Korean.  Each row keeps the exact float in its data-value attribute; the text shows it rounded.
+ */
+"use strict";
+
+var GN = window.GN || {};
+window.GN = GN;
+
+GN.NumbersPanel = function (app) {
+  this.app = app;
+  this.what = null;
+  this.lang = "en";
+  this.box = document.getElementById("numbers");
+  this.title = document.getElementById("numbers-title");
+  this.body = document.querySelector("#numbers-table tbody");
+  this.sampleInput = document.getElementById("numbers-sample");
+  this.request = 0;
+  var self = this;
+  document.getElementById("numbers-close").addEventListener("click", function () { self.close(); });
+  Array.prototype.forEach.call(this.box.querySelectorAll("[data-lang]"), function (button) {
+    button.addEventListener("click", function () { self.setLang(button.getAttribute("data-lang")); });
+  });
+  this.sampleInput.addEventListener("change", function () { self.refresh(); });
+};
+
+GN.NumbersPanel.prototype.setLang = function (lang) {
+  this.lang = lang;
+  Array.prototype.forEach.call(this.box.querySelectorAll("[data-lang]"), function (button) {
+    button.classList.toggle("active", button.getAttribute("data-lang") === lang);
+  });
+  this.box.setAttribute("lang", lang);
+  return this.refresh();
+};
+
+/* Open the panel on a neuron ({kind: "neuron", layer, unit}) or an edge ({kind: "edge", layer, source,
+ * target}); clickedAt is the time of the click (for glassnet.lastNumbersMs). */
+GN.NumbersPanel.prototype.show = function (what, clickedAt) {
+  this.what = what;
+  this.box.hidden = false;
+  return this.refresh(clickedAt);
+};
+
+GN.NumbersPanel.prototype.close = function () {
+  this.what = null;
+  this.box.hidden = true;
+  this.app.network.highlight(null);
+};
+
+/* Ask the server for the numbers of the chosen neuron or edge, and show them. */
+GN.NumbersPanel.prototype.refresh = function (clickedAt) {
+  var self = this, what = this.what, app = this.app;
+  if (!what || !app.session) { return Promise.resolve(); }
+  var started = clickedAt || performance.now();
+  var sample = Math.max(0, parseInt(this.sampleInput.value, 10) || 0);
+  var body = {session: app.session, kind: what.kind, layer: what.layer, sample: sample, lang: this.lang};
+  if (what.kind === "neuron") {
+    body.unit = what.unit;
+  } else {
+    body.source = what.source;
+    body.target = what.target;
+  }
+  var ticket = ++this.request;
+  this.box.setAttribute("data-loading", "1");
+  return GN.postJSON("/api/numbers", body).then(function (numbers) {
+    if (ticket !== self.request) { return; }         // a newer click won
+    self.render(numbers, what);
+    app.lastNumbersMs = performance.now() - started;
+  }, function (error) {
+    if (ticket !== self.request) { return; }
+    self.title.textContent = what.kind === "neuron" ? "layer " + what.layer + ", unit " + what.unit
+      : "layer " + what.layer + ", edge " + what.source + " \u2192 " + what.target;
+    self.body.textContent = "";
+    var row = document.createElement("tr"), cell = document.createElement("td");
+    cell.colSpan = 2;
+    cell.className = "panel-error";
+    cell.textContent = error.message;
+    row.appendChild(cell);
+    self.body.appendChild(row);
+    if (error.status !== 400) { GN.report(error); }  // a 400 here is "no step yet": said in the panel
+  }).then(function () {
+    if (ticket === self.request) { self.box.removeAttribute("data-loading"); }
+  });
+};
+
+GN.NumbersPanel.prototype.render = function (numbers, what) {
+  this.title.textContent = numbers.title;
+  this.box.setAttribute("data-kind", what.kind);
+  this.box.setAttribute("data-layer", what.layer);
+  this.box.setAttribute("lang", numbers.lang || this.lang);
+  this.box.setAttribute("data-lang", numbers.lang || this.lang);
+  var body = this.body;
+  body.textContent = "";
+  numbers.rows.forEach(function (row, index) {
+    var tr = document.createElement("tr"), th = document.createElement("th"), td = document.createElement("td");
+    tr.className = "number-row";
+    tr.setAttribute("data-index", index);
+    if (row.value !== null && row.value !== undefined) {
+      tr.setAttribute("data-value", String(row.value));   // JS prints the shortest text that reads back exactly
+    }
+    th.textContent = row.label;
+    td.textContent = row.text !== undefined && row.text !== "" ? row.text : GN.short(row.value);
+    tr.appendChild(th);
+    tr.appendChild(td);
+    body.appendChild(tr);
+  });
+};
+
+/* Export: the Python script that reproduces the network and its training, shown and downloadable. */
+GN.exportCode = function (app) {
+  if (!app.session) { return Promise.resolve(); }
+  return GN.postJSON("/api/export", {session: app.session}).then(function (answer) {
+    var dialog = document.getElementById("export-dialog");
+    var name = answer.filename || "playground.py";
+    document.getElementById("export-code").textContent = answer.code;
+    var link = document.getElementById("export-download");
+    if (link.href && link.href.indexOf("blob:") === 0) { URL.revokeObjectURL(link.href); }
+    link.href = URL.createObjectURL(new Blob([answer.code], {type: "text/x-python"}));
+    link.download = name;
+    dialog.querySelector("h2").textContent = name;
+    if (!dialog.open) {
+      if (dialog.showModal) { dialog.showModal(); } else { dialog.setAttribute("open", ""); }
+    }
+    return answer;
+  }).catch(GN.report);
+};
+
+/* Save: the trained model as a .glassnet file (glassnet.models.load_model reads it back). */
+GN.saveModel = function (app) {
+  if (!app.session) { return Promise.resolve(); }
+  return GN.post("/api/save", {session: app.session}).then(function (response) {
+    return response.blob();
+  }).then(function (blob) {
+    GN.download(blob, "playground.glassnet");
+  }).catch(GN.report);
+};
+
+GN.wirePanels = function (app) {
+  document.getElementById("export").addEventListener("click", function () { GN.exportCode(app); });
+  document.getElementById("save").addEventListener("click", function () { GN.saveModel(app); });
+  document.getElementById("export-close").addEventListener("click", function () {
+    document.getElementById("export-dialog").close();
+  });
+  document.getElementById("export-copy").addEventListener("click", function () {
+    var text = document.getElementById("export-code").textContent;
+    if (navigator.clipboard) {
+      navigator.clipboard.writeText(text).catch(GN.report);
+    }
+  });
+  document.getElementById("message-close").addEventListener("click", GN.clearMessage);
+};
