@@ -46,6 +46,8 @@ GN.Controls = function (container, options, onChange) {
   this.onChange = onChange;
   var self = this;
   options.forEach(function (option) { self.byName[option.name] = option; });
+  var byTask = this.byName.loss && this.byName.loss.choices_by_task;
+  this.regressionLosses = byTask && byTask.regression ? byTask.regression : GN.REGRESSION_LOSSES;
   this.build();
 };
 
@@ -131,7 +133,7 @@ GN.Controls.prototype.changed = function (name) {
   var values = this.values();
   if (name === "dataset") {                     // plane is regression: keep the loss a regression loss
     var plane = values.dataset === "plane";
-    if (plane && GN.REGRESSION_LOSSES.indexOf(values.loss) < 0) { values.loss = "mean_squared_error"; }
+    if (plane && this.regressionLosses.indexOf(values.loss) < 0) { values.loss = "mean_squared_error"; }
     if (!plane && this.byName.loss && values.loss === "mean_squared_error" &&
         this.byName.loss["default"] !== "mean_squared_error") {
       values.loss = this.byName.loss["default"];
@@ -175,9 +177,9 @@ GN.Controls.prototype.set = function (values) {
     }
   });
   if (this.inputs.loss && this.inputs.loss.options) {          // classification losses make no sense on plane
-    var plane = values.dataset === "plane";
+    var plane = values.dataset === "plane", allowed = this.regressionLosses;
     Array.prototype.forEach.call(this.inputs.loss.options, function (item) {
-      item.disabled = plane && GN.REGRESSION_LOSSES.indexOf(item.value) < 0;
+      item.disabled = plane && allowed.indexOf(item.value) < 0;
     });
   }
 };

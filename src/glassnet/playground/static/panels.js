@@ -64,6 +64,10 @@ GN.NumbersPanel.prototype.refresh = function (clickedAt) {
     body.target = what.target;
   }
   var ticket = ++this.request;
+  if (!app.state || !app.state.step) {             // the numbers are those of the last step: none yet
+    this.note(what, "No step yet: press \"step\" (or \"play\") and the numbers of the last step appear here.");
+    return Promise.resolve();
+  }
   this.box.setAttribute("data-loading", "1");
   return GN.postJSON("/api/numbers", body).then(function (numbers) {
     if (ticket !== self.request) { return; }         // a newer click won
@@ -71,19 +75,24 @@ GN.NumbersPanel.prototype.refresh = function (clickedAt) {
     app.lastNumbersMs = performance.now() - started;
   }, function (error) {
     if (ticket !== self.request) { return; }
-    self.title.textContent = what.kind === "neuron" ? "layer " + what.layer + ", unit " + what.unit
-      : "layer " + what.layer + ", edge " + what.source + " \u2192 " + what.target;
-    self.body.textContent = "";
-    var row = document.createElement("tr"), cell = document.createElement("td");
-    cell.colSpan = 2;
-    cell.className = "panel-error";
-    cell.textContent = error.message;
-    row.appendChild(cell);
-    self.body.appendChild(row);
-    if (error.status !== 400) { GN.report(error); }  // a 400 here is "no step yet": said in the panel
+    self.note(what, error.message, true);
+    GN.report(error);
   }).then(function () {
     if (ticket === self.request) { self.box.removeAttribute("data-loading"); }
   });
+};
+
+/* A line of text in the panel instead of numbers (no step yet, or the server's error). */
+GN.NumbersPanel.prototype.note = function (what, text, isError) {
+  this.title.textContent = what.kind === "neuron" ? "layer " + what.layer + ", unit " + what.unit
+    : "layer " + what.layer + ", edge " + what.source + " \u2192 " + what.target;
+  this.body.textContent = "";
+  var row = document.createElement("tr"), cell = document.createElement("td");
+  cell.colSpan = 2;
+  cell.className = isError ? "panel-error" : "panel-note";
+  cell.textContent = text;
+  row.appendChild(cell);
+  this.body.appendChild(row);
 };
 
 GN.NumbersPanel.prototype.render = function (numbers, what) {
