@@ -144,9 +144,10 @@ GN.Network.prototype.update = function (state) {
     edges.forEach(function (edge) {
       var row = dense.W[edge.source];
       var w = row ? row[edge.target] : 0;
-      edge.line.setAttribute("stroke", w >= 0 ? GN.css(GN.POSITIVE) : GN.css(GN.NEGATIVE));
-      edge.line.setAttribute("stroke-width", (0.4 + Math.min(Math.abs(w), 5) * 1.6).toFixed(2));
-      edge.line.setAttribute("stroke-opacity", (0.35 + Math.min(Math.abs(w), 1) * 0.6).toFixed(2));
+      var style = edge.line.style;              // style, not attributes: the stylesheet's grey would win
+      style.stroke = w >= 0 ? GN.css(GN.POSITIVE) : GN.css(GN.NEGATIVE);
+      style.strokeWidth = (0.4 + Math.min(Math.abs(w), 5) * 1.6).toFixed(2);
+      style.strokeOpacity = (0.35 + Math.min(Math.abs(w), 1) * 0.6).toFixed(2);
       edge.group.setAttribute("data-weight", String(w));
       edge.title.textContent = "w = " + GN.short(w) + " (from unit " + edge.source + " to unit " +
         edge.target + "): click for its numbers";
