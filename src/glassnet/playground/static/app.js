@@ -159,14 +159,20 @@ GN.App.prototype.render = function (state) {
 
 /* POST /api/step for n steps, then draw; resolves to the answer (null if the session changed meanwhile). */
 GN.App.prototype.train = function (n) {
-  var self = this, generation = this.generation;
+  var self = this;
   if (!this.session) { return Promise.resolve(null); }
-  var request = GN.postJSON("/api/step", {session: this.session, steps: n}).then(function (answer) {
-    if (generation !== self.generation) { return null; }
-    self.render(answer.state);
-    return answer;
-  });
-  this.busy = request.then(function () { self.busy = null; }, function () { self.busy = null; });
+  var run = function () {                          // one request at a time: they queue behind each other
+    var generation = self.generation;
+    return GN.postJSON("/api/step", {session: self.session, steps: n}).then(function (answer) {
+      if (generation !== self.generation) { return null; }
+      self.render(answer.state);
+      return answer;
+    });
+  };
+  var request = (this.busy || Promise.resolve()).then(run);
+  var settled = request.then(function () {}, function () {});
+  this.busy = settled;
+  settled.then(function () { if (self.busy === settled) { self.busy = null; } });
   return request;
 };
 
@@ -174,8 +180,7 @@ GN.App.prototype.train = function (n) {
 GN.App.prototype.stepClicked = function () {
   var self = this, clickedAt = performance.now();
   if (this.playing) { this.pause(); }
-  var wait = this.busy || Promise.resolve();
-  return wait.then(function () { return self.train(1); }).then(function (answer) {
+  return this.train(1).then(function (answer) {
     if (!answer) { return; }
     return GN.nextFrame().then(function (painted) {
       self.lastUpdateMs = painted - clickedAt;
@@ -200,7 +205,7 @@ GN.App.prototype.play = function () {
   var loop = function () {
     if (!self.playing) { return Promise.resolve(); }
     var n = self.stepsPerRequest, started = performance.now();
-    return (self.busy || Promise.resolve()).then(function () { return self.train(n); }).then(function (answer) {
+    return self.train(n).then(function (answer) {
       return GN.nextFrame().then(function (painted) {
         if (!answer) { return; }
         var total = painted - started, server = Math.max(answer.elapsed_ms || 0, 0.01);
