@@ -160,3 +160,17 @@ def test_doctor_finds_a_broken_setting_and_not_a_healthy_one(isolated_random_sta
         healthy.train(100)
     assert healthy.findings() == []
     assert healthy.history[-1][1] < healthy.history[0][1]          # and it learned
+
+
+def test_package_import_loads_no_server():
+    """`import glassnet.playground` gives Settings and Session; serve and export_script load on first use."""
+    import subprocess
+    import sys
+    code = ("import sys, glassnet.playground as p; print(sorted(m for m in sys.modules if m.startswith("
+            "'glassnet.playground'))); print(p.Session.__name__, p.Settings.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "server" not in out and "export" not in out and "http" not in out
+    assert "Session Settings" in out
+    import glassnet.playground as p
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        p.nothing

@@ -69,6 +69,22 @@ def heat(values, n, lo=None, hi=None) -> dict:
     return {"size": int(n), "lo": float(lo), "hi": float(hi), "data": base64.b64encode(u.tobytes()).decode("ascii")}
 
 
+def heat_columns(values, n) -> list[dict]:
+    """One heat map per column of values (n*n, k), each with its own lo/hi: a whole layer at once."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(v)
+    if not finite.all():
+        return [heat(v[:, j], n) for j in range(v.shape[1])]
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    span = hi - lo
+    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+    u = np.rint((v - lo) * scale)
+    np.clip(u, 0, 255, out=u)
+    u = np.ascontiguousarray(u.T.astype(np.uint8))
+    return [{"size": int(n), "lo": float(lo[j]), "hi": float(hi[j]),
+             "data": base64.b64encode(u[j].tobytes()).decode("ascii")} for j in range(v.shape[1])]
+
+
 class Forward:
     """The model's forward pass written out in NumPy on any inputs: every layer's a, and the output's z."""
 
@@ -122,8 +138,7 @@ def state(session) -> dict:
     boundary = heat(value, BOUNDARY_SIZE, 0.0, 1.0) if task == "classification" else heat(value, BOUNDARY_SIZE)
     small_x = fw.grids[NEURON_SIZE]
     small, _ = fw.run(small_x)
-    neurons = [[heat(small_x[:, j], NEURON_SIZE) for j in range(small_x.shape[1])]]
-    neurons += [[heat(a[:, j], NEURON_SIZE) for j in range(a.shape[1])] for a in small]
+    neurons = [heat_columns(a, NEURON_SIZE) for a in [small_x] + small]
     return {
         "step": session.step,
         "pass": session.step / session.steps_per_pass,
