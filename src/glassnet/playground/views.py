@@ -24,6 +24,7 @@ from . import data as _data
 FRAME = 6.0             # the frame is [-FRAME, FRAME]^2
 BOUNDARY_SIZE = 60      # the decision boundary's grid
 NEURON_SIZE = 20        # each neuron's grid
+HISTORY_POINTS = 500    # the loss points state() sends (the last ones)
 
 
 def grid(n) -> np.ndarray:
@@ -142,7 +143,7 @@ def state(session) -> dict:
     return {
         "step": session.step,
         "pass": session.step / session.steps_per_pass,
-        "history": [[s, number(a), number(b)] for s, a, b in session.history[-500:]],
+        "history": [[s, number(a), number(b)] for s, a, b in session.history[-HISTORY_POINTS:]],
         "loss": {"train": number(train_loss), "test": number(test_loss)},
         "boundary": boundary,
         "neurons": neurons,
