@@ -43,7 +43,7 @@ from .settings import Settings
 
 SEED_LOCK = threading.Lock()        # held while a session seeds the global generator and draws its weights
 MAX_STEPS = 1000                    # steps per train() call
-HISTORY_POINTS = 500                # loss points state() sends
+HISTORY_KEEP = 10000                # loss points a session keeps (one per train() call; the oldest go first)
 
 
 def make_optimizer(name, learning_rate):
@@ -140,9 +140,15 @@ class Session:
         """Run `steps` (1 to 1000) training steps; the last one is traced.  Returns the history's new point."""
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
             raise ValueError(f"steps: an integer from 1 to {MAX_STEPS}, got {steps!r}")
+        # a diverging network (learning rate 10) overflows: the doctor says so in words, once, instead of
+        # NumPy printing a RuntimeWarning at every step into the server's log
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return self._train(int(steps))
+
+    def _train(self, steps):
         model, doctor, b = self.model, self.doctor, self.settings.batch_size
         x_train, y_train = self.x_train, self.y_train
-        for i in range(int(steps)):
+        for i in range(steps):
             k = self.step % self.steps_per_pass
             if k == 0:
                 self._order = self._order_rng.permutation(self.n_train)
@@ -164,6 +170,8 @@ class Session:
                                     {"loss": epoch_loss, "val_loss": self.loss(self.x_test, self.y_test)})
         point = (self.step, self.loss(self.x_train, self.y_train), self.loss(self.x_test, self.y_test))
         self.history.append(point)
+        if len(self.history) > HISTORY_KEEP:
+            del self.history[:len(self.history) - HISTORY_KEEP]
         return point
 
     def loss(self, x, y) -> float:
@@ -182,7 +190,8 @@ class Session:
 
     def state(self) -> dict:
         """The JSON view the page draws after each call (glassnet.playground.views.state)."""
-        return _views.state(self)
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return _views.state(self)
 
     def points(self) -> dict:
         """{"train": [[x, y, label], ...], "test": [...]}: the points in the frame, and their targets."""

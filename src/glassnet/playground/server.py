@@ -1,0 +1,550 @@
+"""The playground's web server: one page, six JSON routes, a real glassnet model behind them.
+
+    glassnet playground                       # the command (glassnet.cli.playground) calls serve()
+    server = make_server(port=0)              # tests: a free port; server.url; serve_forever in a thread
+
+Why the standard library (http.server.ThreadingHTTPServer and json), not a web framework: the API is
+six small routes on one machine, so a framework would add a dependency and little else; this way the
+playground works offline from a plain `pip install glassnet`, and every rule below is in this one file.
+
+Routes (JSON in, JSON out; an error is {"error": "message"} with its status):
+
+    GET  /                  index.html, with this server's random token in <meta name="glassnet-token">
+    GET  /static/<name>     only the files of playground/static/, listed once at start (no paths)
+    GET  /api/options       the settings table (settings.options())
+    POST /api/session       {"settings": {...}} -> {"session", "settings", "query", "points", "state"}
+    POST /api/step          {"session", "steps"} -> {"state", "elapsed_ms"}
+    POST /api/numbers       {"session", "kind", "layer", "unit" | "source", "target", "sample", "lang"}
+    POST /api/export        {"session"} -> {"code", "filename": "playground.py"}
+    POST /api/save          {"session"} -> the .glassnet file's bytes (a download)
+
+Safety.  A server on 127.0.0.1 can still be reached by any web page the user opens: the page's
+script may send requests to it (cross-site requests), or its domain may be re-pointed at 127.0.0.1
+(DNS rebinding).  So every request must carry a Host header naming this server (a rebound domain
+does not), an Origin header, when there is one, must be this server's own, and every POST needs the
+token (only the page we served knows it) and `Content-Type: application/json` (which a cross-site
+form cannot send).  A body is at most 64 KiB (a larger Content-Length is refused before reading), a
+slow client times out, at most 16 sessions live (the least recently used is dropped), each session
+trains one request at a time, and any failure is one answer and one log line: never the end of the
+server.  The settings' own limits (settings.Settings.from_dict) refuse hundreds of layers and huge batches.
+"""
+from __future__ import annotations
+
+import collections
+import contextlib
+import hmac
+import http.server
+import ipaddress
+import json
+import math
+import os
+import re
+import secrets
+import socket
+import socketserver
+import sys
+import tempfile
+import threading
+import time
+import webbrowser
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .session import Session
+from .settings import Settings, options
+
+__all__ = ["make_server", "serve", "PlaygroundServer", "MAX_BODY", "MAX_SESSIONS", "TIMEOUT", "STATIC_DIR"]
+
+MAX_BODY = 64 * 1024          # bytes of a POST body
+MAX_SESSIONS = 16             # sessions kept; the least recently used is dropped
+MAX_CONNECTIONS = 64          # connections served at once; more are closed at once
+TIMEOUT = 10.0                # seconds a client may stay silent (a half-sent body, an idle keep-alive)
+LOCK_WAIT = 30.0              # seconds a request waits for its session's lock before a 429
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+TOKEN_HEADER = "X-Glassnet-Token"
+_STATIC_NAME = re.compile(r"[A-Za-z0-9_-]+\.(html|js|css|svg|png)")
+_TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
+          "css": "text/css; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"}
+_TOKEN_META = re.compile(rb'<meta name="glassnet-token" content="[^"]*">')
+_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+#: the keys each POST route reads; any other key is an error naming these
+_ROUTE_KEYS = {"/api/session": ("settings",), "/api/step": ("session", "steps"),
+               "/api/numbers": ("session", "kind", "layer", "unit", "source", "target", "sample", "lang"),
+               "/api/export": ("session",), "/api/save": ("session",)}
+
+
+class RequestError(Exception):
+    """A request refused: its HTTP status and the message the page shows."""
+
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def is_loopback(host: str) -> bool:
+    """True for an address only this machine can reach (127.x.x.x, ::1, localhost)."""
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_host(host) -> str:
+    """The host to listen on: an IP address or 'localhost' (a ValueError otherwise).  Names are not
+    looked up: the Host check below then knows exactly which names the server answers to."""
+    if not isinstance(host, str) or not host:
+        raise ValueError(f"host: an IP address such as 127.0.0.1, or localhost, got {host!r}")
+    if host.lower() == "localhost":
+        return "localhost"
+    try:
+        return str(ipaddress.ip_address(host.strip("[]")))
+    except ValueError:
+        raise ValueError(f"host: an IP address such as 127.0.0.1 or 0.0.0.0, or localhost, got {host!r}") from None
+
+
+def _split_host(value):
+    """('name', port) of a Host header or an origin's authority ('[::1]:8765' -> ('::1', 8765)), or None."""
+    value = value.strip().lower()
+    if value.startswith("["):
+        name, _, rest = value[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else (None if not rest else "bad")
+    else:
+        name, colon, port = value.rpartition(":") if ":" in value else (value, "", None)
+        if ":" in name:                      # a bare IPv6 address without brackets is not a Host
+            return None
+    if port is None:
+        return name, 80
+    if not port.isdigit() or len(port) > 5:
+        return None
+    return name, int(port)
+
+
+class SessionStore:
+    """The live sessions by id, least recently used first; at most `limit` (the oldest is dropped)."""
+
+    def __init__(self, limit=MAX_SESSIONS):
+        self.limit = limit
+        self._sessions = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def add(self, session) -> str:
+        key = secrets.token_urlsafe(12)
+        with self._lock:
+            self._sessions[key] = session
+            while len(self._sessions) > self.limit:
+                self._sessions.popitem(last=False)      # a request still using it keeps its own reference
+        return key
+
+    def get(self, key):
+        if not isinstance(key, str):
+            raise RequestError(400, f"session: the id string that POST /api/session returned, got {key!r}")
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is not None:
+                self._sessions.move_to_end(key)
+        if session is None:
+            raise RequestError(404, f"session: no session {_short(key)} (at most {self.limit} are kept and the "
+                                    f"least recently used is dropped); start a new one with POST /api/session")
+        return session
+
+    def __len__(self):
+        return len(self._sessions)
+
+    def __contains__(self, key):
+        return key in self._sessions
+
+    def __getitem__(self, key):
+        return self._sessions[key]
+
+
+def _short(value, limit=60):
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "...'"
+
+
+def _json_bytes(value) -> bytes:
+    """JSON for the page.  JavaScript's JSON.parse knows no NaN or Infinity: a diverged loss becomes null."""
+    try:
+        return json.dumps(value, allow_nan=False, separators=(",", ":")).encode()
+    except ValueError:
+        return json.dumps(_finite(value), allow_nan=False, separators=(",", ":")).encode()
+
+
+def _finite(value):
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {k: _finite(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(v) for v in value]
+    return value
+
+
+def _no_constants(name):
+    raise ValueError(f"expected JSON numbers, got {name}")
+
+
+class PlaygroundServer(http.server.ThreadingHTTPServer):
+    """ThreadingHTTPServer with the playground's state: token, sessions, static files, limits, log."""
+
+    daemon_threads = True
+
+    def __init__(self, host, port, *, static_dir=None, log=sys.stderr, timeout=TIMEOUT,
+                 max_sessions=MAX_SESSIONS, max_connections=MAX_CONNECTIONS):
+        self.host = check_host(host)
+        bind = "127.0.0.1" if self.host == "localhost" else self.host
+        self.address_family = socket.AF_INET6 if ":" in bind else socket.AF_INET
+        self.token = secrets.token_urlsafe(24)
+        self.sessions = SessionStore(max_sessions)
+        self.static_dir = Path(static_dir) if static_dir is not None else STATIC_DIR
+        self.static_files = self._list_static(self.static_dir)
+        self.log = log
+        self.request_timeout = timeout
+        self._slots = threading.BoundedSemaphore(max_connections)
+        super().__init__((bind, port), PlaygroundHandler)
+        self.port = self.server_address[1]
+        self.wildcard = ipaddress.ip_address(bind).is_unspecified
+        shown = "127.0.0.1" if self.wildcard and self.address_family == socket.AF_INET else \
+            "::1" if self.wildcard else bind
+        self.url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{self.port}/"
+        self.names = set(_LOOPBACK_NAMES) | {self.host, bind}
+
+    def server_bind(self):
+        # HTTPServer.server_bind looks the host's name up (socket.getfqdn), which can hang without a network
+        socketserver.TCPServer.server_bind(self)
+        self.server_name, self.server_port = self.server_address[:2]
+
+    @staticmethod
+    def _list_static(folder):
+        """{name: path} of the page's files: plain names with a known suffix, regular files, read once."""
+        if not folder.is_dir():
+            return {}
+        return {p.name: p for p in sorted(folder.iterdir()) if _STATIC_NAME.fullmatch(p.name) and p.is_file()}
+
+    def process_request(self, request, client_address):
+        if not self._slots.acquire(blocking=False):      # too many connections: close this one at once
+            self.shutdown_request(request)
+            return
+        super().process_request(request, client_address)
+
+    def process_request_thread(self, request, client_address):
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+    def handle_error(self, request, client_address):
+        # an exception outside a handler's own try (a reset connection): one line, never a traceback dump
+        kind, error = sys.exc_info()[:2]
+        self.write_log(f"{client_address[0]} connection error: {kind.__name__}: {error}")
+
+    def write_log(self, line):
+        if self.log is not None:
+            try:
+                print(f"glassnet playground: {line}", file=self.log, flush=True)
+            except (OSError, ValueError):
+                pass
+
+    def host_allowed(self, host_header):
+        """True if the Host header names this server: loopback or the bound address, and its port."""
+        parsed = _split_host(host_header) if host_header else None
+        if parsed is None or parsed[1] != self.port:
+            return False
+        name = parsed[0]
+        if name in self.names:
+            return True
+        if self.wildcard:               # listening on every address: any IP literal (never a domain name,
+            try:                        # the one thing DNS rebinding can point at us)
+                ipaddress.ip_address(name)
+                return True
+            except ValueError:
+                return False
+        return False
+
+
+class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
+    """One connection: reads requests, checks them, answers with JSON (or a page file)."""
+
+    protocol_version = "HTTP/1.1"          # keep-alive: the page's many small requests reuse a connection
+    server_version = "glassnet-playground"
+    sys_version = ""
+
+    def setup(self):
+        self.timeout = self.server.request_timeout     # socket timeout: a silent client cannot hold a thread
+        super().setup()
+
+    # ------------------------------------------------------------------ methods
+    def do_GET(self):
+        self._handle(self._get)
+
+    def do_POST(self):
+        self._handle(self._post)
+
+    def __getattr__(self, name):
+        # any other method (PUT, DELETE, HEAD, OPTIONS, BREW, ...): 405 naming the two allowed
+        if name.startswith("do_"):
+            return self._not_allowed
+        raise AttributeError(name)
+
+    def _not_allowed(self):
+        self.close_connection = True
+        self._send_json(405, {"error": f"method: GET or POST, got {_short(self.command)}"}, [("Allow", "GET, POST")])
+
+    def send_error(self, code, message=None, explain=None):
+        # http.server's own refusals (a malformed request line, too-long headers): JSON like ours
+        self.close_connection = True
+        self._send_json(code, {"error": f"a malformed request: {message or code}"})
+
+    def log_message(self, format, *args):
+        self.server.write_log(f"{self.client_address[0]} " + (format % args))
+
+    # ------------------------------------------------------------------ the checks and the dispatch
+    def _handle(self, route):
+        started = time.perf_counter()
+        try:
+            path = self._check_request()
+            status, body, headers = route(path)
+        except RequestError as err:
+            self.close_connection = True            # the body may be unread: never parse it as the next request
+            status, body, headers = err.status, {"error": str(err)}, []
+        except Exception as err:                    # a bug or an unexpected failure: one answer, one log line
+            self.close_connection = True
+            self.server.write_log(f"error in {self.command} {_short(self.path)}: {type(err).__name__}: {err}")
+            status, body, headers = 500, {"error": f"the server failed on this request ({type(err).__name__}: "
+                                                    f"{err}); it keeps running"}, []
+        try:
+            if isinstance(body, bytes):
+                self._send(status, body, headers)
+            else:
+                self._send_json(status, body, headers)
+        except OSError:                              # the client left before its answer
+            self.close_connection = True
+        ms = (time.perf_counter() - started) * 1000
+        self.server.write_log(f"{self.client_address[0]} {self.command} {_short(self.path)} {status} {ms:.1f} ms")
+
+    def log_request(self, code="-", size="-"):
+        pass                                         # _handle writes one line per request, with its time
+
+    def _check_request(self):
+        """The rules every request meets; returns the path (no query)."""
+        host = self.headers.get("Host")
+        if not self.server.host_allowed(host):
+            raise RequestError(403, f"Host header: expected this server's address (127.0.0.1:{self.server.port} or "
+                                    f"localhost:{self.server.port}), got {_short(host)}")
+        origin = self.headers.get("Origin")
+        if origin is not None:
+            parts = urlsplit(origin.strip())
+            if parts.scheme != "http" or _split_host(parts.netloc) != _split_host(host) or parts.path:
+                raise RequestError(403, f"Origin header: expected this page's own origin http://{host.strip()}, got "
+                                        f"{_short(origin)}")
+        target = self.path
+        if not target.startswith("/"):
+            raise RequestError(400, f"request target: a path starting with '/', got {_short(target)}")
+        return target.split("?", 1)[0]
+
+    def _get(self, path):
+        if path == "/" or path == "/index.html":
+            page = self._static_bytes("index.html")
+            meta = f'<meta name="glassnet-token" content="{self.server.token}">'.encode()
+            page, found = _TOKEN_META.subn(meta, page, count=1)
+            if not found:
+                page = page.replace(b"<head>", b"<head>\n" + meta, 1)
+            return 200, page, [("Content-Type", _TYPES["html"])]
+        if path.startswith("/static/"):
+            name = path[len("/static/"):]
+            return 200, self._static_bytes(name), [("Content-Type", _TYPES[name.rpartition(".")[2]])]
+        if path == "/api/options":
+            return 200, options(), []
+        if path in _ROUTE_KEYS:
+            raise RequestError(405, f"method: {path} takes POST, got GET")
+        raise RequestError(404, f"path: one of /, /static/<file>, /api/options, or POST /api/session, /api/step, "
+                                f"/api/numbers, /api/export, /api/save, got {_short(path)}")
+
+    def _static_bytes(self, name):
+        path = self.server.static_files.get(name)
+        if path is None:
+            raise RequestError(404, f"static file: one of {', '.join(self.server.static_files) or '(none)'}, "
+                                    f"got {_short(name)}")
+        return path.read_bytes()
+
+    def _post(self, path):
+        if path not in _ROUTE_KEYS:
+            if path == "/api/options":
+                raise RequestError(405, "method: /api/options takes GET, got POST")
+            raise RequestError(404, f"path: POST one of {', '.join(_ROUTE_KEYS)}, got {_short(path)}")
+        token = self.headers.get(TOKEN_HEADER)
+        if token is None or not hmac.compare_digest(token.encode("utf-8", "replace"),
+                                                    self.server.token.encode()):
+            got = "none" if token is None else "a different token"
+            raise RequestError(403, f"{TOKEN_HEADER} header: expected the token of the page this server sent "
+                                    f"(its <meta name=\"glassnet-token\">), got {got}")
+        kind = (self.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        if kind != "application/json":
+            raise RequestError(415, f"Content-Type: expected application/json, got "
+                                    f"{_short(self.headers.get('Content-Type') or 'none')}")
+        body = self._read_json(path)
+        handler = getattr(self, "_route_" + path[len("/api/"):])
+        return handler(body)
+
+    def _read_json(self, path):
+        if self.headers.get("Transfer-Encoding") is not None:
+            raise RequestError(400, f"Transfer-Encoding: expected none (a body with Content-Length), got "
+                                    f"{_short(self.headers['Transfer-Encoding'])}")
+        length = self.headers.get("Content-Length")
+        if length is None or not length.strip().isdigit():
+            raise RequestError(400, f"Content-Length: expected a number of bytes from 0 to {MAX_BODY}, got "
+                                    f"{_short(length) if length is not None else 'none'}")
+        size = int(length)
+        if size > MAX_BODY:
+            raise RequestError(413, f"body: at most {MAX_BODY} bytes ({MAX_BODY // 1024} KiB), got a "
+                                    f"Content-Length of {size}")
+        try:
+            raw = self.rfile.read(size)
+        except (TimeoutError, socket.timeout):
+            raise RequestError(408, f"body: expected {size} bytes within {self.server.request_timeout:g} s, the "
+                                    f"client stopped sending") from None
+        if len(raw) < size:
+            raise RequestError(400, f"body: expected {size} bytes (Content-Length), got {len(raw)}")
+        try:
+            body = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
+        except RecursionError:
+            raise RequestError(400, "body: JSON nested too deeply") from None
+        except ValueError as err:                  # JSONDecodeError, UnicodeDecodeError, NaN, 5000-digit numbers
+            raise RequestError(400, f"body: expected a JSON object, got text that is not JSON ({err})") from None
+        if not isinstance(body, dict):
+            raise RequestError(400, f"body: expected a JSON object, got {type(body).__name__ if body is not None else 'null'}")
+        unknown = [k for k in body if k not in _ROUTE_KEYS[path]]
+        if unknown:
+            raise RequestError(400, f"body of {path}: the keys {', '.join(_ROUTE_KEYS[path])}, got unknown "
+                                    f"{', '.join(_short(k) for k in unknown[:5])}")
+        return body
+
+    # ------------------------------------------------------------------ the routes
+    def _route_session(self, body):
+        settings = body.get("settings", {})
+        if not isinstance(settings, dict):
+            raise RequestError(400, f"settings: expected a JSON object of settings, got {type(settings).__name__}")
+        try:
+            settings = Settings.from_dict(settings)
+        except (ValueError, TypeError) as err:
+            raise RequestError(400, str(err)) from None
+        session = Session(settings)
+        key = self.server.sessions.add(session)
+        with self._locked(session):
+            return 200, {"session": key, "settings": settings.to_dict(), "query": settings.to_query(),
+                         "points": session.points(), "state": session.state()}, []
+
+    def _route_step(self, body):
+        session = self.server.sessions.get(body.get("session"))
+        steps = body.get("steps", 1)
+        with self._locked(session):
+            started = time.perf_counter()
+            self._call(session.train, steps)
+            state = session.state()
+            elapsed = (time.perf_counter() - started) * 1000
+        return 200, {"state": state, "elapsed_ms": elapsed}, []
+
+    def _route_numbers(self, body):
+        session = self.server.sessions.get(body.get("session"))
+        if "kind" not in body or "layer" not in body:
+            raise RequestError(400, f"body of /api/numbers: expected kind and layer, got {', '.join(body)}")
+        args = {k: v for k, v in body.items() if k != "session"}
+        with self._locked(session):
+            return 200, self._call(session.numbers, **args), []
+
+    def _route_export(self, body):
+        session = self.server.sessions.get(body.get("session"))
+        from .export import export_script
+        with self._locked(session):
+            settings, steps = session.settings, session.step
+        return 200, {"code": export_script(settings, steps), "filename": "playground.py"}, []
+
+    def _route_save(self, body):
+        session = self.server.sessions.get(body.get("session"))
+        with tempfile.TemporaryDirectory(prefix="glassnet-playground-") as folder:
+            path = os.path.join(folder, "playground.glassnet")
+            with self._locked(session):
+                session.model.save(path)
+            data = Path(path).read_bytes()
+        return 200, data, [("Content-Type", "application/octet-stream"),
+                           ("Content-Disposition", 'attachment; filename="playground.glassnet"')]
+
+    @staticmethod
+    @contextlib.contextmanager
+    def _locked(session):
+        """Hold the session's lock (one request trains a session at a time), waited for at most
+        LOCK_WAIT seconds: then 429, the session is busy."""
+        if not session.lock.acquire(timeout=LOCK_WAIT):
+            raise RequestError(429, f"session: busy with another request for more than {LOCK_WAIT:g} s; try again")
+        try:
+            yield session
+        finally:
+            session.lock.release()
+
+    @staticmethod
+    def _call(function, *args, **kwargs):
+        """function(...), its ValueError or TypeError (a bad value in the request) a 400 with its message."""
+        try:
+            return function(*args, **kwargs)
+        except (ValueError, TypeError) as err:
+            raise RequestError(400, str(err)) from None
+
+    # ------------------------------------------------------------------ answering
+    def _send_json(self, status, value, headers=()):
+        self._send(status, _json_bytes(value), [("Content-Type", "application/json"), *headers])
+
+    def _send(self, status, data, headers):
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.send_header("Content-Length", str(len(data)))
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("X-Content-Type-Options", "nosniff")
+        self.send_header("X-Frame-Options", "DENY")
+        self.send_header("Content-Security-Policy", "frame-ancestors 'none'")
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+
+def make_server(host="127.0.0.1", port=8765, **options) -> PlaygroundServer:
+    """The playground's server, bound and listening but not yet serving (call serve_forever).
+
+    port 0 takes a free port; `server.url` is the page's address, `server.token` the page's token,
+    `server.sessions` the live sessions.  Keyword options (for tests): static_dir, log (a text stream
+    for the one-line request log, None for quiet), timeout, max_sessions, max_connections.
+    Raises ValueError for a host that is not an IP address or localhost, OSError if the port is taken.
+    """
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"port: an integer from 0 to 65535, got {port!r}")
+    return PlaygroundServer(host, port, **options)
+
+
+def serve(host="127.0.0.1", port=8765, open_browser=True, ready=None, out=None, err=None) -> None:
+    """Run the playground until Ctrl-C: print its address, open the browser (unless open_browser=False),
+    call ready(server) once it listens (tests stop it with server.shutdown() from another thread)."""
+    out = sys.stdout if out is None else out
+    err = sys.stderr if err is None else err
+    server = make_server(host, port, log=err)
+    try:
+        if not is_loopback(server.host):
+            print(f"glassnet playground: warning: listening on {server.host}, not on loopback: anyone on the "
+                  f"network who can reach this machine can open the page and train models on it", file=err,
+                  flush=True)
+        print(f"glassnet playground: {server.url} (Ctrl-C stops it)", file=out, flush=True)
+        if ready is not None:
+            ready(server)
+        if open_browser:
+            try:
+                webbrowser.open(server.url)
+            except Exception as exc:        # no browser here (a server, a container): the address is printed
+                print(f"glassnet playground: could not open a browser ({exc}); open {server.url}", file=err)
+        server.serve_forever()
+    except KeyboardInterrupt:
+        print("glassnet playground: stopped", file=out, flush=True)
+    finally:
+        server.server_close()
