@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import io
 import json
 import pathlib
 import statistics
@@ -135,7 +136,10 @@ def main(argv=None):
     sys.path.insert(0, str(ROOT / "src"))
     from bench.machine import cpu_model, usable_cores
     from glassnet.playground.server import make_server
-    server = make_server("127.0.0.1", 0)
+    try:                                                 # no log line per request in the output
+        server = make_server("127.0.0.1", 0, log=io.StringIO())
+    except TypeError:
+        server = make_server("127.0.0.1", 0)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/"

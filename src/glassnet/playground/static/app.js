@@ -196,8 +196,9 @@ GN.App.prototype.setPlaying = function (playing) {
   document.body.classList.toggle("playing", playing);
 };
 
-/* "play": request, draw, repeat.  Each request's step count is chosen from the last one's timing: the
- * server's time per step and the fixed cost (network, drawing) give the steps that fill ~100 ms. */
+/* "play": request, draw, repeat.  Each request's step count follows the last one's timing: more steps
+ * when a request and its picture took less than ~100 ms, fewer when they took more (so about ten pictures
+ * a second), but never so few that the fixed costs (network, JSON, drawing) outweigh the training. */
 GN.App.prototype.play = function () {
   if (this.playing || !this.session) { return; }
   var self = this, recent = [];
@@ -208,11 +209,11 @@ GN.App.prototype.play = function () {
     return self.train(n).then(function (answer) {
       return GN.nextFrame().then(function (painted) {
         if (!answer) { return; }
-        var total = painted - started, server = Math.max(answer.elapsed_ms || 0, 0.01);
-        var perStep = server / n, overhead = Math.max(total - server, 0);
-        var budget = Math.max(GN.TARGET_MS - overhead, overhead);   // at least half the time trains
-        self.stepsPerRequest = Math.max(1, Math.min(GN.MAX_STEPS, Math.round(budget / perStep),
-                                                    2 * n + 1));
+        var total = Math.max(painted - started, 1), server = Math.max(answer.elapsed_ms || 0, 0.01);
+        var ratio = Math.max(0.5, Math.min(2, Math.pow(GN.TARGET_MS / total, 0.7)));
+        var next = n * ratio;
+        if (total - server > server) { next = Math.max(next, n * (total - server) / server); }  // half trains
+        self.stepsPerRequest = Math.max(1, Math.min(GN.MAX_STEPS, Math.round(next), 2 * n + 1));
         recent.push([painted, n]);
         while (recent.length > 2 && painted - recent[0][0] > 3000) { recent.shift(); }
         if (recent.length > 1) {
