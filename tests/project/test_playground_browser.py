@@ -337,6 +337,12 @@ def test_screenshot_is_not_blank_and_the_hash_restores_the_setup(browser, server
     assert fresh.page.input_value("#setting-hidden") == "3,2"
     columns = fresh.page.eval_on_selector_all("#network .neuron", "els => els.map(e => e.dataset.layer)")
     assert [columns.count(str(layer)) for layer in range(4)] == [2, 3, 2, 1]
+    # an address edited in place (a hashchange, no reload): the page follows it, the rest at the defaults
+    before = fresh.js("glassnet.session")
+    fresh.page.evaluate("location.hash = '#dataset=xor&hidden=2'")
+    fresh.page.wait_for_function(f"glassnet.session !== {json.dumps(before)} && glassnet.settings.dataset === 'xor'")
+    assert fresh.js("glassnet.settings.hidden") == [2] and fresh.js("glassnet.settings.activation") == "tanh"
+    assert fresh.page.input_value("#setting-dataset") == "xor" and "activation=tanh" in fresh.page.url
     fresh.close()
 
 

@@ -94,6 +94,7 @@ GN.App.prototype.newSession = function (values) {
     self.settings = answer.settings;
     self.points = answer.points;
     self.controls.set(answer.settings);
+    document.getElementById("numbers-sample").max = Math.max(0, answer.settings.batch_size - 1);
     self.lastHash = "#" + (answer.query !== undefined ? answer.query : self.controls.toQuery(answer.settings));
     if (location.hash !== self.lastHash) { history.replaceState(null, "", self.lastHash); }
     self.layout(answer.state);
