@@ -282,6 +282,12 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
         self.timeout = self.server.request_timeout     # socket timeout: a silent client cannot hold a thread
         super().setup()
 
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionError:                      # the client left (reset, broken pipe): nothing to answer
+            pass
+
     # ------------------------------------------------------------------ methods
     def do_GET(self):
         self._handle(self._get)
