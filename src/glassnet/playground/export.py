@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from .. import _checks
 from . import data as _data
+from . import session as _session
 from .settings import Settings
 
 __all__ = ["export_script", "OPTIMIZERS", "INITIALIZERS"]
@@ -95,24 +96,21 @@ def _check_steps(steps):
 
 
 # --------------------------------------------------------------------------- the recipe's numbers
+# The split and the output layer come from the modules the Session itself uses, so the two cannot drift.
 
 def n_train(settings) -> int:
-    """The number of training points: round(n_samples * train_fraction), at least 1 and at most n - 1."""
-    n = settings.n_samples
-    return min(max(round(n * settings.train_fraction), 1), n - 1)
+    """The number of training points (playground.data.n_train: round(n * fraction), from 1 to n - 1)."""
+    return _data.n_train(settings.n_samples, settings.train_fraction)
 
 
-def task(settings) -> str:
-    return "regression" if settings.dataset == "plane" else "classification"
+_OUTPUT_MEANING = {"linear": "the predicted value", "softmax": "P(class 0) and P(class 1)",
+                   "sigmoid": "P(class 1)"}
 
 
 def output_layer(settings):
-    """(units, activation, what the output means) of the output layer for this data set and loss."""
-    if settings.dataset == "plane":
-        return 1, "linear", "the predicted value"
-    if settings.loss == "sparse_categorical_crossentropy":
-        return 2, "softmax", "P(class 0) and P(class 1)"
-    return 1, "sigmoid", "P(class 1)"
+    """(units, activation, what the output means) of the output layer (playground.session.output_layer)."""
+    units, activation = _session.output_layer(settings)
+    return units, activation, _OUTPUT_MEANING[activation]
 
 
 # --------------------------------------------------------------------------- the script's parts
@@ -152,7 +150,7 @@ def _constants(s, steps):
 
 def _data_part(s):
     n, ntr = s.n_samples, n_train(s)
-    label = "the value y at each point (float64)" if task(s) == "regression" \
+    label = "the value y at each point (float64)" if s.task == "regression" \
         else "the class of each point, 0 or 1 (int64)"
     lines = [
         "# 1. Seed glassnet's global random generator: the initializers draw the first weights from it.",
@@ -167,9 +165,9 @@ def _data_part(s):
         "p = points",
         "features = np.stack([",
     ]
-    width = max(len(_data.FEATURES[name][2]) for name in s.features) + 8
+    width = max(len(_data.FEATURES[name].expression) for name in s.features) + 8
     for name in s.features:
-        label_shown, _, expression = _data.FEATURES[name]
+        label_shown, expression = _data.FEATURES[name].label, _data.FEATURES[name].expression
         lines.append(f"    {expression},".ljust(width) + f"# {label_shown}")
     lines += [
         "], axis=1)",
