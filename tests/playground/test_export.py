@@ -7,6 +7,7 @@ same number of steps in chunks; one more compares a linear model's training with
 import ast
 import os
 import re
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -91,6 +92,40 @@ def test_the_script_gives_the_sessions_weights_bit_for_bit(tmp_path, isolated_ra
         assert float(train_loss) == pytest.approx(session_train, rel=1e-5, abs=1e-12)
         assert float(test_loss) == pytest.approx(session_test, rel=1e-5, abs=1e-12)
     assert f"saved {saved.name}" in out
+
+
+# The choices the subprocess cases leave out: every other activation and initializer, the absolute error,
+# the squared error on classes. The same script run in this process (runpy, as __main__), which is cheaper.
+IN_PROCESS = [
+    ("he_uniform-leaky_relu-mae", {"initializer": "he_uniform", "activation": "leaky_relu",
+                                   "loss": "mean_absolute_error"}),
+    ("zeros-elu-mse-adam", {"initializer": "zeros", "activation": "elu", "loss": "mean_squared_error",
+                            "optimizer": "adam"}),
+    ("step-plane-mae", {"activation": "step", "dataset": "plane", "loss": "mean_absolute_error"}),
+    ("softmax-hidden", {"activation": "softmax", "hidden": [3], "optimizer": "rmsprop"}),
+    ("linear-sigmoid", {"activation": "linear", "hidden": [2, 16, 1], "features": ["siny", "y2"]}),
+    ("sigmoid-one-sample-batches", {"activation": "sigmoid", "batch_size": 1, "n_samples": 20,
+                                    "train_fraction": 0.1}),
+]
+
+
+@pytest.mark.parametrize("settings", [c[1] for c in IN_PROCESS], ids=[c[0] for c in IN_PROCESS])
+def test_every_other_choice_gives_the_sessions_weights(tmp_path, monkeypatch, isolated_random_state, capsys,
+                                                      settings):
+    settings = Settings.from_dict(settings)
+    script = tmp_path / "playground.py"
+    script.write_text(export_script(settings, 7), encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script)])
+    runpy.run_path(str(script), run_name="__main__")
+    assert "saved playground.glassnet" in capsys.readouterr().out
+    session = Session(settings)
+    session.train(4)
+    session.train(3)
+    theirs, ours = gn.load_model(tmp_path / "playground.glassnet").get_weights(), session.weights()
+    assert len(theirs) == len(ours) == 2 * (len(settings.hidden) + 1)
+    for a, b in zip(theirs, ours):
+        assert np.array_equal(a, b)
 
 
 def test_a_linear_regression_script_trains_as_plain_numpy_sgd(tmp_path):
@@ -187,7 +222,8 @@ def test_the_scripts_numbers_are_the_settings():
     assert "gn.optimizers.SGD(learning_rate=1e-05, momentum=0.9)" in code
     assert "gn.regularizers.L2(0.0003)" in code
     assert 'make_2d("circles", 400, noise=0.35, seed=seed)' in code
-    assert settings.to_query() in code                                     # the page's address, to reopen it
+    (query,) = [line.strip() for line in code.splitlines() if line.strip().startswith("#dataset=")]
+    assert Settings.from_query(query) == settings                          # the page's address reopens it
 
 
 def test_the_dict_form_gives_the_same_script():
