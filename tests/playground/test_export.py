@@ -23,7 +23,7 @@ from glassnet.playground.settings import Settings
 
 SRC = Path(__file__).resolve().parents[2] / "src"
 ALL_FEATURES = ["x", "y", "x2", "y2", "xy", "sinx", "siny"]
-LOSS_LINE = re.compile(r"^after (\d+) steps: train loss (\S+), test loss (\S+) \(")
+LOSS_LINE = re.compile(r"^after (\d+) steps: train loss (\S+), test loss (\S+)$")
 
 
 def run_script(code, tmp_path, out="model.glassnet"):
@@ -36,6 +36,16 @@ def run_script(code, tmp_path, out="model.glassnet"):
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return done.stdout, tmp_path / out
+
+
+def run_in_process(code, tmp_path, monkeypatch, out=None):
+    """Run `code` as __main__ in this process, in tmp_path (cheaper than a new process); the saved file's path."""
+    script = tmp_path / "playground.py"
+    script.write_text(code, encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "argv", [str(script)] + ([out] if out else []))
+    runpy.run_path(str(script), run_name="__main__")
+    return tmp_path / (out or "playground.glassnet")
 
 
 def imported_modules(code):
@@ -113,22 +123,18 @@ IN_PROCESS = [
 def test_every_other_choice_gives_the_sessions_weights(tmp_path, monkeypatch, isolated_random_state, capsys,
                                                       settings):
     settings = Settings.from_dict(settings)
-    script = tmp_path / "playground.py"
-    script.write_text(export_script(settings, 7), encoding="utf-8")
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(sys, "argv", [str(script)])
-    runpy.run_path(str(script), run_name="__main__")
+    saved = run_in_process(export_script(settings, 7), tmp_path, monkeypatch)
     assert "saved playground.glassnet" in capsys.readouterr().out
     session = Session(settings)
     session.train(4)
     session.train(3)
-    theirs, ours = gn.load_model(tmp_path / "playground.glassnet").get_weights(), session.weights()
+    theirs, ours = gn.load_model(saved).get_weights(), session.weights()
     assert len(theirs) == len(ours) == 2 * (len(settings.hidden) + 1)
     for a, b in zip(theirs, ours):
         assert np.array_equal(a, b)
 
 
-def test_a_linear_regression_script_trains_as_plain_numpy_sgd(tmp_path):
+def test_a_linear_regression_script_trains_as_plain_numpy_sgd(tmp_path, monkeypatch, isolated_random_state):
     """No hidden layer, a linear output, mean squared error and plain SGD: the step is
     w -= lr * 2/m * X^T (Xw + b - y) on each batch, written here in NumPy, batches in the recipe's order
     (a permutation per pass from default_rng(seed), the last batch short), from the script's own
@@ -137,8 +143,8 @@ def test_a_linear_regression_script_trains_as_plain_numpy_sgd(tmp_path):
                                    "features": ["x", "y", "xy"], "n_samples": 50, "train_fraction": 0.5,
                                    "batch_size": 10, "learning_rate": 0.01, "seed": 3})
     steps, n_train, batch = 7, 25, 10                        # 3 batches per pass (10, 10, 5): wraps once
-    _, first = run_script(export_script(settings, 0), tmp_path, "first.glassnet")
-    _, last = run_script(export_script(settings, steps), tmp_path, "last.glassnet")
+    first = run_in_process(export_script(settings, 0), tmp_path, monkeypatch, "first.glassnet")
+    last = run_in_process(export_script(settings, steps), tmp_path, monkeypatch, "last.glassnet")
     w, b = gn.models.load_model(first).get_weights()
     points, y = gn.datasets.toy.make_2d("plane", 50, noise=settings.noise, seed=3)
     x = np.stack([points[:, 0], points[:, 1], points[:, 0] * points[:, 1]], axis=1)[:n_train]
@@ -172,6 +178,14 @@ def test_the_script_imports_only_numpy_glassnet_and_sys(settings):
     assert imported_modules(code) == {"sys", "numpy", "glassnet"}
     assert "playground" not in " ".join(imported_modules(code))
     assert "import glassnet as gn" in code and "import numpy as np" in code
+
+
+@pytest.mark.parametrize("settings", SOME_SETTINGS, ids=["default", "plane-all-features", "softmax-adam"])
+def test_the_docstrings_address_reopens_the_same_settings(settings):
+    settings = Settings.from_dict(settings)
+    code = export_script(settings, 0)
+    (query,) = [line.strip() for line in code.splitlines() if line.strip().startswith("#dataset=")]
+    assert Settings.from_query(query) == settings
 
 
 def test_a_script_with_every_feature_compiles_and_computes_the_features_table():
@@ -222,8 +236,6 @@ def test_the_scripts_numbers_are_the_settings():
     assert "gn.optimizers.SGD(learning_rate=1e-05, momentum=0.9)" in code
     assert "gn.regularizers.L2(0.0003)" in code
     assert 'make_2d("circles", 400, noise=0.35, seed=seed)' in code
-    (query,) = [line.strip() for line in code.splitlines() if line.strip().startswith("#dataset=")]
-    assert Settings.from_query(query) == settings                          # the page's address reopens it
 
 
 def test_the_dict_form_gives_the_same_script():
