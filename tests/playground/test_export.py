@@ -137,6 +137,41 @@ def test_every_other_choice_gives_the_sessions_weights(tmp_path, monkeypatch, is
         assert np.array_equal(a, b)
 
 
+def random_settings(rng):
+    """Settings drawn from the table's choices (moderate learning rates, so nothing overflows)."""
+    from glassnet.playground import settings as table
+    dataset = str(rng.choice(table.DATASETS))
+    losses = table.REGRESSION_LOSSES if dataset == "plane" else table.CLASSIFICATION_LOSSES
+    features = [name for name in table.FEATURE_NAMES if rng.random() < 0.4] or ["x"]
+    return Settings.from_dict({
+        "dataset": dataset, "loss": str(rng.choice(losses)), "features": features,
+        "noise": float(rng.uniform(0, 1)), "n_samples": int(rng.integers(20, 120)),
+        "train_fraction": float(rng.uniform(0.1, 0.9)),
+        "hidden": [int(u) for u in rng.integers(1, 7, size=rng.integers(0, 4))],
+        "activation": str(rng.choice(table.ACTIVATIONS)), "optimizer": str(rng.choice(table.OPTIMIZERS)),
+        "learning_rate": float(10 ** rng.uniform(-4, -1)), "batch_size": int(rng.integers(1, 40)),
+        "initializer": str(rng.choice(table.INITIALIZERS)),
+        "regularization": str(rng.choice(table.REGULARIZATIONS)),
+        "regularization_rate": float(rng.uniform(0, 0.05)), "seed": int(rng.integers(0, 2 ** 31 - 1))})
+
+
+def test_random_settings_give_the_sessions_weights(tmp_path, monkeypatch, isolated_random_state, capsys):
+    """Ten settings drawn at random (a fixed seed), each trained a random number of steps in random chunks."""
+    rng = np.random.default_rng(16)
+    for trial in range(10):
+        settings = random_settings(rng)
+        chunks = [int(c) for c in rng.integers(1, 30, size=rng.integers(1, 4))]
+        saved = run_in_process(export_script(settings, sum(chunks)), tmp_path, monkeypatch, f"{trial}.glassnet")
+        session = Session(settings)
+        for chunk in chunks:
+            session.train(chunk)
+        theirs, ours = gn.load_model(saved).get_weights(), session.weights()
+        assert len(theirs) == len(ours)
+        for a, b in zip(theirs, ours):
+            assert np.array_equal(a, b, equal_nan=True), settings
+    capsys.readouterr()
+
+
 def test_a_linear_regression_script_trains_as_plain_numpy_sgd(tmp_path, monkeypatch, isolated_random_state):
     """No hidden layer, a linear output, mean squared error and plain SGD: the step is
     w -= lr * 2/m * X^T (Xw + b - y) on each batch, written here in NumPy, batches in the recipe's order
