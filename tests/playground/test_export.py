@@ -233,7 +233,8 @@ def test_a_script_with_every_feature_compiles_and_computes_the_features_table():
     (stack,) = [node for node in ast.walk(ast.parse(code))
                 if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "features"]
     columns = [ast.unparse(element) for element in stack.value.args[0].elts]
-    assert columns == [ast.unparse(ast.parse(data.FEATURES[name][2], mode="eval").body) for name in ALL_FEATURES]
+    assert columns == [ast.unparse(ast.parse(data.FEATURES[name].expression, mode="eval").body)
+                       for name in ALL_FEATURES]
     p = np.random.default_rng(0).uniform(-6, 6, size=(50, 2))
     by_script = eval(ast.unparse(stack.value), {"np": np, "p": p})
     assert by_script.shape == (50, 7) and by_script.dtype == np.float64
@@ -270,7 +271,9 @@ def test_the_scripts_numbers_are_the_settings():
                                    "noise": 0.35, "optimizer": "momentum", "regularization": "l2",
                                    "regularization_rate": 0.0003})
     code = export_script(settings, 1000)
-    assert script_constants(code) | {"seed": 2 ** 31 - 1, "steps": 1000, "batch_size": 256} == script_constants(code)
+    constants = script_constants(code)
+    assert (constants["seed"], constants["steps"], constants["batch_size"], constants["n_train"]) == \
+        (2 ** 31 - 1, 1000, 256, 200)
     assert "gn.optimizers.SGD(learning_rate=1e-05, momentum=0.9)" in code
     assert "gn.regularizers.L2(0.0003)" in code
     assert 'make_2d("circles", 400, noise=0.35, seed=seed)' in code
