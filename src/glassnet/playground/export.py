@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from .. import _checks
 from . import data as _data
+from . import session as _session
 from .settings import Settings
 
 __all__ = ["export_script", "OPTIMIZERS", "INITIALIZERS"]
@@ -55,13 +56,14 @@ INITIALIZERS = {
 
 _REGULARIZERS = {"l1": ("L1", "rate * sum(|W|)"), "l2": ("L2", "rate * sum(W ** 2)")}
 
+#: What each data set is, in the frame [-6, 6]^2 (glassnet.datasets.toy.make_2d).
 _DATASETS = {
-    "circles": "a disc of class 1 inside a ring of class 0",
-    "moons": "two interleaving half circles",
-    "xor": "the four quadrants, class 1 where x and y have the same sign",
-    "spirals": "two interleaved spirals",
-    "gaussians": "two Gaussian blobs",
-    "plane": "a regression: y is a linear function of the point, in [-1, 1]",
+    "circles": "class 0 on a circle of radius 5, class 1 on a circle of radius 2.5 inside it",
+    "moons": "two interleaving half circles, one per class",
+    "xor": "the four quadrants: class 0 where x and y have the same sign, class 1 where they differ",
+    "spirals": "two interleaved spiral arms, one per class",
+    "gaussians": "two round blobs, class 0 around (2, 2) and class 1 around (-2, -2)",
+    "plane": "a regression: the target is (x + y) / 12, a tilted plane from -1 to 1",
 }
 
 
@@ -95,31 +97,27 @@ def _check_steps(steps):
 
 
 # --------------------------------------------------------------------------- the recipe's numbers
+# The split and the output layer come from the modules the Session itself uses, so the two cannot drift.
 
 def n_train(settings) -> int:
-    """The number of training points: round(n_samples * train_fraction), at least 1 and at most n - 1."""
-    n = settings.n_samples
-    return min(max(round(n * settings.train_fraction), 1), n - 1)
+    """The number of training points (playground.data.n_train: round(n * fraction), from 1 to n - 1)."""
+    return _data.n_train(settings.n_samples, settings.train_fraction)
 
 
-def task(settings) -> str:
-    return "regression" if settings.dataset == "plane" else "classification"
+_OUTPUT_MEANING = {"linear": "the predicted value", "softmax": "P(class 0) and P(class 1)",
+                   "sigmoid": "P(class 1)"}
 
 
 def output_layer(settings):
-    """(units, activation, what the output means) of the output layer for this data set and loss."""
-    if settings.dataset == "plane":
-        return 1, "linear", "the predicted value"
-    if settings.loss == "sparse_categorical_crossentropy":
-        return 2, "softmax", "P(class 0) and P(class 1)"
-    return 1, "sigmoid", "P(class 1)"
+    """(units, activation, what the output means) of the output layer (playground.session.output_layer)."""
+    units, activation = _session.output_layer(settings)
+    return units, activation, _OUTPUT_MEANING[activation]
 
 
 # --------------------------------------------------------------------------- the script's parts
 
 def _header(s, steps):
     query = s.to_query()
-    pass_size = n_train(s)
     return "\n".join([
         '"""A network from the glassnet playground, written out as a plain glassnet script.',
         "",
@@ -128,13 +126,21 @@ def _header(s, steps):
         "",
         "Run it with:  python playground.py [model.glassnet]",
         "",
-        f"It makes the same data and the same network, trains it for the same {steps} step"
-        f"{'' if steps == 1 else 's'} (one step:",
-        f"one batch of at most {s.batch_size} of the {pass_size} training points, one optimizer update),"
-        " prints the",
-        "losses and saves the model. With the same seed, its weights equal the playground's bit for bit.",
+        *_what_it_does(s, steps),
         '"""',
     ])
+
+
+def _what_it_does(s, steps):
+    if steps == 0:
+        return ["It makes the same data and the same network, not trained yet (the playground had run no",
+                "step), prints the losses and saves the model. With the same seed, its weights equal the",
+                "playground's bit for bit."]
+    return [f"It makes the same data and the same network, trains it for the same {_plural(steps, 'step')} "
+            "(one step:",
+            f"one batch of at most {s.batch_size} of the {n_train(s)} training points, one optimizer update), "
+            "prints the",
+            "losses and saves the model. With the same seed, its weights equal the playground's bit for bit."]
 
 
 def _imports():
@@ -152,14 +158,17 @@ def _constants(s, steps):
 
 def _data_part(s):
     n, ntr = s.n_samples, n_train(s)
-    label = "the value y at each point (float64)" if task(s) == "regression" \
+    noise = f"Gaussian noise of standard deviation {s.noise!r} / 6 added to the target" if s.task == "regression" \
+        else f"Gaussian noise of standard deviation {s.noise!r} added to each coordinate"
+    label = "the target at each point (float64)" if s.task == "regression" \
         else "the class of each point, 0 or 1 (int64)"
     lines = [
         "# 1. Seed glassnet's global random generator: the initializers draw the first weights from it.",
         "gn.set_random_seed(seed)",
         "",
-        f"# 2. The data: {n} points of the {_q(s.dataset)} set ({_DATASETS[s.dataset]}),",
-        f"#    in the square [-6, 6] x [-6, 6], shuffled, with Gaussian noise {s.noise!r}.",
+        f"# 2. The data: {n} points of the {_q(s.dataset)} set in the square [-6, 6] x [-6, 6], shuffled:",
+        f"#    {_DATASETS[s.dataset]};",
+        f"#    {noise}.",
         f"#    points has shape ({n}, 2); y is {label}.",
         f"points, y = gn.datasets.toy.make_2d({_q(s.dataset)}, {n}, noise={s.noise!r}, seed=seed)",
         "",
@@ -167,9 +176,9 @@ def _data_part(s):
         "p = points",
         "features = np.stack([",
     ]
-    width = max(len(_data.FEATURES[name][2]) for name in s.features) + 8
+    width = max(len(_data.FEATURES[name].expression) for name in s.features) + 8
     for name in s.features:
-        label_shown, _, expression = _data.FEATURES[name]
+        label_shown, expression = _data.FEATURES[name].label, _data.FEATURES[name].expression
         lines.append(f"    {expression},".ljust(width) + f"# {label_shown}")
     lines += [
         "], axis=1)",
@@ -241,11 +250,12 @@ def _training_part():
 
 
 def _report_part(s):
+    penalty = "" if s.regularization == "none" else f", plus the {s.regularization.upper()} penalty"
     return "\n".join([
-        "# 7. The loss over all training points and over all test points, after training.",
+        f"# 7. The loss ({s.loss}{penalty}) over all training points and over all test points.",
         "train_loss = model.evaluate(x_train, y_train, batch_size=len(x_train), verbose=0)",
         "test_loss = model.evaluate(x_test, y_test, batch_size=len(x_test), verbose=0)",
-        f"print(f\"after {{steps}} steps: train loss {{train_loss:.6g}}, test loss {{test_loss:.6g}} ({s.loss})\")",
+        "print(f\"after {steps} steps: train loss {train_loss:.6g}, test loss {test_loss:.6g}\")",
         "",
         "# 8. Save the whole model (layers, weights, optimizer state) in one file;",
         "#    gn.load_model(path) reads it back.",

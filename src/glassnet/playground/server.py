@@ -164,6 +164,12 @@ def _short(value, limit=60):
     return text if len(text) <= limit else text[:limit] + "...'"
 
 
+def _printable(text, limit=200):
+    """Text for a log line: control characters escaped (a request cannot forge log lines), at most `limit`."""
+    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text)[:limit])
+    return text + ("..." if len(str(text)) > limit else "")
+
+
 def _json_bytes(value) -> bytes:
     """JSON for the page.  JavaScript's JSON.parse knows no NaN or Infinity: a diverged loss becomes null."""
     try:
@@ -268,12 +274,19 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
     """One connection: reads requests, checks them, answers with JSON (or a page file)."""
 
     protocol_version = "HTTP/1.1"          # keep-alive: the page's many small requests reuse a connection
-    server_version = "glassnet-playground"
-    sys_version = ""
+
+    def version_string(self):
+        return "glassnet-playground"
 
     def setup(self):
         self.timeout = self.server.request_timeout     # socket timeout: a silent client cannot hold a thread
         super().setup()
+
+    def handle(self):
+        try:
+            super().handle()
+        except ConnectionError:                      # the client left (reset, broken pipe): nothing to answer
+            pass
 
     # ------------------------------------------------------------------ methods
     def do_GET(self):
@@ -298,7 +311,7 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
         self._send_json(code, {"error": f"a malformed request: {message or code}"})
 
     def log_message(self, format, *args):
-        self.server.write_log(f"{self.client_address[0]} " + (format % args))
+        self.server.write_log(f"{self.client_address[0]} " + _printable(format % args))
 
     # ------------------------------------------------------------------ the checks and the dispatch
     def _handle(self, route):
@@ -311,7 +324,8 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
             status, body, headers = err.status, {"error": str(err)}, []
         except Exception as err:                    # a bug or an unexpected failure: one answer, one log line
             self.close_connection = True
-            self.server.write_log(f"error in {self.command} {_short(self.path)}: {type(err).__name__}: {err}")
+            self.server.write_log(f"error in {self.command} {_printable(self.path)}: {type(err).__name__}: "
+                                  f"{_printable(err)}")
             status, body, headers = 500, {"error": f"the server failed on this request ({type(err).__name__}: "
                                                     f"{err}); it keeps running"}, []
         try:
@@ -322,7 +336,8 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
         except OSError:                              # the client left before its answer
             self.close_connection = True
         ms = (time.perf_counter() - started) * 1000
-        self.server.write_log(f"{self.client_address[0]} {self.command} {_short(self.path)} {status} {ms:.1f} ms")
+        self.server.write_log(f"{self.client_address[0]} {_printable(self.command, 20)} {_printable(self.path)} "
+                              f"{status} {ms:.1f} ms")
 
     def log_request(self, code="-", size="-"):
         pass                                         # _handle writes one line per request, with its time
