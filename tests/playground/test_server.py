@@ -283,7 +283,7 @@ def test_settings_errors_pass_through(running, settings, needles):
 
 def test_settings_must_be_an_object(running):
     status, message = error_of(running, "POST", "/api/session", {"settings": "dataset=xor"})
-    assert status == 400 and "JSON object of settings" in message and "str" in message
+    assert status == 400 and "settings: a JSON object" in message and "got str" in message
 
 
 @pytest.mark.parametrize("body, needles", [
@@ -367,6 +367,21 @@ def test_a_slow_client_times_out_and_frees_its_thread(static):
         assert new_session(run)
     finally:
         run.stop()
+
+
+@pytest.mark.parametrize("raw, status", [(b"GARBAGE\r\n\r\n", 400), (b"GET / HTTP/9.9\r\n\r\n", 505),
+                                         (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414),
+                                         (b"GET / HTTP/1.1\r\n" + b"X-A: b\r\n" * 200 + b"\r\n", 431)])
+def test_malformed_requests_get_a_json_answer(running, raw, status):
+    """http.server's own refusals (no method, an unknown HTTP version, a 70 kB line, 200 headers) answer in
+    JSON like every other error, and the server goes on."""
+    with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+        sock.sendall(raw)
+        answer = read_all(sock)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(f"HTTP/1.1 {status} ".encode()) or head.startswith(f"HTTP/1.0 {status} ".encode()), head
+    assert json.loads(body)["error"].startswith("a malformed request: ")
+    assert request(running, "GET", "/api/options")[0] == 200
 
 
 def test_too_many_connections_are_closed_not_queued(static):

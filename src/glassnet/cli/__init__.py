@@ -26,7 +26,7 @@ from .._version import __version__
 from ..metrics import confusion_matrix
 from ..runs import (DATASETS, MODEL_FILE, NPZ_KEYS, Dataset, history_csv, load_dataset, make_run_dir,
                     to_features)
-from . import evaluate, explain, export, plot, predict, search, train
+from . import evaluate, explain, export, playground, plot, predict, search, train
 from ._common import PROG, CommandError, Formatter, MissingDependencyError
 from .evaluate import format_confusion_matrix
 from .explain import EXPLAIN_DEFAULTS, GRADCHECK_DEFAULTS
@@ -56,7 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
                "  glassnet explain --example backprop-2-1-2       # one backprop step, number by number\n"
                "  glassnet gradcheck                              # backprop vs numerical gradients\n"
                "  glassnet export runs/<run>                      # the model as an ONNX file\n"
-               "  glassnet search --units 32,64 --lr 0.001,0.01   # a hyper-parameter search, on Dask\n\n"
+               "  glassnet search --units 32,64 --lr 0.001,0.01   # a hyper-parameter search, on Dask\n"
+               "  glassnet playground                             # a network learning in the browser\n\n"
                "Run 'glassnet COMMAND --help' for a command's options; see docs/cli.md.")
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -68,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     explain.add_parsers(sub)            # explain, gradcheck
     export.add_parser(sub)
     search.add_parser(sub)
+    playground.add_parser(sub)
     return parser
 
 

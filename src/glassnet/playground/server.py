@@ -3,11 +3,8 @@
     glassnet playground                       # the command (glassnet.cli.playground) calls serve()
     server = make_server(port=0)              # tests: a free port; server.url; serve_forever in a thread
 
-Why the standard library (http.server.ThreadingHTTPServer and json), not a web framework: the API is
-six small routes on one machine, so a framework would add a dependency and little else; this way the
-playground works offline from a plain `pip install glassnet`, and every rule below is in this one file.
-
-Routes (JSON in, JSON out; an error is {"error": "message"} with its status):
+Why the standard library (http.server.ThreadingHTTPServer, json) and not a web framework: six small
+routes on one machine need no dependency, and the playground then works offline from a plain install.
 
     GET  /                  index.html, with this server's random token in <meta name="glassnet-token">
     GET  /static/<name>     only the files of playground/static/, listed once at start (no paths)
@@ -17,16 +14,15 @@ Routes (JSON in, JSON out; an error is {"error": "message"} with its status):
     POST /api/numbers       {"session", "kind", "layer", "unit" | "source", "target", "sample", "lang"}
     POST /api/export        {"session"} -> {"code", "filename": "playground.py"}
     POST /api/save          {"session"} -> the .glassnet file's bytes (a download)
+    an error                {"error": "message naming what was expected and what arrived"}, its status
 
-Safety.  A server on 127.0.0.1 can still be reached by any web page the user opens: the page's
-script may send requests to it (cross-site requests), or its domain may be re-pointed at 127.0.0.1
-(DNS rebinding).  So every request must carry a Host header naming this server (a rebound domain
-does not), an Origin header, when there is one, must be this server's own, and every POST needs the
-token (only the page we served knows it) and `Content-Type: application/json` (which a cross-site
-form cannot send).  A body is at most 64 KiB (a larger Content-Length is refused before reading), a
-slow client times out, at most 16 sessions live (the least recently used is dropped), each session
-trains one request at a time, and any failure is one answer and one log line: never the end of the
-server.  The settings' own limits (settings.Settings.from_dict) refuse hundreds of layers and huge batches.
+Safety.  A server on 127.0.0.1 can still be reached by any web page the user opens: by its script
+(cross-site requests) or by re-pointing its domain at 127.0.0.1 (DNS rebinding).  So the Host header
+must name this server (a rebound domain does not), an Origin header must be this server's own, and a
+POST needs the token (only the page we served knows it) and `Content-Type: application/json` (which a
+cross-site form cannot send).  A body is at most 64 KiB (a larger Content-Length is refused unread), a
+silent client times out, at most 16 sessions live (the least recently used is dropped), a session
+serves one request at a time, and a failure is one answer and one log line, never the server's end.
 """
 from __future__ import annotations
 
@@ -66,7 +62,9 @@ _STATIC_NAME = re.compile(r"[A-Za-z0-9_-]+\.(html|js|css|svg|png)")
 _TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
           "css": "text/css; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"}
 _TOKEN_META = re.compile(rb'<meta name="glassnet-token" content="[^"]*">')
-_LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
+#: headers of every answer: never cached, never sniffed as another type, never shown in another site's frame
+_ALWAYS = (("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+           ("Content-Security-Policy", "frame-ancestors 'none'"))
 #: the keys each POST route reads; any other key is an error naming these
 _ROUTE_KEYS = {"/api/session": ("settings",), "/api/step": ("session", "steps"),
                "/api/numbers": ("session", "kind", "layer", "unit", "source", "target", "sample", "lang"),
@@ -76,98 +74,47 @@ _ROUTE_KEYS = {"/api/session": ("settings",), "/api/step": ("session", "steps"),
 class RequestError(Exception):
     """A request refused: its HTTP status and the message the page shows."""
 
-    def __init__(self, status, message):
+    def __init__(self, status, message, headers=()):
         super().__init__(message)
-        self.status = status
+        self.status, self.headers = status, list(headers)
 
 
 def is_loopback(host: str) -> bool:
     """True for an address only this machine can reach (127.x.x.x, ::1, localhost)."""
-    if host.lower() == "localhost":
-        return True
     try:
-        return ipaddress.ip_address(host).is_loopback
+        return host.lower() == "localhost" or ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
 
 
 def check_host(host) -> str:
     """The host to listen on: an IP address or 'localhost' (a ValueError otherwise).  Names are not
-    looked up: the Host check below then knows exactly which names the server answers to."""
-    if not isinstance(host, str) or not host:
-        raise ValueError(f"host: an IP address such as 127.0.0.1, or localhost, got {host!r}")
-    if host.lower() == "localhost":
-        return "localhost"
+    looked up: the Host check then knows exactly which names the server answers to."""
     try:
-        return str(ipaddress.ip_address(host.strip("[]")))
-    except ValueError:
+        return "localhost" if host.lower() == "localhost" else str(ipaddress.ip_address(host.strip("[]")))
+    except (ValueError, AttributeError):
         raise ValueError(f"host: an IP address such as 127.0.0.1 or 0.0.0.0, or localhost, got {host!r}") from None
 
 
+_AUTHORITY = re.compile(r"(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(?::([0-9]{1,5}))?")
+
+
 def _split_host(value):
-    """('name', port) of a Host header or an origin's authority ('[::1]:8765' -> ('::1', 8765)), or None."""
-    value = value.strip().lower()
-    if value.startswith("["):
-        name, _, rest = value[1:].partition("]")
-        port = rest[1:] if rest.startswith(":") else (None if not rest else "bad")
-    else:
-        name, colon, port = value.rpartition(":") if ":" in value else (value, "", None)
-        if ":" in name:                      # a bare IPv6 address without brackets is not a Host
-            return None
-    if port is None:
-        return name, 80
-    if not port.isdigit() or len(port) > 5:
-        return None
-    return name, int(port)
-
-
-class SessionStore:
-    """The live sessions by id, least recently used first; at most `limit` (the oldest is dropped)."""
-
-    def __init__(self, limit=MAX_SESSIONS):
-        self.limit = limit
-        self._sessions = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def add(self, session) -> str:
-        key = secrets.token_urlsafe(12)
-        with self._lock:
-            self._sessions[key] = session
-            while len(self._sessions) > self.limit:
-                self._sessions.popitem(last=False)      # a request still using it keeps its own reference
-        return key
-
-    def get(self, key):
-        if not isinstance(key, str):
-            raise RequestError(400, f"session: the id string that POST /api/session returned, got {key!r}")
-        with self._lock:
-            session = self._sessions.get(key)
-            if session is not None:
-                self._sessions.move_to_end(key)
-        if session is None:
-            raise RequestError(404, f"session: no session {_short(key)} (at most {self.limit} are kept and the "
-                                    f"least recently used is dropped); start a new one with POST /api/session")
-        return session
-
-    def __len__(self):
-        return len(self._sessions)
-
-    def __contains__(self, key):
-        return key in self._sessions
-
-    def __getitem__(self, key):
-        return self._sessions[key]
+    """('name', port) of a Host header or an origin's host part ('[::1]:8765' -> ('::1', 8765)), or None."""
+    match = _AUTHORITY.fullmatch(value.strip().lower()) if value else None
+    return None if match is None else (match[1].strip("[]"), int(match[2] or 80))
 
 
 def _short(value, limit=60):
+    """repr(value) for a message, cut to `limit` characters (a request cannot fill the page or the log)."""
     text = repr(value)
     return text if len(text) <= limit else text[:limit] + "...'"
 
 
 def _printable(text, limit=200):
     """Text for a log line: control characters escaped (a request cannot forge log lines), at most `limit`."""
-    text = "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text)[:limit])
-    return text + ("..." if len(str(text)) > limit else "")
+    text = str(text)
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:limit]) + "..." * (len(text) > limit)
 
 
 def _json_bytes(value) -> bytes:
@@ -179,13 +126,11 @@ def _json_bytes(value) -> bytes:
 
 
 def _finite(value):
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
     if isinstance(value, dict):
         return {k: _finite(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
-    return value
+    return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
 def _no_constants(name):
@@ -197,17 +142,16 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, host, port, *, static_dir=None, log=sys.stderr, timeout=TIMEOUT,
+    def __init__(self, host, port, *, static_dir=None, log="stderr", timeout=TIMEOUT,
                  max_sessions=MAX_SESSIONS, max_connections=MAX_CONNECTIONS):
         self.host = check_host(host)
         bind = "127.0.0.1" if self.host == "localhost" else self.host
         self.address_family = socket.AF_INET6 if ":" in bind else socket.AF_INET
         self.token = secrets.token_urlsafe(24)
-        self.sessions = SessionStore(max_sessions)
-        self.static_dir = Path(static_dir) if static_dir is not None else STATIC_DIR
-        self.static_files = self._list_static(self.static_dir)
-        self.log = log
-        self.request_timeout = timeout
+        self.sessions = collections.OrderedDict()       # id -> Session, the least recently used first
+        self.max_sessions, self._sessions_lock = max_sessions, threading.Lock()
+        self.static_files = self._list_static(Path(static_dir) if static_dir is not None else STATIC_DIR)
+        self.log, self.request_timeout = sys.stderr if log == "stderr" else log, timeout
         self._slots = threading.BoundedSemaphore(max_connections)
         super().__init__((bind, port), PlaygroundHandler)
         self.port = self.server_address[1]
@@ -215,7 +159,7 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
         shown = "127.0.0.1" if self.wildcard and self.address_family == socket.AF_INET else \
             "::1" if self.wildcard else bind
         self.url = f"http://{'[' + shown + ']' if ':' in shown else shown}:{self.port}/"
-        self.names = set(_LOOPBACK_NAMES) | {self.host, bind}
+        self.names = {"127.0.0.1", "localhost", "::1", self.host, bind}     # what a Host header may name
 
     def server_bind(self):
         # HTTPServer.server_bind looks the host's name up (socket.getfqdn), which can hang without a network
@@ -230,10 +174,10 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
         return {p.name: p for p in sorted(folder.iterdir()) if _STATIC_NAME.fullmatch(p.name) and p.is_file()}
 
     def process_request(self, request, client_address):
-        if not self._slots.acquire(blocking=False):      # too many connections: close this one at once
+        if self._slots.acquire(blocking=False):          # too many connections: close this one at once
+            super().process_request(request, client_address)
+        else:
             self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
 
     def process_request_thread(self, request, client_address):
         try:
@@ -248,47 +192,59 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
 
     def write_log(self, line):
         if self.log is not None:
-            try:
+            with contextlib.suppress(OSError, ValueError):     # a closed stream: the request still goes on
                 print(f"glassnet playground: {line}", file=self.log, flush=True)
-            except (OSError, ValueError):
-                pass
+
+    def add_session(self, session) -> str:
+        """Keep `session` under a new random id; beyond max_sessions the least recently used is dropped
+        (a request still using it keeps its own reference)."""
+        key = secrets.token_urlsafe(12)
+        with self._sessions_lock:
+            self.sessions[key] = session
+            while len(self.sessions) > self.max_sessions:
+                self.sessions.popitem(last=False)
+        return key
+
+    def session(self, key):
+        """The session of `key`, now the most recently used; 404 if there is none (or no longer)."""
+        if not isinstance(key, str):
+            raise RequestError(400, f"session: the id string that POST /api/session returned, got {_short(key)}")
+        with self._sessions_lock:
+            if key in self.sessions:
+                self.sessions.move_to_end(key)
+                return self.sessions[key]
+        raise RequestError(404, f"session: no session {_short(key)} (at most {self.max_sessions} are kept, the least "
+                                f"recently used is dropped); start a new one with POST /api/session")
 
     def host_allowed(self, host_header):
         """True if the Host header names this server: loopback or the bound address, and its port."""
         parsed = _split_host(host_header) if host_header else None
         if parsed is None or parsed[1] != self.port:
             return False
-        name = parsed[0]
-        if name in self.names:
+        if parsed[0] in self.names:
             return True
-        if self.wildcard:               # listening on every address: any IP literal (never a domain name,
-            try:                        # the one thing DNS rebinding can point at us)
-                ipaddress.ip_address(name)
-                return True
-            except ValueError:
-                return False
-        return False
+        try:                        # on every address: any IP literal (never a name, which DNS rebinding can
+            return self.wildcard and bool(ipaddress.ip_address(parsed[0]))      # point at us)
+        except ValueError:
+            return False
 
 
 class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
     """One connection: reads requests, checks them, answers with JSON (or a page file)."""
 
     protocol_version = "HTTP/1.1"          # keep-alive: the page's many small requests reuse a connection
+    default_request_version = "HTTP/1.0"   # a malformed request's answer still has a status line (no HTTP/0.9)
 
     def version_string(self):
         return "glassnet-playground"
 
-    def setup(self):
-        self.timeout = self.server.request_timeout     # socket timeout: a silent client cannot hold a thread
-        super().setup()
+    # the socket's timeout (StreamRequestHandler.setup reads it): a silent client cannot hold a thread
+    timeout = property(lambda self: self.server.request_timeout)
 
     def handle(self):
-        try:
+        with contextlib.suppress(ConnectionError):   # the client left (reset, broken pipe): nothing to answer
             super().handle()
-        except ConnectionError:                      # the client left (reset, broken pipe): nothing to answer
-            pass
 
-    # ------------------------------------------------------------------ methods
     def do_GET(self):
         self._handle(self._get)
 
@@ -297,18 +253,19 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
 
     def __getattr__(self, name):
         # any other method (PUT, DELETE, HEAD, OPTIONS, BREW, ...): 405 naming the two allowed
-        if name.startswith("do_"):
-            return self._not_allowed
-        raise AttributeError(name)
+        if not name.startswith("do_"):
+            raise AttributeError(name)
 
-    def _not_allowed(self):
-        self.close_connection = True
-        self._send_json(405, {"error": f"method: GET or POST, got {_short(self.command)}"}, [("Allow", "GET, POST")])
+        def refuse(path):
+            raise RequestError(405, f"method: GET or POST, got {_short(self.command)}", [("Allow", "GET, POST")])
+        return lambda: self._handle(refuse)
 
     def send_error(self, code, message=None, explain=None):
         # http.server's own refusals (a malformed request line, too-long headers): JSON like ours
         self.close_connection = True
-        self._send_json(code, {"error": f"a malformed request: {message or code}"})
+        self.server.write_log(f"{self.client_address[0]} refused a malformed request: {code} {_printable(message)}")
+        self._send(code, _json_bytes({"error": f"a malformed request: {message or code}"}),
+                   [("Content-Type", "application/json")])
 
     def log_message(self, format, *args):
         self.server.write_log(f"{self.client_address[0]} " + _printable(format % args))
@@ -320,27 +277,23 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
             path = self._check_request()
             status, body, headers = route(path)
         except RequestError as err:
-            self.close_connection = True            # the body may be unread: never parse it as the next request
-            status, body, headers = err.status, {"error": str(err)}, []
+            status, body, headers = err.status, {"error": str(err)}, err.headers
         except Exception as err:                    # a bug or an unexpected failure: one answer, one log line
-            self.close_connection = True
             self.server.write_log(f"error in {self.command} {_printable(self.path)}: {type(err).__name__}: "
                                   f"{_printable(err)}")
             status, body, headers = 500, {"error": f"the server failed on this request ({type(err).__name__}: "
                                                     f"{err}); it keeps running"}, []
-        try:
-            if isinstance(body, bytes):
-                self._send(status, body, headers)
-            else:
-                self._send_json(status, body, headers)
-        except OSError:                              # the client left before its answer
-            self.close_connection = True
-        ms = (time.perf_counter() - started) * 1000
+        if not isinstance(body, bytes):
+            body, headers = _json_bytes(body), [("Content-Type", "application/json"), *headers]
+        ms = (time.perf_counter() - started) * 1000           # logged before sending: a client that has its
         self.server.write_log(f"{self.client_address[0]} {_printable(self.command, 20)} {_printable(self.path)} "
-                              f"{status} {ms:.1f} ms")
+                              f"{status} {ms:.1f} ms")        # answer finds the line already written
+        self.close_connection |= status >= 400         # the body may be unread: never parse it as a request
+        with contextlib.suppress(OSError):             # the client left before its answer
+            self._send(status, body, headers)
 
-    def log_request(self, code="-", size="-"):
-        pass                                         # _handle writes one line per request, with its time
+    def log_request(self, code="-", size="-"):     # _handle writes one line per request, with its time
+        pass
 
     def _check_request(self):
         """The rules every request meets; returns the path (no query)."""
@@ -363,9 +316,7 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
         if path == "/" or path == "/index.html":
             page = self._static_bytes("index.html")
             meta = f'<meta name="glassnet-token" content="{self.server.token}">'.encode()
-            page, found = _TOKEN_META.subn(meta, page, count=1)
-            if not found:
-                page = page.replace(b"<head>", b"<head>\n" + meta, 1)
+            page = _TOKEN_META.sub(meta, page, count=1)
             return 200, page, [("Content-Type", _TYPES["html"])]
         if path.startswith("/static/"):
             name = path[len("/static/"):]
@@ -400,17 +351,16 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
             raise RequestError(415, f"Content-Type: expected application/json, got "
                                     f"{_short(self.headers.get('Content-Type') or 'none')}")
         body = self._read_json(path)
-        handler = getattr(self, "_route_" + path[len("/api/"):])
-        return handler(body)
+        return getattr(self, "_route_" + path[len("/api/"):])(body)
 
     def _read_json(self, path):
         if self.headers.get("Transfer-Encoding") is not None:
             raise RequestError(400, f"Transfer-Encoding: expected none (a body with Content-Length), got "
                                     f"{_short(self.headers['Transfer-Encoding'])}")
-        length = self.headers.get("Content-Length")
-        if length is None or not length.strip().isdigit():
+        length = self.headers.get("Content-Length", "none")
+        if not length.strip().isdigit():
             raise RequestError(400, f"Content-Length: expected a number of bytes from 0 to {MAX_BODY}, got "
-                                    f"{_short(length) if length is not None else 'none'}")
+                                    f"{_short(length)}")
         size = int(length)
         if size > MAX_BODY:
             raise RequestError(413, f"body: at most {MAX_BODY} bytes ({MAX_BODY // 1024} KiB), got a "
@@ -424,12 +374,11 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
             raise RequestError(400, f"body: expected {size} bytes (Content-Length), got {len(raw)}")
         try:
             body = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
-        except RecursionError:
-            raise RequestError(400, "body: JSON nested too deeply") from None
-        except ValueError as err:                  # JSONDecodeError, UnicodeDecodeError, NaN, 5000-digit numbers
+        except (ValueError, RecursionError) as err:   # not JSON, not UTF-8, NaN, 5000 digits, 60000 ['s
             raise RequestError(400, f"body: expected a JSON object, got text that is not JSON ({err})") from None
         if not isinstance(body, dict):
-            raise RequestError(400, f"body: expected a JSON object, got {type(body).__name__ if body is not None else 'null'}")
+            got = "null" if body is None else type(body).__name__
+            raise RequestError(400, f"body: expected a JSON object, got {got}")
         unknown = [k for k in body if k not in _ROUTE_KEYS[path]]
         if unknown:
             raise RequestError(400, f"body of {path}: the keys {', '.join(_ROUTE_KEYS[path])}, got unknown "
@@ -438,31 +387,24 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
 
     # ------------------------------------------------------------------ the routes
     def _route_session(self, body):
-        settings = body.get("settings", {})
-        if not isinstance(settings, dict):
-            raise RequestError(400, f"settings: expected a JSON object of settings, got {type(settings).__name__}")
-        try:
-            settings = Settings.from_dict(settings)
-        except (ValueError, TypeError) as err:
-            raise RequestError(400, str(err)) from None
+        settings = self._call(Settings.from_dict, body.get("settings", {}))    # its limits, its messages
         session = Session(settings)
-        key = self.server.sessions.add(session)
+        key = self.server.add_session(session)
         with self._locked(session):
             return 200, {"session": key, "settings": settings.to_dict(), "query": settings.to_query(),
                          "points": session.points(), "state": session.state()}, []
 
     def _route_step(self, body):
-        session = self.server.sessions.get(body.get("session"))
-        steps = body.get("steps", 1)
+        session = self.server.session(body.get("session"))
         with self._locked(session):
             started = time.perf_counter()
-            self._call(session.train, steps)
+            self._call(session.train, body.get("steps", 1))
             state = session.state()
             elapsed = (time.perf_counter() - started) * 1000
         return 200, {"state": state, "elapsed_ms": elapsed}, []
 
     def _route_numbers(self, body):
-        session = self.server.sessions.get(body.get("session"))
+        session = self.server.session(body.get("session"))
         if "kind" not in body or "layer" not in body:
             raise RequestError(400, f"body of /api/numbers: expected kind and layer, got {', '.join(body)}")
         args = {k: v for k, v in body.items() if k != "session"}
@@ -470,14 +412,14 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
             return 200, self._call(session.numbers, **args), []
 
     def _route_export(self, body):
-        session = self.server.sessions.get(body.get("session"))
+        session = self.server.session(body.get("session"))
         from .export import export_script
         with self._locked(session):
             settings, steps = session.settings, session.step
         return 200, {"code": export_script(settings, steps), "filename": "playground.py"}, []
 
     def _route_save(self, body):
-        session = self.server.sessions.get(body.get("session"))
+        session = self.server.session(body.get("session"))
         with tempfile.TemporaryDirectory(prefix="glassnet-playground-") as folder:
             path = os.path.join(folder, "playground.glassnet")
             with self._locked(session):
@@ -507,18 +449,12 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
             raise RequestError(400, str(err)) from None
 
     # ------------------------------------------------------------------ answering
-    def _send_json(self, status, value, headers=()):
-        self._send(status, _json_bytes(value), [("Content-Type", "application/json"), *headers])
-
     def _send(self, status, data, headers):
         self.send_response(status)
         for name, value in headers:
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.send_header("Cache-Control", "no-store")
-        self.send_header("X-Content-Type-Options", "nosniff")
-        self.send_header("X-Frame-Options", "DENY")
-        self.send_header("Content-Security-Policy", "frame-ancestors 'none'")
+        for name, value in (("Content-Length", str(len(data))), *_ALWAYS):
+            self.send_header(name, value)
         if self.close_connection:
             self.send_header("Connection", "close")
         self.end_headers()
@@ -531,7 +467,7 @@ def make_server(host="127.0.0.1", port=8765, **options) -> PlaygroundServer:
 
     port 0 takes a free port; `server.url` is the page's address, `server.token` the page's token,
     `server.sessions` the live sessions.  Keyword options (for tests): static_dir, log (a text stream
-    for the one-line request log, None for quiet), timeout, max_sessions, max_connections.
+    for the one-line request log; default sys.stderr, None: quiet), timeout, max_sessions, max_connections.
     Raises ValueError for a host that is not an IP address or localhost, OSError if the port is taken.
     """
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
@@ -542,8 +478,7 @@ def make_server(host="127.0.0.1", port=8765, **options) -> PlaygroundServer:
 def serve(host="127.0.0.1", port=8765, open_browser=True, ready=None, out=None, err=None) -> None:
     """Run the playground until Ctrl-C: print its address, open the browser (unless open_browser=False),
     call ready(server) once it listens (tests stop it with server.shutdown() from another thread)."""
-    out = sys.stdout if out is None else out
-    err = sys.stderr if err is None else err
+    out, err = sys.stdout if out is None else out, sys.stderr if err is None else err
     server = make_server(host, port, log=err)
     try:
         if not is_loopback(server.host):

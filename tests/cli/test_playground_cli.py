@@ -1,0 +1,89 @@
+"""`glassnet playground`: the options reach serve(), a taken port is one error line naming host:port,
+and the real command (python -m glassnet) serves, warns off loopback and stops cleanly on Ctrl-C.
+Bad arguments are in tests/cli/test_catalogue.py."""
+import http.client
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from glassnet import cli
+from glassnet.cli import playground as playground_cli
+from glassnet.playground import options
+from glassnet.playground import server as server_module
+
+SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
+
+
+@pytest.mark.parametrize("argv, want", [
+    ([], ("127.0.0.1", 8765, True)),
+    (["--no-browser"], ("127.0.0.1", 8765, False)),
+    (["--port", "0", "--host", "LOCALHOST"], ("localhost", 0, True)),
+    (["--port", "65535", "--host", "::1"], ("::1", 65535, True)),
+    (["--host", "[::1]"], ("::1", 8765, True)),
+    (["--host", "0.0.0.0", "--port", " 8080 "], ("0.0.0.0", 8080, True)),
+])
+def test_the_options_reach_serve(argv, want, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr(server_module, "serve", lambda host, port, open_browser, out, err: calls.append(
+        (host, port, open_browser)))
+    assert cli.main(["playground", *argv]) == 0
+    assert calls == [want]
+
+
+def test_port_type_bounds():
+    assert playground_cli.port("0") == 0 and playground_cli.port("65535") == 65535
+    assert playground_cli.port.limit == 65535
+
+
+def test_a_taken_port_is_one_error_line_naming_it(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        status = cli.main(["playground", "--port", str(port), "--no-browser"])
+    out, err = capsys.readouterr()
+    assert status == 1 and out == ""
+    assert err == (f"glassnet: error: cannot listen on 127.0.0.1:{port}: the address is already in use (another "
+                   f"playground? choose another --port, or --port 0 for any free one)\n")
+
+
+def _start(*args):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([SRC, os.environ.get("PYTHONPATH", "")])}
+    return subprocess.Popen([sys.executable, "-m", "glassnet", "playground", "--port", "0", "--no-browser", *args],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "0.0.0.0"])
+def test_the_real_command_serves_and_stops_on_ctrl_c(host):
+    process = _start("--host", host)
+    try:
+        first = process.stdout.readline()
+        match = re.fullmatch(r"glassnet playground: http://127\.0\.0\.1:(\d+)/ \(Ctrl-C stops it\)\n", first)
+        assert match, first
+        conn = http.client.HTTPConnection("127.0.0.1", int(match.group(1)), timeout=10)
+        conn.request("GET", "/api/options")
+        answer = conn.getresponse()
+        assert answer.status == 200 and json.loads(answer.read()) == json.loads(json.dumps(options()))
+        conn.close()
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()
+    assert process.returncode == 0, err
+    assert out == "glassnet playground: stopped\n"
+    assert "Traceback" not in err
+    lines = err.splitlines()
+    if host == "0.0.0.0":
+        assert lines[0] == ("glassnet playground: warning: listening on 0.0.0.0, not on loopback: anyone on the "
+                            "network who can reach this machine can open the page and train models on it")
+        lines = lines[1:]
+    assert len(lines) == 1 and re.fullmatch(r"glassnet playground: 127\.0\.0\.1 GET /api/options 200 [\d.]+ ms",
+                                            lines[0])
