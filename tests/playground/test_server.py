@@ -7,7 +7,11 @@ a file whose weights load back equal to a session trained independently, in one 
 import http.client
 import io
 import json
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -559,3 +563,27 @@ def test_serve_warns_off_loopback_and_can_leave_the_browser_closed(monkeypatch):
     thread.join(5)
     assert opened == []
     assert "warning: listening on 0.0.0.0" in err.getvalue() and "anyone on the network" in err.getvalue()
+
+
+# ------------------------------------------------------------------------------------------------ the benchmark
+
+def test_the_benchmark_runs_and_its_numbers_agree():
+    """bench/playground_server.py in a tiny run: every row is there, and steps/s is steps over the median wall
+    time of the same row (speed itself is never asserted)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-m", "bench.playground_server", "--steps", "1,4", "--rounds", "2",
+                           "--calls", "3", "--settings", json.dumps(SMALL)], cwd=root, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert out.startswith("glassnet playground server, POST /api/step: xor, features x,y, hidden [3] tanh, sgd, "
+                          "batch 4, 40 points; median of 2 calls [range]\n")
+    rows = re.findall(r"^ +(\d+) +([\d.]+) \[([\d.]+)-([\d.]+)\] +([\d.]+) +([\d,]+) +([\d,]+) +([\d.]+)x$", out,
+                      flags=re.M)
+    assert [int(r[0]) for r in rows] == [1, 4]
+    for n, wall, lo, hi, server, http_rate, local_rate, ratio in rows:
+        assert float(lo) <= float(wall) <= float(hi)
+        assert abs(int(http_rate.replace(",", "")) - int(n) / float(wall) * 1000) <= 0.01 * int(n) / float(wall) * 1000 + 1
+    for label in ("POST /api/step, steps=1", "POST /api/numbers (a neuron)", "GET /api/options"):
+        assert re.search(rf"^{re.escape(label)} +[\d.]+ +[\d.]+ +[\d.]+-[\d.]+$", out, flags=re.M), label
+    assert re.search(r"^machine: .+, \d+ cores; load average", out, flags=re.M)
