@@ -479,13 +479,24 @@ def test_a_whole_session(running, tmp_path):
         reference.model.predict(reference.x_test, verbose=0).tolist()
 
 
-def test_export_gives_the_script_of_the_session(running):
-    export = pytest.importorskip("glassnet.playground.export")
+def test_export_and_save_agree(running, tmp_path):
+    """The two "take it away" buttons of one session: the script /api/export sends, run on its own, writes
+    the very weights of the file /api/save sends."""
+    from glassnet.playground.export import export_script
     key = new_session(running)
     post(running, "/api/step", {"session": key, "steps": 9})
     status, answer = post(running, "/api/export", {"session": key})
     assert status == 200 and answer["filename"] == "playground.py"
-    assert answer["code"] == export.export_script(Settings.from_dict(SMALL), 9)
+    assert answer["code"] == export_script(Settings.from_dict(SMALL), 9)
+    (tmp_path / "playground.py").write_text(answer["code"])
+    (tmp_path / "page.glassnet").write_bytes(request(running, "POST", "/api/save", {"session": key})[2])
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
+    done = subprocess.run([sys.executable, "playground.py", "script.glassnet"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": src})
+    assert done.returncode == 0, done.stderr[-2000:]
+    script = gn.models.load_model(tmp_path / "script.glassnet").get_weights()
+    page = gn.models.load_model(tmp_path / "page.glassnet").get_weights()
+    assert len(script) == len(page) == 4 and all(np.array_equal(a, b) for a, b in zip(script, page))
 
 
 def test_a_diverged_loss_is_sent_as_null_never_nan():
