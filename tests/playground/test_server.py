@@ -598,3 +598,16 @@ def test_the_benchmark_runs_and_its_numbers_agree():
     for label in ("POST /api/step, steps=1", "POST /api/numbers (a neuron)", "GET /api/options"):
         assert re.search(rf"^{re.escape(label)} +[\d.]+ +[\d.]+ +[\d.]+-[\d.]+$", out, flags=re.M), label
     assert re.search(r"^machine: .+, \d+ cores; load average", out, flags=re.M)
+
+
+def test_an_answer_that_cannot_be_encoded_is_a_500_too(static, monkeypatch):
+    """A route returning something JSON cannot hold (a bug) still gets its JSON 500, not a dropped connection."""
+    run = Running(static_dir=static)
+    try:
+        monkeypatch.setattr(server_module, "options", lambda: {"bad": object()})
+        status, message = error_of(run, "GET", "/api/options")
+        assert status == 500 and "TypeError" in message and "not JSON serializable" in message
+        monkeypatch.undo()
+        assert request(run, "GET", "/api/options")[0] == 200
+    finally:
+        run.stop()
