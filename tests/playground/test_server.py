@@ -125,7 +125,7 @@ def test_the_page_carries_the_servers_token(running):
 
 
 def test_static_files_and_options(running, static):
-    status, headers, data = request(running, "GET", "/static/app.js")
+    status, headers, data = request(running, "GET", "/static/app.js?v=2")           # a query is ignored
     assert (status, data) == (200, (static / "app.js").read_bytes())
     assert headers["Content-Type"].startswith("text/javascript")
     status, headers, data = request(running, "GET", "/api/options")
@@ -353,6 +353,16 @@ def test_a_failure_inside_a_route_is_one_500_and_one_log_line(static, monkeypatc
         run.stop()
 
 
+def test_a_session_busy_too_long_is_a_429(running, monkeypatch):
+    key = new_session(running)
+    monkeypatch.setattr(server_module, "LOCK_WAIT", 0.2)
+    session = running.server.sessions[key]
+    with session.lock:                                    # another request holds it
+        status, message = error_of(running, "POST", "/api/step", {"session": key, "steps": 1})
+    assert status == 429 and "busy with another request for more than 0.2 s" in message
+    assert post(running, "/api/step", {"session": key, "steps": 1})[1]["state"]["step"] == 1
+
+
 def test_a_slow_client_times_out_and_frees_its_thread(static):
     run = Running(static_dir=static, timeout=0.5)
     try:
@@ -536,11 +546,13 @@ def test_a_port_in_use_is_an_os_error():
             make_server("127.0.0.1", taken.getsockname()[1])
 
 
-def _serve_in_thread(monkeypatch, **kwargs):
-    """Run serve() in a thread; returns (server, out, err, opened urls, thread) once it listens."""
+def _serve_in_thread(monkeypatch, static, **kwargs):
+    """Run serve() in a thread on the page files `static`; returns (server, out, err, opened urls, thread)
+    once it listens."""
     opened, ready = [], threading.Event()
     holder = {}
     monkeypatch.setattr(server_module.webbrowser, "open", lambda url: opened.append(url))
+    monkeypatch.setattr(server_module, "STATIC_DIR", static)
     out, err = io.StringIO(), io.StringIO()
 
     def on_ready(server):
@@ -553,8 +565,8 @@ def _serve_in_thread(monkeypatch, **kwargs):
     return holder["server"], out, err, opened, thread
 
 
-def test_serve_prints_its_address_and_opens_the_browser(monkeypatch):
-    server, out, err, opened, thread = _serve_in_thread(monkeypatch)
+def test_serve_prints_its_address_and_opens_the_browser(monkeypatch, static):
+    server, out, err, opened, thread = _serve_in_thread(monkeypatch, static)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     conn.request("GET", "/api/options")
     assert conn.getresponse().status == 200
@@ -568,12 +580,19 @@ def test_serve_prints_its_address_and_opens_the_browser(monkeypatch):
     assert len(log) == 1 and "GET /api/options 200" in log[0] and "warning" not in err.getvalue()
 
 
-def test_serve_warns_off_loopback_and_can_leave_the_browser_closed(monkeypatch):
-    server, out, err, opened, thread = _serve_in_thread(monkeypatch, host="0.0.0.0", open_browser=False)
+def test_serve_warns_off_loopback_and_can_leave_the_browser_closed(monkeypatch, static):
+    server, out, err, opened, thread = _serve_in_thread(monkeypatch, static, host="0.0.0.0", open_browser=False)
     server.shutdown()
     thread.join(5)
     assert opened == []
     assert "warning: listening on 0.0.0.0" in err.getvalue() and "anyone on the network" in err.getvalue()
+
+
+def test_serve_warns_when_the_page_is_missing(monkeypatch, tmp_path):
+    server, out, err, opened, thread = _serve_in_thread(monkeypatch, tmp_path, open_browser=False)
+    server.shutdown()
+    thread.join(5)
+    assert err.getvalue() == f"glassnet playground: warning: no page to serve ({tmp_path} has no index.html)\n"
 
 
 # ------------------------------------------------------------------------------------------------ the benchmark

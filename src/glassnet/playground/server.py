@@ -483,6 +483,8 @@ def serve(host="127.0.0.1", port=8765, open_browser=True, ready=None, out=None, 
             print(f"glassnet playground: warning: listening on {server.host}, not on loopback: anyone on the "
                   f"network who can reach this machine can open the page and train models on it", file=err,
                   flush=True)
+        if "index.html" not in server.static_files:
+            print(f"glassnet playground: warning: no page to serve ({STATIC_DIR} has no index.html)", file=err)
         print(f"glassnet playground: {server.url} (Ctrl-C stops it)", file=out, flush=True)
         if ready is not None:
             ready(server)
