@@ -8,7 +8,7 @@ The levels (docs/design.md, "Import order"):
     2  layers, optimizers, callbacks
     3  models                        models, perceptron
     4  files and learning tools      saving, explain, doctor, gradcheck, runs
-    5  figures (and Keras's utils)   plot, utils, wrappers (the scikit-learn estimators)
+    5  figures (and Keras's utils)   plot, utils, wrappers (the scikit-learn estimators), playground
     6  the command line              cli, search (hyper-parameter search: uses the command's checks and train), __main__
     7  the public surface            glassnet/__init__.py
 
@@ -37,12 +37,12 @@ LEVELS = {
     "layers": 2, "optimizers": 2, "callbacks": 2,
     "models": 3, "perceptron": 3,
     "saving": 4, "explain": 4, "doctor": 4, "gradcheck": 4, "runs": 4,
-    "plot": 5, "utils": 5, "wrappers": 5,
+    "plot": 5, "utils": 5, "wrappers": 5, "playground": 5,
     "cli": 6, "search": 6, "__main__": 6,
     "__init__": 7,
 }
 NAMES = {0: "backend and validation", 1: "functions and data", 2: "layers, optimizers, callbacks",
-         3: "models", 4: "files and learning tools", 5: "figures, Keras's utils, scikit-learn estimators", 6: "the command line",
+         3: "models", 4: "files and learning tools", 5: "figures, Keras's utils, scikit-learn estimators, the playground", 6: "the command line",
          7: "the public surface"}
 
 # (importing component, imported component): why it is imported inside a function, upwards.

@@ -5,9 +5,13 @@
     x, y = gn.datasets.toy.make_moons(200, noise=0.1, seed=0)
     x, y = gn.datasets.toy.make_circles(200, noise=0.05, factor=0.5, seed=0)
     x, y = gn.datasets.toy.make_spirals(300, n_classes=3, noise=0.02, seed=0)
+    x, y = gn.datasets.toy.make_xor(200, noise=0.05, seed=0)          # the four quadrants
+    x, y = gn.datasets.toy.make_gaussians(200, noise=0.05, seed=0)    # two blobs
+    x, y = gn.datasets.toy.make_plane(200, noise=0.05, seed=0)        # regression: y float64
+    x, y = gn.datasets.toy.make_2d("moons", 400, noise=0.1, seed=0)   # the playground's [-6, 6]^2 frame
 
 Every function returns x as float64 of shape (n, 2) and y as int64 class
-indices of shape (n,).  The generators follow scikit-learn's conventions
+indices of shape (n,) (make_plane, a regression set: y float64).  The generators follow scikit-learn's conventions
 (`make_moons`, `make_circles`: n_samples split as evenly as possible between
 the classes, Gaussian noise of standard deviation `noise` added to every
 coordinate, samples shuffled unless shuffle=False) and draw from their own
@@ -22,7 +26,8 @@ import numpy as np
 
 from ..backend import make_rng
 
-__all__ = ["backprop_demo", "logic_gate", "LOGIC_GATES", "make_moons", "make_circles", "make_spirals"]
+__all__ = ["backprop_demo", "logic_gate", "LOGIC_GATES", "make_moons", "make_circles", "make_spirals",
+           "make_xor", "make_gaussians", "make_plane", "make_2d", "PLAYGROUND_SETS"]
 
 # Study note 002 (Neural Net Basic (1), the online-backprop exercise): (x1, x2, class).
 _BACKPROP_DEMO = (
@@ -172,3 +177,93 @@ def make_spirals(n_samples=100, n_classes=2, noise=0.0, seed=None, shuffle=True,
         xs.append(np.column_stack([r * np.cos(angle), r * np.sin(angle)]))
         ys.append(np.full(m, k, np.int64))
     return _finish(np.vstack(xs), np.concatenate(ys), noise, rng, shuffle)
+
+
+def make_xor(n_samples=100, noise=0.0, seed=None, shuffle=True):
+    """The XOR pattern: points in the four quadrants of [-1, 1]^2, class = whether x1 and x2 differ in sign.
+
+    Class 0 lies in the quadrants where x1 * x2 > 0 (top right, bottom left), class 1 where x1 * x2 < 0:
+    no straight line separates them, the classic reason for a hidden layer.  Each coordinate is drawn
+    uniformly at a distance 0.05 to 1 from the axis (a small gap keeps the quadrants apart before noise).
+    Class 0 has n_samples // 2 points, class 1 the rest.  Returns x (n, 2) float64, y (n,) int64.
+    """
+    n = _check_n(n_samples, 2, "make_xor")
+    noise = _check_noise(noise, "make_xor")
+    rng = make_rng(seed)
+    n0 = n // 2
+    y = np.concatenate([np.zeros(n0, np.int64), np.ones(n - n0, np.int64)])
+    size = rng.uniform(0.05, 1.0, size=(n, 2))              # distance from each axis
+    sx = rng.choice([-1.0, 1.0], size=n)                     # the sign of x1: left or right
+    sy = np.where(y == 0, sx, -sx)                           # same sign for class 0, opposite for class 1
+    x = size * np.column_stack([sx, sy])
+    return _finish(x, y, noise, rng, shuffle)
+
+
+def make_gaussians(n_samples=100, noise=0.0, seed=None, shuffle=True):
+    """Two round Gaussian blobs: class 0 around (0.4, 0.4), class 1 around (-0.4, -0.4), each of standard
+    deviation 0.15 per coordinate (before `noise`, which adds its own spread on top).
+
+    The easy case: a straight line separates them.  Class 0 has n_samples // 2 points, class 1 the rest.
+    Returns x (n, 2) float64, y (n,) int64.
+    """
+    n = _check_n(n_samples, 2, "make_gaussians")
+    noise = _check_noise(noise, "make_gaussians")
+    rng = make_rng(seed)
+    n0 = n // 2
+    y = np.concatenate([np.zeros(n0, np.int64), np.ones(n - n0, np.int64)])
+    centres = np.where(y[:, None] == 0, 0.4, -0.4)
+    x = centres + rng.normal(scale=0.15, size=(n, 2))
+    return _finish(x, y, noise, rng, shuffle)
+
+
+def make_plane(n_samples=100, noise=0.0, seed=None, shuffle=True):
+    """A regression set: x uniform in [-1, 1]^2, target y = (x1 + x2) / 2 (a tilted plane, in [-1, 1]).
+
+    `noise` is the standard deviation of Gaussian noise added to the target (not to x): a regression
+    learns y from x, and noisy targets are what it must average out.  Returns x (n, 2) float64 and
+    y (n,) float64.  (shuffle only matters for the random stream: the points are drawn in random order.)
+    """
+    n = _check_n(n_samples, 1, "make_plane")
+    noise = _check_noise(noise, "make_plane")
+    rng = make_rng(seed)
+    x = rng.uniform(-1.0, 1.0, size=(n, 2))
+    if shuffle:
+        x = x[rng.permutation(n)]
+    y = (x[:, 0] + x[:, 1]) / 2.0
+    if noise > 0:
+        y = y + rng.normal(scale=noise, size=n)
+    return np.ascontiguousarray(x, dtype=np.float64), np.ascontiguousarray(y, dtype=np.float64)
+
+
+# The playground's frame is [-6, 6]^2.  Each set is drawn at its own unit size, then moved and scaled
+# (x_frame = scale * (x - centre)) so that its noise-free points lie within about [-5, 5]^2.
+_FRAME = {
+    "circles": (make_circles, (0.0, 0.0), 5.0, {"factor": 0.5}),
+    "moons": (make_moons, (0.5, 0.25), 3.3, {}),
+    "xor": (make_xor, (0.0, 0.0), 5.0, {}),
+    "spirals": (make_spirals, (0.0, 0.0), 5.0, {"n_classes": 2}),
+    "gaussians": (make_gaussians, (0.0, 0.0), 5.0, {}),
+    "plane": (make_plane, (0.0, 0.0), 6.0, {}),
+}
+
+#: The six data sets of `glassnet playground`, in its order (plane is the regression one).
+PLAYGROUND_SETS = tuple(_FRAME)
+
+
+def make_2d(name, n_samples=400, noise=0.0, seed=None):
+    """One of the playground's six sets, shuffled, in its frame [-6, 6]^2: circles, moons, xor, spirals,
+    gaussians (classification: y int64 0/1) or plane (regression: y float64 in [-1, 1] before noise).
+
+    `noise` is the standard deviation of the Gaussian noise in the frame's own units: noise=1 moves a
+    point by about 1 of the frame's 12 (the set is drawn with noise / scale and then scaled).  For plane
+    the noise goes on the target, as the same fraction of its range: standard deviation noise / 6.
+    Returns points (n, 2) float64 and y (n,).
+    """
+    if not isinstance(name, str) or name not in _FRAME:
+        raise ValueError(f"make_2d: name must be one of {', '.join(map(repr, _FRAME))}, got {name!r}")
+    make, centre, scale, extra = _FRAME[name]
+    noise = _check_noise(noise, "make_2d")
+    x, y = make(n_samples, noise=noise / 6.0 if name == "plane" else noise / scale, seed=seed, shuffle=True,
+                **extra)
+    x = (x - np.asarray(centre)) * scale
+    return np.ascontiguousarray(x, dtype=np.float64), y
