@@ -39,7 +39,10 @@ def recipe(values, steps):
     x_train, y_train, x_test, y_test = x[:n_train], y[:n_train], x[n_train:], y[n_train:]
     init = gn.initializers.RandomNormal(stddev=0.01) if s["initializer"] == "random_normal" else s["initializer"]
     rate = s["regularization_rate"]
-    reg = lambda: {"none": None, "l1": gn.regularizers.L1(rate), "l2": gn.regularizers.L2(rate)}[s["regularization"]]  # noqa: E731
+
+    def reg():                                          # a new regularizer object per layer
+        return {"none": None, "l1": gn.regularizers.L1(rate), "l2": gn.regularizers.L2(rate)}[s["regularization"]]
+
     layers = [gn.layers.Dense(u, activation=s["activation"], kernel_initializer=init, kernel_regularizer=reg(),
                               dtype="float64") for u in s["hidden"]]
     if s["dataset"] == "plane":
@@ -80,7 +83,8 @@ def numpy_loss(model, loss, x, y, regularization, rate):
     for layer in model.layers:
         W, b = layer.get_weights()
         z = a @ W + b
-        penalty += rate * (np.abs(W).sum() if regularization == "l1" else (W ** 2).sum()) if regularization != "none" else 0
+        if regularization != "none":
+            penalty += rate * (np.abs(W).sum() if regularization == "l1" else (W ** 2).sum())
         a = np.exp(z - z.max(1, keepdims=True)) / np.exp(z - z.max(1, keepdims=True)).sum(1, keepdims=True) \
             if layer.activation == "softmax" else acts[layer.activation](z)
     if loss == "binary_crossentropy":
@@ -160,3 +164,17 @@ def test_doctor_finds_a_broken_setting_and_not_a_healthy_one(isolated_random_sta
         healthy.train(100)
     assert healthy.findings() == []
     assert healthy.history[-1][1] < healthy.history[0][1]          # and it learned
+
+
+def test_package_import_loads_no_server():
+    """`import glassnet.playground` gives Settings and Session; serve and export_script load on first use."""
+    import subprocess
+    import sys
+    code = ("import sys, glassnet.playground as p; print(sorted(m for m in sys.modules if m.startswith("
+            "'glassnet.playground'))); print(p.Session.__name__, p.Settings.__name__)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert "server" not in out and "export" not in out and "http" not in out
+    assert "Session Settings" in out
+    import glassnet.playground as p
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        p.nothing

@@ -43,7 +43,7 @@ from .settings import Settings
 
 SEED_LOCK = threading.Lock()        # held while a session seeds the global generator and draws its weights
 MAX_STEPS = 1000                    # steps per train() call
-HISTORY_POINTS = 500                # loss points state() sends
+HISTORY_KEEP = 10000                # loss points a session keeps (one per train() call; the oldest go first)
 
 
 def make_optimizer(name, learning_rate):
@@ -170,6 +170,8 @@ class Session:
                                     {"loss": epoch_loss, "val_loss": self.loss(self.x_test, self.y_test)})
         point = (self.step, self.loss(self.x_train, self.y_train), self.loss(self.x_test, self.y_test))
         self.history.append(point)
+        if len(self.history) > HISTORY_KEEP:
+            del self.history[:len(self.history) - HISTORY_KEEP]
         return point
 
     def loss(self, x, y) -> float:

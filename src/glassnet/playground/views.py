@@ -24,6 +24,7 @@ from . import data as _data
 FRAME = 6.0             # the frame is [-FRAME, FRAME]^2
 BOUNDARY_SIZE = 60      # the decision boundary's grid
 NEURON_SIZE = 20        # each neuron's grid
+HISTORY_POINTS = 500    # the loss points state() sends (the last ones)
 
 
 def grid(n) -> np.ndarray:
@@ -67,6 +68,22 @@ def heat(values, n, lo=None, hi=None) -> dict:
     else:
         u = np.zeros(v.size, dtype=np.uint8)
     return {"size": int(n), "lo": float(lo), "hi": float(hi), "data": base64.b64encode(u.tobytes()).decode("ascii")}
+
+
+def heat_columns(values, n) -> list[dict]:
+    """One heat map per column of values (n*n, k), each with its own lo/hi: a whole layer at once."""
+    v = np.asarray(values, dtype=np.float64)
+    finite = np.isfinite(v)
+    if not finite.all():
+        return [heat(v[:, j], n) for j in range(v.shape[1])]
+    lo, hi = v.min(axis=0), v.max(axis=0)
+    span = hi - lo
+    scale = np.divide(255.0, span, out=np.zeros_like(span), where=span > 0)
+    u = np.rint((v - lo) * scale)
+    np.clip(u, 0, 255, out=u)
+    u = np.ascontiguousarray(u.T.astype(np.uint8))
+    return [{"size": int(n), "lo": float(lo[j]), "hi": float(hi[j]),
+             "data": base64.b64encode(u[j].tobytes()).decode("ascii")} for j in range(v.shape[1])]
 
 
 class Forward:
@@ -122,12 +139,11 @@ def state(session) -> dict:
     boundary = heat(value, BOUNDARY_SIZE, 0.0, 1.0) if task == "classification" else heat(value, BOUNDARY_SIZE)
     small_x = fw.grids[NEURON_SIZE]
     small, _ = fw.run(small_x)
-    neurons = [[heat(small_x[:, j], NEURON_SIZE) for j in range(small_x.shape[1])]]
-    neurons += [[heat(a[:, j], NEURON_SIZE) for j in range(a.shape[1])] for a in small]
+    neurons = [heat_columns(a, NEURON_SIZE) for a in [small_x] + small]
     return {
         "step": session.step,
         "pass": session.step / session.steps_per_pass,
-        "history": [[s, number(a), number(b)] for s, a, b in session.history[-500:]],
+        "history": [[s, number(a), number(b)] for s, a, b in session.history[-HISTORY_POINTS:]],
         "loss": {"train": number(train_loss), "test": number(test_loss)},
         "boundary": boundary,
         "neurons": neurons,
