@@ -7,7 +7,11 @@ a file whose weights load back equal to a session trained independently, in one 
 import http.client
 import io
 import json
+import os
+import re
 import socket
+import subprocess
+import sys
 import threading
 import time
 
@@ -121,7 +125,7 @@ def test_the_page_carries_the_servers_token(running):
 
 
 def test_static_files_and_options(running, static):
-    status, headers, data = request(running, "GET", "/static/app.js")
+    status, headers, data = request(running, "GET", "/static/app.js?v=2")           # a query is ignored
     assert (status, data) == (200, (static / "app.js").read_bytes())
     assert headers["Content-Type"].startswith("text/javascript")
     status, headers, data = request(running, "GET", "/api/options")
@@ -349,6 +353,16 @@ def test_a_failure_inside_a_route_is_one_500_and_one_log_line(static, monkeypatc
         run.stop()
 
 
+def test_a_session_busy_too_long_is_a_429(running, monkeypatch):
+    key = new_session(running)
+    monkeypatch.setattr(server_module, "LOCK_WAIT", 0.2)
+    session = running.server.sessions[key]
+    with session.lock:                                    # another request holds it
+        status, message = error_of(running, "POST", "/api/step", {"session": key, "steps": 1})
+    assert status == 429 and "busy with another request for more than 0.2 s" in message
+    assert post(running, "/api/step", {"session": key, "steps": 1})[1]["state"]["step"] == 1
+
+
 def test_a_slow_client_times_out_and_frees_its_thread(static):
     run = Running(static_dir=static, timeout=0.5)
     try:
@@ -475,13 +489,24 @@ def test_a_whole_session(running, tmp_path):
         reference.model.predict(reference.x_test, verbose=0).tolist()
 
 
-def test_export_gives_the_script_of_the_session(running):
-    export = pytest.importorskip("glassnet.playground.export")
+def test_export_and_save_agree(running, tmp_path):
+    """The two "take it away" buttons of one session: the script /api/export sends, run on its own, writes
+    the very weights of the file /api/save sends."""
+    from glassnet.playground.export import export_script
     key = new_session(running)
     post(running, "/api/step", {"session": key, "steps": 9})
     status, answer = post(running, "/api/export", {"session": key})
     assert status == 200 and answer["filename"] == "playground.py"
-    assert answer["code"] == export.export_script(Settings.from_dict(SMALL), 9)
+    assert answer["code"] == export_script(Settings.from_dict(SMALL), 9)
+    (tmp_path / "playground.py").write_text(answer["code"])
+    (tmp_path / "page.glassnet").write_bytes(request(running, "POST", "/api/save", {"session": key})[2])
+    src = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "src")
+    done = subprocess.run([sys.executable, "playground.py", "script.glassnet"], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "PYTHONPATH": src})
+    assert done.returncode == 0, done.stderr[-2000:]
+    script = gn.models.load_model(tmp_path / "script.glassnet").get_weights()
+    page = gn.models.load_model(tmp_path / "page.glassnet").get_weights()
+    assert len(script) == len(page) == 4 and all(np.array_equal(a, b) for a, b in zip(script, page))
 
 
 def test_a_diverged_loss_is_sent_as_null_never_nan():
@@ -521,11 +546,13 @@ def test_a_port_in_use_is_an_os_error():
             make_server("127.0.0.1", taken.getsockname()[1])
 
 
-def _serve_in_thread(monkeypatch, **kwargs):
-    """Run serve() in a thread; returns (server, out, err, opened urls, thread) once it listens."""
+def _serve_in_thread(monkeypatch, static, **kwargs):
+    """Run serve() in a thread on the page files `static`; returns (server, out, err, opened urls, thread)
+    once it listens."""
     opened, ready = [], threading.Event()
     holder = {}
     monkeypatch.setattr(server_module.webbrowser, "open", lambda url: opened.append(url))
+    monkeypatch.setattr(server_module, "STATIC_DIR", static)
     out, err = io.StringIO(), io.StringIO()
 
     def on_ready(server):
@@ -538,8 +565,8 @@ def _serve_in_thread(monkeypatch, **kwargs):
     return holder["server"], out, err, opened, thread
 
 
-def test_serve_prints_its_address_and_opens_the_browser(monkeypatch):
-    server, out, err, opened, thread = _serve_in_thread(monkeypatch)
+def test_serve_prints_its_address_and_opens_the_browser(monkeypatch, static):
+    server, out, err, opened, thread = _serve_in_thread(monkeypatch, static)
     conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
     conn.request("GET", "/api/options")
     assert conn.getresponse().status == 200
@@ -553,9 +580,53 @@ def test_serve_prints_its_address_and_opens_the_browser(monkeypatch):
     assert len(log) == 1 and "GET /api/options 200" in log[0] and "warning" not in err.getvalue()
 
 
-def test_serve_warns_off_loopback_and_can_leave_the_browser_closed(monkeypatch):
-    server, out, err, opened, thread = _serve_in_thread(monkeypatch, host="0.0.0.0", open_browser=False)
+def test_serve_warns_off_loopback_and_can_leave_the_browser_closed(monkeypatch, static):
+    server, out, err, opened, thread = _serve_in_thread(monkeypatch, static, host="0.0.0.0", open_browser=False)
     server.shutdown()
     thread.join(5)
     assert opened == []
     assert "warning: listening on 0.0.0.0" in err.getvalue() and "anyone on the network" in err.getvalue()
+
+
+def test_serve_warns_when_the_page_is_missing(monkeypatch, tmp_path):
+    server, out, err, opened, thread = _serve_in_thread(monkeypatch, tmp_path, open_browser=False)
+    server.shutdown()
+    thread.join(5)
+    assert err.getvalue() == f"glassnet playground: warning: no page to serve ({tmp_path} has no index.html)\n"
+
+
+# ------------------------------------------------------------------------------------------------ the benchmark
+
+def test_the_benchmark_runs_and_its_numbers_agree():
+    """bench/playground_server.py in a tiny run: every row is there, and steps/s is steps over the median wall
+    time of the same row (speed itself is never asserted)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    done = subprocess.run([sys.executable, "-m", "bench.playground_server", "--steps", "1,4", "--rounds", "2",
+                           "--calls", "3", "--settings", json.dumps(SMALL)], cwd=root, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    out = done.stdout
+    assert out.startswith("glassnet playground server, POST /api/step: xor, features x,y, hidden [3] tanh, sgd, "
+                          "batch 4, 40 points; median of 2 calls [range]\n")
+    rows = re.findall(r"^ +(\d+) +([\d.]+) \[([\d.]+)-([\d.]+)\] +([\d.]+) +([\d,]+) +([\d,]+) +([\d.]+)x$", out,
+                      flags=re.M)
+    assert [int(r[0]) for r in rows] == [1, 4]
+    for n, wall, lo, hi, server, http_rate, local_rate, ratio in rows:
+        assert float(lo) <= float(wall) <= float(hi)
+        assert abs(int(http_rate.replace(",", "")) - int(n) / float(wall) * 1000) <= 0.01 * int(n) / float(wall) * 1000 + 1
+    for label in ("POST /api/step, steps=1", "POST /api/numbers (a neuron)", "GET /api/options"):
+        assert re.search(rf"^{re.escape(label)} +[\d.]+ +[\d.]+ +[\d.]+-[\d.]+$", out, flags=re.M), label
+    assert re.search(r"^machine: .+, \d+ cores; load average", out, flags=re.M)
+
+
+def test_an_answer_that_cannot_be_encoded_is_a_500_too(static, monkeypatch):
+    """A route returning something JSON cannot hold (a bug) still gets its JSON 500, not a dropped connection."""
+    run = Running(static_dir=static)
+    try:
+        monkeypatch.setattr(server_module, "options", lambda: {"bad": object()})
+        status, message = error_of(run, "GET", "/api/options")
+        assert status == 500 and "TypeError" in message and "not JSON serializable" in message
+        monkeypatch.undo()
+        assert request(run, "GET", "/api/options")[0] == 200
+    finally:
+        run.stop()

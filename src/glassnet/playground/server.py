@@ -46,6 +46,7 @@ import webbrowser
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .export import export_script
 from .session import Session
 from .settings import Settings, options
 
@@ -61,6 +62,7 @@ TOKEN_HEADER = "X-Glassnet-Token"
 _STATIC_NAME = re.compile(r"[A-Za-z0-9_-]+\.(html|js|css|svg|png)")
 _TYPES = {"html": "text/html; charset=utf-8", "js": "text/javascript; charset=utf-8",
           "css": "text/css; charset=utf-8", "svg": "image/svg+xml", "png": "image/png"}
+_JSON = ("Content-Type", "application/json")
 _TOKEN_META = re.compile(rb'<meta name="glassnet-token" content="[^"]*">')
 #: headers of every answer: never cached, never sniffed as another type, never shown in another site's frame
 _ALWAYS = (("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
@@ -234,10 +236,9 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
 
     protocol_version = "HTTP/1.1"          # keep-alive: the page's many small requests reuse a connection
     default_request_version = "HTTP/1.0"   # a malformed request's answer still has a status line (no HTTP/0.9)
+    disable_nagle_algorithm = True         # headers and body go out at once (no 40 ms delayed-ACK stall)
 
-    def version_string(self):
-        return "glassnet-playground"
-
+    server_version = "glassnet-playground"
     # the socket's timeout (StreamRequestHandler.setup reads it): a silent client cannot hold a thread
     timeout = property(lambda self: self.server.request_timeout)
 
@@ -264,8 +265,7 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
         # http.server's own refusals (a malformed request line, too-long headers): JSON like ours
         self.close_connection = True
         self.server.write_log(f"{self.client_address[0]} refused a malformed request: {code} {_printable(message)}")
-        self._send(code, _json_bytes({"error": f"a malformed request: {message or code}"}),
-                   [("Content-Type", "application/json")])
+        self._send(code, _json_bytes({"error": f"a malformed request: {message or code}"}), [_JSON])
 
     def log_message(self, format, *args):
         self.server.write_log(f"{self.client_address[0]} " + _printable(format % args))
@@ -276,15 +276,15 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
         try:
             path = self._check_request()
             status, body, headers = route(path)
+            if not isinstance(body, bytes):
+                body, headers = _json_bytes(body), [_JSON, *headers]
         except RequestError as err:
-            status, body, headers = err.status, {"error": str(err)}, err.headers
+            status, body, headers = err.status, _json_bytes({"error": str(err)}), [_JSON, *err.headers]
         except Exception as err:                    # a bug or an unexpected failure: one answer, one log line
             self.server.write_log(f"error in {self.command} {_printable(self.path)}: {type(err).__name__}: "
                                   f"{_printable(err)}")
-            status, body, headers = 500, {"error": f"the server failed on this request ({type(err).__name__}: "
-                                                    f"{err}); it keeps running"}, []
-        if not isinstance(body, bytes):
-            body, headers = _json_bytes(body), [("Content-Type", "application/json"), *headers]
+            text = f"the server failed on this request ({type(err).__name__}: {err}); it keeps running"
+            status, body, headers = 500, _json_bytes({"error": text}), [_JSON]
         ms = (time.perf_counter() - started) * 1000           # logged before sending: a client that has its
         self.server.write_log(f"{self.client_address[0]} {_printable(self.command, 20)} {_printable(self.path)} "
                               f"{status} {ms:.1f} ms")        # answer finds the line already written
@@ -307,10 +307,9 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
             if parts.scheme != "http" or _split_host(parts.netloc) != _split_host(host) or parts.path:
                 raise RequestError(403, f"Origin header: expected this page's own origin http://{host.strip()}, got "
                                         f"{_short(origin)}")
-        target = self.path
-        if not target.startswith("/"):
-            raise RequestError(400, f"request target: a path starting with '/', got {_short(target)}")
-        return target.split("?", 1)[0]
+        if not self.path.startswith("/"):
+            raise RequestError(400, f"request target: a path starting with '/', got {_short(self.path)}")
+        return self.path.split("?", 1)[0]
 
     def _get(self, path):
         if path == "/" or path == "/index.html":
@@ -388,7 +387,7 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
     # ------------------------------------------------------------------ the routes
     def _route_session(self, body):
         settings = self._call(Settings.from_dict, body.get("settings", {}))    # its limits, its messages
-        session = Session(settings)
+        session = self._call(Session, settings)
         key = self.server.add_session(session)
         with self._locked(session):
             return 200, {"session": key, "settings": settings.to_dict(), "query": settings.to_query(),
@@ -413,7 +412,6 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
 
     def _route_export(self, body):
         session = self.server.session(body.get("session"))
-        from .export import export_script
         with self._locked(session):
             settings, steps = session.settings, session.step
         return 200, {"code": export_script(settings, steps), "filename": "playground.py"}, []
@@ -485,6 +483,8 @@ def serve(host="127.0.0.1", port=8765, open_browser=True, ready=None, out=None, 
             print(f"glassnet playground: warning: listening on {server.host}, not on loopback: anyone on the "
                   f"network who can reach this machine can open the page and train models on it", file=err,
                   flush=True)
+        if "index.html" not in server.static_files:
+            print(f"glassnet playground: warning: no page to serve ({STATIC_DIR} has no index.html)", file=err)
         print(f"glassnet playground: {server.url} (Ctrl-C stops it)", file=out, flush=True)
         if ready is not None:
             ready(server)
