@@ -60,8 +60,7 @@ def _subparsers():
 
 # the argument types that read a number, and what they accept: "positive" (> 0), "int" (>= 0), "float"
 _NUMERIC_TYPES = {"positive_int": "positive", "positive_float": "positive float", "seed": "int", "fraction": "float",
-                  "precision": "positive", "hidden": "positive", "pixel": "int", "kernel_size": "positive",
-                  "port": "int"}
+                  "precision": "positive", "hidden": "positive", "pixel": "int", "kernel_size": "positive", "port": "int"}
 
 
 def _numeric_kind(action):
@@ -350,20 +349,9 @@ CATALOGUE = [
     ("search", "dataset-random-bytes", ["search", "--serial", "--dataset", "{random_npz}"], "file",
      ["{random_npz}"]),
     ("search", "dataset-huge-header", ["search", "--serial", "--dataset", "{huge_npz}"], "file", ["{huge_npz}"]),
-    # ------------------------------------------------------------------ playground (never starts a server:
-    # every case is refused by the parser; a taken port is tests/cli/test_playground_cli.py's)
-    ("playground", "unknown-option", ["playground", "--frobnicate"], "usage", ["unrecognized arguments"]),
-    ("playground", "a-file-argument", ["playground", "{model}"], "usage", ["unrecognized arguments"]),
-    ("playground", "port-missing-value", ["playground", "--port"], "usage", ["--port", "expected one argument"]),
     ("playground", "port-65536", ["playground", "--port", "65536"], "usage", ["--port", "0 to 65535", "'65536'"]),
-    ("playground", "port-huge", ["playground", "--port", HUGE], "usage", ["--port", "0 to 65535"]),
-    ("playground", "port-hex", ["playground", "--port", "0x1F90"], "usage", ["--port", "'0x1F90'"]),
-    ("playground", "host-empty", ["playground", "--host", ""], "usage", ["--host", "IP address", "''"]),
     ("playground", "host-a-name", ["playground", "--host", "example.com"], "usage", ["--host", "'example.com'"]),
-    ("playground", "host-a-url", ["playground", "--host", "http://127.0.0.1:80/"], "usage", ["--host"]),
-    ("playground", "host-with-port", ["playground", "--host", "127.0.0.1:8765"], "usage", ["--host"]),
-    ("playground", "host-bad-ip", ["playground", "--host", "256.1.1.1"], "usage", ["--host", "'256.1.1.1'"]),
-    ("playground", "no-browser-with-value", ["playground", "--no-browser=yes"], "usage", ["--no-browser"]),
+    ("playground", "host-empty", ["playground", "--host", ""], "usage", ["--host", "IP address", "''"]),
 ] + _numeric_usage_cases()
 
 #: cases that fail in code another part of the project owns: {(command, id): reason}; strict, so a fix shows.

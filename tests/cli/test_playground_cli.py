@@ -1,6 +1,7 @@
-"""`glassnet playground`: the options reach serve(), a taken port is one error line naming host:port,
-and the real command (python -m glassnet) serves, warns off loopback and stops cleanly on Ctrl-C.
-Bad arguments are in tests/cli/test_catalogue.py."""
+"""`glassnet playground`: the options reach serve(), bad arguments are usage errors of the catalogue's shape
+(tests/cli/test_catalogue.py holds the first few and every numeric --port case; the rest are here, checked
+by its check_usage_error), a taken port is one error line naming host:port, and the real command
+(python -m glassnet) serves, warns off loopback and stops cleanly on Ctrl-C."""
 import http.client
 import json
 import os
@@ -16,6 +17,8 @@ from glassnet import cli
 from glassnet.cli import playground as playground_cli
 from glassnet.playground import options
 from glassnet.playground import server as server_module
+
+from cli.test_catalogue import check_usage_error
 
 SRC = os.path.join(os.path.dirname(__file__), "..", "..", "src")
 HAS_PAGE = (server_module.STATIC_DIR / "index.html").is_file()
@@ -35,6 +38,29 @@ def test_the_options_reach_serve(argv, want, monkeypatch, capsys):
         (host, port, open_browser)))
     assert cli.main(["playground", *argv]) == 0
     assert calls == [want]
+
+
+BAD_ARGUMENTS = [
+    (["--frobnicate"], ["unrecognized arguments: --frobnicate"]),
+    (["model.glassnet"], ["unrecognized arguments: model.glassnet"]),
+    (["--port"], ["--port", "expected one argument"]),
+    (["--port", "1" + "0" * 40], ["--port", "0 to 65535"]),
+    (["--port", "0x1F90"], ["--port", "'0x1F90'"]),
+    (["--port", "-80"], ["--port", "'-80'"]),
+    (["--host", "http://127.0.0.1:80/"], ["--host", "'http://127.0.0.1:80/'"]),
+    (["--host", "127.0.0.1:8765"], ["--host", "'127.0.0.1:8765'"]),
+    (["--host", "256.1.1.1"], ["--host", "'256.1.1.1'"]),
+    (["--host", "localhost.evil.example"], ["--host", "'localhost.evil.example'"]),
+    (["--no-browser=yes"], ["--no-browser"]),
+]
+
+
+@pytest.mark.parametrize("argv, needles", [pytest.param(*case, id=" ".join(case[0])) for case in BAD_ARGUMENTS])
+def test_bad_arguments_are_usage_errors(argv, needles, monkeypatch, capsys):
+    monkeypatch.setattr(server_module, "serve", lambda *a, **k: pytest.fail("a bad argument reached serve()"))
+    status = cli.main(["playground", *argv])
+    out, err = capsys.readouterr()
+    check_usage_error(status, out, err, "playground", needles)
 
 
 def test_port_type_bounds():
