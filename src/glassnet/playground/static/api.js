@@ -57,7 +57,8 @@ GN.post = function (route, body) {
     body: JSON.stringify(body),
     cache: "no-store"
   }).catch(function (error) {
-    throw GN.ServerError("the server cannot be reached (" + error.message + "): is `glassnet playground` still running?", 0);
+    throw GN.ServerError("the server cannot be reached (" + error.message +
+                         "): is `glassnet playground` still running?", 0);
   }).then(function (response) {
     if (response.ok) {
       return response;
