@@ -104,7 +104,7 @@ def test_every_markdown_page_is_a_site_page(site):
         assert (site / (page.stem + ".html")).is_file(), page.name
     # the README is included, its links pointed inside the site
     readme = read(site / "readme.html")
-    assert "Quick start 1" in readme and 'href="quickstart.html"' in readme
+    assert "A first model" in readme and 'href="quickstart.html"' in readme
 
 
 def test_every_example_has_a_gallery_page_with_output_figures_and_downloads(site):
