@@ -115,7 +115,7 @@ def test_query_round_trip():
     assert Settings.from_query(q) == s and Settings.from_query("#" + q) == s
     assert Settings.from_query("hidden=&dataset=plane").to_dict()["hidden"] == []
     assert Settings.from_query("hidden=&dataset=plane").loss == "mean_squared_error"
-    with pytest.raises(ValueError, match=r"batch_size: an integer, got 'ten'"):
+    with pytest.raises(ValueError, match=r"batch_size: an integer from 1 to 256, got 'ten'"):
         Settings.from_query("batch_size=ten")
     with pytest.raises(ValueError, match="given twice"):
         Settings.from_query("seed=1&seed=2")
@@ -125,3 +125,65 @@ def test_frozen():
     s = Settings.from_dict({})
     with pytest.raises(AttributeError):
         s.seed = 3
+
+
+# ------------------------------------------------------------------------------------------------ odd values
+@pytest.mark.parametrize("name, words", [("seed", "an integer from 0 to 2147483647"), ("n_samples", "from 20 to 2000"),
+                                         ("noise", "a number from 0 to 1"), ("learning_rate", "from 1e-05 to 10")])
+def test_integers_too_big_for_a_float_are_refused_by_name(name, words):
+    """10**400 is a valid JSON number (Python reads it as an int); comparing it must not overflow."""
+    with pytest.raises(ValueError) as err:
+        Settings.from_dict({name: 10 ** 400})
+    message = str(err.value)
+    assert message.startswith(f"{name}: ") and words in message and "got 1000" in message
+    assert len(message) < 200                      # the 401 digits are cut, not echoed whole
+
+
+def test_negative_zero_is_plain_zero():
+    s = Settings.from_dict({"noise": -0.0, "regularization_rate": -0.0})
+    assert str(s.noise) == "0.0" and str(s.regularization_rate) == "0.0"
+    assert "noise=0.0&" in s.to_query() and "-0.0" not in s.to_query()
+
+
+def test_plane_with_a_loss_that_is_no_loss_says_what_is_allowed():
+    with pytest.raises(ValueError) as err:
+        Settings.from_dict({"dataset": "plane", "loss": ["x"]})
+    message = str(err.value)
+    assert message.startswith("loss: ") and "mean_squared_error, mean_absolute_error" in message
+    assert "got ['x']" in message and "a classification loss" not in message
+
+
+@pytest.mark.parametrize("query, needles", [
+    ("hidden=\u0663", ["hidden: integers from 1 to 16", "at most 8", "'\u0663'"]),     # Arabic-Indic three
+    ("seed=\uff11", ["seed: an integer from 0 to 2147483647", "got '\uff11'"]),        # a fullwidth one
+    ("n_samples=1_000", ["n_samples: an integer from 20 to 2000", "'1_000'"]),
+    ("noise=0_1", ["noise: a number from 0 to 1", "'0_1'"]),
+    ("batch_size= 4", ["batch_size: an integer from 1 to 256", "' 4'"]),
+    ("hidden=4,,2", ["hidden: integers from 1 to 16", "'4,,2'"]),
+    ("hidden=4,2,", ["hidden: integers from 1 to 16", "'4,2,'"]),
+    pytest.param("seed=" + "9" * 5000, ["seed: an integer from 0 to 2147483647", "got '9999"], id="5000-digits"),
+    ("noise=nan", ["noise: a number from 0 to 1", "nan"]),
+])
+def test_query_numbers_are_plain_ascii_and_refusals_name_the_range(query, needles):
+    """The URL hash holds what to_query writes: ASCII digits.  int() and float() would also take other
+    scripts' digits, underscores and spaces; a refusal names the setting, its range and the text."""
+    with pytest.raises(ValueError) as err:
+        Settings.from_query(query)
+    message = str(err.value)
+    for needle in needles:
+        assert needle in message, message
+    assert len(message) < 300
+
+
+def test_query_accepts_every_number_to_query_writes():
+    s = Settings.from_dict({"learning_rate": 1e-05, "noise": 1.0, "regularization_rate": 0.0, "seed": 2**31 - 1,
+                            "train_fraction": 0.9, "hidden": [16] * 8})
+    assert Settings.from_query(s.to_query()) == s
+    assert Settings.from_query("learning_rate=2E-3&noise=.5&seed=007").to_dict()["seed"] == 7
+
+
+def test_long_values_are_cut_in_messages():
+    for values in ({"dataset": "x" * 50000}, {"x" * 50000: 1}, {"hidden": [10 ** 400]}, {"features": ["y" * 50000]}):
+        with pytest.raises(ValueError) as err:
+            Settings.from_dict(values)
+        assert len(str(err.value)) < 400, str(err.value)[:100]

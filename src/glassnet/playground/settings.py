@@ -15,6 +15,7 @@ got 100000`.
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote
 
@@ -101,6 +102,12 @@ def _plain(value):
     return list(value) if isinstance(value, (list, tuple)) else value
 
 
+def _short(value, limit=60):
+    """repr(value) for a message, cut to about `limit` characters (10**400 or a 60 kB string is not echoed)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
 def _number_text(low, high, integer):
     return f"{'an integer' if integer else 'a number'} from {low:g} to {high:g}" if not integer \
         else f"an integer from {int(low)} to {int(high)}"
@@ -111,36 +118,38 @@ def _check(setting, value):
     name, kind = setting.name, setting.kind
     if kind == "choice":
         if not isinstance(value, str) or value not in setting.choices:
-            raise ValueError(f"{name}: one of {', '.join(setting.choices)}, got {value!r}")
+            raise ValueError(f"{name}: one of {', '.join(setting.choices)}, got {_short(value)}")
         return value
     if kind in ("int", "float"):
         integer = kind == "int"
         allowed = _number_text(setting.low, setting.high, integer)
         ok_type = (int, np.integer) if integer else (int, float, np.integer, np.floating)
-        if isinstance(value, bool) or not isinstance(value, ok_type) or not math.isfinite(value) \
+        # an int is compared as it is (math.isfinite(10**400) would overflow converting it to a float)
+        if isinstance(value, bool) or not isinstance(value, ok_type) \
+                or (isinstance(value, (float, np.floating)) and not math.isfinite(value)) \
                 or not setting.low <= value <= setting.high:
-            raise ValueError(f"{name}: {allowed}, got {value!r}")
-        return int(value) if integer else float(value)
+            raise ValueError(f"{name}: {allowed}, got {_short(value)}")
+        return int(value) if integer else float(value) + 0.0          # + 0.0: -0.0 becomes 0.0
     if kind == "choices":
         if not isinstance(value, (list, tuple)) or not value:
-            raise ValueError(f"{name}: a non-empty list of {', '.join(setting.choices)}, got {value!r}")
+            raise ValueError(f"{name}: a non-empty list of {', '.join(setting.choices)}, got {_short(value)}")
         for item in value:
             if not isinstance(item, str) or item not in setting.choices:
-                raise ValueError(f"{name}: each one of {', '.join(setting.choices)}, got {item!r}")
+                raise ValueError(f"{name}: each one of {', '.join(setting.choices)}, got {_short(item)}")
         if len(set(value)) != len(value):
-            raise ValueError(f"{name}: each at most once, got {list(value)!r}")
+            raise ValueError(f"{name}: each at most once, got {_short(list(value))}")
         return tuple(c for c in setting.choices if c in value)
     if kind == "ints":
         if not isinstance(value, (list, tuple)):
             raise ValueError(f"{name}: a list of at most {setting.length} layers, each an integer from "
-                             f"{setting.low} to {setting.high} units, got {value!r}")
+                             f"{setting.low} to {setting.high} units, got {_short(value)}")
         if len(value) > setting.length:
             raise ValueError(f"{name}: at most {setting.length} layers, got {len(value)}")
         for i, units in enumerate(value):
             if isinstance(units, bool) or not isinstance(units, (int, np.integer)) \
                     or not setting.low <= units <= setting.high:
                 raise ValueError(f"{name}: each layer an integer from {setting.low} to {setting.high} units, "
-                                 f"got {units!r} (layer {i + 1})")
+                                 f"got {_short(units)} (layer {i + 1})")
         return tuple(int(u) for u in value)
     raise AssertionError(kind)                     # the table above uses only these kinds
 
@@ -178,7 +187,7 @@ class Settings:
             raise ValueError(f"settings: a JSON object of name -> value, got {type(values).__name__}")
         unknown = [k for k in values if k not in _BY_NAME]
         if unknown:
-            raise ValueError(f"settings: unknown {', '.join(map(repr, unknown))}; the settings are: "
+            raise ValueError(f"settings: unknown {', '.join(map(_short, unknown[:5]))}; the settings are: "
                              f"{', '.join(_BY_NAME)}")
         out = {}
         for s in SETTINGS:
@@ -188,10 +197,10 @@ class Settings:
                 value = "mean_squared_error"
             else:
                 value = s.default
-            if s.name == "loss" and out["dataset"] == "plane":
-                if value not in REGRESSION_LOSSES:
-                    raise ValueError(f"loss: the plane data set is a regression, so one of "
-                                     f"{', '.join(REGRESSION_LOSSES)}; got {value!r}, a classification loss")
+            if s.name == "loss" and out["dataset"] == "plane" and value not in REGRESSION_LOSSES:
+                what = ", a classification loss" if value in CLASSIFICATION_LOSSES else ""
+                raise ValueError(f"loss: the plane data set is a regression, so one of "
+                                 f"{', '.join(REGRESSION_LOSSES)}; got {_short(value)}{what}")
             out[s.name] = _check(s, value)
         return cls(**out)
 
@@ -199,16 +208,16 @@ class Settings:
     def from_query(cls, text: str) -> "Settings":
         """Parse the page's URL hash, "dataset=moons&hidden=4,2&..." (a leading "#" or "?" is allowed)."""
         if not isinstance(text, str):
-            raise ValueError(f"settings query: a string like 'dataset=moons&hidden=4,2', got {text!r}")
+            raise ValueError(f"settings query: a string like 'dataset=moons&hidden=4,2', got {_short(text)}")
         text = text.lstrip("#?")
         values = {}
         for part in filter(None, text.split("&")):
             key, eq, raw = part.partition("=")
             key, raw = unquote(key), unquote(raw)
             if not eq:
-                raise ValueError(f"settings query: each part is name=value, got {part!r}")
+                raise ValueError(f"settings query: each part is name=value, got {_short(part)}")
             if key in values:
-                raise ValueError(f"settings query: {key!r} given twice")
+                raise ValueError(f"settings query: {_short(key)} given twice")
             setting = _BY_NAME.get(key)
             values[key] = raw if setting is None else _parse(setting, raw)
         return cls.from_dict(values)
@@ -232,19 +241,30 @@ class Settings:
         return "&".join(parts)
 
 
+# The numbers of the URL hash: plain ASCII digits, as to_query writes them.  (int() and float() alone would
+# also take "٣", "１", "1_000" and " 4 ", which no page writes and no reader of the link would expect.)
+_INT = re.compile(r"-?[0-9]+")
+_FLOAT = re.compile(r"-?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|-?(?:nan|inf|infinity)", re.IGNORECASE)
+
+
 def _parse(setting, raw):
-    """A query string's text for `setting`, as the JSON value from_dict checks (errors name the setting)."""
+    """A query string's text for `setting`, as the JSON value from_dict checks (errors name the setting,
+    what it allows, and the text)."""
     kind = setting.kind
-    try:
-        if kind == "int":
+    if kind == "int":
+        if _INT.fullmatch(raw) and len(raw) <= 20:
             return int(raw)
-        if kind == "float":
+        raise ValueError(f"{setting.name}: {_number_text(setting.low, setting.high, True)}, got {_short(raw)}")
+    if kind == "float":
+        if _FLOAT.fullmatch(raw) and len(raw) <= 40:
             return float(raw)
-        if kind == "ints":
-            return [int(v) for v in raw.split(",")] if raw else []
-    except ValueError:
-        what = {"int": "an integer", "float": "a number", "ints": "integers separated by commas"}[kind]
-        raise ValueError(f"{setting.name}: {what}, got {raw!r}") from None
+        raise ValueError(f"{setting.name}: {_number_text(setting.low, setting.high, False)}, got {_short(raw)}")
+    if kind == "ints":
+        items = raw.split(",") if raw else []
+        if all(_INT.fullmatch(v) and len(v) <= 20 for v in items):
+            return [int(v) for v in items]
+        raise ValueError(f"{setting.name}: integers from {setting.low} to {setting.high} separated by commas "
+                         f"(at most {setting.length} layers; empty for none), got {_short(raw)}")
     if kind == "choices":
         return raw.split(",") if raw else []
     return raw
