@@ -143,3 +143,24 @@ def test_arguments(traced, isolated_random_state):
         s.numbers("edge", 0, source=0, target=0)
     with pytest.raises(ValueError, match="train first"):
         Session(SETTINGS).numbers("neuron", 1, unit=0)
+
+
+@pytest.mark.parametrize("lang", [["en"], {"ko": 1}, None, "EN", 1])
+def test_a_language_that_is_not_one_is_named(traced, lang):
+    """lang arrives from the page's JSON: a list or an object is a ValueError naming lang, not 'unhashable'."""
+    with pytest.raises(ValueError) as err:
+        traced[0].numbers("neuron", 1, unit=0, lang=lang)
+    message = str(err.value)
+    assert message.startswith("lang: ") and "'en', 'ko'" in message and "unknown language" in message
+    assert "unhashable" not in message
+
+
+def test_huge_indices_are_cut_in_messages(traced):
+    for args in ({"layer": 10 ** 400, "unit": 0}, {"layer": 1, "unit": "u" * 70000}, {"layer": 1, "unit": 0,
+                                                                                      "sample": [0] * 9000}):
+        with pytest.raises(ValueError) as err:
+            traced[0].numbers("neuron", **args)
+        assert len(str(err.value)) < 200
+    with pytest.raises(ValueError) as err:
+        traced[0].numbers("k" * 70000, 1, unit=0)
+    assert str(err.value).startswith("kind: 'neuron' or 'edge'") and len(str(err.value)) < 200

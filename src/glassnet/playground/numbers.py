@@ -20,14 +20,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..explain.words import _words
+from ..explain.words import LANGS, _words
 from . import data as _data
+
+
+def _short(value, limit=60):
+    """repr(value) for a message, cut to about `limit` characters (the request's value may be huge)."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "..."
 
 
 def _index(value, what, count):
     """An int index from 0 to count - 1, or a ValueError naming it."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or not 0 <= value < count:
-        raise ValueError(f"{what}: an integer from 0 to {count - 1}, got {value!r}")
+        raise ValueError(f"{what}: an integer from 0 to {count - 1}, got {_short(value)}")
     return int(value)
 
 
@@ -50,12 +56,14 @@ def _layer_name(words, layer, n_layers):
 
 def numbers(session, kind, layer, unit=None, source=None, target=None, sample=0, lang="en") -> dict:
     """{"title", "rows": [{"label", "value", "text"}], "lang"} for a neuron or an edge of the last step."""
+    if not isinstance(lang, str) or lang not in LANGS:      # a list from the page's JSON is not "unhashable"
+        raise ValueError(f"lang: one of {', '.join(map(repr, LANGS))}, got {_short(lang)} (an unknown language)")
     words = _words(lang)
     tr = session.last_trace
     if tr is None:
         raise ValueError(f"numbers: {_words('en')['pg_no_step']}")
     if kind not in ("neuron", "edge"):
-        raise ValueError(f"kind: 'neuron' or 'edge', got {kind!r}")
+        raise ValueError(f"kind: 'neuron' or 'edge', got {_short(kind)}")
     n_layers = len(tr.layers)                       # Dense layers: hidden + output
     layer = _index(layer, "layer", n_layers + 1)
     batch = len(tr.x)
