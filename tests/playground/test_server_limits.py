@@ -57,6 +57,19 @@ HOSTILE = [
     ("unknown-session", dict(body={"session": "nope", "steps": 1}), 404, ["no session 'nope'", "/api/session"]),
     ("session-number", dict(body={"session": 7, "steps": 1}), 400, ["session: the id string", "got 7"]),
     ("session-missing", dict(body={"steps": 1}), 400, ["session: the id string", "got None"]),
+    ("session-list", dict(body={"session": ["x"], "steps": 1}), 400, ["session: the id string", "got ['x']"]),
+    ("session-huge", dict(body={"session": "s" * 60000, "steps": 1}), 404, ["no session 'sssss"]),
+    # a digit outside ASCII: str.isdigit() says yes, int() says no (it was a 500)
+    ("length-5000-digits", dict(length="9" * 5000, body=b""), 413, ["at most 65536", "got a Content-Length of 999"]),
+    ("length-superscript", dict(length="\u00b2", body=b"{}"), 400, ["Content-Length", "'\u00b2'"]),
+    # each header the rules read, given twice: which one counts?  Refused (RFC 9110/9112: a repeated Host or
+    # Content-Length is a 400), so a rebinding Host or a smuggled body cannot hide behind a good first one
+    ("host-twice", dict(headers=[("Host", "evil.example:{port}")]), 400, ["Host header", "once", "2 times"]),
+    ("length-twice", dict(headers=[("Content-Length", "2")]), 400, ["Content-Length header", "once"]),
+    ("token-twice", dict(headers=[("X-Glassnet-Token", "guessed")]), 400, ["X-Glassnet-Token header", "once"]),
+    ("type-twice", dict(headers=[("Content-Type", "text/plain")]), 400, ["Content-Type header", "once"]),
+    ("origin-twice", dict(headers=[("Origin", "http://127.0.0.1:{port}"), ("Origin", "http://evil.example")]), 400,
+     ["Origin header", "once"]),
 ]
 
 
@@ -241,6 +254,32 @@ def test_malformed_requests_get_a_json_answer(running, raw, status):
     assert head.startswith(f"HTTP/1.1 {status} ".encode()) or head.startswith(f"HTTP/1.0 {status} ".encode()), head
     assert json.loads(body)["error"].startswith("a malformed request: ")
     assert request(running, "GET", "/api/options")[0] == 200
+
+
+def test_the_body_of_a_get_is_never_read_as_the_next_request(running):
+    """A GET's body is not read: the server answers, then closes the connection, so the body (here a second,
+    hidden request) is never parsed as one."""
+    hidden = f"GET /api/options HTTP/1.1\r\nHost: 127.0.0.1:{running.port}\r\n\r\n".encode()
+    raw = (f"GET /api/options HTTP/1.1\r\nHost: 127.0.0.1:{running.port}\r\nContent-Length: {len(hidden)}\r\n"
+           f"\r\n").encode() + hidden
+    with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+        sock.sendall(raw)
+        answer = read_all(sock)
+    assert answer.count(b"HTTP/1.1 ") == 1 and answer.startswith(b"HTTP/1.1 200 "), answer[:300]
+    assert b"Connection: close" in answer
+
+
+def test_pipelined_requests_on_one_connection_are_answered_in_order(running):
+    sid = new_session(running)
+    body = json.dumps({"session": sid, "steps": 2}).encode()
+    step = (f"POST /api/step HTTP/1.1\r\nHost: 127.0.0.1:{running.port}\r\nX-Glassnet-Token: {running.server.token}"
+            f"\r\nContent-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode() + body
+    last = f"GET /api/options HTTP/1.1\r\nHost: 127.0.0.1:{running.port}\r\nConnection: close\r\n\r\n".encode()
+    with socket.create_connection(("127.0.0.1", running.port), timeout=5) as sock:
+        sock.sendall(step + step + last)
+        answer = read_all(sock)
+    assert answer.count(b"HTTP/1.1 200 ") == 3, answer[:300]
+    assert answer.index(b'"step":2,') < answer.index(b'"step":4,') < answer.index(b'"name":"dataset"')
 
 
 def test_too_many_connections_are_closed_not_queued(static):

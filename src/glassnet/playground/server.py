@@ -16,13 +16,13 @@ routes on one machine need no dependency, and the playground then works offline 
     POST /api/save          {"session"} -> the .glassnet file's bytes (a download)
     an error                {"error": "message naming what was expected and what arrived"}, its status
 
-Safety.  A server on 127.0.0.1 can still be reached by any web page the user opens: by its script
-(cross-site requests) or by re-pointing its domain at 127.0.0.1 (DNS rebinding).  So the Host header
-must name this server (a rebound domain does not), an Origin header must be this server's own, and a
-POST needs the token (only the page we served knows it) and `Content-Type: application/json` (which a
-cross-site form cannot send).  A body is at most 64 KiB (a larger Content-Length is refused unread), a
-silent client times out, at most 16 sessions live (the least recently used is dropped), a session
-serves one request at a time, and a failure is one answer and one log line, never the server's end.
+Safety.  Any web page the user opens can reach a server on 127.0.0.1: by script (cross-site requests) or
+by re-pointing its domain at 127.0.0.1 (DNS rebinding).  So the Host header must name this server, an
+Origin header must be its own, a POST needs the token (only our page knows it) and `Content-Type:
+application/json` (no cross-site form sends it), and no header these rules read may come twice.  A body
+is at most 64 KiB (a larger Content-Length is refused unread), a GET's body is never read (its connection
+is closed), a silent client times out, at most 16 sessions live (the least recently used is dropped), a
+session serves one request at a time, and a failure is one answer and one log line, never the server's end.
 """
 from __future__ import annotations
 
@@ -75,7 +75,6 @@ _ROUTE_KEYS = {"/api/session": ("settings",), "/api/step": ("session", "steps"),
 
 class RequestError(Exception):
     """A request refused: its HTTP status and the message the page shows."""
-
     def __init__(self, status, message, headers=()):
         super().__init__(message)
         self.status, self.headers = status, list(headers)
@@ -141,7 +140,6 @@ def _no_constants(name):
 
 class PlaygroundServer(http.server.ThreadingHTTPServer):
     """ThreadingHTTPServer with the playground's state: token, sessions, static files, limits, log."""
-
     daemon_threads = True
 
     def __init__(self, host, port, *, static_dir=None, log="stderr", timeout=TIMEOUT,
@@ -233,11 +231,9 @@ class PlaygroundServer(http.server.ThreadingHTTPServer):
 
 class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
     """One connection: reads requests, checks them, answers with JSON (or a page file)."""
-
     protocol_version = "HTTP/1.1"          # keep-alive: the page's many small requests reuse a connection
     default_request_version = "HTTP/1.0"   # a malformed request's answer still has a status line (no HTTP/0.9)
     disable_nagle_algorithm = True         # headers and body go out at once (no 40 ms delayed-ACK stall)
-
     server_version = "glassnet-playground"
     # the socket's timeout (StreamRequestHandler.setup reads it): a silent client cannot hold a thread
     timeout = property(lambda self: self.server.request_timeout)
@@ -288,7 +284,8 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
         ms = (time.perf_counter() - started) * 1000           # logged before sending: a client that has its
         self.server.write_log(f"{self.client_address[0]} {_printable(self.command, 20)} {_printable(self.path)} "
                               f"{status} {ms:.1f} ms")        # answer finds the line already written
-        self.close_connection |= status >= 400         # the body may be unread: never parse it as a request
+        unread = self.command != "POST" and ("Content-Length" in self.headers or "Transfer-Encoding" in self.headers)
+        self.close_connection |= status >= 400 or unread    # a body maybe unread: never parse it as a request
         with contextlib.suppress(OSError):             # the client left before its answer
             self._send(status, body, headers)
 
@@ -297,6 +294,9 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
 
     def _check_request(self):
         """The rules every request meets; returns the path (no query)."""
+        for name in ("Host", "Content-Length", "Transfer-Encoding", "Content-Type", "Origin", TOKEN_HEADER):
+            if len(self.headers.get_all(name, ())) > 1:      # two Hosts: which counts? neither (RFC 9112: 400)
+                raise RequestError(400, f"{name} header: at most once, got it {len(self.headers.get_all(name))} times")
         host = self.headers.get("Host")
         if not self.server.host_allowed(host):
             raise RequestError(403, f"Host header: expected this server's address (127.0.0.1:{self.server.port} or "
@@ -357,13 +357,13 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
             raise RequestError(400, f"Transfer-Encoding: expected none (a body with Content-Length), got "
                                     f"{_short(self.headers['Transfer-Encoding'])}")
         length = self.headers.get("Content-Length", "none")
-        if not length.strip().isdigit():
+        if not re.fullmatch("[0-9]+", length.strip()):           # ASCII: str.isdigit() takes "²", int() does not
             raise RequestError(400, f"Content-Length: expected a number of bytes from 0 to {MAX_BODY}, got "
                                     f"{_short(length)}")
-        size = int(length)
+        size = int(length) if len(length.strip()) < 10 else MAX_BODY + 1        # int() refuses 5000 digits
         if size > MAX_BODY:
             raise RequestError(413, f"body: at most {MAX_BODY} bytes ({MAX_BODY // 1024} KiB), got a "
-                                    f"Content-Length of {size}")
+                                    f"Content-Length of {_short(length.strip())[1:-1]}")
         try:
             raw = self.rfile.read(size)
         except (TimeoutError, socket.timeout):
