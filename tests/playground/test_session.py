@@ -127,6 +127,9 @@ def test_steps_argument(isolated_random_state):
     for bad in (0, 1001, 2.0, True, "5"):
         with pytest.raises(ValueError, match=r"steps: an integer from 1 to 1000, got"):
             s.train(bad)
+    with pytest.raises(ValueError, match=r"steps: an integer from 1 to 1000, got 1000") as err:
+        s.train(10 ** 400)                                  # a JSON number from the page: cut in the message
+    assert len(str(err.value)) < 150
     with pytest.raises(TypeError, match="Settings"):
         Session(["moons"])
     with pytest.raises(ValueError, match="hidden: at most 8"):

@@ -39,7 +39,7 @@ from ..models import Sequential
 from . import data as _data
 from . import numbers as _numbers
 from . import views as _views
-from .settings import Settings
+from .settings import Settings, _short
 
 SEED_LOCK = threading.Lock()        # held while a session seeds the global generator and draws its weights
 MAX_STEPS = 1000                    # steps per train() call
@@ -139,7 +139,7 @@ class Session:
     def train(self, steps=1):
         """Run `steps` (1 to 1000) training steps; the last one is traced.  Returns the history's new point."""
         if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
-            raise ValueError(f"steps: an integer from 1 to {MAX_STEPS}, got {steps!r}")
+            raise ValueError(f"steps: an integer from 1 to {MAX_STEPS}, got {_short(steps)}")
         # a diverging network (learning rate 10) overflows: the doctor says so in words, once, instead of
         # NumPy printing a RuntimeWarning at every step into the server's log
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
