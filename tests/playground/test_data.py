@@ -26,6 +26,16 @@ def test_features_checks():
         data.features(np.zeros((3, 2)), ("x", "z"))
 
 
+@pytest.mark.parametrize("names", ["xy", "x", ["x", ["y"]], 5, None, [], ("x", 0)])
+def test_features_names_are_a_list_of_names(names):
+    """"xy" is the product feature's name, not the list ["x", "y"]: a string is refused, so it can never
+    quietly give two columns x and y; an unhashable name is a ValueError naming the list too."""
+    with pytest.raises(ValueError) as err:
+        data.features(np.ones((3, 2)), names)
+    assert str(err.value).startswith("features: names must be a non-empty list of x, y, x2")
+    assert repr(names) in str(err.value)
+
+
 @pytest.mark.parametrize("n, fraction, expected", [(400, 0.5, 200), (20, 0.1, 2), (21, 0.5, 10), (2000, 0.9, 1800),
                                                    (3, 0.1, 1), (3, 0.9, 2)])
 def test_split_sizes(n, fraction, expected):

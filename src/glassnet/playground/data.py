@@ -43,9 +43,10 @@ def features(points, names) -> np.ndarray:
     p = np.asarray(points, dtype=np.float64)
     if p.ndim != 2 or p.shape[1] != 2:
         raise ValueError(f"features: points must have shape (n, 2), got {p.shape}")
-    unknown = [n for n in names if n not in FEATURES]
-    if unknown or not names:
-        raise ValueError(f"features: names must be a non-empty list of {', '.join(FEATURES)}, got {list(names)!r}")
+    # a str is refused: "xy" names the product feature, and iterating it would quietly give columns x and y
+    if not isinstance(names, (list, tuple)) or not names \
+            or not all(isinstance(n, str) and n in FEATURES for n in names):
+        raise ValueError(f"features: names must be a non-empty list of {', '.join(FEATURES)}, got {names!r}")
     out = np.empty((len(p), len(names)), dtype=np.float64)
     for j, name in enumerate(names):
         out[:, j] = FEATURES[name].function(p)
