@@ -50,7 +50,8 @@ def test_static_files_and_options(running, static):
 @pytest.mark.parametrize("path", ["/static/../server.py", "/static/%2e%2e/server.py", "/static/..%2fserver.py",
                                   "/static//etc/passwd", "/static/", "/static", "/../../etc/passwd",
                                   "/static/notes.txt", "/static/app.js/", "/static/./app.js", "/server.py",
-                                  "/static/%2e%2e%2f%2e%2e%2fsettings.py", "/static/APP.JS"])
+                                  "/static/%2e%2e%2f%2e%2e%2fsettings.py", "/static/APP.JS", "/static/app.js%00",
+                                  "/static/..%5c..%5cserver.py", "/static/app.js%2f"])
 def test_no_path_leaves_the_static_list(running, path):
     status, message = error_of(running, "GET", path)
     assert status == 404
@@ -114,6 +115,23 @@ def test_concurrent_steps_on_one_session_take_turns(running):
     reference.train(300)
     for got, want in zip(running.server.sessions[key].weights(), reference.weights()):
         assert np.array_equal(got, want)
+
+
+def test_a_save_during_a_step_sees_the_weights_before_or_after_it(running, tmp_path):
+    """/api/save waits for the session's lock: the file holds the weights of step 0 or step 600, never
+    those of a step in between."""
+    key = new_session(running)
+    stepped = threading.Thread(target=post, args=(running, "/api/step", {"session": key, "steps": 600}))
+    stepped.start()
+    status, data = post(running, "/api/save", {"session": key})
+    stepped.join(30)
+    assert status == 200
+    (tmp_path / "m.glassnet").write_bytes(data)
+    saved = gn.load_model(str(tmp_path / "m.glassnet")).get_weights()
+    reference = Session(Settings.from_dict(SMALL))
+    before = reference.weights()
+    reference.train(600)
+    assert any(all(np.array_equal(a, b) for a, b in zip(saved, ref)) for ref in (before, reference.weights()))
 
 
 # ------------------------------------------------------------------------------------------------ a session
