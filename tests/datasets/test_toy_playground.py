@@ -74,3 +74,14 @@ def test_make_2d_noise_is_in_frame_units():
     assert 0.08 < (t - t0).std() < 0.12                     # 0.6 / 6 on the target
     with pytest.raises(ValueError, match="make_2d: name must be one of"):
         toy.make_2d("rings")
+
+
+@pytest.mark.parametrize("name, n, needle", [("xor", 1, "at least 2"), ("moons", 1, "at least 2"),
+                                             ("spirals", 1, "at least 2"), ("plane", 0, "positive integer"),
+                                             ("circles", 2.0, "positive integer"), ("gaussians", True, "positive")])
+def test_make_2d_names_itself_in_its_refusals(name, n, needle):
+    """The learner called make_2d: its message says make_2d, not the generator it calls inside."""
+    with pytest.raises(ValueError) as err:
+        toy.make_2d(name, n)
+    assert str(err.value).startswith("make_2d: n_samples must be") and needle in str(err.value)
+    assert repr(n) in str(err.value)

@@ -262,6 +262,7 @@ def make_2d(name, n_samples=400, noise=0.0, seed=None):
     if not isinstance(name, str) or name not in _FRAME:
         raise ValueError(f"make_2d: name must be one of {', '.join(map(repr, _FRAME))}, got {name!r}")
     make, centre, scale, extra = _FRAME[name]
+    _check_n(n_samples, 1 if name == "plane" else 2, "make_2d")       # errors name make_2d, the function called
     noise = _check_noise(noise, "make_2d")
     x, y = make(n_samples, noise=noise / 6.0 if name == "plane" else noise / scale, seed=seed, shuffle=True,
                 **extra)
