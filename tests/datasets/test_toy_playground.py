@@ -85,3 +85,13 @@ def test_make_2d_names_itself_in_its_refusals(name, n, needle):
         toy.make_2d(name, n)
     assert str(err.value).startswith("make_2d: n_samples must be") and needle in str(err.value)
     assert repr(n) in str(err.value)
+
+
+@pytest.mark.parametrize("noise", [10 ** 400, -(10 ** 400), float("nan"), float("inf"), -0.5],
+                         ids=["10**400", "-10**400", "nan", "inf", "-0.5"])
+def test_make_2d_refuses_noise_that_is_no_standard_deviation(noise):
+    """10**400 is an int no float holds: a ValueError naming noise, never an OverflowError."""
+    for call in (lambda: toy.make_2d("xor", 20, noise=noise), lambda: toy.make_xor(20, noise=noise),
+                 lambda: toy.make_plane(20, noise=noise)):
+        with pytest.raises(ValueError, match=r"noise must be a finite number >= 0"):
+            call()

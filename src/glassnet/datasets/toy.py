@@ -21,6 +21,7 @@ glassnet's global generator, so `gn.set_random_seed` makes them repeat too.
 from __future__ import annotations
 
 import math
+import sys
 
 import numpy as np
 
@@ -82,8 +83,9 @@ def _check_n(n_samples, n_classes, fn):
 
 
 def _check_noise(noise, fn):
+    # compared, not converted: 10**400 is an int no float holds (math.isfinite would raise OverflowError)
     if isinstance(noise, bool) or not isinstance(noise, (int, float, np.integer, np.floating)) \
-            or not math.isfinite(noise) or noise < 0:
+            or not 0 <= noise <= sys.float_info.max:
         raise ValueError(f"{fn}: noise must be a finite number >= 0 (the standard deviation of the "
                          f"Gaussian noise), got {noise!r}")
     return float(noise)
