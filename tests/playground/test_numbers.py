@@ -164,3 +164,21 @@ def test_huge_indices_are_cut_in_messages(traced):
     with pytest.raises(ValueError) as err:
         traced[0].numbers("k" * 70000, 1, unit=0)
     assert str(err.value).startswith("kind: 'neuron' or 'edge'") and len(str(err.value)) < 200
+
+
+@pytest.mark.filterwarnings("error::RuntimeWarning")       # as train() and state(): the doctor speaks, NumPy is quiet
+def test_numbers_of_a_diverging_network_raise_no_warning(isolated_random_state):
+    """learning_rate 10: the products x_i * W_ij overflow on the way to NaN; the numbers are null, never a
+    RuntimeWarning printed into the server's log."""
+    s = Session({"dataset": "plane", "activation": "relu", "hidden": [16, 16], "learning_rate": 10,
+                 "n_samples": 40, "batch_size": 5})
+    overflowed = False
+    for _ in range(12):
+        s.train(1)
+        for layer in (1, 2, 3):
+            width = s.model.layers[layer - 1].units
+            rows = [r for u in range(width) for r in s.numbers("neuron", layer, unit=u)["rows"]]
+            fan_in = s.model.layers[layer - 1].params["W"].shape[0]
+            rows += s.numbers("edge", layer, source=fan_in - 1, target=0)["rows"]
+            overflowed |= any(r["value"] is None for r in rows)
+    assert overflowed                                       # the case reached the overflow it is about

@@ -198,6 +198,8 @@ class Session:
         return _views.points(self)
 
     def numbers(self, kind, layer, unit=None, source=None, target=None, sample=0, lang="en") -> dict:
-        """The numbers of one neuron or edge in the last step (glassnet.playground.numbers.numbers)."""
-        return _numbers.numbers(self, kind, layer, unit=unit, source=source, target=target, sample=sample,
-                                lang=lang)
+        """The numbers of one neuron or edge in the last step (glassnet.playground.numbers.numbers); a
+        diverged network's overflowing products are null, without NumPy's RuntimeWarning."""
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            return _numbers.numbers(self, kind, layer, unit=unit, source=source, target=target, sample=sample,
+                                    lang=lang)
