@@ -5,6 +5,7 @@ a slow client times out, malformed requests get JSON, too many connections are c
 import http.client
 import json
 import socket
+import threading
 import time
 
 import pytest
@@ -280,6 +281,27 @@ def test_pipelined_requests_on_one_connection_are_answered_in_order(running):
         answer = read_all(sock)
     assert answer.count(b"HTTP/1.1 200 ") == 3, answer[:300]
     assert answer.index(b'"step":2,') < answer.index(b'"step":4,') < answer.index(b'"name":"dataset"')
+
+
+def test_no_thread_outlives_its_connection(static):
+    """Forty requests, good and refused, some kept alive: once their connections close, every handler thread
+    has ended (the count comes back to what it was with the server idle)."""
+    run = Running(static_dir=static)
+    try:
+        idle = threading.active_count()
+        key = new_session(run)
+        for i in range(20):
+            post(run, "/api/step", {"session": key, "steps": 1})
+            request(run, "POST", "/api/step", b"not json")
+        with socket.create_connection(("127.0.0.1", run.port), timeout=5) as sock:       # a kept-alive one
+            sock.sendall(f"GET /api/options HTTP/1.1\r\nHost: 127.0.0.1:{run.port}\r\n\r\n".encode())
+            assert sock.recv(65536).startswith(b"HTTP/1.1 200 ")
+        deadline = time.monotonic() + 5
+        while threading.active_count() > idle and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert threading.active_count() == idle, [t.name for t in threading.enumerate()]
+    finally:
+        run.stop()
 
 
 def test_too_many_connections_are_closed_not_queued(static):
