@@ -299,7 +299,7 @@ def test_no_thread_outlives_its_connection(static):
         deadline = time.monotonic() + 5
         while threading.active_count() > idle and time.monotonic() < deadline:
             time.sleep(0.02)
-        assert threading.active_count() == idle, [t.name for t in threading.enumerate()]
+        assert threading.active_count() <= idle, [t.name for t in threading.enumerate()]
     finally:
         run.stop()
 
