@@ -230,7 +230,7 @@ def test_neuron_and_edge_numbers_equal_a_trace_computed_here(browser, server_url
                    "contribution": out.x[0, 0] * out.W[0, 0]}, values, "edge 0 -> 0 of the output layer")
     assert tab.js("glassnet.lastNumbersMs") > 0
     english = values
-    page.click('#numbers [data-lang="ko"]')
+    page.click('#language [data-lang="ko"]')
     page.wait_for_function("document.querySelector('#numbers').getAttribute('data-lang') === 'ko'")
     values, text = tab.numbers()
     assert re.search("[\uac00-\ud7a3]", text), text             # Hangul labels
