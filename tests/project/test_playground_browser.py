@@ -12,6 +12,12 @@ step).  A neuron's and an edge's numbers on the page (each row's exact value in 
 that trace's z, a, dL/dz, dL/db, the weight's dL/dW and update, bit for bit; the losses the page shows
 must be that model's losses; the exported script and the saved file must hold that model's weights.
 
+The page speaks English or Korean (static/i18n.js holds its words): the tests switch it to 한국어 and check
+that every control's words are the table's Korean ones, that the language rides in the address as lang=ko
+but never reaches the server as a setting, and that a Korean browser opens the page in Korean.  The two
+tables themselves (same keys, no empty text, the server's own English help, the glossary's Korean terms)
+are checked without a browser, so those checks run everywhere.
+
 Run alone: GLASSNET_DOCS_BUILD=1 PYTHONPATH=src python -m pytest -q -p no:cacheprovider \
     tests/project/test_playground_browser.py
 `python tests/project/test_playground_browser.py` writes docs/_static/playground.png (the docs' screenshot).
@@ -32,7 +38,8 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
-pytestmark = pytest.mark.skipif(os.environ.get("GLASSNET_DOCS_BUILD") != "1",
+STATIC = ROOT / "src" / "glassnet" / "playground" / "static"
+in_browser = pytest.mark.skipif(os.environ.get("GLASSNET_DOCS_BUILD") != "1",
                                 reason="the browser checks run with GLASSNET_DOCS_BUILD=1 (CI's site step sets it)")
 
 
@@ -122,13 +129,17 @@ def browser():
 class Playground:
     """One browser tab on the playground, with the console errors and page errors it logged."""
 
-    def __init__(self, browser, url, wait=True):
-        self.page = browser.new_page(viewport={"width": 1360, "height": 900}, accept_downloads=True)
+    def __init__(self, browser, url, wait=True, locale="en-US"):
+        self.page = browser.new_page(viewport={"width": 1360, "height": 900}, accept_downloads=True,
+                                     locale=locale)
         self.errors = []
         self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
         self.step_answers = []              # every answer of /api/step, in the order they arrived
         self.page.on("response", lambda r: self.step_answers.append(r) if r.url.endswith("/api/step") else None)
+        self.sent = []                      # (route, JSON body) of every POST the page sent, in order
+        self.page.on("request", lambda r: self.sent.append((r.url.rsplit("/", 1)[-1], r.post_data_json))
+                     if r.method == "POST" else None)
         response = self.page.goto(url, wait_until="load")
         assert response is not None and response.ok, (url, response and response.status)
         if wait:
@@ -172,6 +183,7 @@ def exactly_among(expected, values, what):
         assert float(v) in values, f"{what}: {name} = {float(v)!r} is not on the page: {values}"
 
 
+@in_browser
 def test_pick_moons_train_and_see_the_loss_fall(browser, server_url):
     tab = Playground(browser, server_url)
     page = tab.page
@@ -204,6 +216,7 @@ def test_pick_moons_train_and_see_the_loss_fall(browser, server_url):
     tab.close()
 
 
+@in_browser
 def test_neuron_and_edge_numbers_equal_a_trace_computed_here(browser, server_url):
     tab = Playground(browser, server_url + "#dataset=xor&hidden=3&activation=tanh&learning_rate=0.1&seed=5")
     page = tab.page
@@ -238,6 +251,7 @@ def test_neuron_and_edge_numbers_equal_a_trace_computed_here(browser, server_url
     tab.close()
 
 
+@in_browser
 def test_export_and_save_give_the_weights_of_the_page(browser, server_url, tmp_path):
     import glassnet as gn
     tab = Playground(browser, server_url + "#dataset=circles&hidden=4&batch_size=16&seed=3")
@@ -309,6 +323,7 @@ def take_screenshot(tab, path=None):
     return page.screenshot(path=None if path is None else str(path), full_page=True)
 
 
+@in_browser
 def test_screenshot_is_not_blank_and_the_hash_restores_the_setup(browser, server_url):
     tab = Playground(browser, server_url)
     png = take_screenshot(tab)
@@ -351,6 +366,192 @@ def test_screenshot_is_not_blank_and_the_hash_restores_the_setup(browser, server
     assert "hidden" in broken.page.inner_text("#message-text") and "300" in broken.page.inner_text("#message-text")
     assert broken.page.input_value("#setting-hidden") == "4,300"   # left as given, to be corrected
     broken.close(allowed=("400",))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The page's two languages (static/i18n.js) and the numbers panel while playing.
+
+def i18n_tables():
+    """GN.I18N of static/i18n.js: the strict JSON between its two markers, read here without a browser."""
+    text = (STATIC / "i18n.js").read_text(encoding="utf-8")
+    match = re.search(r"/\* table begin \*/(.*?)/\* table end \*/", text, flags=re.S)
+    assert match, "i18n.js: no '/* table begin */ ... /* table end */' markers"
+    return json.loads(match.group(1))
+
+
+def glossary_terms():
+    """The Korean terms of docs/glossary.md (the first column of its tables, split at commas)."""
+    terms = set()
+    for line in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        cells = line.split("|")
+        if len(cells) > 2 and re.search("[\uac00-\ud7a3]", cells[1]):
+            terms.update(re.sub(r"\(.*?\)", "", part).strip() for part in cells[1].split(","))
+    return terms
+
+
+def test_i18n_tables_have_the_same_keys_and_no_empty_text():
+    tables = i18n_tables()
+    assert sorted(tables) == ["en", "ko"]
+    en, ko = tables["en"], tables["ko"]
+    assert set(en) == set(ko), {"only English": sorted(set(en) - set(ko)), "only Korean": sorted(set(ko) - set(en))}
+    for lang, table in tables.items():
+        empty = [key for key, text in table.items() if not isinstance(text, str) or not text.strip()]
+        assert empty == [], (lang, empty)
+        for key, text in table.items():                     # a {placeholder} is the same in both languages
+            assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", en[key])), (lang, key)
+    used = set()                                            # every key the page names is in the table
+    for path in STATIC.glob("*"):
+        source = path.read_text(encoding="utf-8")
+        used |= set(re.findall(r'data-i18n(?:-title|-label|-placeholder)?="([\w.]+)"', source))
+        used |= set(re.findall(r'GN\.t\("([\w.]+)"(?!\s*\+)', source))        # not "label." + name
+        used |= set(re.findall(r'GN\.worded\("\w+", "([\w.]+)"(?!\s*\+)', source))
+    assert used and used <= set(en), sorted(used - set(en))
+    korean = [key for key, text in ko.items() if not key.startswith("feature.") and text != en[key]]
+    assert len(korean) > 0.9 * (len(ko) - 7), "most Korean texts differ from the English ones"
+
+
+def test_every_setting_has_its_words_in_both_languages_and_the_notes_terms():
+    from glassnet.playground.settings import options
+    tables = i18n_tables()
+    en, ko = tables["en"], tables["ko"]
+    for option in options():
+        name = option["name"]
+        for table in (en, ko):
+            assert f"label.{name}" in table and f"help.{name}" in table, name
+        assert en[f"help.{name}"] == option["help"], (name, "the English help is the server's own")
+        assert re.search("[\uac00-\ud7a3]", ko[f"help.{name}"]) and re.search("[\uac00-\ud7a3]", ko[f"label.{name}"])
+        prefix = "feature." if option["kind"] == "choices" else f"choice.{name}."
+        for choice in option.get("choices", []):
+            assert prefix + choice in en, (name, choice)
+    terms = glossary_terms()
+    assert {"시그모이드", "계단 함수", "소프트맥스", "렐루", "평균 제곱 오차", "학습률"} <= terms, "glossary read wrongly"
+    checked = [key for key in ko if key.startswith(("choice.activation.", "choice.loss."))
+               and key != "choice.loss.mean_absolute_error"]       # the glossary has no absolute error
+    checked += ["choice.optimizer.sgd", "choice.optimizer.momentum", "choice.optimizer.adam", "label.activation",
+                "label.loss", "label.optimizer", "label.learning_rate", "label.initializer", "label.regularization",
+                "label.seed", "counter_pass", "column_output"]
+    for key in checked:                                      # the page uses the notes' words
+        assert ko[key].split(" (")[0] in terms, (key, ko[key])
+
+
+# Names the Korean page shows on purpose next to their Korean words (or as they are: XOR, He, sin x, ...).
+KEPT_NAMES = {"glassnet", "English", "XOR", "SGD", "Adam", "RMSprop", "Adagrad", "tanh", "ReLU", "Leaky", "ELU",
+              "Swish", "He", "sin", "xy", "circles", "moons", "spirals", "gaussians", "plane", "doctor"}
+
+VISIBLE_WORDS = """() => {
+  const skip = [...document.querySelectorAll('#numbers-table, #findings li[data-cause]')];
+  const hidden = skip.map(e => [e, e.style.display]);
+  skip.forEach(e => { e.style.display = 'none'; });
+  const text = document.body.innerText;
+  hidden.forEach(([e, d]) => { e.style.display = d; });
+  return text;
+}"""
+
+
+@in_browser
+def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
+    from glassnet.playground.settings import options
+    ko = i18n_tables()["ko"]
+    tab = Playground(browser, server_url + "#dataset=xor&hidden=3&seed=2")
+    page = tab.page
+    assert tab.js("glassnet.lang") == "en" and "lang=" not in page.url
+    assert tab.js("GN.I18N") == i18n_tables()                 # the page runs the table this test reads
+    page.click('#network .neuron[data-layer="1"][data-unit="0"]')
+    page.click('#language [data-lang="ko"]')
+    page.wait_for_function("document.documentElement.lang === 'ko' && location.hash.endsWith('&lang=ko')")
+    assert page.inner_text('label[for="setting-dataset"]') == ko["label.dataset"]
+    assert page.inner_text('label[for="setting-learning_rate"]') == ko["label.learning_rate"] == "학습률"
+    activations = next(o for o in options() if o["name"] == "activation")["choices"]
+    shown = page.eval_on_selector_all("#setting-activation option", "els => els.map(e => e.textContent)")
+    assert shown == [ko[f"choice.activation.{a}"] for a in activations]
+    assert shown[activations.index("sigmoid")] == "시그모이드" and shown[activations.index("step")] == "계단 함수"
+    assert page.input_value("#setting-activation") == "tanh"    # the words changed, not the setting
+    labels = page.eval_on_selector_all("label", "els => els.map(e => e.textContent.trim())")
+    assert len(labels) >= 15 + 7 + 1 and set(labels) <= set(ko.values()), sorted(set(labels) - set(ko.values()))
+    legends = page.eval_on_selector_all("#controls legend", "els => els.map(e => e.textContent)")
+    assert legends == [ko[k] for k in ("group.data", "group.features", "group.network", "group.training")]
+    for attribute, name in (("data-i18n", None), ("data-i18n-title", "title"), ("data-i18n-label", "aria-label")):
+        pairs = page.eval_on_selector_all(f"[{attribute}]", f"""els => els.map(e => [e.getAttribute('{attribute}'),
+            {"e.textContent" if name is None else f"e.getAttribute('{name}')"}])""")
+        wrong = [(key, text) for key, text in pairs if text != ko[key]]
+        assert len(pairs) > 10 and wrong == [], wrong
+    words = set(re.findall(r"[A-Za-z]{2,}", page.evaluate(VISIBLE_WORDS)))
+    assert words <= KEPT_NAMES, sorted(words - KEPT_NAMES)      # no English word left on the page
+    assert page.is_visible("#doctor-note") and page.inner_text("#doctor-note") == "진단 메시지는 영어로 나옵니다."
+    head = page.eval_on_selector_all("#network .column-head", "els => els.map(e => e.textContent)")
+    assert head == ["입력 특성", "은닉층 1 (3)", "출력층 (1)"]
+    tab.step(1)                                                 # the numbers panel asks the server in Korean
+    values, text = tab.numbers()
+    assert re.search("[\uac00-\ud7a3]", text) and "(단계 1)" in text, text
+    assert [body["lang"] for route, body in tab.sent if route == "numbers"] == ["ko"]
+    url, settings = page.url, tab.js("glassnet.settings")
+    assert "lang" not in settings and url.endswith("&lang=ko")
+    tab.close()
+    fresh = Playground(browser, url)                            # a shared link opens in Korean
+    assert fresh.js("document.documentElement.lang") == "ko" and fresh.js("glassnet.settings") == settings
+    assert fresh.page.inner_text('label[for="setting-batch_size"]') == ko["label.batch_size"]
+    sessions = [body["settings"] for route, body in fresh.sent if route == "session"]
+    assert len(sessions) == 1 and "lang" not in sessions[0] and sessions[0]["seed"] == 2
+    assert fresh.page.is_hidden("#message")                     # the server refused nothing
+    fresh.page.click('#language [data-lang="en"]')              # and back: English words, lang leaves the address
+    fresh.page.wait_for_function("document.documentElement.lang === 'en' && !location.hash.includes('lang=')")
+    assert fresh.page.inner_text('label[for="setting-batch_size"]') == "batch size"
+    assert [route for route, _ in fresh.sent] == ["session"]    # a switch of language builds no new network
+    fresh.close()
+    korean = Playground(browser, server_url, locale="ko-KR")    # a Korean browser: Korean unless the hash says
+    assert korean.js("glassnet.lang") == "ko" and korean.page.url.endswith("&lang=ko")
+    korean.close()
+    english = Playground(browser, server_url + "#lang=en", locale="ko-KR")
+    english.page.wait_for_function("location.hash.includes('seed=')")
+    assert english.js("glassnet.lang") == "en" and english.page.url.endswith("&lang=en")
+    assert english.js("glassnet.settings") == {o["name"]: o["default"] for o in options()}
+    english.close()
+
+
+@in_browser
+def test_the_numbers_panel_follows_training_while_playing(browser, server_url):
+    tab = Playground(browser, server_url + "#dataset=xor&hidden=3&learning_rate=0.1&seed=7")
+    page = tab.page
+    page.click('#network .neuron[data-layer="1"][data-unit="2"]')
+    tab.step(1)
+    tab.numbers()
+    flight, events = [0, 0], []                 # numbers requests in flight now, and the most at once
+
+    def sent(request):
+        if request.url.endswith("/api/numbers"):
+            flight[0] += 1
+            flight[1] = max(flight[1], flight[0])
+        if request.url.endswith("/api/step"):
+            events.append(("step sent while numbers in flight", flight[0]))
+
+    def done(request):
+        if request.url.endswith("/api/numbers"):
+            flight[0] -= 1
+            events.append(("numbers", request.response().json()["title"]))
+
+    page.on("request", sent)
+    page.on("requestfinished", done)
+    page.click("#play")
+    page.wait_for_function("glassnet.step >= 300", timeout=20000)
+    page.click("#pause")
+    page.wait_for_function("!glassnet.playing")
+    page.evaluate("glassnet.idle()")
+    values, text = tab.numbers()
+    steps = tab.js("glassnet.step")
+    titles = [title for kind, title in events if kind == "numbers"]
+    drawn = {answer.json()["state"]["step"] for answer in tab.step_answers}
+    followed = [int(re.search(r"\(step (\d+)\)$", title).group(1)) for title in titles]
+    assert len(followed) >= 4, titles                           # it refreshed while playing, not only at pause
+    assert set(followed) <= drawn and followed == sorted(set(followed)), (followed, sorted(drawn))
+    assert flight[1] == 1, "at most one /api/numbers request in flight"
+    assert all(n == 0 for kind, n in events if kind.startswith("step")), "a step overtook the panel's request"
+    assert followed[-1] == steps and int(page.get_attribute("#numbers", "data-step")) == steps
+    assert f"(step {steps})" in page.inner_text("#numbers-title")
+    _, trace, _ = reference(tab.js("glassnet.settings"), steps)
+    hidden = trace.layers[0]
+    exactly_among({"z": hidden.z[0, 2], "a": hidden.a[0, 2], "dL/dz": hidden.dL_dz[0, 2], "dL/db": hidden.db[2],
+                   "b before": hidden.b[2], "b after": hidden.b_after[2]}, values, f"hidden neuron 2 at step {steps}")
+    tab.close()
 
 
 if __name__ == "__main__":
