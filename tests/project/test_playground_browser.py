@@ -129,9 +129,11 @@ def browser():
 class Playground:
     """One browser tab on the playground, with the console errors and page errors it logged."""
 
-    def __init__(self, browser, url, wait=True, locale="en-US"):
+    def __init__(self, browser, url, wait=True, locale="en-US", init_script=None):
         self.page = browser.new_page(viewport={"width": 1360, "height": 900}, accept_downloads=True,
                                      locale=locale)
+        if init_script:
+            self.page.add_init_script(init_script)
         self.errors = []
         self.page.on("console", lambda m: self.errors.append(f"console: {m.text}") if m.type == "error" else None)
         self.page.on("pageerror", lambda e: self.errors.append(f"page error: {e}"))
@@ -438,6 +440,15 @@ def test_every_setting_has_its_words_in_both_languages_and_the_notes_terms():
 KEPT_NAMES = {"glassnet", "English", "XOR", "SGD", "Adam", "RMSprop", "Adagrad", "tanh", "ReLU", "Leaky", "ELU",
               "Swish", "He", "sin", "xy", "circles", "moons", "spirals", "gaussians", "plane", "doctor"}
 
+CANVAS_WORDS = """(() => {                   // every text the page writes on a canvas, in window.canvasWords
+  window.canvasWords = [];
+  const fillText = CanvasRenderingContext2D.prototype.fillText;
+  CanvasRenderingContext2D.prototype.fillText = function (text, ...rest) {
+    window.canvasWords.push(String(text));
+    return fillText.call(this, text, ...rest);
+  };
+})();"""
+
 VISIBLE_WORDS = """() => {
   const skip = [...document.querySelectorAll('#numbers-table, #findings li[data-cause]')];
   const hidden = skip.map(e => [e, e.style.display]);
@@ -452,13 +463,15 @@ VISIBLE_WORDS = """() => {
 def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
     from glassnet.playground.settings import options
     ko = i18n_tables()["ko"]
-    tab = Playground(browser, server_url + "#dataset=xor&hidden=3&seed=2")
+    tab = Playground(browser, server_url + "#dataset=xor&hidden=3&seed=2", init_script=CANVAS_WORDS)
     page = tab.page
     assert tab.js("glassnet.lang") == "en" and "lang=" not in page.url
     assert tab.js("GN.I18N") == i18n_tables()                 # the page runs the table this test reads
     page.click('#network .neuron[data-layer="1"][data-unit="0"]')
     page.click('#language [data-lang="ko"]')
     page.wait_for_function("document.documentElement.lang === 'ko' && location.hash.endsWith('&lang=ko')")
+    assert tab.js("canvasWords").count(ko["loss_empty"]) == 1      # the loss plot, redrawn in Korean
+    page.evaluate("canvasWords.length = 0")
     assert page.inner_text('label[for="setting-dataset"]') == ko["label.dataset"]
     assert page.inner_text('label[for="setting-learning_rate"]') == ko["label.learning_rate"] == "학습률"
     activations = next(o for o in options() if o["name"] == "activation")["choices"]
@@ -475,15 +488,26 @@ def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
             {"e.textContent" if name is None else f"e.getAttribute('{name}')"}])""")
         wrong = [(key, text) for key, text in pairs if text != ko[key]]
         assert len(pairs) > 10 and wrong == [], wrong
-    words = set(re.findall(r"[A-Za-z]{2,}", page.evaluate(VISIBLE_WORDS)))
-    assert words <= KEPT_NAMES, sorted(words - KEPT_NAMES)      # no English word left on the page
-    assert page.is_visible("#doctor-note") and page.inner_text("#doctor-note") == "진단 메시지는 영어로 나옵니다."
     head = page.eval_on_selector_all("#network .column-head", "els => els.map(e => e.textContent)")
     assert head == ["입력 특성", "은닉층 1 (3)", "출력층 (1)"]
     tab.step(1)                                                 # the numbers panel asks the server in Korean
     values, text = tab.numbers()
     assert re.search("[\uac00-\ud7a3]", text) and "(단계 1)" in text, text
     assert [body["lang"] for route, body in tab.sent if route == "numbers"] == ["ko"]
+    assert "단계 1" in tab.js("canvasWords")                    # the loss plot's step label
+    page.click("#play")                                         # the status line: the speed while playing
+    page.wait_for_function("glassnet.stepsPerSecond !== null", timeout=20000)
+    page.click("#pause")
+    page.wait_for_function("!glassnet.playing")
+    page.evaluate("glassnet.idle()")
+    assert not [w for w in tab.js("canvasWords") if re.search("[A-Za-z]{2,}", w)]
+    speed = round(tab.js("glassnet.stepsPerSecond"))
+    assert page.inner_text("#speed") == ko["speed"].replace("{n}", str(speed)) == f"초당 {speed} 단계"
+    words = set(re.findall(r"[A-Za-z]{2,}", page.evaluate(VISIBLE_WORDS)))
+    assert words <= KEPT_NAMES, sorted(words - KEPT_NAMES)      # no English word left on the page
+    assert page.is_visible("#doctor-note") and page.inner_text("#doctor-note") == "진단 메시지는 영어로 나옵니다."
+    assert {body["lang"] for route, body in tab.sent if route == "numbers"} == {"ko"}
+    assert not any("lang" in body["settings"] for route, body in tab.sent if route == "session")
     url, settings = page.url, tab.js("glassnet.settings")
     assert "lang" not in settings and url.endswith("&lang=ko")
     tab.close()
@@ -496,6 +520,9 @@ def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
     fresh.page.click('#language [data-lang="en"]')              # and back: English words, lang leaves the address
     fresh.page.wait_for_function("document.documentElement.lang === 'en' && !location.hash.includes('lang=')")
     assert fresh.page.inner_text('label[for="setting-batch_size"]') == "batch size"
+    fresh.page.evaluate("location.hash += '&lang=ko'")          # an address edited by hand: the same
+    fresh.page.wait_for_function("document.documentElement.lang === 'ko'")
+    assert fresh.page.inner_text('label[for="setting-batch_size"]') == ko["label.batch_size"]
     assert [route for route, _ in fresh.sent] == ["session"]    # a switch of language builds no new network
     fresh.close()
     korean = Playground(browser, server_url, locale="ko-KR")    # a Korean browser: Korean unless the hash says
