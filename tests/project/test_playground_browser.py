@@ -524,7 +524,12 @@ def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
     fresh.page.wait_for_function("document.documentElement.lang === 'ko'")
     assert fresh.page.inner_text('label[for="setting-batch_size"]') == ko["label.batch_size"]
     assert [route for route, _ in fresh.sent] == ["session"]    # a switch of language builds no new network
-    fresh.close()
+    fresh.page.fill("#setting-batch_size", "100000")            # the server's message: English, and said so
+    fresh.page.press("#setting-batch_size", "Enter")
+    fresh.page.wait_for_selector("#message:not([hidden])")
+    message = fresh.page.inner_text("#message-text")
+    assert message.startswith("서버의 메시지 (영어로 나옵니다): batch_size: ") and "100000" in message, message
+    fresh.close(allowed=("400",))
     korean = Playground(browser, server_url, locale="ko-KR")    # a Korean browser: Korean unless the hash says
     assert korean.js("glassnet.lang") == "ko" and korean.page.url.endswith("&lang=ko")
     korean.close()

@@ -87,6 +87,7 @@ GN.getJSON = function (route) {
 /* The one place errors end up: shown on the page (and logged as a warning, not hidden). */
 GN.report = function (error) {
   var text = error && error.message ? error.message : String(error);
+  if (error && error.fromServer && error.status) { text = GN.t("server_says", {message: text}); }  // English
   GN.showMessage(text, "error");
   if (window.console) {
     console.warn("glassnet playground:", text);
