@@ -524,6 +524,11 @@ def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
     fresh.page.wait_for_function("document.documentElement.lang === 'ko'")
     assert fresh.page.inner_text('label[for="setting-batch_size"]') == ko["label.batch_size"]
     assert [route for route, _ in fresh.sent] == ["session"]    # a switch of language builds no new network
+    fresh.page.evaluate("location.hash = '#dataset=moons&hidden=2'")   # new settings, no lang: the browser's
+    fresh.page.wait_for_function("glassnet.settings.dataset === 'moons' && glassnet.lang === 'en'")
+    assert fresh.js("glassnet.settings.hidden") == [2] and "dataset=moons" in fresh.page.url
+    assert "lang=" not in fresh.page.url and fresh.page.inner_text('label[for="setting-batch_size"]') == "batch size"
+    fresh.page.click('#language [data-lang="ko"]')
     fresh.page.fill("#setting-batch_size", "100000")            # the server's message: English, and said so
     fresh.page.press("#setting-batch_size", "Enter")
     fresh.page.wait_for_selector("#message:not([hidden])")

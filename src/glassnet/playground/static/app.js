@@ -71,8 +71,9 @@ GN.App.prototype.wire = function () {
   window.addEventListener("hashchange", function () {
     if (location.hash === self.lastHash) { return; }     // our own change
     var hash = GN.splitHash(location.hash), lang = hash.lang || GN.browserLang();
-    if (lang !== GN.lang) { self.setLang(lang); }
-    if (!self.controls || hash.query === self.lastQuery) {  // only the language changed
+    var same = !self.controls || hash.query === self.lastQuery;
+    if (lang !== GN.lang) { self.setLang(lang, same); }   // new settings: the new session writes the address
+    if (same) {                                           // only the language changed
       if (self.lastHash !== null) { self.writeHash(); }
       return;
     }
@@ -143,8 +144,9 @@ GN.App.prototype.writeHash = function () {
   if (location.hash !== this.lastHash) { history.replaceState(null, "", this.lastHash); }
 };
 
-/* Speak `lang` ("en" or "ko"): every word of the page, the drawings, the address and the numbers panel. */
-GN.App.prototype.setLang = function (lang) {
+/* Speak `lang` ("en" or "ko"): every word of the page, the drawings, the numbers panel and (unless
+ * writeAddress is false) the address. */
+GN.App.prototype.setLang = function (lang, writeAddress) {
   GN.lang = GN.LANGS.indexOf(lang) >= 0 ? lang : "en";
   document.documentElement.lang = GN.lang;
   GN.translate(document);
@@ -160,7 +162,7 @@ GN.App.prototype.setLang = function (lang) {
     this.layout(this.state);
     this.render(this.state);
   }
-  if (this.lastQuery !== null) { this.writeHash(); }
+  if (this.lastQuery !== null && writeAddress !== false) { this.writeHash(); }
   return this.numbers.what ? this.numbers.refresh() : Promise.resolve();
 };
 
