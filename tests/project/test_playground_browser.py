@@ -490,6 +490,10 @@ def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
         assert len(pairs) > 10 and wrong == [], wrong
     head = page.eval_on_selector_all("#network .column-head", "els => els.map(e => e.textContent)")
     assert head == ["입력 특성", "은닉층 1 (3)", "출력층 (1)"]
+    tips = page.eval_on_selector_all("#network .neuron title", "els => els.map(e => e.textContent)")  # tooltips
+    assert tips[0] == ko["feature_title"].replace("{name}", "x") and tips[2].startswith("은닉층 1, 뉴런 0: "), tips
+    edge = page.eval_on_selector_all("#network .edge title", "els => els.map(e => e.textContent)")[0]
+    assert re.fullmatch(r"w = \S+ \(뉴런 0 \u2192 뉴런 0\): 클릭하면 그 숫자가 나옵니다", edge), edge
     tab.step(1)                                                 # the numbers panel asks the server in Korean
     values, text = tab.numbers()
     assert re.search("[\uac00-\ud7a3]", text) and "(단계 1)" in text, text

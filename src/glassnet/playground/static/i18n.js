@@ -124,7 +124,7 @@ GN.I18N = /* table begin */ {
   "column_features": "입력 특성", "column_output": "출력층", "column_hidden": "은닉층 {i}",
   "feature_title": "입력 특성 {name}: 클릭하면 그 값이 나옵니다",
   "neuron_title": "{layer}, 뉴런 {unit}: 클릭하면 그 숫자가 나옵니다",
-  "edge_title": "w = {w} (뉴런 {source}에서 뉴런 {target}로): 클릭하면 그 숫자가 나옵니다",
+  "edge_title": "w = {w} (뉴런 {source} \u2192 뉴런 {target}): 클릭하면 그 숫자가 나옵니다",
   "unreachable": "서버에 연결할 수 없습니다 ({error}): `glassnet playground`가 아직 실행 중인가요?",
   "answered": "서버의 응답: {status} {text}", "server_says": "서버의 메시지 (영어로 나옵니다): {message}",
   "hidden_placeholder": "예: 4,2 (비우면 은닉층 없음)",
