@@ -162,6 +162,17 @@ class Playground:
             self.page.click("#step")
             self.page.wait_for_function(f"glassnet.step === {before + 1} && glassnet.lastUpdateMs !== null")
 
+    def play_until(self, condition):
+        """Click "play" until the JS `condition` holds, then "pause"; wait for the last request's answer."""
+        self.page.click("#play")
+        self.page.wait_for_function(condition, timeout=20000)
+        self.page.click("#pause")
+        self.page.wait_for_function("!glassnet.playing")
+        self.page.evaluate("glassnet.idle()")
+
+    def texts(self, selector):
+        return self.page.eval_on_selector_all(selector, "els => els.map(e => e.textContent.trim())")
+
     def value(self, selector):
         return float(self.page.get_attribute(selector, "data-value"))
 
@@ -197,11 +208,7 @@ def test_pick_moons_train_and_see_the_loss_fall(browser, server_url):
     first = {part: tab.value(f"#{part}-loss") for part in ("train", "test")}
     assert first == created["state"]["loss"]
     tab.step(3)
-    page.click("#play")
-    page.wait_for_function("glassnet.step >= 300", timeout=20000)
-    page.click("#pause")
-    page.wait_for_function("!glassnet.playing")
-    page.evaluate("glassnet.idle()")
+    tab.play_until("glassnet.step >= 300")
     server_state = tab.step_answers[-1].json()["state"]
     steps = tab.js("glassnet.step")
     assert steps == server_state["step"] and tab.value("#step-count") == steps
@@ -259,11 +266,7 @@ def test_export_and_save_give_the_weights_of_the_page(browser, server_url, tmp_p
     tab = Playground(browser, server_url + "#dataset=circles&hidden=4&batch_size=16&seed=3")
     page = tab.page
     tab.step(2)
-    page.click("#play")
-    page.wait_for_function("glassnet.step >= 40", timeout=20000)
-    page.click("#pause")
-    page.wait_for_function("!glassnet.playing")
-    page.evaluate("glassnet.idle()")
+    tab.play_until("glassnet.step >= 40")
     steps = tab.js("glassnet.step")
     page.click("#export")
     page.wait_for_selector("#export-dialog[open]")
@@ -315,11 +318,7 @@ def take_screenshot(tab, path=None):
     page.select_option("#setting-dataset", "moons")
     page.wait_for_function("glassnet.settings.dataset === 'moons' && glassnet.step === 0")
     tab.step(1)
-    page.click("#play")
-    page.wait_for_function("glassnet.step >= 400", timeout=20000)
-    page.click("#pause")
-    page.wait_for_function("!glassnet.playing")
-    page.evaluate("glassnet.idle()")
+    tab.play_until("glassnet.step >= 400")
     page.click('#network .neuron[data-layer="1"][data-unit="0"]')
     tab.numbers()
     return page.screenshot(path=None if path is None else str(path), full_page=True)
@@ -370,76 +369,55 @@ def test_screenshot_is_not_blank_and_the_hash_restores_the_setup(browser, server
     broken.close(allowed=("400",))
 
 
-# ---------------------------------------------------------------------------------------------------------
-# The page's two languages (static/i18n.js) and the numbers panel while playing.
+# The page's two languages (static/i18n.js), and the numbers panel while playing.
+
+HANGUL = re.compile("[\uac00-\ud7a3]")
+
 
 def i18n_tables():
     """GN.I18N of static/i18n.js: the strict JSON between its two markers, read here without a browser."""
     text = (STATIC / "i18n.js").read_text(encoding="utf-8")
-    match = re.search(r"/\* table begin \*/(.*?)/\* table end \*/", text, flags=re.S)
-    assert match, "i18n.js: no '/* table begin */ ... /* table end */' markers"
-    return json.loads(match.group(1))
-
-
-def glossary_terms():
-    """The Korean terms of docs/glossary.md (the first column of its tables, split at commas)."""
-    terms = set()
-    for line in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
-        cells = line.split("|")
-        if len(cells) > 2 and re.search("[\uac00-\ud7a3]", cells[1]):
-            terms.update(re.sub(r"\(.*?\)", "", part).strip() for part in cells[1].split(","))
-    return terms
+    return json.loads(re.search(r"/\* table begin \*/(.*?)/\* table end \*/", text, flags=re.S).group(1))
 
 
 def test_i18n_tables_have_the_same_keys_and_no_empty_text():
     tables = i18n_tables()
-    assert sorted(tables) == ["en", "ko"]
     en, ko = tables["en"], tables["ko"]
-    assert set(en) == set(ko), {"only English": sorted(set(en) - set(ko)), "only Korean": sorted(set(ko) - set(en))}
+    assert sorted(tables) == ["en", "ko"] and set(en) == set(ko), sorted(set(en) ^ set(ko))
     for lang, table in tables.items():
-        empty = [key for key, text in table.items() if not isinstance(text, str) or not text.strip()]
-        assert empty == [], (lang, empty)
-        for key, text in table.items():                     # a {placeholder} is the same in both languages
-            assert set(re.findall(r"\{(\w+)\}", text)) == set(re.findall(r"\{(\w+)\}", en[key])), (lang, key)
+        assert [k for k, text in table.items() if not isinstance(text, str) or not text.strip()] == [], lang
+        assert [k for k in en if set(re.findall(r"\{(\w+)\}", table[k])) != set(re.findall(r"\{(\w+)\}", en[k]))] == []
     used = set()                                            # every key the page names is in the table
-    for path in STATIC.glob("*"):
-        source = path.read_text(encoding="utf-8")
-        used |= set(re.findall(r'data-i18n(?:-title|-label|-placeholder)?="([\w.]+)"', source))
-        used |= set(re.findall(r'GN\.t\("([\w.]+)"(?!\s*\+)', source))        # not "label." + name
-        used |= set(re.findall(r'GN\.worded\("\w+", "([\w.]+)"(?!\s*\+)', source))
-    assert used and used <= set(en), sorted(used - set(en))
-    korean = [key for key, text in ko.items() if not key.startswith("feature.") and text != en[key]]
-    assert len(korean) > 0.9 * (len(ko) - 7), "most Korean texts differ from the English ones"
+    for path in STATIC.glob("*"):                           # (not a prefix: "label." + name)
+        used |= set(re.findall(r'(?:data-i18n(?:-\w+)?="|GN\.t\("|GN\.worded\("\w+", ")([\w.]+)"(?!\s*\+)',
+                               path.read_text(encoding="utf-8")))
+    assert len(used) > 40 and used <= set(en), sorted(used - set(en))
 
 
 def test_every_setting_has_its_words_in_both_languages_and_the_notes_terms():
     from glassnet.playground.settings import options
-    tables = i18n_tables()
-    en, ko = tables["en"], tables["ko"]
+    en, ko = i18n_tables()["en"], i18n_tables()["ko"]
     for option in options():
         name = option["name"]
-        for table in (en, ko):
-            assert f"label.{name}" in table and f"help.{name}" in table, name
-        assert en[f"help.{name}"] == option["help"], (name, "the English help is the server's own")
-        assert re.search("[\uac00-\ud7a3]", ko[f"help.{name}"]) and re.search("[\uac00-\ud7a3]", ko[f"label.{name}"])
         prefix = "feature." if option["kind"] == "choices" else f"choice.{name}."
-        for choice in option.get("choices", []):
-            assert prefix + choice in en, (name, choice)
-    terms = glossary_terms()
-    assert {"시그모이드", "계단 함수", "소프트맥스", "렐루", "평균 제곱 오차", "학습률"} <= terms, "glossary read wrongly"
-    checked = [key for key in ko if key.startswith(("choice.activation.", "choice.loss."))
-               and key != "choice.loss.mean_absolute_error"]       # the glossary has no absolute error
-    checked += ["choice.optimizer.sgd", "choice.optimizer.momentum", "choice.optimizer.adam", "label.activation",
-                "label.loss", "label.optimizer", "label.learning_rate", "label.initializer", "label.regularization",
-                "label.seed", "counter_pass", "column_output"]
-    for key in checked:                                      # the page uses the notes' words
-        assert ko[key].split(" (")[0] in terms, (key, ko[key])
+        assert en[f"help.{name}"] == option["help"], (name, "the English help is the server's own")
+        assert HANGUL.search(ko[f"help.{name}"]) and HANGUL.search(ko[f"label.{name}"]), name
+        assert [c for c in option.get("choices", []) if prefix + c not in ko] == [], name
+    terms = set()                                           # the glossary's Korean terms: its tables' first column
+    for line in (ROOT / "docs" / "glossary.md").read_text(encoding="utf-8").splitlines():
+        if line.startswith("|") and HANGUL.search(line.split("|")[1]):
+            terms.update(re.sub(r"\(.*?\)", "", term).strip() for term in line.split("|")[1].split(","))
+    assert {"시그모이드", "계단 함수", "소프트맥스", "렐루", "평균 제곱 오차", "학습률"} <= terms, "glossary misread"
+    keys = [k for k in ko if k.startswith(("choice.activation.", "choice.loss.")) and "absolute" not in k]
+    keys += ["choice.optimizer.sgd", "choice.optimizer.momentum", "choice.optimizer.adam", "label.activation",
+             "label.loss", "label.optimizer", "label.learning_rate", "label.initializer", "label.regularization",
+             "label.seed", "counter_pass", "column_output"]
+    assert [(k, ko[k]) for k in keys if ko[k].split(" (")[0] not in terms] == []    # the notes' words
 
 
 # Names the Korean page shows on purpose next to their Korean words (or as they are: XOR, He, sin x, ...).
 KEPT_NAMES = {"glassnet", "English", "XOR", "SGD", "Adam", "RMSprop", "Adagrad", "tanh", "ReLU", "Leaky", "ELU",
               "Swish", "He", "sin", "xy", "circles", "moons", "spirals", "gaussians", "plane", "doctor"}
-
 CANVAS_WORDS = """(() => {                   // every text the page writes on a canvas, in window.canvasWords
   window.canvasWords = [];
   const fillText = CanvasRenderingContext2D.prototype.fillText;
@@ -448,15 +426,17 @@ CANVAS_WORDS = """(() => {                   // every text the page writes on a 
     return fillText.call(this, text, ...rest);
   };
 })();"""
-
-VISIBLE_WORDS = """() => {
+VISIBLE_WORDS = """() => {                    // the page's visible text, but the server's numbers and findings
   const skip = [...document.querySelectorAll('#numbers-table, #findings li[data-cause]')];
-  const hidden = skip.map(e => [e, e.style.display]);
-  skip.forEach(e => { e.style.display = 'none'; });
+  skip.forEach(e => { e.hidden = true; });
   const text = document.body.innerText;
-  hidden.forEach(([e, d]) => { e.style.display = d; });
+  skip.forEach(e => { e.hidden = false; });
   return text;
 }"""
+KEYED = """() => [...document.querySelectorAll('[data-i18n], [data-i18n-title], [data-i18n-label]')].flatMap(e =>
+  [['data-i18n', e.textContent], ['data-i18n-title', e.getAttribute('title')],
+   ['data-i18n-label', e.getAttribute('aria-label')]].filter(([a]) => e.hasAttribute(a))
+  .map(([a, text]) => [e.getAttribute(a), text]))"""
 
 
 @in_browser
@@ -470,40 +450,25 @@ def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
     page.click('#network .neuron[data-layer="1"][data-unit="0"]')
     page.click('#language [data-lang="ko"]')
     page.wait_for_function("document.documentElement.lang === 'ko' && location.hash.endsWith('&lang=ko')")
-    assert tab.js("canvasWords").count(ko["loss_empty"]) == 1      # the loss plot, redrawn in Korean
+    assert tab.js("canvasWords").count(ko["loss_empty"]) == 1  # the loss plot, redrawn in Korean
     page.evaluate("canvasWords.length = 0")
-    assert page.inner_text('label[for="setting-dataset"]') == ko["label.dataset"]
-    assert page.inner_text('label[for="setting-learning_rate"]') == ko["label.learning_rate"] == "학습률"
+    assert tab.texts('label[for="setting-learning_rate"]') == [ko["label.learning_rate"]] == ["학습률"]
     activations = next(o for o in options() if o["name"] == "activation")["choices"]
-    shown = page.eval_on_selector_all("#setting-activation option", "els => els.map(e => e.textContent)")
-    assert shown == [ko[f"choice.activation.{a}"] for a in activations]
-    assert shown[activations.index("sigmoid")] == "시그모이드" and shown[activations.index("step")] == "계단 함수"
+    shown = tab.texts("#setting-activation option")
+    assert shown == [ko[f"choice.activation.{a}"] for a in activations] and "시그모이드" in shown and "계단 함수" in shown
     assert page.input_value("#setting-activation") == "tanh"    # the words changed, not the setting
-    labels = page.eval_on_selector_all("label", "els => els.map(e => e.textContent.trim())")
+    labels = tab.texts("label")
     assert len(labels) >= 15 + 7 + 1 and set(labels) <= set(ko.values()), sorted(set(labels) - set(ko.values()))
-    legends = page.eval_on_selector_all("#controls legend", "els => els.map(e => e.textContent)")
-    assert legends == [ko[k] for k in ("group.data", "group.features", "group.network", "group.training")]
-    for attribute, name in (("data-i18n", None), ("data-i18n-title", "title"), ("data-i18n-label", "aria-label")):
-        pairs = page.eval_on_selector_all(f"[{attribute}]", f"""els => els.map(e => [e.getAttribute('{attribute}'),
-            {"e.textContent" if name is None else f"e.getAttribute('{name}')"}])""")
-        wrong = [(key, text) for key, text in pairs if text != ko[key]]
-        assert len(pairs) > 10 and wrong == [], wrong
-    head = page.eval_on_selector_all("#network .column-head", "els => els.map(e => e.textContent)")
-    assert head == ["입력 특성", "은닉층 1 (3)", "출력층 (1)"]
-    tips = page.eval_on_selector_all("#network .neuron title", "els => els.map(e => e.textContent)")  # tooltips
-    assert tips[0] == ko["feature_title"].replace("{name}", "x") and tips[2].startswith("은닉층 1, 뉴런 0: "), tips
-    edge = page.eval_on_selector_all("#network .edge title", "els => els.map(e => e.textContent)")[0]
-    assert re.fullmatch(r"w = \S+ \(뉴런 0 \u2192 뉴런 0\): 클릭하면 그 숫자가 나옵니다", edge), edge
+    keyed = page.evaluate(KEYED)                                # every text, tooltip and aria-label with a key
+    assert len(keyed) > 60 and [(key, text) for key, text in keyed if text != ko[key]] == []
+    assert tab.texts("#network .column-head") == ["입력 특성", "은닉층 1 (3)", "출력층 (1)"]
+    tips = tab.texts("#network .neuron title") + tab.texts("#network .edge title")[:1]
+    assert tips[0] == ko["feature_title"].replace("{name}", "x") and tips[2].startswith("은닉층 1, 뉴런 0: ")
+    assert re.fullmatch(r"w = \S+ \(뉴런 0 \u2192 뉴런 0\): 클릭하면 그 숫자가 나옵니다", tips[-1]), tips
     tab.step(1)                                                 # the numbers panel asks the server in Korean
-    values, text = tab.numbers()
-    assert re.search("[\uac00-\ud7a3]", text) and "(단계 1)" in text, text
-    assert [body["lang"] for route, body in tab.sent if route == "numbers"] == ["ko"]
-    assert "단계 1" in tab.js("canvasWords")                    # the loss plot's step label
-    page.click("#play")                                         # the status line: the speed while playing
-    page.wait_for_function("glassnet.stepsPerSecond !== null", timeout=20000)
-    page.click("#pause")
-    page.wait_for_function("!glassnet.playing")
-    page.evaluate("glassnet.idle()")
+    _, text = tab.numbers()
+    assert HANGUL.search(text) and "(단계 1)" in text and "단계 1" in tab.js("canvasWords"), text
+    tab.play_until("glassnet.stepsPerSecond !== null")          # the status line's speed
     assert not [w for w in tab.js("canvasWords") if re.search("[A-Za-z]{2,}", w)]
     speed = round(tab.js("glassnet.stepsPerSecond"))
     assert page.inner_text("#speed") == ko["speed"].replace("{n}", str(speed)) == f"초당 {speed} 단계"
@@ -511,27 +476,23 @@ def test_the_whole_page_in_korean_and_lang_in_the_address(browser, server_url):
     assert words <= KEPT_NAMES, sorted(words - KEPT_NAMES)      # no English word left on the page
     assert page.is_visible("#doctor-note") and page.inner_text("#doctor-note") == "진단 메시지는 영어로 나옵니다."
     assert {body["lang"] for route, body in tab.sent if route == "numbers"} == {"ko"}
-    assert not any("lang" in body["settings"] for route, body in tab.sent if route == "session")
     url, settings = page.url, tab.js("glassnet.settings")
     assert "lang" not in settings and url.endswith("&lang=ko")
     tab.close()
     fresh = Playground(browser, url)                            # a shared link opens in Korean
     assert fresh.js("document.documentElement.lang") == "ko" and fresh.js("glassnet.settings") == settings
-    assert fresh.page.inner_text('label[for="setting-batch_size"]') == ko["label.batch_size"]
-    sessions = [body["settings"] for route, body in fresh.sent if route == "session"]
-    assert len(sessions) == 1 and "lang" not in sessions[0] and sessions[0]["seed"] == 2
-    assert fresh.page.is_hidden("#message")                     # the server refused nothing
-    fresh.page.click('#language [data-lang="en"]')              # and back: English words, lang leaves the address
+    assert fresh.texts('label[for="setting-batch_size"]') == [ko["label.batch_size"]]
+    assert [body["settings"] for route, body in fresh.sent] == [settings] and fresh.page.is_hidden("#message")
+    fresh.page.click('#language [data-lang="en"]')              # and back: English, lang leaves the address
     fresh.page.wait_for_function("document.documentElement.lang === 'en' && !location.hash.includes('lang=')")
-    assert fresh.page.inner_text('label[for="setting-batch_size"]') == "batch size"
+    assert fresh.texts('label[for="setting-batch_size"]') == ["batch size"]
     fresh.page.evaluate("location.hash += '&lang=ko'")          # an address edited by hand: the same
     fresh.page.wait_for_function("document.documentElement.lang === 'ko'")
-    assert fresh.page.inner_text('label[for="setting-batch_size"]') == ko["label.batch_size"]
     assert [route for route, _ in fresh.sent] == ["session"]    # a switch of language builds no new network
     fresh.page.evaluate("location.hash = '#dataset=moons&hidden=2'")   # new settings, no lang: the browser's
     fresh.page.wait_for_function("glassnet.settings.dataset === 'moons' && glassnet.lang === 'en'")
     assert fresh.js("glassnet.settings.hidden") == [2] and "dataset=moons" in fresh.page.url
-    assert "lang=" not in fresh.page.url and fresh.page.inner_text('label[for="setting-batch_size"]') == "batch size"
+    assert "lang=" not in fresh.page.url and "lang" not in fresh.sent[-1][1]["settings"]
     fresh.page.click('#language [data-lang="ko"]')
     fresh.page.fill("#setting-batch_size", "100000")            # the server's message: English, and said so
     fresh.page.press("#setting-batch_size", "Enter")
@@ -556,36 +517,31 @@ def test_the_numbers_panel_follows_training_while_playing(browser, server_url):
     page.click('#network .neuron[data-layer="1"][data-unit="2"]')
     tab.step(1)
     tab.numbers()
-    flight, events = [0, 0], []                 # numbers requests in flight now, and the most at once
+    flight, log = [0, 0], []          # numbers requests in flight, the most at once; the order of events
 
     def sent(request):
         if request.url.endswith("/api/numbers"):
             flight[0] += 1
-            flight[1] = max(flight[1], flight[0])
-        if request.url.endswith("/api/step"):
-            events.append(("step sent while numbers in flight", flight[0]))
+            flight[1] = max(flight)
+        elif request.url.endswith("/api/step"):
+            log.append(("step sent, numbers in flight:", flight[0]))
 
     def done(request):
         if request.url.endswith("/api/numbers"):
             flight[0] -= 1
-            events.append(("numbers", request.response().json()["title"]))
+            log.append(("numbers", request.response().json()["title"]))
 
     page.on("request", sent)
     page.on("requestfinished", done)
-    page.click("#play")
-    page.wait_for_function("glassnet.step >= 300", timeout=20000)
-    page.click("#pause")
-    page.wait_for_function("!glassnet.playing")
-    page.evaluate("glassnet.idle()")
-    values, text = tab.numbers()
+    tab.play_until("glassnet.step >= 300")
+    values, _ = tab.numbers()
     steps = tab.js("glassnet.step")
-    titles = [title for kind, title in events if kind == "numbers"]
     drawn = {answer.json()["state"]["step"] for answer in tab.step_answers}
-    followed = [int(re.search(r"\(step (\d+)\)$", title).group(1)) for title in titles]
-    assert len(followed) >= 4, titles                           # it refreshed while playing, not only at pause
+    followed = [int(re.search(r"\(step (\d+)\)$", title).group(1)) for kind, title in log if kind == "numbers"]
+    assert len(followed) >= 4, log                              # it refreshed while playing, not only at pause
     assert set(followed) <= drawn and followed == sorted(set(followed)), (followed, sorted(drawn))
     assert flight[1] == 1, "at most one /api/numbers request in flight"
-    assert all(n == 0 for kind, n in events if kind.startswith("step")), "a step overtook the panel's request"
+    assert [n for kind, n in log if kind.startswith("step") and n] == [], "a step overtook the panel's request"
     assert followed[-1] == steps and int(page.get_attribute("#numbers", "data-step")) == steps
     assert f"(step {steps})" in page.inner_text("#numbers-title")
     _, trace, _ = reference(tab.js("glassnet.settings"), steps)
