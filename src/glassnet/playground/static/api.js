@@ -3,7 +3,8 @@
  * Every request the page makes goes through here.  The server (playground/server.py) accepts a POST only
  * with the page's token (it is written into <meta name="glassnet-token"> when the page is served) and a
  * JSON body: that is how it tells the page's own requests from any other web page's.  An error comes back
- * as JSON {"error": "..."}; the page shows it in the message area at the top, it never hides it.
+ * as JSON {"error": "..."}; the page shows it in the message area at the top, it never hides it.  The
+ * server's messages are English; the page's own (the server is unreachable, ...) are in the page's language.
  */
 "use strict";
 
@@ -44,7 +45,7 @@ GN.errorText = function (response) {
         return body.error;
       }
     } catch (ignored) { /* not JSON: fall through to the status line */ }
-    return "the server answered " + response.status + " " + response.statusText +
+    return GN.t("answered", {status: response.status, text: response.statusText}) +
       (text ? ": " + text.slice(0, 200) : "");
   });
 };
@@ -57,8 +58,7 @@ GN.post = function (route, body) {
     body: JSON.stringify(body),
     cache: "no-store"
   }).catch(function (error) {
-    throw GN.ServerError("the server cannot be reached (" + error.message +
-                         "): is `glassnet playground` still running?", 0);
+    throw GN.ServerError(GN.t("unreachable", {error: error.message}), 0);
   }).then(function (response) {
     if (response.ok) {
       return response;
@@ -87,6 +87,7 @@ GN.getJSON = function (route) {
 /* The one place errors end up: shown on the page (and logged as a warning, not hidden). */
 GN.report = function (error) {
   var text = error && error.message ? error.message : String(error);
+  if (error && error.fromServer && error.status) { text = GN.t("server_says", {message: text}); }  // English
   GN.showMessage(text, "error");
   if (window.console) {
     console.warn("glassnet playground:", text);

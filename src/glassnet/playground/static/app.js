@@ -6,7 +6,11 @@
  * request does so that the picture updates about ten times a second, until "pause" (which lets the
  * current request finish).  window.glassnet exposes the numbers the browser tests and the benchmark read:
  * step, lastUpdateMs (from a click on "step" to the redrawn page), stepsPerSecond (while playing),
- * lastNumbersMs (from a click on a neuron or an edge to its numbers on screen).
+ * lastNumbersMs (from a click on a neuron or an edge to its numbers on screen), lang.
+ *
+ * The page speaks English or Korean (i18n.js).  The language sits in the URL hash next to the settings
+ * ("#dataset=moons&...&lang=ko") but is the page's own: it is taken out before the settings go to the
+ * server, which knows no setting "lang".  An address without it opens in the browser's language.
  */
 "use strict";
 
@@ -35,6 +39,7 @@ GN.App = function () {
   this.stepsPerSecond = null;
   this.updates = 0;
   this.lastHash = null;
+  this.lastQuery = null;         // the settings part of lastHash (the server's query form)
   this.timer = null;
   this.network = new GN.Network(document.getElementById("network"), this.selected.bind(this));
   this.numbers = new GN.NumbersPanel(this);
@@ -43,6 +48,7 @@ GN.App = function () {
 GN.App.prototype.start = function () {
   var self = this;
   this.wire();
+  this.setLang(GN.splitHash(location.hash).lang || GN.browserLang());
   return GN.getJSON("/api/options").then(function (options) {
     self.controls = new GN.Controls(document.getElementById("controls"), options, self.changed.bind(self));
     var values = self.fromHash();
@@ -59,8 +65,18 @@ GN.App.prototype.wire = function () {
   document.getElementById("reset").addEventListener("click", function () {
     self.newSession(self.controls.values());
   });
+  Array.prototype.forEach.call(document.querySelectorAll("#language [data-lang]"), function (button) {
+    button.addEventListener("click", function () { self.setLang(button.getAttribute("data-lang")); });
+  });
   window.addEventListener("hashchange", function () {
     if (location.hash === self.lastHash) { return; }     // our own change
+    var hash = GN.splitHash(location.hash), lang = hash.lang || GN.browserLang();
+    var same = !self.controls || hash.query === self.lastQuery;
+    if (lang !== GN.lang) { self.setLang(lang, same); }   // new settings: the new session writes the address
+    if (same) {                                           // only the language changed
+      if (self.lastHash !== null) { self.writeHash(); }
+      return;
+    }
     var values = self.fromHash();
     self.controls.set(values);
     self.newSession(values);
@@ -68,9 +84,9 @@ GN.App.prototype.wire = function () {
   GN.wirePanels(this);
 };
 
-/* The defaults, overridden by what the URL hash says. */
+/* The defaults, overridden by what the URL hash says (its settings: lang is the page's, not the server's). */
 GN.App.prototype.fromHash = function () {
-  var values = this.controls.defaults(), given = this.controls.fromQuery(location.hash);
+  var values = this.controls.defaults(), given = this.controls.fromQuery(GN.splitHash(location.hash).query);
   if (given.dataset === "plane" && given.loss === undefined) { values.loss = "mean_squared_error"; }
   Object.keys(given).forEach(function (name) { values[name] = given[name]; });
   return values;
@@ -95,8 +111,8 @@ GN.App.prototype.newSession = function (values) {
     self.points = answer.points;
     self.controls.set(answer.settings);
     document.getElementById("numbers-sample").max = Math.max(0, answer.settings.batch_size - 1);
-    self.lastHash = "#" + (answer.query !== undefined ? answer.query : self.controls.toQuery(answer.settings));
-    if (location.hash !== self.lastHash) { history.replaceState(null, "", self.lastHash); }
+    self.lastQuery = answer.query !== undefined ? answer.query : self.controls.toQuery(answer.settings);
+    self.writeHash();
     self.layout(answer.state);
     self.render(answer.state);
     self.numbers.refresh();
@@ -117,9 +133,42 @@ GN.App.prototype.layout = function (state) {
   });
   this.network.build(sizes, settings.features || [], centres);
   this.network.highlight(this.numbers.what);
-  document.getElementById("boundary-legend").textContent = regression
-    ? "the surface: the network's output (orange negative, blue positive); filled dots: training data, rings: test data"
-    : "the colour: P(class 1) (orange 0, white 0.5, blue 1); filled dots: training data, rings: test data";
+  var legend = document.getElementById("boundary-legend");
+  legend.setAttribute("data-i18n", regression ? "legend_regression" : "legend_classification");
+  legend.textContent = GN.t(legend.getAttribute("data-i18n"));
+};
+
+/* The address: the settings the server normalized, and the page's language. */
+GN.App.prototype.writeHash = function () {
+  this.lastHash = GN.joinHash(this.lastQuery || "", GN.lang);
+  if (location.hash !== this.lastHash) { history.replaceState(null, "", this.lastHash); }
+};
+
+/* Speak `lang` ("en" or "ko"): every word of the page, the drawings, the numbers panel and (unless
+ * writeAddress is false) the address. */
+GN.App.prototype.setLang = function (lang, writeAddress) {
+  GN.lang = GN.LANGS.indexOf(lang) >= 0 ? lang : "en";
+  document.documentElement.lang = GN.lang;
+  GN.translate(document);
+  document.title = GN.t("page_title");
+  Array.prototype.forEach.call(document.querySelectorAll("#language [data-lang]"), function (button) {
+    var on = button.getAttribute("data-lang") === GN.lang;
+    button.classList.toggle("active", on);
+    button.setAttribute("aria-pressed", String(on));
+  });
+  document.getElementById("doctor-note").hidden = GN.lang === "en";
+  this.showSpeed();
+  if (this.state && this.settings) {
+    this.layout(this.state);
+    this.render(this.state);
+  }
+  if (this.lastQuery !== null && writeAddress !== false) { this.writeHash(); }
+  return this.numbers.what ? this.numbers.refresh() : Promise.resolve();
+};
+
+GN.App.prototype.showSpeed = function () {
+  document.getElementById("speed").textContent = this.stepsPerSecond === null ? ""
+    : GN.t("speed", {n: Math.round(this.stepsPerSecond)});
 };
 
 /* Draw one state: counters, the picture, the network, the losses, the doctor. */
@@ -141,9 +190,8 @@ GN.App.prototype.render = function (state) {
   list.textContent = "";
   var findings = state.findings || [];
   if (!findings.length) {
-    var quiet = document.createElement("li");
+    var quiet = GN.worded("li", state.step ? "healthy" : "no_findings");
     quiet.className = "quiet";
-    quiet.textContent = state.step ? "nothing to report: training looks healthy so far" : "no findings yet";
     list.appendChild(quiet);
   }
   findings.forEach(function (finding) {
@@ -162,11 +210,14 @@ GN.App.prototype.render = function (state) {
 GN.App.prototype.train = function (n) {
   var self = this;
   if (!this.session) { return Promise.resolve(null); }
-  var run = function () {                          // one request at a time: they queue behind each other
-    var generation = self.generation;
-    return GN.postJSON("/api/step", {session: self.session, steps: n}).then(function (answer) {
+  var run = function () {          // one request at a time: they queue behind each other, and behind the
+    var generation = self.generation;                // numbers panel's request (its numbers are this step's)
+    return Promise.resolve(self.numbers.pending).then(function () {
+      return GN.postJSON("/api/step", {session: self.session, steps: n});
+    }).then(function (answer) {
       if (generation !== self.generation) { return null; }
       self.render(answer.state);
+      self.numbers.follow();
       return answer;
     });
   };
@@ -185,7 +236,7 @@ GN.App.prototype.stepClicked = function () {
     if (!answer) { return; }
     return GN.nextFrame().then(function (painted) {
       self.lastUpdateMs = painted - clickedAt;
-      return self.numbers.refresh();
+      return self.numbers.pending;
     });
   }).catch(GN.report);
 };
@@ -221,7 +272,7 @@ GN.App.prototype.play = function () {
           var steps = 0;
           for (var i = 1; i < recent.length; i++) { steps += recent[i][1]; }
           self.stepsPerSecond = steps / ((painted - recent[0][0]) / 1000);
-          document.getElementById("speed").textContent = Math.round(self.stepsPerSecond) + " steps/s";
+          self.showSpeed();
         }
       });
     }).then(loop);
@@ -236,7 +287,10 @@ GN.App.prototype.pause = function () {
   if (!this.playing) { return Promise.resolve(); }
   var self = this;
   this.setPlaying(false);
-  return (this.busy || Promise.resolve()).then(function () { return self.numbers.refresh(); });
+  return (this.busy || Promise.resolve()).then(function () { return self.numbers.pending; }).then(function () {
+    self.numbers.follow();
+    return self.numbers.pending;
+  });
 };
 
 /* A neuron or an edge was clicked. */
@@ -253,7 +307,10 @@ GN.App.prototype.selected = function (what) {
     stepOnce: function () { return app.stepClicked(); },
     play: function () { return app.play(); },
     pause: function () { return app.pause(); },
-    idle: function () { return app.busy || Promise.resolve(); },
+    idle: function () {
+      return (app.busy || Promise.resolve()).then(function () { return app.numbers.pending; });
+    },
+    setLang: function (lang) { return app.setLang(lang); },
     app: app
   };
   ["session", "settings", "state", "playing", "lastUpdateMs", "lastNumbersMs", "stepsPerSecond",
@@ -262,5 +319,6 @@ GN.App.prototype.selected = function (what) {
   });
   Object.defineProperty(api, "step", {get: function () { return app.state ? app.state.step : 0; },
                                       enumerable: true});
+  Object.defineProperty(api, "lang", {get: function () { return GN.lang; }, enumerable: true});
   window.glassnet = api;
 }());

@@ -4,26 +4,28 @@
  * The server declares every setting once (playground/settings.py): its name, kind, default, its choices
  * or its limits, and a help text.  The page builds one control per setting from that table, so a new
  * setting needs no change here.  The URL hash holds the settings in the server's own query form,
- * "#dataset=moons&hidden=4,2&...": copy the address, and whoever opens it gets the same setup.
+ * "#dataset=moons&hidden=4,2&...": copy the address, and whoever opens it gets the same setup.  The words
+ * of each control (its label, its choices' names, its help text) come from the page's table (i18n.js) in
+ * the page's language; each element keeps its key in data-i18n, so a switch of language rewrites them.
  */
 "use strict";
 
 var GN = window.GN || {};
 window.GN = GN;
 
-GN.GROUPS = [
-  ["Data", ["dataset", "noise", "n_samples", "train_fraction", "seed"]],
-  ["Features", ["features"]],
-  ["Network", ["hidden", "activation", "initializer"]],
-  ["Training", ["loss", "optimizer", "learning_rate", "batch_size", "regularization", "regularization_rate"]]
+GN.GROUPS = [               // [key of the group's name in the i18n table, its settings]
+  ["group.data", ["dataset", "noise", "n_samples", "train_fraction", "seed"]],
+  ["group.features", ["features"]],
+  ["group.network", ["hidden", "activation", "initializer"]],
+  ["group.training", ["loss", "optimizer", "learning_rate", "batch_size", "regularization", "regularization_rate"]]
 ];
 
-GN.LABELS = {
-  dataset: "data set", noise: "noise", n_samples: "samples", train_fraction: "share for training",
-  seed: "seed", features: "input features", hidden: "hidden layers (units, comma-separated)",
-  activation: "activation", initializer: "initializer", loss: "loss", optimizer: "optimizer",
-  learning_rate: "learning rate", batch_size: "batch size", regularization: "regularization",
-  regularization_rate: "regularization rate"
+/* An element showing the text of an i18n key (or `fallback`, for a name the table does not know). */
+GN.worded = function (tag, key, fallback) {
+  var element = document.createElement(tag);
+  element.setAttribute("data-i18n", key);
+  element.textContent = GN.t(key, null, fallback);
+  return element;
 };
 
 GN.REGRESSION_LOSSES = ["mean_squared_error", "mean_absolute_error"];
@@ -58,13 +60,11 @@ GN.Controls.prototype.build = function () {
   var rest = this.options.map(function (o) { return o.name; }).filter(function (name) {
     return !GN.GROUPS.some(function (g) { return g[1].indexOf(name) >= 0; });
   });
-  if (rest.length) { groups.push(["Other", rest]); }
+  if (rest.length) { groups.push(["group.other", rest]); }
   groups.forEach(function (group) {
     if (!group[1].length) { return; }
     var fieldset = document.createElement("fieldset");
-    var legend = document.createElement("legend");
-    legend.textContent = group[0];
-    fieldset.appendChild(legend);
+    fieldset.appendChild(GN.worded("legend", group[0]));
     group[1].forEach(function (name) {
       fieldset.appendChild(self.control(self.byName[name]));
       placed[name] = true;
@@ -73,14 +73,15 @@ GN.Controls.prototype.build = function () {
   });
 };
 
-/* One control: a <select>, checkboxes, or a text/number input, with the help text as its tooltip. */
+/* One control: a <select>, checkboxes, or a text/number input, with the help text as its tooltip (the
+ * server's English help, or the table's words for it in the page's language). */
 GN.Controls.prototype.control = function (option) {
   var self = this, shape = GN.shapeOf(option), wrap = document.createElement("div");
   wrap.className = "control";
   wrap.setAttribute("data-setting", option.name);
-  wrap.title = option.help || "";
-  var label = document.createElement("label");
-  label.textContent = GN.LABELS[option.name] || option.name.replace(/_/g, " ");
+  wrap.setAttribute("data-i18n-title", "help." + option.name);
+  wrap.title = GN.hasText("help." + option.name) ? GN.t("help." + option.name) : option.help || "";
+  var label = GN.worded("label", "label." + option.name, option.name.replace(/_/g, " "));
   var input;
   if (shape === "choices") {
     input = document.createElement("span");
@@ -93,7 +94,8 @@ GN.Controls.prototype.control = function (option) {
       box.name = option.name;
       box.addEventListener("change", function () { self.changed(option.name); });
       item.appendChild(box);
-      item.appendChild(document.createTextNode(" " + (GN.FEATURE_LABELS[choice] || choice)));
+      item.appendChild(document.createTextNode(" "));
+      item.appendChild(GN.worded("span", "feature." + choice, choice));
       input.appendChild(item);
     });
     wrap.appendChild(label);
@@ -101,16 +103,16 @@ GN.Controls.prototype.control = function (option) {
     if (shape === "choice") {
       input = document.createElement("select");
       option.choices.forEach(function (choice) {
-        var item = document.createElement("option");
+        var item = GN.worded("option", "choice." + option.name + "." + choice, choice.replace(/_/g, " "));
         item.value = choice;
-        item.textContent = choice.replace(/_/g, " ");
         input.appendChild(item);
       });
     } else {
       input = document.createElement("input");
       if (shape === "ints") {
         input.type = "text";
-        input.placeholder = "e.g. 4,2 (empty: no hidden layer)";
+        input.setAttribute("data-i18n-placeholder", "hidden_placeholder");
+        input.placeholder = GN.t("hidden_placeholder");
       } else {
         input.type = "number";
         input.step = shape === "int" ? "1" : "any";

@@ -5,7 +5,8 @@
  * heat map (the same colours as the big picture); each edge from unit i of layer l-1 to unit j of layer l
  * is the weight W[i][j] of the Dense layer l: blue when positive, orange when negative, thicker when |w| is
  * larger.  Neurons carry data-layer and data-unit, edges data-layer, data-source and data-target: a click
- * on either asks for its numbers (panels.js), and the browser tests find them by these attributes.
+ * on either asks for its numbers (panels.js), and the browser tests find them by these attributes.  The
+ * words (column heads, tooltips) are in the page's language: a switch of language rebuilds the drawing.
  */
 "use strict";
 
@@ -14,7 +15,8 @@ window.GN = GN;
 
 GN.SVG_NS = "http://www.w3.org/2000/svg";
 
-GN.FEATURE_LABELS = {x: "x", y: "y", x2: "x\u00b2", y2: "y\u00b2", xy: "xy", sinx: "sin x", siny: "sin y"};
+/* How a feature is written (x², sin x, ...): the same in every language, kept in the i18n table. */
+GN.featureLabel = function (name) { return GN.t("feature." + name, null, name); };
 
 GN.svg = function (name, attributes, parent) {
   var element = document.createElementNS(GN.SVG_NS, name);
@@ -51,7 +53,8 @@ GN.Network.prototype.build = function (sizes, features, centres) {
   var edgeLayer = GN.svg("g", {"class": "edges"}, svg);
   var neuronLayer = GN.svg("g", {"class": "neurons"}, svg);
   sizes.forEach(function (count, layer) {
-    var heading = layer === 0 ? "features" : layer === sizes.length - 1 ? "output" : "hidden " + layer;
+    var heading = layer === 0 ? GN.t("column_features") : layer === sizes.length - 1 ? GN.t("column_output")
+      : GN.t("column_hidden", {i: layer});
     var head = GN.svg("text", {x: left + layer * gap + box / 2, y: 14, "class": "column-head"}, svg);
     head.textContent = heading + (layer === 0 ? "" : " (" + count + ")");
     self.neurons.push([]);
@@ -66,10 +69,10 @@ GN.Network.prototype.build = function (sizes, features, centres) {
       if (layer === 0) {
         var name = features[unit];
         var label = GN.svg("text", {x: -6, y: box / 2 + 4, "class": "feature-label"}, group);
-        label.textContent = GN.FEATURE_LABELS[name] || name;
-        title.textContent = "feature " + (GN.FEATURE_LABELS[name] || name) + ": click for its value";
+        label.textContent = GN.featureLabel(name);
+        title.textContent = GN.t("feature_title", {name: GN.featureLabel(name)});
       } else {
-        title.textContent = heading + ", unit " + unit + ": click for its numbers";
+        title.textContent = GN.t("neuron_title", {layer: heading, unit: unit});
       }
       self.neurons[layer].push({group: group, image: image});
       group.addEventListener("click", self.select.bind(self, {kind: "neuron", layer: layer, unit: unit}));
@@ -149,8 +152,7 @@ GN.Network.prototype.update = function (state) {
       style.strokeWidth = (0.4 + Math.min(Math.abs(w), 5) * 1.6).toFixed(2);
       style.strokeOpacity = (0.35 + Math.min(Math.abs(w), 1) * 0.6).toFixed(2);
       edge.group.setAttribute("data-weight", String(w));
-      edge.title.textContent = "w = " + GN.short(w) + " (from unit " + edge.source + " to unit " +
-        edge.target + "): click for its numbers";
+      edge.title.textContent = GN.t("edge_title", {w: GN.short(w), source: edge.source, target: edge.target});
     });
   });
 };

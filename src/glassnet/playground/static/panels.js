@@ -2,8 +2,11 @@
  *
  * The numbers panel shows what one neuron or one edge did in the last training step: the forward sum
  * written out term by term, the activation, the gradient dL/dz and the update.  They come from the
- * trace of that step (glassnet.explain.trace, the same record `glassnet explain` prints), in English or
- * Korean.  Each row keeps the exact float in its data-value attribute; the text shows it rounded.
+ * trace of that step (glassnet.explain.trace, the same record `glassnet explain` prints), in the page's
+ * language (English or Korean: the server words them).  Each row keeps the exact float in its data-value
+ * attribute; the text shows it rounded.  The panel follows training: after each redraw it asks again
+ * (one request at a time; the app sends its next training request only after this one is answered, so
+ * the numbers shown are always those of the step the page shows, kept in the panel's data-step).
  */
 "use strict";
 
@@ -13,27 +16,16 @@ window.GN = GN;
 GN.NumbersPanel = function (app) {
   this.app = app;
   this.what = null;
-  this.lang = "en";
   this.box = document.getElementById("numbers");
   this.title = document.getElementById("numbers-title");
   this.body = document.querySelector("#numbers-table tbody");
   this.sampleInput = document.getElementById("numbers-sample");
   this.request = 0;
+  this.pending = null;           // the /api/numbers request in flight, if any
+  this.shown = null;             // {step, lang, sample} of the numbers on screen
   var self = this;
   document.getElementById("numbers-close").addEventListener("click", function () { self.close(); });
-  Array.prototype.forEach.call(this.box.querySelectorAll("[data-lang]"), function (button) {
-    button.addEventListener("click", function () { self.setLang(button.getAttribute("data-lang")); });
-  });
   this.sampleInput.addEventListener("change", function () { self.refresh(); });
-};
-
-GN.NumbersPanel.prototype.setLang = function (lang) {
-  this.lang = lang;
-  Array.prototype.forEach.call(this.box.querySelectorAll("[data-lang]"), function (button) {
-    button.classList.toggle("active", button.getAttribute("data-lang") === lang);
-  });
-  this.box.setAttribute("lang", lang);
-  return this.refresh();
 };
 
 /* Open the panel on a neuron ({kind: "neuron", layer, unit}) or an edge ({kind: "edge", layer, source,
@@ -46,8 +38,19 @@ GN.NumbersPanel.prototype.show = function (what, clickedAt) {
 
 GN.NumbersPanel.prototype.close = function () {
   this.what = null;
+  this.shown = null;
   this.box.hidden = true;
   this.app.network.highlight(null);
+};
+
+/* After a redraw: the open panel asks for the numbers of the step now shown, unless it shows them already
+ * or a request is still on its way (then this redraw is skipped; the app waits for that answer before it
+ * trains on, so no step is missed at the end). */
+GN.NumbersPanel.prototype.follow = function () {
+  var state = this.app.state, shown = this.shown;
+  if (!this.what || this.pending || !state) { return; }
+  if (shown && shown.step === state.step && shown.lang === GN.lang) { return; }
+  this.refresh();
 };
 
 /* Ask the server for the numbers of the chosen neuron or edge, and show them. */
@@ -56,22 +59,26 @@ GN.NumbersPanel.prototype.refresh = function (clickedAt) {
   if (!what || !app.session) { return Promise.resolve(); }
   var started = clickedAt || performance.now();
   var sample = Math.max(0, parseInt(this.sampleInput.value, 10) || 0);
-  var body = {session: app.session, kind: what.kind, layer: what.layer, sample: sample, lang: this.lang};
+  var body = {session: app.session, kind: what.kind, layer: what.layer, sample: sample, lang: GN.lang};
   if (what.kind === "neuron") {
     body.unit = what.unit;
   } else {
     body.source = what.source;
     body.target = what.target;
   }
-  var ticket = ++this.request;
-  if (!app.state || !app.state.step) {             // the numbers are those of the last step: none yet
-    this.note(what, "No step yet: press \"step\" (or \"play\") and the numbers of the last step appear here.");
+  var ticket = ++this.request, step = app.state ? app.state.step : 0, lang = GN.lang;
+  if (!step) {                                     // the numbers are those of the last step: none yet
+    this.note(what, GN.t("no_step"));
+    this.shown = {step: 0, lang: lang, sample: sample};
+    this.pending = null;
+    this.box.removeAttribute("data-loading");
     return Promise.resolve();
   }
   this.box.setAttribute("data-loading", "1");
-  return GN.postJSON("/api/numbers", body).then(function (numbers) {
+  var request = GN.postJSON("/api/numbers", body).then(function (numbers) {
     if (ticket !== self.request) { return; }         // a newer click won
-    self.render(numbers, what);
+    self.render(numbers, what, step);
+    self.shown = {step: step, lang: lang, sample: sample};
     app.lastNumbersMs = performance.now() - started;
   }, function (error) {
     if (ticket !== self.request) { return; }
@@ -79,13 +86,17 @@ GN.NumbersPanel.prototype.refresh = function (clickedAt) {
     GN.report(error);
   }).then(function () {
     if (ticket === self.request) { self.box.removeAttribute("data-loading"); }
+    if (self.pending === request) { self.pending = null; }
   });
+  this.pending = request;
+  return request;
 };
 
 /* A line of text in the panel instead of numbers (no step yet, or the server's error). */
 GN.NumbersPanel.prototype.note = function (what, text, isError) {
-  this.title.textContent = what.kind === "neuron" ? "layer " + what.layer + ", unit " + what.unit
-    : "layer " + what.layer + ", edge " + what.source + " \u2192 " + what.target;
+  this.title.textContent = what.kind === "neuron" ? GN.t("note_neuron", {layer: what.layer, unit: what.unit})
+    : GN.t("note_edge", {layer: what.layer, source: what.source, target: what.target});
+  this.box.removeAttribute("data-step");
   this.body.textContent = "";
   var row = document.createElement("tr"), cell = document.createElement("td");
   cell.colSpan = 2;
@@ -95,12 +106,13 @@ GN.NumbersPanel.prototype.note = function (what, text, isError) {
   this.body.appendChild(row);
 };
 
-GN.NumbersPanel.prototype.render = function (numbers, what) {
+GN.NumbersPanel.prototype.render = function (numbers, what, step) {
   this.title.textContent = numbers.title;
   this.box.setAttribute("data-kind", what.kind);
   this.box.setAttribute("data-layer", what.layer);
-  this.box.setAttribute("lang", numbers.lang || this.lang);
-  this.box.setAttribute("data-lang", numbers.lang || this.lang);
+  this.box.setAttribute("data-step", step);
+  this.box.setAttribute("lang", numbers.lang || GN.lang);
+  this.box.setAttribute("data-lang", numbers.lang || GN.lang);
   var body = this.body;
   body.textContent = "";
   numbers.rows.forEach(function (row, index) {

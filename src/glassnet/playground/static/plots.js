@@ -4,7 +4,7 @@
  * A heat map arrives from the server as {size, lo, hi, data}: data is base64 of size*size bytes, row 0 at
  * the top (y = +6), column 0 at the left (x = -6), and a byte u stands for lo + (hi - lo) * u / 255.
  * Colours follow one rule everywhere on the page: orange is negative (class 0), blue is positive (class 1),
- * near-white is the middle (0, or probability 0.5).
+ * near-white is the middle (0, or probability 0.5).  The loss plot's words are in the page's language.
  */
 "use strict";
 
@@ -125,7 +125,7 @@ GN.drawLoss = function (canvas, history) {
   context.fillStyle = "#555555";
   context.font = "10px sans-serif";
   if (!history || history.length === 0) {
-    context.fillText("the losses appear after the first step", left + 8, top + 20);
+    context.fillText(GN.t("loss_empty"), left + 8, top + 20);
     return;
   }
   var first = history[0][0], last = history[history.length - 1][0], highest = 0;
@@ -138,8 +138,8 @@ GN.drawLoss = function (canvas, history) {
   var toY = function (v) { return top + (1 - Math.min(v, highest) / highest) * (height - top - bottom); };
   context.fillText(GN.short(highest), 2, top + 8);
   context.fillText("0", 2, height - bottom);
-  context.fillText("step " + first, left, height - 4);
-  var lastText = "step " + last;
+  context.fillText(GN.t("loss_step", {n: first}), left, height - 4);
+  var lastText = GN.t("loss_step", {n: last});
   context.fillText(lastText, width - right - context.measureText(lastText).width, height - 4);
   [[1, "#222222"], [2, "rgb(245,147,34)"]].forEach(function (pair) {
     context.beginPath();
