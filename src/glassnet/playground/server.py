@@ -219,7 +219,8 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.0"   # a malformed request's answer still has a status line (no HTTP/0.9)
     disable_nagle_algorithm = True         # headers and body go out at once (no 40 ms delayed-ACK stall)
     server_version = "glassnet-playground"
-    # the socket's timeout (StreamRequestHandler.setup reads it): a silent client cannot hold a thread
+    # the socket's timeout (StreamRequestHandler.setup sets it): bounds each write of an answer; reads go
+    # through reading.DeadlineReader, which gives a whole request `timeout` seconds from its first byte
     timeout = property(lambda self: self.server.request_timeout)
 
     def setup(self):
