@@ -1,10 +1,13 @@
-"""What the server tests share (tests/playground/test_server.py, test_server_limits.py): a server in a
-thread on a free port, and requests written with http.client so every header (Host, Origin,
-Content-Length) is the test's own choice."""
+"""What the server tests share (tests/playground/test_server.py, test_server_limits.py,
+test_server_deadline.py): a server in a thread on a free port, requests written with http.client so every
+header (Host, Origin, Content-Length) is the test's own choice, and slow clients that trickle a request."""
 import http.client
 import io
 import json
+import select
+import socket
 import threading
+import time
 
 import pytest
 
@@ -96,7 +99,6 @@ def new_session(run, settings=SMALL):
     return answer["session"]
 
 
-
 def read_all(sock):
     """Everything the server sends until it closes the connection."""
     chunks = []
@@ -105,3 +107,58 @@ def read_all(sock):
         if not chunk:
             return b"".join(chunks)
         chunks.append(chunk)
+
+
+class Trickler:
+    """A slow client ("slow loris"): sends `head` at once, then `tail` one byte at a time, each time
+    trickle() says so; records the server's answer and when the connection ended (`ended`, monotonic
+    seconds; `started` = when its first byte went out)."""
+
+    def __init__(self, port, head, tail):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+        self.pieces = ([head] if head else []) + [tail[i:i + 1] for i in range(len(tail))]
+        self.answer, self.started, self.ended, self.reset = b"", None, None, False
+
+    def send_next(self):
+        if self.started is None:
+            self.started = time.monotonic()
+        if self.pieces:
+            try:
+                self.sock.sendall(self.pieces.pop(0))
+            except OSError:          # the server closed the connection: receive() sees the end
+                self.pieces = []
+
+    def receive(self):
+        try:
+            data = self.sock.recv(65536)
+        except ConnectionError:      # a reset: whatever arrived before it is kept
+            data, self.reset = b"", True
+        if data:
+            self.answer += data
+        else:
+            self.ended = time.monotonic()
+
+    @property
+    def seconds(self):
+        """From its first byte to the end of its connection (None: still open)."""
+        return None if self.ended is None else self.ended - self.started
+
+
+def trickle(tricklers, interval, limit):
+    """Drive `tricklers`: every `interval` s each sends its next piece, until every connection has ended or
+    `limit` seconds have passed; then closes them all."""
+    stop = time.monotonic() + limit
+    due = time.monotonic()
+    while any(t.ended is None for t in tricklers) and time.monotonic() < stop:
+        live = [t for t in tricklers if t.ended is None]
+        if time.monotonic() >= due:
+            for t in live:
+                t.send_next()
+            due += interval
+        wait = max(0.0, min(due, stop) - time.monotonic())
+        ready = set(select.select([t.sock for t in live], [], [], wait)[0])
+        for t in live:
+            if t.sock in ready:
+                t.receive()
+    for t in tricklers:
+        t.sock.close()

@@ -236,6 +236,9 @@ def test_a_slow_client_times_out_and_frees_its_thread(static):
         assert answer.startswith(b"HTTP/1.1 408 ") and b"expected 100 bytes within 0.5 s" in answer
         with socket.create_connection(("127.0.0.1", run.port), timeout=5) as sock:     # half a request line
             sock.sendall(b"GET /api/opt")
+            answer = read_all(sock)                            # a 408 too (test_server_deadline.py: every part)
+        assert answer.startswith(b"HTTP/1.1 408 ") and b"request line: expected the whole request" in answer
+        with socket.create_connection(("127.0.0.1", run.port), timeout=5) as sock:     # nothing at all
             assert sock.recv(65536) == b""                                              # closed, no answer
         assert new_session(run)
     finally:

@@ -21,8 +21,9 @@ by re-pointing its domain at 127.0.0.1 (DNS rebinding).  So the Host header must
 Origin header must be its own, a POST needs the token (only our page knows it) and `Content-Type:
 application/json` (no cross-site form sends it), and no header these rules read may come twice.  A body
 is at most 64 KiB (a larger Content-Length is refused unread), a GET's body is never read (its connection
-is closed), a silent client times out, at most 16 sessions live (the least recently used is dropped), a
-session serves one request at a time, and a failure is one answer and one log line, never the server's end.
+is closed), a whole request must arrive within 10 s of its first byte (a 408 otherwise: reading.py), an idle
+connection is closed after 10 s, at most 16 sessions live (the least recently used is dropped), a session
+serves one request at a time, and a failure is one answer and one log line, never the server's end.
 """
 from __future__ import annotations
 
@@ -47,15 +48,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .export import export_script
+from .reading import MAX_BODY, TIMEOUT, DeadlineReader, RequestError, RequestTimeout, read_json
+from .reading import short as _short
 from .session import Session
 from .settings import Settings, options
 
 __all__ = ["make_server", "serve", "PlaygroundServer", "MAX_BODY", "MAX_SESSIONS", "TIMEOUT", "STATIC_DIR"]
 
-MAX_BODY = 64 * 1024          # bytes of a POST body
 MAX_SESSIONS = 16             # sessions kept; the least recently used is dropped
 MAX_CONNECTIONS = 64          # connections served at once; more are closed at once
-TIMEOUT = 10.0                # seconds a client may stay silent (a half-sent body, an idle keep-alive)
 LOCK_WAIT = 30.0              # seconds a request waits for its session's lock before a 429
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TOKEN_HEADER = "X-Glassnet-Token"
@@ -71,13 +72,6 @@ _ALWAYS = (("Cache-Control", "no-store"), ("X-Content-Type-Options", "nosniff"),
 _ROUTE_KEYS = {"/api/session": ("settings",), "/api/step": ("session", "steps"),
                "/api/numbers": ("session", "kind", "layer", "unit", "source", "target", "sample", "lang"),
                "/api/export": ("session",), "/api/save": ("session",)}
-
-
-class RequestError(Exception):
-    """A request refused: its HTTP status and the message the page shows."""
-    def __init__(self, status, message, headers=()):
-        super().__init__(message)
-        self.status, self.headers = status, list(headers)
 
 
 def is_loopback(host: str) -> bool:
@@ -106,12 +100,6 @@ def _split_host(value):
     return None if match is None else (match[1].strip("[]"), int(match[2] or 80))
 
 
-def _short(value, limit=60):
-    """repr(value) for a message, cut to `limit` characters (a request cannot fill the page or the log)."""
-    text = repr(value)
-    return text if len(text) <= limit else text[:limit] + "...'"
-
-
 def _printable(text, limit=200):
     """Text for a log line: control characters escaped (a request cannot forge log lines), at most `limit`."""
     text = str(text)
@@ -132,10 +120,6 @@ def _finite(value):
     if isinstance(value, (list, tuple)):
         return [_finite(v) for v in value]
     return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
-def _no_constants(name):
-    raise ValueError(f"expected JSON numbers, got {name}")
 
 
 class PlaygroundServer(http.server.ThreadingHTTPServer):
@@ -235,12 +219,37 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
     default_request_version = "HTTP/1.0"   # a malformed request's answer still has a status line (no HTTP/0.9)
     disable_nagle_algorithm = True         # headers and body go out at once (no 40 ms delayed-ACK stall)
     server_version = "glassnet-playground"
-    # the socket's timeout (StreamRequestHandler.setup reads it): a silent client cannot hold a thread
+    # the socket's timeout (StreamRequestHandler.setup sets it): bounds each write of an answer; reads go
+    # through reading.DeadlineReader, which gives a whole request `timeout` seconds from its first byte
     timeout = property(lambda self: self.server.request_timeout)
+
+    def setup(self):
+        super().setup()
+        self.rfile.close()                           # reading.py's reader instead: a deadline per request
+        self.rfile = DeadlineReader(self.connection, self.server.request_timeout)
 
     def handle(self):
         with contextlib.suppress(ConnectionError):   # the client left (reset, broken pipe): nothing to answer
             super().handle()
+
+    def handle_one_request(self):
+        self._part = "request line"                  # what is being read: request line, headers, body
+        self.rfile.start_request()
+        try:
+            super().handle_one_request()
+        except RequestTimeout as late:               # too slow: one log line, a 408 if it can still be sent
+            self.close_connection = True
+            if self._part == "request line":         # nothing of this request is known
+                self.command, self.requestline, self.request_version = "", "", self.default_request_version
+            text = (f"{self._part}: expected {late.expected} within {late.timeout:g} s of the request's first "
+                    f"byte; the client sent too slowly or stopped")
+            self.server.write_log(f"{self.client_address[0]} timed out, 408: {text}")
+            with contextlib.suppress(OSError):
+                self._send(408, _json_bytes({"error": text}), [_JSON])
+
+    def parse_request(self):
+        self._part = "headers"                       # the request line is in; parse_request reads the headers
+        return super().parse_request()
 
     def do_GET(self):
         self._handle(self._get)
@@ -276,6 +285,8 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
                 body, headers = _json_bytes(body), [_JSON, *headers]
         except RequestError as err:
             status, body, headers = err.status, _json_bytes({"error": str(err)}), [_JSON, *err.headers]
+        except RequestTimeout:                      # the body came too slowly: handle_one_request answers
+            raise
         except Exception as err:                    # a bug or an unexpected failure: one answer, one log line
             self.server.write_log(f"error in {self.command} {_printable(self.path)}: {type(err).__name__}: "
                                   f"{_printable(err)}")
@@ -286,8 +297,10 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
                               f"{status} {ms:.1f} ms")        # answer finds the line already written
         unread = self.command != "POST" and ("Content-Length" in self.headers or "Transfer-Encoding" in self.headers)
         self.close_connection |= status >= 400 or unread    # a body maybe unread: never parse it as a request
-        with contextlib.suppress(OSError):             # the client left before its answer
+        try:
             self._send(status, body, headers)
+        except OSError:                                # the client left, or took no answer within the timeout
+            self.close_connection = True               # (a half-sent answer: the connection cannot go on)
 
     def log_request(self, code="-", size="-"):     # _handle writes one line per request, with its time
         pass
@@ -353,36 +366,8 @@ class PlaygroundHandler(http.server.BaseHTTPRequestHandler):
         return getattr(self, "_route_" + path[len("/api/"):])(body)
 
     def _read_json(self, path):
-        if self.headers.get("Transfer-Encoding") is not None:
-            raise RequestError(400, f"Transfer-Encoding: expected none (a body with Content-Length), got "
-                                    f"{_short(self.headers['Transfer-Encoding'])}")
-        length = self.headers.get("Content-Length", "none")
-        if not re.fullmatch("[0-9]+", length.strip()):           # ASCII: str.isdigit() takes "²", int() does not
-            raise RequestError(400, f"Content-Length: expected a number of bytes from 0 to {MAX_BODY}, got "
-                                    f"{_short(length)}")
-        size = int(length) if len(length.strip()) < 10 else MAX_BODY + 1        # int() refuses 5000 digits
-        if size > MAX_BODY:
-            raise RequestError(413, f"body: at most {MAX_BODY} bytes ({MAX_BODY // 1024} KiB), got a "
-                                    f"Content-Length of {_short(length.strip())[1:-1]}")
-        try:
-            raw = self.rfile.read(size)
-        except (TimeoutError, socket.timeout):
-            raise RequestError(408, f"body: expected {size} bytes within {self.server.request_timeout:g} s, the "
-                                    f"client stopped sending") from None
-        if len(raw) < size:
-            raise RequestError(400, f"body: expected {size} bytes (Content-Length), got {len(raw)}")
-        try:
-            body = json.loads(raw.decode("utf-8"), parse_constant=_no_constants)
-        except (ValueError, RecursionError) as err:   # not JSON, not UTF-8, NaN, 5000 digits, 60000 ['s
-            raise RequestError(400, f"body: expected a JSON object, got text that is not JSON ({err})") from None
-        if not isinstance(body, dict):
-            got = "null" if body is None else type(body).__name__
-            raise RequestError(400, f"body: expected a JSON object, got {got}")
-        unknown = [k for k in body if k not in _ROUTE_KEYS[path]]
-        if unknown:
-            raise RequestError(400, f"body of {path}: the keys {', '.join(_ROUTE_KEYS[path])}, got unknown "
-                                    f"{', '.join(_short(k) for k in unknown[:5])}")
-        return body
+        self._part = "body"
+        return read_json(self.rfile, self.headers, _ROUTE_KEYS[path], path)
 
     # ------------------------------------------------------------------ the routes
     def _route_session(self, body):
