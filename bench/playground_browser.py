@@ -65,14 +65,20 @@ def without_browser(seconds):
     return {"train_steps_per_second": steps_per_second, "state_ms": spread(states)}
 
 
+def open_page(playwright, url):
+    """Debian's Chromium, headless, on the playground's page once its first session is drawn."""
+    browser = playwright.chromium.launch(executable_path=chromium_binary(), headless=True,
+                                         args=["--no-sandbox", "--disable-gpu"])
+    page = browser.new_page(viewport={"width": 1360, "height": 900})
+    page.goto(url, wait_until="load")
+    page.wait_for_function("window.glassnet && window.glassnet.session && window.glassnet.state")
+    return browser, page
+
+
 def in_browser(url, seconds, clicks):
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_binary(), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1360, "height": 900})
-        page.goto(url, wait_until="load")
-        page.wait_for_function("window.glassnet && window.glassnet.session && window.glassnet.state")
+        browser, page = open_page(playwright, url)
         step_ms = []
         for _ in range(clicks):
             before = page.evaluate("glassnet.step")
@@ -110,11 +116,7 @@ def updates_per_second(url, seconds):
     """Pictures drawn per second while playing (the page counts its renders)."""
     from playwright.sync_api import sync_playwright
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=chromium_binary(), headless=True,
-                                             args=["--no-sandbox", "--disable-gpu"])
-        page = browser.new_page(viewport={"width": 1360, "height": 900})
-        page.goto(url, wait_until="load")
-        page.wait_for_function("window.glassnet && window.glassnet.session && window.glassnet.state")
+        browser, page = open_page(playwright, url)
         page.click("#play")
         page.wait_for_timeout(1000)                      # let the steps per request settle
         first, start = page.evaluate("glassnet.updates"), time.perf_counter()

@@ -41,15 +41,15 @@ in_browser = pytest.mark.skipif(os.environ.get("GLASSNET_DOCS_BUILD") != "1",
 
 
 def _site_browser_rules():
-    """test_browser.py's Chromium finder and skip-or-fail rule (one rule for every browser test)."""
+    """test_browser.py's Chromium finder, skip-or-fail rule and browser fixture (one rule for every browser test)."""
     spec = importlib.util.spec_from_file_location("glassnet_docs_test_browser",
                                                   pathlib.Path(__file__).with_name("test_browser.py"))
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
-    return module.chromium_binary, module.missing
+    return module.chromium_binary, module.missing, module.browser
 
 
-chromium_binary, missing = _site_browser_rules()
+chromium_binary, missing, browser = _site_browser_rules()
 
 FEATURES = {"x": lambda p: p[:, 0], "y": lambda p: p[:, 1], "x2": lambda p: p[:, 0] ** 2,
             "y2": lambda p: p[:, 1] ** 2, "xy": lambda p: p[:, 0] * p[:, 1],
@@ -103,24 +103,6 @@ def server_url():
         server.shutdown()
         server.server_close()
         thread.join()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    binary = chromium_binary()
-    if binary is None:
-        missing("no Chromium binary (apt-get install chromium, or set GLASSNET_CHROMIUM)")
-    try:
-        from playwright import sync_api
-    except ImportError:
-        missing("no Playwright: pip install playwright (the docs extra)")
-    with sync_api.sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=binary, headless=True,
-                                              args=["--no-sandbox", "--disable-gpu"])
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 class Playground:
